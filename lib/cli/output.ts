@@ -1,0 +1,63 @@
+import { chalk } from 'zx'
+import { redactSecrets } from '../redact.ts'
+
+// All printing of a task goes through here: human lines (stdout, or stderr under --json), the one JSON document,
+// and the Ansible-style recap.
+
+export interface OutputOptions {
+  json: boolean
+  quiet: boolean
+  verbose: boolean
+}
+
+export interface RecapRow {
+  server: string
+  ok: number
+  changed: number
+  failed: number
+  note?: string
+}
+
+export interface Output {
+  readonly options: OutputOptions
+  info(line: string): void
+  /** A line about one server, prefixed with its name. */
+  server(name: string, line: string): void
+  warn(line: string): void
+  error(line: string): void
+  /** Shown only with --verbose. */
+  detail(line: string): void
+  /** The recap closes every task that touches servers. */
+  recap(rows: RecapRow[]): void
+  /** The single JSON document of --json (ignored otherwise). */
+  json(document: unknown): void
+}
+
+export function createOutput(options: OutputOptions, streams = { out: process.stdout, err: process.stderr }): Output {
+  const human = options.json ? streams.err : streams.out
+  const write = (line: string) => human.write(`${line}\n`)
+  const color = Boolean((human as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR
+  const paint = (fn: (s: string) => string, s: string) => (color ? fn(s) : s)
+  return {
+    options,
+    info: (line) => { if (!options.quiet) write(line) },
+    server: (name, line) => { if (!options.quiet) write(`${paint(chalk.cyan, name)}  ${line}`) },
+    warn: (line) => streams.err.write(`${paint(chalk.yellow, 'warning:')} ${line}\n`),
+    error: (line) => streams.err.write(`${paint(chalk.red, 'error:')} ${line}\n`),
+    detail: (line) => { if (options.verbose) streams.err.write(`${paint(chalk.gray, redactSecrets(line))}\n`) },
+    recap(rows) {
+      if (!rows.length) return
+      const width = Math.max(...rows.map((r) => r.server.length)) + 2
+      write('')
+      write('RECAP')
+      for (const row of rows) {
+        const counts = `ok=${row.ok} changed=${row.changed} failed=${row.failed}`
+        const text = `${row.server.padEnd(width)}${counts}${row.note ? `  ${row.note}` : ''}`
+        write(row.failed ? paint(chalk.red, text) : row.changed ? paint(chalk.yellow, text) : paint(chalk.green, text))
+      }
+    },
+    json(document) {
+      if (options.json) streams.out.write(`${JSON.stringify(document, null, 2)}\n`)
+    },
+  }
+}

@@ -1,0 +1,73 @@
+import type { Output, RecapRow } from './output.ts'
+import type { ServerOutcome } from '../fleet.ts'
+import { RemoteError } from '../errors.ts'
+import type { SyncPlan } from '../sync/plan.ts'
+import { formatPlanDiff } from '../sync/plan.ts'
+import type { ActivationResult } from '../sync/activate.ts'
+
+// How a sync is shown: per-server lines, the dry-run diff, the recap and the --json document.
+
+export interface ServerSyncResult {
+  plan: SyncPlan
+  activation?: ActivationResult
+  dryRun: boolean
+}
+
+const SIGN = { add: '+', change: '~', remove: '-' } as const
+
+export function reportServerSync(output: Output, result: ServerSyncResult): void {
+  const { plan, activation } = result
+  const name = plan.server.name
+  for (const script of plan.missingScripts) output.warn(`${name}: script missing from the current release: ${script} (deploy it, or the program will fail to start)`)
+  if (result.dryRun) {
+    output.server(name, plan.needsActivation ? `would change ${plan.changes.length} file(s); update ${plan.groups.join(', ') || 'no group'}` : 'up to date, nothing to do')
+    const diff = formatPlanDiff(plan)
+    if (diff) output.info(diff.trimEnd())
+    return
+  }
+  for (const change of plan.changes) output.server(name, `${SIGN[change.kind]} ${change.path}`)
+  for (const line of activation?.output.split('\n') ?? []) if (/: (added|updated|removed) process group$|: (stopped|started)$/.test(line)) output.server(name, line)
+  if (!plan.needsActivation) output.server(name, 'up to date')
+}
+
+export function changedCount(result: ServerSyncResult): number {
+  const update = result.activation?.update
+  return result.plan.changes.length || (update ? update.added.length + update.updated.length + update.removed.length : 0)
+}
+
+export function syncRecap(outcomes: ServerOutcome<ServerSyncResult>[]): RecapRow[] {
+  return outcomes.map((o) =>
+    o.ok
+      ? { server: o.server.name, ok: o.value.plan.programs.length, changed: o.value.dryRun ? 0 : changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: '(dry run)' } : {}) }
+      : { server: o.server.name, ok: 0, changed: 0, failed: 1 },
+  )
+}
+
+export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
+  return {
+    ok: outcomes.every((o) => o.ok),
+    servers: outcomes.map((o) =>
+      o.ok
+        ? {
+            server: o.server.name,
+            ok: true,
+            dryRun: o.value.dryRun,
+            changed: o.value.dryRun ? 0 : changedCount(o.value),
+            changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path })),
+            groups: o.value.plan.groups,
+            update: o.value.activation?.update ?? null,
+            missingScripts: o.value.plan.missingScripts,
+          }
+        : { server: o.server.name, ok: false, error: o.error instanceof Error ? o.error.message : String(o.error) },
+    ),
+  }
+}
+
+export function reportFailures(output: Output, outcomes: ServerOutcome<unknown>[]): void {
+  for (const o of outcomes) {
+    if (o.ok) continue
+    const message = o.error instanceof Error ? o.error.message : String(o.error)
+    output.error(`${o.server.name}: ${message}`)
+    if (o.error instanceof RemoteError && o.error.detail) output.detail(o.error.detail.trim())
+  }
+}

@@ -1,0 +1,32 @@
+// Turns OpenSSH's and sudo's stderr into messages an operator can act on.
+
+const SSH_FAILURES: Array<[RegExp, (host: string) => string]> = [
+  [/Connection refused/i, (h) => `connection refused by ${h} (is sshd running there, on that port?)`],
+  [/timed out|Connection timed out during banner exchange/i, (h) => `connection to ${h} timed out (host down, firewalled or sshd hanging; see --timeout)`],
+  [/REMOTE HOST IDENTIFICATION HAS CHANGED/i, (h) => `the host key of ${h} has CHANGED: refusing to connect (if the server was rebuilt, remove the old key with ssh-keygen -R)`],
+  [/No \S+ host key is known|Host key verification failed/i, (h) => `the host key of ${h} is unknown or does not match known_hosts: refusing to connect (check it, then add it: ssh-keyscan -H HOST >> ~/.ssh/known_hosts)`],
+  [/Permission denied \(/i, (h) => `authentication to ${h} failed (check username and privateKeyPath, or your ssh-agent)`],
+  [/Could not resolve hostname/i, (h) => `cannot resolve the host name of ${h}`],
+  [/No route to host|Network is unreachable/i, (h) => `no route to ${h}`],
+  [/Connection closed|Connection reset|Broken pipe|closed by remote host|mux_client|Control socket connect/i, (h) => `the connection to ${h} was lost`],
+]
+
+/** A readable reason for an ssh exit status 255, or null when stderr does not look like ssh's own error. */
+export function describeSshFailure(stderr: string, host: string): string | null {
+  for (const [pattern, message] of SSH_FAILURES) if (pattern.test(stderr)) return message(host)
+  return /^ssh:|kex_exchange_identification/m.test(stderr) ? `ssh to ${host} failed: ${lastLine(stderr)}` : null
+}
+
+export function sudoNeedsPassword(stderr: string): boolean {
+  return /sudo: (a password is required|a terminal is required|no tty present)/.test(stderr)
+}
+
+export function sudoPasswordMessage(server: string, user: string): string {
+  return `${server}: sudo asks ${user} for a password; zx-supervisor runs privileged commands with "sudo -n" and cannot type one. ` +
+    `Fix on the server (as root): echo '${user} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/zx-supervisor && chmod 0440 /etc/sudoers.d/zx-supervisor ` +
+    `(or log in as root: username: root in the inventory)`
+}
+
+export function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1) ?? ''
+}

@@ -1,0 +1,71 @@
+// The configuration files of one host, as text. Pure: the same input always gives the same files.
+
+/** Debian's stock /etc/supervisor/supervisord.conf (supervisor 4.2.5-1), so hosts behave like a real server. */
+export function supervisordConf(): string {
+  return `; supervisor config file
+
+[unix_http_server]
+file=/var/run/supervisor.sock   ; (the path to the socket file)
+chmod=0700                       ; sockef file mode (default 0700)
+
+[supervisord]
+logfile=/var/log/supervisor/supervisord.log ; (main log file;default $CWD/supervisord.log)
+pidfile=/var/run/supervisord.pid ; (supervisord pidfile;default supervisord.pid)
+childlogdir=/var/log/supervisor            ; ('AUTO' child log dir, default $TEMP)
+
+; the below section must remain in the config file for RPC
+; (supervisorctl/web interface) to work, additional interfaces may be
+; added by defining them in separate rpcinterface: sections
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix:///var/run/supervisor.sock ; use a unix:// URL  for a unix socket
+
+; The [include] section can just contain the "files" setting.  This
+; setting can list multiple files (separated by whitespace or
+; newlines).  It can also contain wildcards.  The filenames are
+; interpreted as relative to this file.  Included files *cannot*
+; include files themselves.
+
+[include]
+files = /etc/supervisor/conf.d/*.conf
+`
+}
+
+/** Key logins only, on the host's own loopback address. */
+export function sshdConfig({ name, address, port }: { name: string; address: string; port: number }): string {
+  return `# sshd of sandbox host ${name} (written by zx-supervisor's tasks/sandbox.mjs)
+ListenAddress ${address}:${port}
+HostKey /etc/ssh/ssh_host_ed25519_key
+# Written once the listen socket is bound: the host's readiness signal.
+PidFile /run/sshd.pid
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+# useradd leaves the password locked ("!"); without PAM sshd refuses such an account even for keys.
+UsePAM yes
+# The default 10:30:100 randomly drops parallel connections.
+MaxStartups 200:30:400
+MaxSessions 64
+UseDNS no
+PrintMotd no
+X11Forwarding no
+AcceptEnv LANG LC_*
+LoginGraceTime 30
+LogLevel INFO
+Subsystem sftp /usr/lib/openssh/sftp-server
+`
+}
+
+export function sudoersRule(user: string): string {
+  return `# The sandbox's login user may run anything as root without a password, like a typical deploy user.\n${user} ALL=(ALL:ALL) NOPASSWD: ALL\n`
+}
+
+/** The machine's /etc/hosts plus every host of this sandbox (sudo needs its own hostname resolvable). */
+export function hostsFile(machineHosts: string, hosts: { name: string; address: string }[]): string {
+  const base = machineHosts.endsWith('\n') || machineHosts === '' ? machineHosts : `${machineHosts}\n`
+  return `${base}# zx-supervisor sandbox hosts\n${hosts.map((host) => `${host.address}\t${host.name}\n`).join('')}`
+}

@@ -1,0 +1,13 @@
+// Local throwaway servers (see tasks/sandbox.mjs and notes/sandbox-hosts.md). The API tasks and tests use.
+export { sandboxUp, MAX_HOSTS } from './up.ts'
+export type { SandboxUpOptions } from './up.ts'
+export { sandboxDown } from './down.ts'
+export { sandboxStatus } from './status.ts'
+export type { HostStatus, SandboxStatus } from './status.ts'
+export { readSandbox, sandboxPaths, SANDBOX_USER, SSH_PORT } from './state.ts'
+export type { Log, SandboxHost, SandboxState } from './state.ts'
+export { ensureSandboxPackages, missingSandboxPackages, SANDBOX_PACKAGES } from './packages.ts'
+export { hostExec, stopSshd, startSshd, pauseSshd, resumeSshd, crashHost } from './faults.ts'
+export type { HostExecResult } from './faults.ts'
+export { sandboxSshArgs } from './probe.ts'
+export { SandboxError, SandboxRequirementError } from './errors.ts'

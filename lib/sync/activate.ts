@@ -1,0 +1,55 @@
+import fs from 'node:fs/promises'
+import type { Connection } from '../remote/connection.ts'
+import { RemoteError } from '../errors.ts'
+import { parseUpdate, type UpdateResult } from '../supervisorctl.ts'
+import type { SyncPlan } from './plan.ts'
+import type { StagedFiles } from './stage.ts'
+
+// Runs activate.sh on the server: lock, check, back up, swap in, let supervisor judge (reread), restore if it
+// rejects, then `supervisorctl update` only the groups that changed. The server ends fully old or fully new.
+
+export interface ActivationResult {
+  update: UpdateResult
+  output: string
+}
+
+const ACTIVATE_SCRIPT = new URL('../remote/scripts/activate.sh', import.meta.url)
+
+export async function activatePlan(connection: Connection, plan: SyncPlan, staged: StagedFiles, options: { lockWaitSeconds: number }): Promise<ActivationResult> {
+  const args = [staged.remoteDir, String(options.lockWaitSeconds)]
+  for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
+  for (const change of plan.changes) {
+    if (change.after) args.push('put', staged.names.get(change.path) as string, change.path, change.after.owner, change.after.group, change.after.mode)
+    else args.push('remove', change.path)
+  }
+  for (const group of plan.groups) args.push('group', group)
+  const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
+  let result
+  try {
+    result = await connection.run(['sh', '-s', '--', ...args], { privileged: true, input: script })
+  } catch (error) {
+    if (error instanceof RemoteError) {
+      error.message += '; the server finishes or rolls back the activation on its own (it ignores the hang-up): check with supervisor-status, then run supervisor-sync again'
+    }
+    throw error
+  }
+  const server = connection.server.name
+  const output = result.stdout.trim()
+  const tail = output.split('\n').slice(1).join('\n')
+  switch (result.exitCode) {
+    case 0:
+      return { update: parseUpdate(output), output }
+    case 65:
+      throw new RemoteError(server, `supervisor rejected the configuration already on the server before our change; nothing was changed:\n${tail}`, output)
+    case 66:
+      throw new RemoteError(server, `supervisor rejected the new configuration; the previous files were restored and running programs were not touched:\n${tail}`, output)
+    case 67:
+      throw new RemoteError(server, `the new configuration is in place but "supervisorctl update" failed:\n${output}`, output)
+    case 68:
+      throw new RemoteError(server, `could not write ${output.split('\n').find((l) => l.startsWith('WRITE-FAILED'))?.slice(13) ?? 'a file'} (read-only or full disk?); the previous files were restored:\n${output}`, output)
+    case 75:
+      throw new RemoteError(server, `another sync holds this server's lock (waited ${options.lockWaitSeconds}s); nothing was changed. Try again when it is done.`, output)
+    default:
+      throw new RemoteError(server, `activation failed (exit ${result.exitCode}); the previous files were restored:\n${output}\n${result.stderr}`.trim(), output)
+  }
+}

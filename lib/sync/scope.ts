@@ -1,0 +1,32 @@
+import type { Inventory, Server, Site } from '../types.ts'
+import { InputError } from '../errors.ts'
+import { findServers, findSite, serversOfSite, sitesOnServer } from '../inventory/resolve.ts'
+
+// Which servers a sync touches, and which sites it manages on each: --domain, --server (name or group), or --all.
+
+export interface SyncScope {
+  servers: Server[]
+  sitesOn: (server: Server) => Site[]
+}
+
+export function resolveSyncScope(inventory: Inventory, choice: { domain?: string; server?: string; all?: boolean }): SyncScope {
+  if (!choice.domain && !choice.server && !choice.all) {
+    throw new InputError([{ field: '--domain', value: undefined, allowed: `a site (${inventory.sites.map((s) => s.domain).join(', ') || 'none yet'}), or --server NAME|GROUP, or --all`, hint: 'say what to sync' }])
+  }
+  if (choice.domain) {
+    const site = findSite(inventory, choice.domain)
+    const onSite = serversOfSite(inventory, site)
+    const servers = choice.server ? intersect(onSite, findServers(inventory, choice.server), site, choice.server) : onSite
+    return { servers, sitesOn: () => [site] }
+  }
+  const servers = choice.all ? inventory.servers : findServers(inventory, choice.server as string)
+  return { servers, sitesOn: (server) => sitesOnServer(inventory, server.name) }
+}
+
+function intersect(onSite: Server[], chosen: Server[], site: Site, name: string): Server[] {
+  const both = onSite.filter((s) => chosen.some((c) => c.name === s.name))
+  if (!both.length) {
+    throw new InputError([{ field: '--server', value: name, allowed: `a server of ${site.domain}: ${onSite.map((s) => s.name).join(', ')}`, hint: `drop --server to sync every server of ${site.domain}` }])
+  }
+  return both
+}

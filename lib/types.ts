@@ -1,0 +1,78 @@
+// The validated inventory model every step works on. Loading (lib/inventory/) is the only producer.
+
+export interface Server {
+  name: string
+  /** IP, hostname, an alias from ~/.ssh/config, or "local" to run on this machine without SSH. */
+  host: string
+  port: number
+  /** SSH login user; non-root users run privileged commands through `sudo -n`. */
+  username: string
+  privateKeyPath?: string
+  /** zx-supervisor addition: a known_hosts file for this server (host keys stay checked). */
+  knownHostsFile?: string
+  groups: string[]
+  /** The user programs run as and who owns runner.sh (default "deployer"). */
+  siteUser: string
+  /** Parent of every site root on this server (default "/home/<siteUser>/sites"). */
+  sitesPath: string
+  /** True for `host: local` or `connection: local`. */
+  local: boolean
+}
+
+export type AutoRestart = boolean | 'unexpected'
+
+export interface Program {
+  program: string
+  /** Path relative to `.deployer/supervisors/` in the app repository. */
+  script: string
+  autostart: boolean
+  autorestart: AutoRestart
+  stopwaitsecs: number
+  numprocs: number
+  startsecs?: number
+  startretries?: number
+  stopsignal?: string
+  priority?: number
+  environment: Record<string, string>
+  /** Overrides the site user for this program only. */
+  user?: string
+  /** A template name (looked up like any other) used instead of supervisor/program.conf. */
+  template?: string
+}
+
+export interface Site {
+  domain: string
+  /** Server names, normalised from `server: name` or `server: [a, b]`. */
+  servers: string[]
+  repo?: string
+  branch?: string
+  phpVersion?: string
+  /** Overrides the server's siteUser for this site. */
+  user?: string
+  /** Overrides `<sitesPath>/<domain>` for this site. */
+  root?: string
+  supervisors: Program[]
+}
+
+export interface Inventory {
+  servers: Server[]
+  sites: Site[]
+}
+
+/** One thing wrong with an input: where it is, what it was, what is allowed, how to fix it. */
+export interface Problem {
+  /** Path in the file (`sites[0].supervisors[1].numprocs`) or a flag (`--numprocs`). */
+  field: string
+  value: unknown
+  allowed: string
+  hint?: string
+}
+
+/** A file as it should be (or is) on a server. */
+export interface RemoteFile {
+  path: string
+  content: string
+  owner: string
+  group: string
+  mode: string
+}

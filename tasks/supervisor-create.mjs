@@ -1,0 +1,56 @@
+#!/usr/bin/env zx
+// supervisor-create: add a supervisor program to a site in the inventory (no server is contacted).
+import path from 'node:path'
+import { defineTask, runIfMain, PROJECT_DIR } from '../lib/cli/run-task.ts'
+import { askDomain } from '../lib/cli/ask.ts'
+import { collectProgramEntry, replayCommand } from '../lib/cli/program-answers.ts'
+import { loadInventory } from '../lib/inventory/load.ts'
+import { findSite, serversOfSite } from '../lib/inventory/resolve.ts'
+import { addProgram, saveInventory } from '../lib/inventory/write.ts'
+import { listAvailableScripts } from '../lib/app/available-scripts.ts'
+import { renderProgramFiles } from '../lib/render/program-files.ts'
+
+export const supervisorCreate = defineTask({
+  name: 'supervisor-create',
+  summary: 'add a supervisor program to a site in the inventory',
+  usage: '--domain DOMAIN --program NAME --script FILE [options]',
+  flags: [
+    { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site (prompted on a terminal)' },
+    { name: 'program', type: 'string', placeholder: 'NAME', description: 'program name, unique per site: letters, digits, _ and -' },
+    { name: 'script', type: 'string', placeholder: 'FILE', description: 'script under .deployer/supervisors/ of the app' },
+    { name: 'app-dir', type: 'string', placeholder: 'PATH', description: "read scripts from this checkout instead of cloning the site's repo/branch" },
+    { name: 'autostart', type: 'boolean', negatable: true, default: true, description: 'start when supervisord starts' },
+    { name: 'autorestart', type: 'boolean', negatable: true, default: true, description: 'restart when it exits' },
+    { name: 'autorestart-unexpected', type: 'boolean', description: 'restart only on an unexpected exit code (autorestart: unexpected)' },
+    { name: 'stopwaitsecs', type: 'integer', default: 3600, description: 'seconds to wait for a graceful stop before SIGKILL' },
+    { name: 'numprocs', type: 'integer', default: 1, description: 'number of processes' },
+    { name: 'startsecs', type: 'integer', description: 'seconds a process must stay up to count as started (supervisor: 1)' },
+    { name: 'startretries', type: 'integer', description: 'start attempts before FATAL (supervisor: 3)' },
+    { name: 'stopsignal', type: 'string', placeholder: 'SIGNAL', description: 'TERM, INT, QUIT, HUP, KILL, USR1 or USR2 (supervisor: TERM)' },
+    { name: 'priority', type: 'integer', description: 'start order, lower first (supervisor: 999)' },
+    { name: 'env', type: 'list', placeholder: 'KEY=VALUE', description: "an environment variable for the program" },
+    { name: 'user', type: 'string', placeholder: 'USER', description: 'run as this user instead of the site user' },
+    { name: 'template', type: 'string', placeholder: 'NAME', description: 'conf template templates/supervisor/NAME.hbs instead of program.conf' },
+  ],
+  common: ['inventory', 'json', 'verbose', 'quiet'],
+  examples: [
+    'npx zx tasks/supervisor-create.mjs',
+    'npx zx tasks/supervisor-create.mjs --domain example.com --program queue-worker --script queue-worker.sh --numprocs 2',
+    'npx zx tasks/supervisor-create.mjs --domain example.com --program ws --script ws.sh --app-dir ../app --env PORT=6001 --no-autostart',
+  ],
+}, async ({ flags, given, output, interactive }) => {
+  const loaded = await loadInventory(flags.inventory)
+  const site = findSite(loaded.inventory, await askDomain(loaded.inventory, flags, interactive))
+  const { scripts } = await listAvailableScripts(site, flags['app-dir'])
+  const entry = await collectProgramEntry(site, scripts, flags, given, interactive)
+  const templatesDir = path.join(PROJECT_DIR, 'templates')
+  for (const server of serversOfSite(loaded.inventory, site)) renderProgramFiles({ templatesDir, server, site, program: { environment: {}, ...entry } })
+  await saveInventory(loaded, addProgram(loaded, site.domain, entry))
+
+  output.info(`Supervisor '${entry.program}' added to inventory (${loaded.path})`)
+  output.info(`Next, apply it to the servers: npx zx tasks/supervisor-sync.mjs --inventory ${loaded.path} --domain ${site.domain}`)
+  output.info(`Non-interactive replay: ${replayCommand(site.domain, entry, loaded.path)}`)
+  output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay: replayCommand(site.domain, entry, loaded.path) })
+})
+
+await runIfMain(import.meta.url, supervisorCreate)

@@ -1,0 +1,40 @@
+import { execa } from 'execa'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// Runs a real task script the way a user does (`npx zx tasks/<name>.mjs ...`), without a terminal.
+
+export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const ZX_CLI = path.join(PROJECT, 'node_modules', 'zx', 'build', 'cli.js')
+
+export interface TaskRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** stdout + stderr, for messages that may land on either. */
+  all: string
+}
+
+export async function runTask(name: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<TaskRun> {
+  const result = await execa(process.execPath, ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
+    cwd: PROJECT,
+    reject: false,
+    stdin: 'ignore',
+    env: { NO_COLOR: '1', ...options.env },
+    timeout: options.timeoutMs ?? 120_000,
+    all: true,
+  })
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' }
+}
+
+/** Polls until check() returns a truthy value, or fails after timeoutMs with the last value in the message. */
+export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T
+  do {
+    last = await check()
+    if (last) return last
+    await new Promise((r) => setTimeout(r, 200))
+  } while (Date.now() < deadline)
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// npm test: typecheck, unit tests, integration tests against sandbox servers; ends with "N passed, N failed".
+// Integration tests need root and the sandbox's Debian packages: without them they are skipped loudly, except
+// under CI=true, where that is a failure. A run in which no test ran fails.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const mode = process.argv[2] ?? 'all'
+const tiers = { all: ['typecheck', 'unit', 'integration', 'faults'], unit: ['unit'], integration: ['integration'], faults: ['faults'], typecheck: ['typecheck'] }[mode]
+if (!tiers) {
+  console.error(`usage: node test/run.mjs [all|typecheck|unit|integration|faults] (got ${mode})`)
+  process.exit(2)
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 }
+
+/**
+ * Runs a command with inherited stderr, echoes its stdout, and returns the exit code and the text.
+ * @param {string} command @param {string[]} args @param {Record<string, string>} [env]
+ * @returns {Promise<{ code: number, text: string }>}
+ */
+function run(command, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.on('data', (chunk) => {
+      text += chunk
+      process.stdout.write(chunk)
+    })
+    child.on('close', (code) => resolve({ code: code ?? 1, text }))
+  })
+}
+
+/** @param {string} dir */
+async function uvu(dir) {
+  if (!existsSync(path.join(root, dir))) return
+  const { code, text } = await run(process.execPath, [path.join(root, 'node_modules/uvu/bin.js'), '-r', 'tsx', dir, '\\.test\\.ts$', '--no-color'])
+  const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
+  const total = count('Total')
+  const passed = count('Passed')
+  totals.passed += passed
+  totals.failed += Math.max(total - passed, code === 0 ? 0 : 1)
+  totals.skipped += count('Skipped')
+}
+
+function integrationBlocker() {
+  if (process.getuid?.() !== 0) return 'they need root (the sandbox servers use mount namespaces)'
+  const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo'].filter((p) => !existsSync(p))
+  return missing.length ? `missing ${missing.join(', ')} (run: npx zx tasks/sandbox.mjs up, which installs them as root)` : null
+}
+
+for (const tier of tiers) {
+  console.log(`\n== ${tier} ==`)
+  if (tier === 'typecheck') {
+    const { code } = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
+    if (code === 0) totals.passed += 1
+    else totals.failed += 1
+    console.log(code === 0 ? 'typecheck: ok' : 'typecheck: FAILED')
+    continue
+  }
+  if (tier === 'integration' || tier === 'faults') {
+    const blocker = integrationBlocker()
+    if (blocker) {
+      const banner = `!!! ${tier} tests NOT RUN: ${blocker} !!!`
+      console.log(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n`)
+      if (process.env.CI === 'true') totals.failed += 1
+      else totals.skipped += 1
+      continue
+    }
+  }
+  await uvu(`test/${tier}`)
+}
+
+const ranNothing = totals.passed + totals.failed === 0
+console.log(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`)
+if (ranNothing) console.error('no test ran: that is a failure')
+process.exit(totals.failed || ranNothing ? 1 : 0)

@@ -1,0 +1,591 @@
+import { spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir, userInfo } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { InputError } from '../../lib/errors.ts'
+import {
+  confPath,
+  logrotatePath,
+  parseManagedMarker,
+  programFullName,
+  programLogPath,
+  programTemplateName,
+  renderProgramFiles,
+  renderRunner,
+} from '../../lib/render/program-files.ts'
+import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, shellQuote, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
+import type { Program, Server, Site } from '../../lib/types.ts'
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/render/', import.meta.url))
+// UPDATE_GOLDEN=1 rewrites the expected files; review the diff before keeping it.
+const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1'
+
+interface Case {
+  server: Server
+  site: Site
+  program: Program
+}
+
+function loadCase(name: string): Case {
+  return JSON.parse(readFileSync(join(FIXTURES, 'inputs', `${name}.json`), 'utf8')) as Case
+}
+
+/** The shipped templates plus the fixture's site overrides, in a temp dir that is removed after the test. */
+function templatesWithOverrides(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'zxs-templates-'))
+  cpSync(DEFAULT_TEMPLATES_DIR, dir, { recursive: true })
+  cpSync(join(FIXTURES, 'templates', 'sites'), join(dir, 'sites'), { recursive: true })
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+function assertGolden(caseName: string, file: { path: string; content: string }): void {
+  const expectedPath = join(FIXTURES, 'expected', caseName, basename(file.path))
+  if (UPDATE_GOLDEN) {
+    mkdirSync(dirname(expectedPath), { recursive: true })
+    writeFileSync(expectedPath, file.content)
+  }
+  assert.fixture(file.content, readFileSync(expectedPath, 'utf8'))
+}
+
+function expectInputError(fn: () => unknown): InputError {
+  try {
+    fn()
+  } catch (error) {
+    assert.instance(error, InputError)
+    return error as InputError
+  }
+  assert.unreachable('expected an InputError')
+  throw new Error('unreachable')
+}
+
+function expectTemplateError(fn: () => unknown, pattern: RegExp): void {
+  try {
+    fn()
+  } catch (error) {
+    assert.instance(error, TemplateError)
+    assert.match((error as Error).message, pattern)
+    assert.is((error as TemplateError).exitCode, 2)
+    return
+  }
+  assert.unreachable('expected a TemplateError')
+}
+
+// --- golden files -----------------------------------------------------------------------------------------------
+
+const goldenCases: Array<{ name: string; overrides: boolean; templates: [string, string] }> = [
+  { name: 'plain', overrides: false, templates: ['templates/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'] },
+  { name: 'full', overrides: false, templates: ['templates/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'] },
+  {
+    name: 'override',
+    overrides: true,
+    templates: ['sites/override.example/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'],
+  },
+  {
+    name: 'override-template',
+    overrides: true,
+    templates: ['sites/override.example/supervisor/horizon.hbs', 'templates/supervisor/logrotate.hbs'],
+  },
+]
+
+for (const { name, overrides, templates } of goldenCases) {
+  test(`program files match the golden files: ${name}`, () => {
+    const { server, site, program } = loadCase(name)
+    const dirs = overrides ? templatesWithOverrides() : { dir: DEFAULT_TEMPLATES_DIR, cleanup: () => {} }
+    try {
+      const files = renderProgramFiles({ templatesDir: dirs.dir, server, site, program })
+      const fullName = programFullName(site, program)
+      assert.equal(
+        files.map(({ path, owner, group, mode }) => ({ path, owner, group, mode })),
+        [
+          { path: confPath(fullName), owner: 'root', group: 'root', mode: '0644' },
+          { path: logrotatePath(fullName), owner: 'root', group: 'root', mode: '0644' },
+        ],
+      )
+      files.forEach((file, i) => {
+        const suffix = templates[i]?.replace(/^templates\//, '') ?? ''
+        assert.ok(file.template.endsWith(suffix), `${file.template} should end with ${suffix}`)
+        assertGolden(name, file)
+      })
+    } finally {
+      dirs.cleanup()
+    }
+  })
+}
+
+test('runner.sh matches the golden file and belongs to the site user', () => {
+  const { server, site } = loadCase('plain')
+  const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site })
+  assert.equal(
+    { path: runner.path, owner: runner.owner, group: runner.group, mode: runner.mode },
+    { path: '/home/deployer/sites/example.com/runner.sh', owner: 'deployer', group: 'deployer', mode: '0755' },
+  )
+  assertGolden('plain', runner)
+})
+
+test('runner.sh uses the site root and user overrides', () => {
+  const { server, site } = loadCase('full')
+  const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site })
+  assert.equal([runner.path, runner.owner, runner.group], ['/srv/shop/runner.sh', 'shop', 'shop'])
+  assert.ok(runner.content.includes("DEPLOYER_BRANCH='release/2.x'"))
+  assert.ok(runner.content.includes("DEPLOYER_PHP_VERSION=''"))
+})
+
+// --- names, paths, markers --------------------------------------------------------------------------------------
+
+test('paths follow DeployerPHP naming', () => {
+  const fullName = programFullName({ domain: 'example.com' }, { program: 'queue-worker' })
+  assert.is(fullName, 'example.com-queue-worker')
+  assert.is(programFullName('a.com', 'b'), 'a.com-b')
+  assert.is(confPath(fullName), '/etc/supervisor/conf.d/example.com-queue-worker.conf')
+  assert.is(logrotatePath(fullName), '/etc/logrotate.d/supervisor-example.com-queue-worker.conf')
+  assert.is(programLogPath(fullName), '/var/log/supervisor/example.com-queue-worker.log')
+})
+
+const templateNames: Array<[string | undefined, string]> = [
+  [undefined, 'supervisor/program.conf'],
+  ['', 'supervisor/program.conf'],
+  ['horizon', 'supervisor/horizon'],
+  ['horizon.hbs', 'supervisor/horizon'],
+  ['custom/worker.conf', 'custom/worker.conf'],
+]
+
+for (const [template, expected] of templateNames) {
+  test(`program template name for ${String(template)}`, () => {
+    assert.is(programTemplateName(template === undefined ? {} : { template }), expected)
+  })
+}
+
+const markers: Array<[string, string, { domain: string; program: string } | null]> = [
+  ['conf marker', '; zx-supervisor site=a.com program=b\n[program:a.com-b]\n', { domain: 'a.com', program: 'b' }],
+  ['logrotate marker', '# zx-supervisor site=a.com-b program=x\n/var/log/x {\n}\n', { domain: 'a.com-b', program: 'x' }],
+  ['CRLF line end', '; zx-supervisor site=a.com program=b\r\n', { domain: 'a.com', program: 'b' }],
+  ['no marker (hand-written conf)', '[program:a.com-b]\ncommand=/bin/true\n', null],
+  ['marker not on the first line', '\n; zx-supervisor site=a.com program=b\n', null],
+  ['other tool', '; managed by puppet site=a.com program=b\n', null],
+  ['trailing text', '; zx-supervisor site=a.com program=b extra\n', null],
+  ['empty file', '', null],
+]
+
+for (const [name, content, expected] of markers) {
+  test(`parseManagedMarker: ${name}`, () => {
+    assert.equal(parseManagedMarker(content), expected)
+  })
+}
+
+test('markers of sites sharing a prefix stay apart (a.com vs a.com-b)', () => {
+  const { server } = loadCase('plain')
+  const program: Program = { program: 'x', script: 'x.sh', autostart: true, autorestart: true, stopwaitsecs: 1, numprocs: 1, environment: {} }
+  const site = (domain: string): Site => ({ domain, servers: ['production'], supervisors: [] })
+  const [aConf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com'), program: { ...program, program: 'b-x' } })
+  const [bConf, bRotate] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com-b'), program })
+  assert.equal(parseManagedMarker(aConf?.content ?? ''), { domain: 'a.com', program: 'b-x' })
+  assert.equal(parseManagedMarker(bConf?.content ?? ''), { domain: 'a.com-b', program: 'x' })
+  assert.equal(parseManagedMarker(bRotate?.content ?? ''), { domain: 'a.com-b', program: 'x' })
+})
+
+// --- hostile inventory values -----------------------------------------------------------------------------------
+
+const hostilePrograms: Array<[string, (c: Case) => void, string, RegExp]> = [
+  ['env newline injection', (c) => (c.program.environment = { A: 'x\n[program:evil]\ncommand=/bin/touch /tmp/pwned' }), 'sites[example.com].supervisors[queue-worker].environment.A', /control characters/],
+  ['env inline comment', (c) => (c.program.environment = { A: 'a ;b' }), 'sites[example.com].supervisors[queue-worker].environment.A', /right after a space/],
+  ['env reserved key', (c) => (c.program.environment = { DEPLOYER_DOMAIN: 'x' }), 'sites[example.com].supervisors[queue-worker].environment.DEPLOYER_DOMAIN', /a name other than/],
+  ['script with ..', (c) => (c.program.script = '../../etc/passwd'), 'sites[example.com].supervisors[queue-worker].script', /without "\.\." segments/],
+  ['absolute script', (c) => (c.program.script = '/bin/sh'), 'sites[example.com].supervisors[queue-worker].script', /relative/],
+  ['script with inline comment', (c) => (c.program.script = 'a ;b.sh'), 'sites[example.com].supervisors[queue-worker].script', /right after a space/],
+  ['program name with space', (c) => (c.program.program = 'my prog'), 'sites[example.com].supervisors[my prog].program', /\[A-Za-z0-9\._-\]/],
+  ['domain with colon', (c) => (c.site.domain = 'a:b'), 'sites[a:b].domain', /\[A-Za-z0-9\._-\]/],
+  ['relative site root', (c) => (c.site.root = 'srv/app'), 'sites[example.com].root', /absolute path/],
+  ['site root with ..', (c) => (c.site.root = '/srv/../etc'), 'sites[example.com].root', /absolute path/],
+  ['sites path with newline', (c) => (c.server.sitesPath = '/srv\n[program:evil]'), 'servers[production].sitesPath', /control characters/],
+  ['user with slash', (c) => (c.program.user = '../root'), 'sites[example.com].supervisors[queue-worker].user', /user name/],
+  ['stopsignal injection', (c) => (c.program.stopsignal = 'TERM\n[program:evil]'), 'sites[example.com].supervisors[queue-worker].stopsignal', /signal name/],
+  ['numprocs zero', (c) => (c.program.numprocs = 0), 'sites[example.com].supervisors[queue-worker].numprocs', /integer ≥ 1/],
+  ['branch with quotes', (c) => (c.site.branch = `"it's"`), 'sites[example.com].branch', /not both/],
+]
+
+for (const [name, mutate, field, allowed] of hostilePrograms) {
+  test(`renderProgramFiles rejects ${name}`, () => {
+    const input = loadCase('plain')
+    mutate(input)
+    const error = expectInputError(() => renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
+    const problem = error.problems.find((p) => p.field === field)
+    assert.ok(problem, `a problem for ${field} in: ${error.message}`)
+    assert.match(problem?.allowed ?? '', allowed)
+  })
+}
+
+test('renderProgramFiles reports every problem at once, with the caller’s field paths', () => {
+  const input = loadCase('plain')
+  input.program.environment = { A: 'x\ny', B: '"q' }
+  input.program.script = '../x'
+  const error = expectInputError(() =>
+    renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input, paths: { site: 'sites[0]', program: 'sites[0].supervisors[2]' } }),
+  )
+  assert.equal(
+    error.problems.map((p) => p.field),
+    ['sites[0].supervisors[2].script', 'sites[0].supervisors[2].environment.A', 'sites[0].supervisors[2].environment.B'],
+  )
+})
+
+test('renderRunner rejects a bad php version', () => {
+  const input = loadCase('plain')
+  input.site.phpVersion = '8.3; rm -rf /'
+  const error = expectInputError(() => renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
+  assert.equal(error.problems.map((p) => p.field), ['sites[example.com].php_version'])
+})
+
+// --- template lookup and helpers --------------------------------------------------------------------------------
+
+function scratchTemplates(files: Record<string, string>): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'zxs-tpl-'))
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true })
+    writeFileSync(join(dir, name), content)
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+test('lookup: the site override wins, other sites get the shared template', () => {
+  const { dir, cleanup } = scratchTemplates({ 'x.hbs': 'shared {{v}}', 'sites/a.com/x.hbs': 'a.com {{v}}' })
+  try {
+    const renderer = createRenderer({ templatesDir: dir })
+    assert.equal(renderer.render({ name: 'x', domain: 'a.com', data: { v: 1 } }), { content: 'a.com 1', templatePath: join(dir, 'sites/a.com/x.hbs') })
+    assert.equal(renderer.render({ name: 'x', domain: 'a.com-b', data: { v: 2 } }), { content: 'shared 2', templatePath: join(dir, 'x.hbs') })
+    assert.equal(templateCandidates(dir, 'supervisor/program.conf', 'a.com'), [
+      join(dir, 'sites/a.com/supervisor/program.conf.hbs'),
+      join(dir, 'supervisor/program.conf.hbs'),
+    ])
+  } finally {
+    cleanup()
+  }
+})
+
+test('lookup: a missing template names both paths tried', () => {
+  const { dir, cleanup } = scratchTemplates({})
+  try {
+    const tried = templateCandidates(dir, 'supervisor/nope', 'a.com')
+    expectTemplateError(() => renderTemplate({ templatesDir: dir, name: 'supervisor/nope', domain: 'a.com', data: {} }), new RegExp(`${tried[0]}.*${tried[1]}`))
+  } finally {
+    cleanup()
+  }
+})
+
+for (const name of ['../secret', '/etc/passwd', 'a/../../b', 'a//b', '.hidden', 'sp ace']) {
+  test(`lookup: template name ${JSON.stringify(name)} is refused`, () => {
+    expectInputError(() => templateCandidates('/t', name, 'a.com'))
+  })
+}
+
+for (const domain of ['..', 'a/b', '']) {
+  test(`lookup: domain ${JSON.stringify(domain)} is refused`, () => {
+    expectInputError(() => templateCandidates('/t', 'x', domain))
+  })
+}
+
+test('templates are compiled once per renderer', () => {
+  const { dir, cleanup } = scratchTemplates({ 'x.hbs': 'first' })
+  try {
+    const renderer = createRenderer({ templatesDir: dir })
+    assert.is(renderer.render({ name: 'x', domain: 'a.com', data: {} }).content, 'first')
+    writeFileSync(join(dir, 'x.hbs'), 'second')
+    assert.is(renderer.render({ name: 'x', domain: 'a.com', data: {} }).content, 'first')
+    assert.is(createRenderer({ templatesDir: dir }).render({ name: 'x', domain: 'a.com', data: {} }).content, 'second')
+  } finally {
+    cleanup()
+  }
+})
+
+const templateFaults: Array<[string, string, object, RegExp]> = [
+  ['strict: a missing variable', 'a\n{{nope}}', {}, /x\.hbs: "nope" not defined/],
+  ['ini of a misspelt name', 'a\nuser={{ini usr}}', { user: 'u' }, /x\.hbs:2: \{\{ini\}\} got undefined/],
+  ['ini of null', 'user={{ini user}}', { user: null }, /\{\{ini\}\} got null/],
+  ['ini of an object', 'user={{ini user}}', { user: { a: 1 } }, /\{\{ini\}\} got object/],
+  ['env of a misspelt name', 'environment={{env environ}}', { environment: [] }, /\{\{env\}\} got undefined/],
+  ['env of a map', 'environment={{env environment}}', { environment: { A: 'b' } }, /\{\{env\}\} takes a list/],
+  ['sh of a misspelt name', "X={{sh domian}}", { domain: 'a' }, /\{\{sh\}\} got undefined/],
+  ['sh with NUL', 'X={{sh v}}', { v: 'a\0b' }, /\{\{sh\}\} got a value with a NUL/],
+  ['cmd of a misspelt name', 'command={{cmd runner scirpt}}', { runner: '/r', script: 's' }, /\{\{cmd\}\} got undefined/],
+  ['isSet of a misspelt name', '{{#if (isSet startsec)}}x{{/if}}', { startsecs: null }, /\{\{isSet\}\} got undefined/],
+  ['a helper without argument', 'x={{ini}}', {}, /\{\{ini\}\} takes 1 argument/],
+  ['a parse error', '{{#if x}}', { x: 1 }, /x\.hbs: Parse error/],
+]
+
+for (const [name, source, data, pattern] of templateFaults) {
+  test(`template fault: ${name}`, () => {
+    const { dir, cleanup } = scratchTemplates({ 'x.hbs': source })
+    try {
+      expectTemplateError(() => renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data }), pattern)
+    } finally {
+      cleanup()
+    }
+  })
+}
+
+test('helpers encode; HTML is never escaped', () => {
+  const source = 'a={{ini a}}\nn={{iniName n}}\nc={{cmd "/r" s}}\ne={{env e}}\ns={{sh s}}\nh={{h}}\n{{#if (isSet z)}}z{{/if}}{{#if (isSet o)}}o={{ini o}}{{/if}}'
+  const { dir, cleanup } = scratchTemplates({ 'x.hbs': source })
+  try {
+    const data = { a: '100%', n: 'a.com-b', s: "it's a b", e: [['Q', 'x,y']], h: '<&"\'>', z: null, o: 0 }
+    const { content } = renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data })
+    assert.fixture(content, `a=100%%\nn=a.com-b\nc=/r 'it'\\''s a b'\ne=Q="x,y"\ns='it'\\''s a b'\nh=<&"'>\no=0`)
+  } finally {
+    cleanup()
+  }
+})
+
+test('encoding problems from a template value name the template line', () => {
+  const { dir, cleanup } = scratchTemplates({ 'x.hbs': '\nx={{ini v}}' })
+  try {
+    const error = expectInputError(() => renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data: { v: 'a\nb' } }))
+    assert.equal(error.problems[0]?.field, `${join(dir, 'x.hbs')}:2`)
+  } finally {
+    cleanup()
+  }
+})
+
+const quoted: Array<[string, string]> = [
+  ['plain', "'plain'"],
+  ['', "''"],
+  ["it's", "'it'\\''s'"],
+  ['$(id) `id` "x" \\n ; & |', "'$(id) `id` \"x\" \\n ; & |'"],
+]
+
+for (const [value, expected] of quoted) {
+  test(`shellQuote ${JSON.stringify(value)}`, () => {
+    assert.is(shellQuote(value), expected)
+    const echoed = spawnSync('/bin/sh', ['-c', `printf %s ${shellQuote(value)}`], { encoding: 'utf8' })
+    assert.is(echoed.stdout, value)
+  })
+}
+
+// --- runner.sh, run for real under /bin/sh ----------------------------------------------------------------------
+
+interface SiteLayout {
+  base: string
+  siteRoot: string
+  release: string
+  runner: string
+  bin: string
+  cleanup: () => void
+}
+
+const ENV_SCRIPT = `#!/bin/sh
+echo "pid=$$"
+echo "pwd=$(pwd -P)"
+for v in DEPLOYER_RELEASE_PATH DEPLOYER_SHARED_PATH DEPLOYER_CURRENT_PATH DEPLOYER_SITE_ROOT DEPLOYER_DOMAIN DEPLOYER_BRANCH DEPLOYER_PHP DEPLOYER_PHP_VERSION; do
+  eval "echo \\"$v=\\\${$v}\\""
+done
+for a in "$@"; do echo "arg=$a"; done
+`
+
+/** A site laid out like a deployed one: releases/r1 with scripts, current -> releases/r1, shared/, runner.sh. */
+function siteLayout(): SiteLayout {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'zxs-site-')))
+  const server: Server = { name: 's', host: 'local', port: 22, username: 'root', groups: [], siteUser: userInfo().username, sitesPath: join(base, 'sites'), local: true }
+  const site: Site = { domain: 'example.com', servers: ['s'], branch: "it's-main", phpVersion: '8.3', supervisors: [] }
+  const siteRoot = join(base, 'sites', 'example.com')
+  const release = join(siteRoot, 'releases', 'r1')
+  const scripts = join(release, '.deployer', 'supervisors')
+  mkdirSync(scripts, { recursive: true })
+  mkdirSync(join(siteRoot, 'shared'), { recursive: true })
+  symlinkSync('releases/r1', join(siteRoot, 'current'))
+  const writeScript = (path: string, content: string, mode = 0o755) => {
+    writeFileSync(path, content)
+    chmodSync(path, mode)
+  }
+  writeScript(join(scripts, 'env.sh'), ENV_SCRIPT)
+  writeScript(join(scripts, 'plain.sh'), '#!/bin/sh\necho not executable\n', 0o644)
+  writeScript(join(siteRoot, 'shared', 'outside.sh'), '#!/bin/sh\necho outside\n')
+  symlinkSync('../../../../shared/outside.sh', join(scripts, 'escape.sh'))
+  symlinkSync('env.sh', join(scripts, 'inside-link.sh'))
+  const bin = join(base, 'bin')
+  mkdirSync(bin)
+  writeScript(join(bin, 'php8.3'), '#!/bin/sh\n')
+  const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site })
+  writeScript(runner.path, runner.content)
+  return { base, siteRoot, release, runner: runner.path, bin, cleanup: () => rmSync(base, { recursive: true, force: true }) }
+}
+
+function runRunner(layout: SiteLayout, args: string[], cwd = '/') {
+  // A bare environment: whatever DEPLOYER_* the script sees comes from runner.sh.
+  return spawnSync('/bin/sh', [layout.runner, ...args], { cwd, encoding: 'utf8', env: { PATH: `${layout.bin}:/usr/bin:/bin` } })
+}
+
+function outputVars(stdout: string): Map<string, string[]> {
+  const vars = new Map<string, string[]>()
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const at = line.indexOf('=')
+    const key = line.slice(0, at)
+    vars.set(key, [...(vars.get(key) ?? []), line.slice(at + 1)])
+  }
+  return vars
+}
+
+test('runner.sh runs the script from the current release with DEPLOYER_* and its arguments (exec)', () => {
+  const layout = siteLayout()
+  try {
+    const result = runRunner(layout, ['.deployer/supervisors/env.sh', 'a', 'b c', ''])
+    assert.is(result.stderr, '')
+    assert.is(result.status, 0)
+    const vars = outputVars(result.stdout)
+    assert.equal(vars.get('pid'), [String(result.pid)], 'exec: the script is the runner process')
+    assert.equal(vars.get('pwd'), [layout.release])
+    assert.equal(vars.get('DEPLOYER_RELEASE_PATH'), [layout.release])
+    assert.equal(vars.get('DEPLOYER_CURRENT_PATH'), [join(layout.siteRoot, 'current')])
+    assert.equal(vars.get('DEPLOYER_SHARED_PATH'), [join(layout.siteRoot, 'shared')])
+    assert.equal(vars.get('DEPLOYER_SITE_ROOT'), [layout.siteRoot])
+    assert.equal(vars.get('DEPLOYER_DOMAIN'), ['example.com'])
+    assert.equal(vars.get('DEPLOYER_BRANCH'), ["it's-main"])
+    assert.equal(vars.get('DEPLOYER_PHP'), [join(layout.bin, 'php8.3')])
+    assert.equal(vars.get('DEPLOYER_PHP_VERSION'), ['8.3'])
+    assert.equal(vars.get('arg'), ['a', 'b c', ''])
+  } finally {
+    layout.cleanup()
+  }
+})
+
+test('runner.sh follows a symlink that stays inside the release', () => {
+  const layout = siteLayout()
+  try {
+    const result = runRunner(layout, ['.deployer/supervisors/inside-link.sh'])
+    assert.is(result.status, 0, result.stderr)
+    assert.equal(outputVars(result.stdout).get('DEPLOYER_DOMAIN'), ['example.com'])
+  } finally {
+    layout.cleanup()
+  }
+})
+
+const refusals: Array<[string, string[], number, RegExp]> = [
+  ['no argument', [], 64, /usage: runner\.sh/],
+  ['an empty path', [''], 64, /empty script path/],
+  ['a .. path', ['../x'], 64, /'\.\.' segment refused: \.\.\/x/],
+  ['a .. segment inside', ['.deployer/../../../etc/passwd'], 64, /'\.\.' segment refused/],
+  ['an absolute path', ['/bin/true'], 64, /absolute script path refused: \/bin\/true/],
+  ['a symlink escaping the release', ['.deployer/supervisors/escape.sh'], 64, /resolves outside the current release.*shared\/outside\.sh/],
+  ['a missing script', ['.deployer/supervisors/missing.sh'], 66, /script not found in the current release/],
+  ['a directory', ['.deployer/supervisors'], 66, /script not found/],
+  ['a script without the executable bit', ['.deployer/supervisors/plain.sh'], 126, /not executable/],
+]
+
+for (const [name, args, status, message] of refusals) {
+  test(`runner.sh refuses ${name}`, () => {
+    const layout = siteLayout()
+    try {
+      const result = runRunner(layout, args)
+      assert.is(result.status, status, result.stderr)
+      assert.is(result.stdout, '')
+      assert.match(result.stderr, message)
+      assert.match(result.stderr, /^runner\.sh \(example\.com\): /)
+    } finally {
+      layout.cleanup()
+    }
+  })
+}
+
+test('runner.sh refuses to run when current is missing', () => {
+  const layout = siteLayout()
+  try {
+    rmSync(join(layout.siteRoot, 'current'))
+    const result = runRunner(layout, ['.deployer/supervisors/env.sh'])
+    assert.is(result.status, 66)
+    assert.match(result.stderr, /current release not found/)
+  } finally {
+    layout.cleanup()
+  }
+})
+
+test('runner.sh parses under dash (sh -n)', () => {
+  const layout = siteLayout()
+  try {
+    const dash = existsSync('/bin/dash') ? '/bin/dash' : '/bin/sh'
+    const result = spawnSync(dash, ['-n', layout.runner], { encoding: 'utf8' })
+    assert.is(result.status, 0, result.stderr)
+    assert.ok(readFileSync(layout.runner, 'utf8').startsWith('#!/bin/sh\n'))
+  } finally {
+    layout.cleanup()
+  }
+})
+
+// --- supervisor's own parser (only where supervisor is installed) ------------------------------------------------
+
+const SUPERVISORD = '/usr/bin/supervisord'
+
+const PARSE_CONF = String.raw`
+import json, shlex, sys
+from supervisor.datatypes import RestartWhenExitUnexpected
+from supervisor.options import ServerOptions
+options = ServerOptions()
+options.realize(args=['-c', sys.argv[1]])
+groups = []
+for group in options.process_group_configs:
+    groups.append({'name': group.name, 'processes': [{
+        'name': p.name, 'argv': shlex.split(p.command), 'directory': p.directory, 'uid': p.uid,
+        'autostart': p.autostart,
+        'autorestart': 'unexpected' if p.autorestart is RestartWhenExitUnexpected else p.autorestart, 'stopwaitsecs': p.stopwaitsecs,
+        'startsecs': p.startsecs, 'startretries': p.startretries, 'stopsignal': int(p.stopsignal),
+        'priority': p.priority, 'redirect_stderr': p.redirect_stderr, 'stdout_logfile': p.stdout_logfile,
+        'stdout_logfile_maxbytes': p.stdout_logfile_maxbytes, 'stdout_logfile_backups': p.stdout_logfile_backups,
+        'environment': p.environment} for p in group.process_configs]})
+print(json.dumps(groups))
+`
+
+test('supervisor parses the rendered conf: numprocs 2 gives _00 and _01, environment values come out exactly', () => {
+  if (!existsSync(SUPERVISORD)) {
+    console.log(`\n  NOTICE: ${SUPERVISORD} not installed: skipped the check with supervisor's own parser`)
+    return
+  }
+  const python = /^#!\s*(\S+)/.exec(readFileSync(SUPERVISORD, 'utf8'))?.[1] ?? 'python3'
+  const { server, site, program } = loadCase('full')
+  const user = userInfo()
+  program.user = user.username
+  program.script = 'symfony/100% messenger worker.sh'
+  const dir = mkdtempSync(join(tmpdir(), 'zxs-supervisor-'))
+  try {
+    const [conf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site, program })
+    mkdirSync(join(dir, 'conf.d'))
+    writeFileSync(join(dir, 'conf.d', basename(conf?.path ?? 'x.conf')), conf?.content ?? '')
+    const main = `[supervisord]\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\n[include]\nfiles = ${dir}/conf.d/*.conf\n`
+    writeFileSync(join(dir, 'supervisord.conf'), main)
+    const result = spawnSync(python, ['-c', PARSE_CONF, join(dir, 'supervisord.conf')], { encoding: 'utf8' })
+    assert.is(result.status, 0, result.stderr)
+    const [group, ...others] = JSON.parse(result.stdout) as Array<{ name: string; processes: Array<Record<string, unknown>> }>
+    assert.is(others.length, 0)
+    assert.is(group?.name, 'shop.example.org-messenger')
+    const expectedEnvironment = {
+      HOME: '/srv/shop/home',
+      USER: user.username,
+      DEPLOYER_DOMAIN: 'shop.example.org',
+      DEPLOYER_SITE_ROOT: '/srv/shop',
+      DEPLOYER_CURRENT_PATH: '/srv/shop/current',
+      DEPLOYER_SHARED_PATH: '/srv/shop/shared',
+      DEPLOYER_BRANCH: 'release/2.x',
+      ...program.environment,
+    }
+    const expectedProcess = (name: string) => ({
+      name,
+      argv: ['/srv/shop/runner.sh', '.deployer/supervisors/symfony/100% messenger worker.sh'],
+      directory: '/srv/shop/current',
+      uid: user.uid,
+      autostart: false,
+      autorestart: 'unexpected',
+      stopwaitsecs: 60,
+      startsecs: 0,
+      startretries: 10,
+      stopsignal: 3,
+      priority: 100,
+      redirect_stderr: true,
+      stdout_logfile: '/var/log/supervisor/shop.example.org-messenger.log',
+      stdout_logfile_maxbytes: 50 * 1024 * 1024,
+      stdout_logfile_backups: 0,
+      environment: expectedEnvironment,
+    })
+    assert.equal(group?.processes, [expectedProcess('shop.example.org-messenger_00'), expectedProcess('shop.example.org-messenger_01')])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()
