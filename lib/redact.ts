@@ -14,6 +14,11 @@ export function redactSecrets(text: string): string {
     .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g, (match: string, key: string) => (isSecretName(key) ? `${key}=${REDACTED}` : match))
 }
 
+/** Hides only values whose name looks secret (dry-run diffs: the operator still sees ordinary values). */
+export function redactSecretValues(text: string): string {
+  return text.replace(/\b([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^,\s]*)/g, (match: string, key: string) => (isSecretName(key) ? `${key}=${REDACTED}` : match))
+}
+
 /** A copy of an environment map with every value hidden (for --json). */
 export function redactEnvironment(environment: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.keys(environment).map((key) => [key, REDACTED]))

@@ -37,7 +37,7 @@ function run(command, args, env = {}) {
 /** @param {string} dir */
 async function uvu(dir) {
   if (!existsSync(path.join(root, dir))) return
-  const { code, text } = await run(process.execPath, [path.join(root, 'node_modules/uvu/bin.js'), '-r', 'tsx', dir, '\\.test\\.ts$', '--no-color'])
+  const { code, text } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'])
   const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
   const total = count('Total')
   const passed = count('Passed')

@@ -38,7 +38,7 @@ export function changedCount(result: ServerSyncResult): number {
 export function syncRecap(outcomes: ServerOutcome<ServerSyncResult>[]): RecapRow[] {
   return outcomes.map((o) =>
     o.ok
-      ? { server: o.server.name, ok: o.value.plan.programs.length, changed: o.value.dryRun ? 0 : changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: '(dry run)' } : {}) }
+      ? { server: o.server.name, ok: o.value.plan.programs.length, changed: changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: '(dry run: nothing was changed)' } : {}) }
       : { server: o.server.name, ok: 0, changed: 0, failed: 1 },
   )
 }
@@ -52,7 +52,7 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
             server: o.server.name,
             ok: true,
             dryRun: o.value.dryRun,
-            changed: o.value.dryRun ? 0 : changedCount(o.value),
+            changed: changedCount(o.value),
             changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path })),
             groups: o.value.plan.groups,
             update: o.value.activation?.update ?? null,

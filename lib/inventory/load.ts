@@ -60,13 +60,14 @@ export function parseInventory(text: string, path: string): ParsedInventory {
   if (document.errors.length > 0) {
     throw new InputError(document.errors.map((issue) => syntaxProblem(issue, text, path, lines)), `Inventory ${path} is not valid YAML:`)
   }
-  if (document.contents === null || document.contents === undefined) {
+  const contents = document.contents
+  if (contents === null || contents === undefined || (isYamlScalar(contents) && contents.value === null)) {
     throw new InputError([{
       field: path, value: text.trim() === '' ? '' : '(comments only)', allowed: SHAPE,
       hint: `the file is empty; copy ${EXAMPLE_INVENTORY} to start`,
     }])
   }
-  if (!isYamlMap(document.contents)) {
+  if (!isYamlMap(contents)) {
     throw new InputError([{ field: path, value: document.toJS(), allowed: SHAPE, hint: `see ${EXAMPLE_INVENTORY}` }])
   }
   const raw = toPlainData(document, path)

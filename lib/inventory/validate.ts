@@ -20,6 +20,9 @@ export const PROGRAM_KEYS = [
   'startsecs', 'startretries', 'stopsignal', 'priority', 'environment', 'user', 'template',
 ] as const
 
+/** Keys like `x-worker-defaults:` hold YAML anchors for `<<: *merge`; they are never warned about. */
+export const EXTENSION_PREFIX = 'x-'
+
 export const DEFAULTS = {
   port: 22,
   username: 'root',
@@ -59,7 +62,7 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   const servers = readList(report, raw, 'servers', '', true).flatMap((item, i) => readServer(report, item, `servers[${i}]`))
   checkServerNamesUnique(report, servers)
   checkGroupsAreNotServers(report, servers)
-  const known = servers.map((server) => server.name).filter(Boolean)
+  const known = [...new Set(servers.map((server) => server.name).filter(Boolean))]
   const sites = readList(report, raw, 'sites', '', false).flatMap((item, i) => readSite(report, item, `sites[${i}]`, known))
   checkDomainsUnique(report, sites)
   checkFullNamesUnique(report, sites)
@@ -156,7 +159,7 @@ function readMapItem(report: Report, item: unknown, path: string, what: string):
 function warnUnknownKeys(report: Report, map: RawMap, path: string, known: readonly string[]): void {
   const prefix = report.source ? `${report.source}: ` : ''
   for (const key of Object.keys(map)) {
-    if (known.includes(key)) continue
+    if (known.includes(key) || key.startsWith(EXTENSION_PREFIX)) continue
     const normal = (text: string) => text.toLowerCase().replace(/[_-]/g, '')
     const near = known.find((candidate) => normal(candidate) === normal(key))
     const suggestion = near ? `; did you mean '${near}'?` : ''

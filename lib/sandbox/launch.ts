@@ -85,13 +85,13 @@ export async function hostLogs(files: HostFiles): Promise<string> {
 
 /**
  * SIGKILLs the host's PID 1 (the kernel then kills everything in its PID namespace), only if it still is
- * that process, and its unshare; waits until the namespace is empty.
+ * that process; waits until the namespace is empty. Its unshare reaps it and exits; if not, it is killed too.
  */
 export async function stopHost(host: Launched & { name: string; hostDir: string }): Promise<void> {
   const ns: Namespaces = { pid: host.pidNamespace, mnt: host.mountNamespace }
   if (await hasNamespaces(host.initPid, ns)) signal(host.initPid, 'SIGKILL')
-  if (await isLauncherOf(host.unsharePid, host.hostDir)) signal(host.unsharePid, 'SIGKILL')
   await waitUntilEmpty(host.name, host.pidNamespace)
+  if (await isLauncherOf(host.unsharePid, host.hostDir)) signal(host.unsharePid, 'SIGKILL')
 }
 
 async function waitUntilEmpty(name: string, pidNamespace: string): Promise<void> {
@@ -106,18 +106,21 @@ async function isLauncherOf(pid: number, hostDir: string): Promise<boolean> {
 
 /** Stops hosts under `hostsDir` that no state file knows about (an `up` killed before it wrote one). */
 export async function stopStrayHosts(hostsDir: string): Promise<string[]> {
-  const stopped: string[] = []
-  for (const pid of await allPids()) {
-    const argv = (await commandLine(pid))?.argv ?? []
-    const hostDir = argv[argv.indexOf(HOST_INIT) + 1] ?? ''
-    if (!argv.includes(HOST_INIT) || path.dirname(hostDir) !== hostsDir || !(await isLauncherOf(pid, hostDir))) continue
+  const pids = await allPids()
+  const commands = await Promise.all(pids.map(commandLine))
+  const strays = pids.flatMap((pid, i) => {
+    const command = commands[i]
+    const at = command?.argv.indexOf(HOST_INIT) ?? -1
+    const hostDir = command?.argv[at + 1] ?? ''
+    return command?.comm === 'unshare' && at !== -1 && path.dirname(hostDir) === hostsDir ? [{ pid, name: path.basename(hostDir) }] : []
+  })
+  await Promise.all(strays.map(async ({ pid, name }) => {
     const pidNamespace = await fs.readlink(`/proc/${pid}/ns/pid_for_children`).catch(() => '')
     for (const child of await childrenOf(pid)) {
       if ((await namespacesOf(child))?.pid === pidNamespace) signal(child, 'SIGKILL')
     }
+    if (pidNamespace) await waitUntilEmpty(name, pidNamespace)
     signal(pid, 'SIGKILL')
-    if (pidNamespace) await waitUntilEmpty(path.basename(hostDir), pidNamespace)
-    stopped.push(path.basename(hostDir))
-  }
-  return stopped
+  }))
+  return strays.map(({ name }) => name)
 }

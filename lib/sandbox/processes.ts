@@ -22,11 +22,21 @@ export async function hasNamespaces(pid: number, expected: Namespaces): Promise<
   return actual?.pid === expected.pid && actual.mnt === expected.mnt
 }
 
-/** Every live process whose PID namespace is `pidNamespace` (zombies have no namespace links). */
+/**
+ * Every live process in the PID namespace `pidNamespace`. Zombies are left out: they hold nothing, and a
+ * killed host's PID 1 may wait as one until the machine's own init gets round to reaping it.
+ */
 export async function processesIn(pidNamespace: string): Promise<number[]> {
   const pids = await allPids()
   const links = await Promise.all(pids.map((pid) => fs.readlink(`/proc/${pid}/ns/pid`).catch(() => '')))
-  return pids.filter((_, i) => links[i] === pidNamespace)
+  const members = pids.filter((_, i) => links[i] === pidNamespace)
+  const zombie = await Promise.all(members.map(isZombie))
+  return members.filter((_, i) => !zombie[i])
+}
+
+async function isZombie(pid: number): Promise<boolean> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')
 }
 
 /** The machine's PID of the process a host knows as `innerPid`, if it runs in that host. */

@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from 'diff'
 import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
 import { daemonUnreachable } from '../supervisorctl.ts'
-import { redactSecrets } from '../redact.ts'
+import { redactSecretValues } from '../redact.ts'
 import type { DesiredDirectory, DesiredProgram, DesiredState } from './desired.ts'
 import type { LiveFile, LiveState } from './read-state.ts'
 
@@ -79,10 +79,10 @@ function assertConfDirHealthy(server: Server, live: LiveState): void {
   throw new RemoteError(server.name, `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.output}`, live.reread.output)
 }
 
-/** A unified diff of the plan, per file (environment values and secret-looking values redacted). */
+/** A unified diff of the plan, per file (values of secret-looking names redacted). */
 export function formatPlanDiff(plan: SyncPlan): string {
   return plan.changes
-    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', redactSecrets(c.before?.content ?? ''), redactSecrets(c.after?.content ?? ''), metaLine(c.before), metaLine(c.after)))
+    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', redactSecretValues(c.before?.content ?? ''), redactSecretValues(c.after?.content ?? ''), metaLine(c.before), metaLine(c.after)))
     .map((patch) => patch.replace(/^=+\n/, ''))
     .join('')
 }

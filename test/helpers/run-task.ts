@@ -20,7 +20,8 @@ export async function runTask(name: string, args: string[], options: { env?: Rec
     cwd: PROJECT,
     reject: false,
     stdin: 'ignore',
-    env: { NO_COLOR: '1', ...options.env },
+    extendEnv: false,
+    env: { ...withoutColorForcing(process.env), NO_COLOR: '1', ...options.env },
     timeout: options.timeoutMs ?? 120_000,
     all: true,
   })
@@ -37,4 +38,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutM
     await new Promise((r) => setTimeout(r, 200))
   } while (Date.now() < deadline)
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
+}
+
+/** uvu sets FORCE_COLOR; tasks under test must print plain text. */
+function withoutColorForcing(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _ignored, ...rest } = env
+  return rest
 }
