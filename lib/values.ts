@@ -106,12 +106,14 @@ function hasControlChar(text: string): boolean {
 /** A string of allowed characters within a length limit: the shape of every name. */
 function checkPatternString(
   value: unknown, field: string, options: CheckOptions | undefined,
-  rule: { pattern: RegExp; char: RegExp; max: number; allowed: string },
+  rule: { pattern: RegExp; char: RegExp; max: number; allowed: string; shapeHint?: string },
 ): CheckResult<string> {
   if (typeof value !== 'string') return notAString(field, value, rule.allowed, options)
   if (value === '') return fail(field, value, rule.allowed, 'the value is empty')
   if (value.length > rule.max) return fail(field, value, rule.allowed, `it is ${value.length} characters long`)
-  if (!rule.pattern.test(value)) return fail(field, value, rule.allowed, describeBadChar(value, rule.char))
+  if (!rule.pattern.test(value)) {
+    return fail(field, value, rule.allowed, describeBadChar(value, rule.char) ?? rule.shapeHint ?? 'see what is allowed')
+  }
   return pass(value)
 }
 
@@ -256,7 +258,7 @@ export const checkBoolean: Check<boolean> = (value, field, options) => {
   if (bool !== undefined) return pass(bool)
   if (typeof value === 'string' && [...FLAG_TRUE, ...FLAG_FALSE].includes(value.toLowerCase())) {
     const word = FLAG_TRUE.includes(value.toLowerCase()) ? 'true' : 'false'
-    return fail(field, value, allowed, `write ${word} without quotes`)
+    return fail(field, value, allowed, `'${value}' is text here, not a boolean; write ${word}`)
   }
   if (value === null || value === undefined) return fail(field, value, allowed, 'write true or false')
   return fail(field, value, allowed, `expected true or false, got ${describeType(value)}`)
@@ -280,7 +282,7 @@ export const checkStopSignal: Check<StopSignal> = (value, field, options) => {
 
 export const checkEnvKey: Check<string> = (value, field, options) =>
   checkPatternString(value, field, options, {
-    pattern: ENV_KEY_PATTERN, char: /[A-Za-z0-9_]/, max: 255,
+    pattern: ENV_KEY_PATTERN, char: /[A-Za-z0-9_]/, max: 255, shapeHint: 'it must not start with a digit',
     allowed: "an environment variable name: letters, digits and '_', not starting with a digit",
   })
 
@@ -413,6 +415,7 @@ export const checkRepo: Check<string> = (value, field, options) => {
 export const checkTemplateName: Check<string> = (value, field, options) =>
   checkPatternString(value, field, options, {
     pattern: TEMPLATE_NAME_PATTERN, char: /[a-zA-Z0-9_/-]/, max: 255,
+    shapeHint: "folders are separated by a single '/', with none at the start or end",
     allowed: "a template name: letters, digits, '_' and '-', optionally in folders (queue/high-memory)",
   })
 

@@ -9,6 +9,8 @@ import { sandboxUp } from '../lib/sandbox/index.ts'
 import { createSession } from '../lib/remote/connection.ts'
 import { uploadRelease, switchCurrent } from '../lib/deploy/release.ts'
 import { runSupervisorctl } from '../lib/supervisorctl.ts'
+import { loadInventory } from '../lib/inventory/load.ts'
+import { findServer } from '../lib/inventory/resolve.ts'
 import { supervisorCreate } from './supervisor-create.mjs'
 import { supervisorSync } from './supervisor-sync.mjs'
 import { supervisorStatus } from './supervisor-status.mjs'
@@ -29,8 +31,7 @@ async function step(/** @type {{ run: (a: string[]) => Promise<number> }} */ tas
 }
 
 say('1. A local throwaway server (its own sshd and supervisord on a loopback address)')
-const sandbox = await sandboxUp({ dir: SANDBOX_DIR, count: 2, inventoryPath: path.join(PROJECT_DIR, INVENTORY), log: (l) => console.log(`   ${l}`) })
-const server = sandbox.hosts[0]
+await sandboxUp({ dir: SANDBOX_DIR, count: 2, inventoryPath: path.join(PROJECT_DIR, INVENTORY), log: (l) => console.log(`   ${l}`) })
 
 say('2. An app with a worker script in .deployer/supervisors/, deployed as a release on sandbox-1')
 await fs.rm(APP_DIR, { recursive: true, force: true })
@@ -44,7 +45,8 @@ await fs.writeFile(INVENTORY, document.toString())
 console.log(`   site ${DOMAIN} on sandbox-1 added to ${INVENTORY}`)
 const session = createSession({ timeoutSeconds: 10, batch: true })
 try {
-  const connection = await session.connect({ name: 'sandbox-1', host: server.address, port: server.port, username: server.user, privateKeyPath: server.identityFile, knownHostsFile: server.knownHosts, groups: [], siteUser: 'deployer', sitesPath: '/home/deployer/sites', local: false })
+  const { inventory } = await loadInventory(INVENTORY)
+  const connection = await session.connect(findServer(inventory, 'sandbox-1'))
   const root = `/home/deployer/sites/${DOMAIN}`
   const release = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
   await uploadRelease(connection, { localDir: APP_DIR, root, release })

@@ -26,8 +26,8 @@ Commands:
 
 Flags:
   --servers N        up: how many hosts, 1 to 64 (default 1)
-  --dir DIR          the sandbox's state directory (default ${path.relative(process.cwd(), DEFAULT_DIR) || DEFAULT_DIR})
-  --inventory PATH   up: the inventory to write (default ${path.relative(process.cwd(), DEFAULT_INVENTORY)})
+  --dir DIR          the sandbox's state directory (default ${shown(DEFAULT_DIR)})
+  --inventory PATH   up: the inventory to write (default ${shown(DEFAULT_INVENTORY)})
   --address A        up: first host address, in 127.0.0.0/8 (default: the first free from 127.0.0.2)
   --json             up: print state.json on stdout; status: print the status as JSON
   --help             show this text
@@ -72,12 +72,13 @@ async function up(flags, dir) {
   const count = flags.servers === undefined ? 1 : Number(flags.servers)
   const inventoryPath = path.resolve(flags.inventory ?? DEFAULT_INVENTORY)
   const abort = new AbortController()
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and forwarded by npx).
   const interrupt = (/** @type {NodeJS.Signals} */ signal) => abort.abort(new InterruptedError(signal))
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, interrupt)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt)
   try {
     const state = await sandboxUp({ dir, count, inventoryPath, firstAddress: flags.address, log, signal: abort.signal })
-    log(`inventory: ${path.relative(process.cwd(), inventoryPath)}  (use --inventory ${path.relative(process.cwd(), inventoryPath)})`)
-    log(`try: ssh -F ${path.relative(process.cwd(), path.join(dir, 'ssh_config'))} sandbox-1`)
+    log(`inventory written; use it with: --inventory ${shown(inventoryPath)}`)
+    log(`log in with: ssh -F ${shown(path.join(dir, 'ssh_config'))} sandbox-1`)
     if (flags.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`)
     return EXIT.ok
   } finally {
@@ -98,6 +99,12 @@ async function status(flags, dir) {
     }
   }
   return result.exists && result.hosts.every((host) => host.running) ? EXIT.ok : EXIT.notRunning
+}
+
+/** A path as short as it can be said from here. @param {string} file */
+function shown(file) {
+  const relative = path.relative(process.cwd(), file)
+  return relative.startsWith('..') ? file : relative
 }
 
 /** @param {string} line */

@@ -33,10 +33,10 @@ export interface Output {
   json(document: unknown): void
 }
 
-export function createOutput(options: OutputOptions, streams = { out: process.stdout, err: process.stderr }): Output {
+export function createOutput(options: OutputOptions, streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Output {
   const human = options.json ? streams.err : streams.out
   const write = (line: string) => human.write(`${line}\n`)
-  const color = Boolean((human as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR
+  const color = Boolean((human as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR
   const paint = (fn: (s: string) => string, s: string) => (color ? fn(s) : s)
   return {
     options,

@@ -1,6 +1,7 @@
 import type { Problem, Site } from '../types.ts'
 import { InputError } from '../errors.ts'
-import { checkAutorestart, checkEnvKey, checkEnvValue, checkPositiveInt, checkProgramName, checkStopSignal, checkUsername, type Check } from '../values.ts'
+import { checkAutorestart, checkEnvKey, checkEnvValue, checkPositiveInt, checkProgramName, checkStopSignal, checkUsername, type Check, type CheckOptions } from '../values.ts'
+import { findProgramConflicts } from '../inventory/validate.ts'
 import type { ParsedFlags } from './flags.ts'
 import { promptChoice, promptConfirm, promptText } from './prompt.ts'
 
@@ -25,8 +26,8 @@ export interface ProgramEntry {
 
 export async function collectProgramEntry(site: Site, scripts: string[], flags: ParsedFlags, given: Set<string>, interactive: boolean): Promise<ProgramEntry> {
   const problems: Problem[] = []
-  const take = <T>(check: Check<T>, value: unknown, field: string): T | undefined => {
-    const result = check(value, field)
+  const take = <T>(check: Check<T>, value: unknown, field: string, options?: CheckOptions): T | undefined => {
+    const result = check(value, field, options)
     if (result.ok) return result.value
     problems.push(result.problem)
     return undefined
@@ -37,19 +38,18 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   if (script === undefined && interactive && scripts.length) script = await promptChoice('Select supervisor script:', scripts)
   if (script === undefined) problems.push({ field: '--script', value: undefined, allowed: `a script in ${where}`, hint: 'pass --script NAME' })
   else if (!scripts.includes(script)) problems.push({ field: '--script', value: script, allowed: `a script in ${where}`, hint: `Supervisor script not found: .deployer/supervisors/${script}` })
-  else if (site.supervisors.some((p) => p.script === script)) problems.push({ field: '--script', value: script, allowed: 'a script no other program of this site runs', hint: `Supervisor script '${script}' is already configured for '${site.domain}'` })
 
   let name: unknown = flags.program
   if (name === undefined && interactive) name = await promptText('Program name (unique identifier):', script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-'))
   let program: string | undefined
   if (name === undefined) problems.push({ field: '--program', value: undefined, allowed: 'a name of letters, digits, _ and -', hint: 'pass --program NAME, e.g. --program queue-worker' })
   else program = take(checkProgramName, name, '--program')
-  if (program && site.supervisors.some((p) => p.program === program)) problems.push({ field: '--program', value: program, allowed: 'a name not used by this site yet', hint: `Supervisor '${program}' is already configured for '${site.domain}'` })
+  problems.push(...findProgramConflicts(site, { program: program ?? '', script: script ?? '' }, { program: '--program', script: '--script' }))
 
   const ask = async (flag: string, question: string, fallback: boolean) => (given.has(flag) ? Boolean(flags[flag]) : interactive ? promptConfirm(question, fallback) : fallback)
   const autostart = await ask('autostart', 'Start on supervisord start?', true)
   const autorestart = given.has('autorestart-unexpected') ? take(checkAutorestart, 'unexpected', '--autorestart-unexpected') : await ask('autorestart', 'Restart on exit?', true)
-  const number = async (flag: string, question: string, fallback: number) => take(checkPositiveInt, given.has(flag) ? flags[flag] : interactive ? await promptText(question, String(fallback)) : fallback, `--${flag}`)
+  const number = async (flag: string, question: string, fallback: number) => take(checkPositiveInt, given.has(flag) ? flags[flag] : interactive ? await promptText(question, String(fallback)) : fallback, `--${flag}`, { fromFlag: true })
   const stopwaitsecs = await number('stopwaitsecs', 'Stop wait seconds:', 3600)
   const numprocs = await number('numprocs', 'Number of processes:', 1)
 

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises'
 import type { Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
 import { remoteCommand } from './quote.ts'
+import { describeEndpoint } from './endpoint.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordMessage } from './ssh-errors.ts'
 
 export interface CommandResult {
@@ -93,7 +94,7 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
   options.onCommand?.(server.name, `ssh ${master.join(' ')}`)
   const started = await execa('ssh', master, { reject: false, stdin: 'ignore', timeout: (options.timeoutSeconds + 5) * 1000 })
   if (started.exitCode !== 0) {
-    const reason = describeSshFailure(started.stderr, `${server.host}:${server.port}`) ?? `ssh exited ${started.exitCode}: ${lastLine(started.stderr)}`
+    const reason = describeSshFailure(started.stderr, describeEndpoint(server)) ?? `ssh exited ${started.exitCode}: ${lastLine(started.stderr)}`
     throw new RemoteError(server.name, reason, started.stderr)
   }
   const client = ['-o', 'ControlMaster=no', ...base]
@@ -117,7 +118,7 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
       const result = await execa('rsync', args, { reject: false, stdin: 'ignore' })
       if (result.exitCode !== 0) {
-        const reason = describeSshFailure(result.stderr, `${server.host}:${server.port}`) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
+        const reason = describeSshFailure(result.stderr, describeEndpoint(server)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
         throw new RemoteError(server.name, `upload failed: ${reason}`, result.stderr)
       }
     },
@@ -156,7 +157,7 @@ function checkResult(server: Server, exitCode: number, stdout: string, stderr: s
   if (timedOut) throw new RemoteError(server.name, `a command on ${server.name} did not finish in time`, stderr)
   if (sudoNeedsPassword(stderr)) throw new RemoteError(server.name, sudoPasswordMessage(server.name, server.username), stderr)
   if (exitCode === 255 && !server.local) {
-    const reason = describeSshFailure(stderr, `${server.host}:${server.port}`)
+    const reason = describeSshFailure(stderr, describeEndpoint(server))
     if (reason) throw new RemoteError(server.name, reason, stderr)
   }
   return { stdout, stderr, exitCode }

@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { InputError } from '../errors.ts'
 import { SandboxError } from './errors.ts'
 
-/** One file per reserved `ADDR:PORT`, naming the host dir that owns it; valid while that dir exists. */
+/** One file per reserved `ADDR:PORT`, holding its Reservation (JSON). */
 const REGISTRY = '/run/lock/zx-supervisor-sandbox.d'
 const FIRST_AUTO = '127.0.0.2'
 const LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
@@ -52,18 +52,39 @@ function wildcardOn(listeners: string[], port: number): string | undefined {
   return listeners.find((local) => WILDCARDS.has(local.slice(0, local.lastIndexOf(':'))) && local.endsWith(`:${port}`))
 }
 
-async function reservedBy(address: string, port: number): Promise<string | undefined> {
-  const owner = await fs.readFile(path.join(REGISTRY, `${address}:${port}`), 'utf8').catch(() => undefined)
-  if (owner === undefined) return undefined
-  const alive = await fs.access(owner).then(() => true, () => false)
-  return alive ? owner : undefined
+/** Who holds an address: a host dir, valid while its sandbox's marker file still holds `token`. */
+export interface Reservation {
+  hostDir: string
+  marker: string
+  token: string
+}
+
+/** `ADDR:PORT` → host dir, for every reservation still valid; stale ones (DIR removed or remade) are deleted. */
+async function currentReservations(): Promise<Map<string, string>> {
+  const entries = await fs.readdir(REGISTRY).catch(() => [])
+  const current = new Map<string, string>()
+  await Promise.all(entries.map(async (entry) => {
+    const owner = await readReservation(path.join(REGISTRY, entry))
+    const valid = owner && (await fs.readFile(owner.marker, 'utf8').catch(() => '')).trim() === owner.token
+    if (owner && valid) current.set(entry, owner.hostDir)
+    else await fs.rm(path.join(REGISTRY, entry), { force: true })
+  }))
+  return current
+}
+
+async function readReservation(file: string): Promise<Reservation | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as Reservation
+  } catch {
+    return undefined
+  }
 }
 
 /**
- * Picks one free address per owner (a host dir) and records the reservation. Call it under
- * withSandboxLock. With `first`, the addresses are first, first+1, … and must all be free.
+ * Picks one free address per owner and records the reservations. Call it under withSandboxLock.
+ * With `first`, the addresses are first, first+1, … and must all be free.
  */
-export async function reserveAddresses(owners: string[], port: number, first?: string): Promise<string[]> {
+export async function reserveAddresses(owners: Reservation[], port: number, first?: string): Promise<string[]> {
   if (first !== undefined) assertLoopback(first)
   const listeners = await tcpListeners()
   const wildcard = wildcardOn(listeners, port)
@@ -71,16 +92,17 @@ export async function reserveAddresses(owners: string[], port: number, first?: s
     throw new SandboxError(`${wildcard} listens on every address, which blocks 127.0.0.N:${port}; ` +
       'stop that server (often the machine\'s own sshd) and try again')
   }
+  const reserved = await currentReservations()
   const picked: string[] = []
   for (const address of addressesFrom(first ?? FIRST_AUTO)) {
     if (picked.length === owners.length) break
-    const holder = listeners.includes(`${address}:${port}`) ? 'a running server' : await reservedBy(address, port)
+    const holder = listeners.includes(`${address}:${port}`) ? 'a running server' : reserved.get(`${address}:${port}`)
     if (holder === undefined) picked.push(address)
     else if (first !== undefined) throw new SandboxError(`${address}:${port} already in use (by ${holder})`)
   }
   if (picked.length < owners.length) throw new SandboxError(`no free address left in 127.0.0.0/8 on port ${port}`)
   await fs.mkdir(REGISTRY, { recursive: true, mode: 0o700 })
-  await Promise.all(picked.map((address, i) => fs.writeFile(path.join(REGISTRY, `${address}:${port}`), owners[i] ?? '')))
+  await Promise.all(picked.map((address, i) => fs.writeFile(path.join(REGISTRY, `${address}:${port}`), JSON.stringify(owners[i]))))
   return picked
 }
 
@@ -88,7 +110,7 @@ export async function reserveAddresses(owners: string[], port: number, first?: s
 export async function releaseAddresses(hostsDir: string): Promise<void> {
   const entries = await fs.readdir(REGISTRY).catch(() => [])
   await Promise.all(entries.map(async (entry) => {
-    const owner = await fs.readFile(path.join(REGISTRY, entry), 'utf8').catch(() => '')
-    if (path.dirname(owner) === hostsDir) await fs.rm(path.join(REGISTRY, entry), { force: true })
+    const owner = await readReservation(path.join(REGISTRY, entry))
+    if (owner && path.dirname(owner.hostDir) === hostsDir) await fs.rm(path.join(REGISTRY, entry), { force: true })
   }))
 }

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs'
 import { execa } from 'execa'
 import { SandboxError, SandboxRequirementError } from './errors.ts'
 import { withSandboxLock } from './lock.ts'
+import type { Log } from './state.ts'
 
 /** iproute2 (ss) and procps (pgrep, pkill) are in most base images; checked anyway. */
 export const SANDBOX_PACKAGES = [
@@ -19,25 +20,25 @@ export function installCommand(packages: string[]): string[] {
   return ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120', ...packages]
 }
 
-export async function missingSandboxPackages(): Promise<string[]> {
-  const query = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...SANDBOX_PACKAGES], { reject: false })
+export async function missingSandboxPackages(packages = SANDBOX_PACKAGES): Promise<string[]> {
+  const query = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...packages], { reject: false })
   if (query.code === 'ENOENT') {
     throw new SandboxRequirementError('the sandbox needs a Debian or Ubuntu machine (dpkg-query was not found)')
   }
   const installed = new Set(query.stdout.split('\n').filter((line) => line.endsWith(' installed')).map((line) => line.split(/[ :]/)[0]))
-  return SANDBOX_PACKAGES.filter((name) => !installed.has(name))
+  return packages.filter((name) => !installed.has(name))
 }
 
 /** Installs what is missing (as root, with apt-get); says what it installs through `log`. */
-export async function ensureSandboxPackages({ log }: { log: (line: string) => void }): Promise<{ installed: string[] }> {
-  const missing = await missingSandboxPackages()
+export async function ensureSandboxPackages({ log, packages = SANDBOX_PACKAGES }: { log: Log; packages?: string[] }): Promise<{ installed: string[] }> {
+  const missing = await missingSandboxPackages(packages)
   if (missing.length === 0) return { installed: [] }
   if (!isRoot()) {
     throw new SandboxRequirementError(`the sandbox needs root and these Debian packages, missing here: ${missing.join(' ')}. ` +
       `Run it as root (it installs them), or install them first: sudo ${installCommand(missing).join(' ')}`)
   }
   return withSandboxLock(async () => {
-    const stillMissing = await missingSandboxPackages()
+    const stillMissing = await missingSandboxPackages(packages)
     if (stillMissing.length > 0) {
       log(`installing Debian packages: ${stillMissing.join(' ')} (apt-get update, then apt-get install)`)
       await withServiceStartsDenied(() => aptInstall(stillMissing))

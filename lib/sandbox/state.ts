@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { assertLoopback } from './addresses.ts'
+import { SandboxRequirementError } from './errors.ts'
 
 export const SANDBOX_USER = 'deployer'
 export const SSH_PORT = 22
@@ -72,6 +73,7 @@ export async function dirKind(dir: string): Promise<'sandbox' | 'empty' | 'missi
   const paths = sandboxPaths(dir)
   const entries = await fs.readdir(paths.dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined
+    if (error.code === 'EACCES') throw new SandboxRequirementError(`cannot read ${paths.dir}: a sandbox belongs to root; run this as root`)
     throw error
   })
   if (!entries) return 'missing'
@@ -79,12 +81,17 @@ export async function dirKind(dir: string): Promise<'sandbox' | 'empty' | 'missi
   return entries.length === 0 ? 'empty' : 'foreign'
 }
 
-/** Creates DIR (0700) with the marker that lets `down` remove it later. */
-export async function createSandboxDir(dir: string): Promise<void> {
+/**
+ * Creates DIR (0700) with a marker holding a fresh random token: it lets `down` remove DIR, and tells a
+ * reservation made for this DIR from one made for an earlier DIR at the same path. Returns the token.
+ */
+export async function createSandboxDir(dir: string): Promise<string> {
   const paths = sandboxPaths(dir)
+  const token = randomBytes(16).toString('hex')
   await fs.mkdir(paths.hosts, { recursive: true })
   await fs.chmod(paths.dir, 0o700)
-  await fs.writeFile(paths.marker, `${randomBytes(16).toString('hex')}\n`)
+  await fs.writeFile(paths.marker, `${token}\n`)
+  return token
 }
 
 export async function writeState(state: SandboxState): Promise<void> {

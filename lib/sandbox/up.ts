@@ -41,12 +41,12 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   if (!isRoot()) throw new SandboxRequirementError('the sandbox needs root (namespaces, mounts, a login user): run it with sudo')
   const paths = sandboxPaths(options.dir)
   await clearDir(paths.dir, log)
-  await createSandboxDir(paths.dir)
+  const token = await createSandboxDir(paths.dir)
   const inventory = options.inventoryPath === undefined ? undefined : path.resolve(options.inventoryPath)
   const state: SandboxState = { dir: paths.dir, identityFile: paths.identityFile, knownHosts: paths.knownHosts, user: SANDBOX_USER, hosts: [], inventory }
   await writeState(state)
   try {
-    return await startHosts(state, options, log)
+    return await startHosts(state, token, options, log)
   } catch (error) {
     log(`stopping what was started; the files stay in ${paths.dir} (remove them with: down --dir ${paths.dir})`)
     await stopSandboxHosts(paths.dir)
@@ -78,22 +78,13 @@ async function clearDir(dir: string, log: Log): Promise<void> {
   }
 }
 
-async function startHosts(state: SandboxState, options: SandboxUpOptions, log: Log): Promise<SandboxState> {
+async function startHosts(state: SandboxState, token: string, options: SandboxUpOptions, log: Log): Promise<SandboxState> {
   const names = Array.from({ length: options.count }, (_, i) => hostName(i))
-  const hostDirs = names.map((name) => hostPaths(state.dir, name).hostDir)
-  await Promise.all(hostDirs.map((hostDir) => fs.mkdir(hostDir, { recursive: true })))
-  const [authorizedKey, { user, addresses }] = await Promise.all([
-    makeClientKey(state.identityFile),
-    withSandboxLock(async () => ({
-      user: await ensureLoginUser(SANDBOX_USER),
-      addresses: await reserveAddresses(hostDirs, SSH_PORT, options.firstAddress),
-    })),
-  ])
-  const neighbours = names.map((name, i) => ({ name, address: addresses[i] ?? '' }))
+  const { authorizedKey, user, neighbours } = await claimAddresses(state.dir, names, token, options.firstAddress)
   log(`starting ${names.length} host(s) in ${state.dir}: ${neighbours.map((n) => `${n.name} ${n.address}`).join(', ')}`)
   const hostKeys = new Map<string, string>()
   const saveState = serialized(() => writeState(state))
-  const results = await Promise.allSettled(neighbours.map(async ({ name, address }) => {
+  const started = await Promise.allSettled(neighbours.map(async ({ name, address }) => {
     const files = { name, ...hostPaths(state.dir, name) }
     const { hostKey } = await prepareHostFs({ name, address, port: SSH_PORT, root: files.root, user, authorizedKey, neighbours })
     hostKeys.set(name, hostKey)
@@ -104,7 +95,8 @@ async function startHosts(state: SandboxState, options: SandboxUpOptions, log: L
     await saveState()
     await waitUntilReady(files, launched, options.signal)
   }))
-  const failure = results.find((result) => result.status === 'rejected')
+  // allSettled: on a failure, every host that did start is in state.hosts before the caller stops them.
+  const failure = started.find((result) => result.status === 'rejected')
   if (failure) throw failure.reason
   state.hosts.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name))
   await writeClientFiles(state, hostKeys, state.inventory)
@@ -112,6 +104,21 @@ async function startHosts(state: SandboxState, options: SandboxUpOptions, log: L
   await Promise.all(state.hosts.map((host) => probe(state.dir, host, options.signal)))
   log(`ready: ${state.hosts.map((host) => `${host.name} ${host.user}@${host.address}`).join(', ')}`)
   return state
+}
+
+/** The client key, the login user and one address per host (the last two under the machine-wide lock). */
+async function claimAddresses(dir: string, names: string[], token: string, firstAddress?: string) {
+  const paths = sandboxPaths(dir)
+  const owners = names.map((name) => ({ hostDir: hostPaths(dir, name).hostDir, marker: paths.marker, token }))
+  await Promise.all(owners.map(({ hostDir }) => fs.mkdir(hostDir, { recursive: true })))
+  const [authorizedKey, { user, addresses }] = await Promise.all([
+    makeClientKey(paths.identityFile),
+    withSandboxLock(async () => ({
+      user: await ensureLoginUser(SANDBOX_USER),
+      addresses: await reserveAddresses(owners, SSH_PORT, firstAddress),
+    })),
+  ])
+  return { authorizedKey, user, neighbours: names.map((name, i) => ({ name, address: addresses[i] ?? '' })) }
 }
 
 async function probe(dir: string, host: SandboxHost, signal?: AbortSignal): Promise<void> {

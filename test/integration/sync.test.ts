@@ -50,7 +50,7 @@ sync('sync puts the program live on its server, with numprocs 2 → two running 
     const list = await processesOn(one)
     return list.filter((p) => p.group === 'app.test-worker' && p.state === 'RUNNING').length === 2 ? list : null
   })
-  assert.equal(processes.map((p) => p.name).sort(), ['app.test-worker:app.test-worker_00', 'app.test-worker:app.test-worker_01'])
+  assert.equal((processes ?? []).map((p) => p.name).sort(), ['app.test-worker:app.test-worker_00', 'app.test-worker:app.test-worker_01'])
   const confs = await snapshotDir(one, 'etc/supervisor/conf.d')
   assert.equal(Object.keys(confs), ['app.test-worker.conf'])
   assert.match(confs['app.test-worker.conf'] as string, 'numprocs=2')

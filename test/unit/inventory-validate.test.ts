@@ -129,6 +129,7 @@ test('reports every problem at once, each with its path', () => {
     'sites[1].supervisors',
     'sites[2].server',
   ].sort())
+  for (const problem of problems) assert.ok(problem.hint, `no hint for ${problem.field}`)
   assert.match(problemAt(problems, 'sites[0].server')?.allowed ?? '', /\(db\)/)
   assert.is(problemAt(problems, 'sites[0].server')?.hint, "Server 'nope' not found in inventory")
   assert.match(problemAt(problems, 'sites[0].supervisors[1].program')?.hint ?? '',

@@ -31,6 +31,7 @@ function table<T>(name: string, check: Check<T>, cases: Case[], options?: CheckO
           assert.is(result.problem.field, 'field.path')
           assert.ok(Object.is(result.problem.value, input))
           assert.ok(result.problem.allowed.length > 5, `${name}: no "allowed" for ${shown}`)
+          assert.ok((result.problem.hint ?? '').length > 3, `${name}: no hint for ${shown}`)
           assert.type(formatProblem(result.problem), 'string')
         }
       } else {
@@ -196,7 +197,7 @@ test('problems explain the fix', () => {
     [checkDomain(`${CYRILLIC_E}xample.com`, 'd'), /non-ASCII character .*U\+0435/],
     [checkScript('.deployer/supervisors/a.sh', 's'), /leave out the \.deployer\/supervisors\/ prefix: 'a\.sh'/],
     [checkPositiveInt('3', 'n'), /without quotes/],
-    [checkBoolean('yes', 'b'), /write true without quotes/],
+    [checkBoolean('yes', 'b'), /'yes' is text here, not a boolean; write true/],
     [checkServerName(123, 'n'), /in quotes/],
     [checkHost('root@h', 'h'), /username/],
     [checkEnvValue('a ;b', 'e'), /whitespace/],
