@@ -109,7 +109,12 @@ export async function readSandbox(dir: string): Promise<SandboxState> {
       { field: '--dir', value: path.resolve(dir), allowed: 'a directory made by `sandbox.mjs up`', hint: 'run `npx zx tasks/sandbox.mjs up` first' },
     ])
   }
-  const state = JSON.parse(text) as SandboxState
+  let state: SandboxState
+  try {
+    state = JSON.parse(text) as SandboxState
+  } catch (error) {
+    throw new InputError([{ field: file, value: text, allowed: 'the JSON `sandbox.mjs up` wrote', hint: `${String(error)}; run down, then up again` }])
+  }
   state.hosts.forEach((host, i) => assertLoopback(host.address, `${file}: hosts[${i}].address`))
   return state
 }

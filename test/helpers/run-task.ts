@@ -45,3 +45,25 @@ function withoutColorForcing(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { FORCE_COLOR: _ignored, ...rest } = env
   return rest
 }
+
+/**
+ * Runs a task on a pseudo-terminal (util-linux `script`), answering each prompt when it appears, as a person would.
+ * dialog: [text the prompt contains, answer to type]; answers go out only after their prompt was seen.
+ */
+export async function runTaskOnTerminal(name: string, args: string[], dialog: Array<[string, string]>, timeoutMs = 30_000): Promise<TaskRun> {
+  const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
+  const child = execa('script', ['-qec', command, '/dev/null'], { cwd: PROJECT, reject: false, timeout: timeoutMs, extendEnv: false, env: { ...withoutColorForcing(process.env), NO_COLOR: '1', TERM: 'dumb' } })
+  let seen = ''
+  let next = 0
+  child.stdout?.on('data', (chunk: Buffer) => {
+    seen += chunk.toString()
+    const step = dialog[next]
+    if (step && seen.includes(step[0])) {
+      next += 1
+      seen = ''
+      child.stdin?.write(`${step[1]}\r`)
+    }
+  })
+  const result = await child
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), all: `${result.stdout}\n${result.stderr}` }
+}

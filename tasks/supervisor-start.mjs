@@ -1,0 +1,9 @@
+#!/usr/bin/env zx
+// supervisor-start: start supervisord itself (--server), or a site's programs (--domain [--program]).
+// The checklist is shared by start, stop and restart: lib/cli/control-task.ts.
+import { runIfMain } from '../lib/cli/run-task.ts'
+import { defineControlTask } from '../lib/cli/control-task.ts'
+
+export const supervisorStart = defineControlTask('start')
+
+await runIfMain(import.meta.url, supervisorStart)
