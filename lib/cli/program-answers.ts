@@ -1,6 +1,6 @@
 import type { Problem, Site } from '../types.ts'
 import { InputError } from '../errors.ts'
-import { checkAutorestart, checkEnvKey, checkEnvValue, checkPositiveInt, checkProgramName, checkStopSignal, checkUsername, type Check, type CheckOptions } from '../values.ts'
+import { checkAutorestart, checkEnvKey, checkEnvValue, checkPositiveInt, checkProgramName, checkStopSignal, checkTemplateName, checkUsername, type Check, type CheckOptions } from '../values.ts'
 import { findProgramConflicts } from '../inventory/validate.ts'
 import type { ParsedFlags } from './flags.ts'
 import { promptChoice, promptConfirm, promptText } from './prompt.ts'
@@ -59,7 +59,7 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   }
   if (given.has('stopsignal')) entry.stopsignal = take(checkStopSignal, flags.stopsignal, '--stopsignal')
   if (given.has('user')) entry.user = take(checkUsername, flags.user, '--user')
-  if (given.has('template')) entry.template = flags.template
+  if (given.has('template')) entry.template = take(checkTemplateName, flags.template, '--template')
   const environment: Record<string, string> = {}
   for (const pair of flags.env ?? []) {
     const at = pair.indexOf('=')
