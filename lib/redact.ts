@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 // Secrets never reach --verbose or --json output: environment values and anything named like a secret.
 
 const SECRET_NAME = /(secret|passw(or)?d|pass|token|api[_-]?key|private[_-]?key|credential|auth|dsn)/i
@@ -14,9 +16,13 @@ export function redactSecrets(text: string): string {
     .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g, (match: string, key: string) => (isSecretName(key) ? `${key}=${REDACTED}` : match))
 }
 
-/** Hides only values whose name looks secret (dry-run diffs: the operator still sees ordinary values). */
-export function redactSecretValues(text: string): string {
-  return text.replace(/\b([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^,\s]*)/g, (match: string, key: string) => (isSecretName(key) ? `${key}=${REDACTED}` : match))
+/**
+ * For plans and diffs: each value of an `environment=` line becomes a short fingerprint, so a diff shows which
+ * variables change without printing any value.
+ */
+export function fingerprintEnvironment(text: string): string {
+  return text.replace(/^(\s*environment=)(.*)$/gm, (_, head: string, pairs: string) =>
+    head + pairs.replace(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^,]*)/g, (_m: string, key: string, value: string) => `${key}=[REDACTED ${createHash('sha256').update(value).digest('hex').slice(0, 8)}]`))
 }
 
 /** A copy of an environment map with every value hidden (for --json). */

@@ -9,6 +9,7 @@ import { findSite, serversOfSite } from '../lib/inventory/resolve.ts'
 import { addProgram, saveInventory } from '../lib/inventory/write.ts'
 import { listAvailableScripts } from '../lib/app/available-scripts.ts'
 import { renderProgramFiles } from '../lib/render/program-files.ts'
+import { redactEnvironment } from '../lib/redact.ts'
 
 export const supervisorCreate = defineTask({
   name: 'supervisor-create',
@@ -50,7 +51,7 @@ export const supervisorCreate = defineTask({
   output.info(`Supervisor '${entry.program}' added to inventory (${loaded.path})`)
   output.info(`Next, apply it to the servers: npx zx tasks/supervisor-sync.mjs --inventory ${loaded.path} --domain ${site.domain}`)
   output.info(`Non-interactive replay: ${replayCommand(site.domain, entry, loaded.path)}`)
-  output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay: replayCommand(site.domain, entry, loaded.path) })
+  output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay: replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path) })
 })
 
 await runIfMain(import.meta.url, supervisorCreate)

@@ -10,7 +10,7 @@ import { renderDesiredStates } from '../lib/sync/desired.ts'
 import { readLiveState } from '../lib/sync/read-state.ts'
 import { planSync } from '../lib/sync/plan.ts'
 import { stageFiles } from '../lib/sync/stage.ts'
-import { activatePlan } from '../lib/sync/activate.ts'
+import { activatePlan, retryWhenStale } from '../lib/sync/activate.ts'
 import { forEachServer } from '../lib/fleet.ts'
 
 export const supervisorSync = defineTask({
@@ -35,14 +35,14 @@ export const supervisorSync = defineTask({
   const scope = resolveSyncScope(inventory, { domain, server: flags.server, all: flags.all })
   const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), ...scope })
 
-  const outcomes = await forEachServer(scope.servers, session, async (server, connection) => {
+  const outcomes = await forEachServer(scope.servers, session, (server, connection) => retryWhenStale(async () => {
     const live = await readLiveState(connection, desiredFor(server))
     const plan = planSync(desiredFor(server), live)
     if (flags['dry-run'] || !plan.needsActivation) return { plan, dryRun: Boolean(flags['dry-run']) }
     const staged = await stageFiles(connection, plan.changes.flatMap((c) => (c.after ? [c.after] : [])))
     const activation = await activatePlan(connection, plan, staged, { lockWaitSeconds: flags['lock-wait'] })
     return { plan, activation, dryRun: false }
-  })
+  }))
 
   for (const outcome of outcomes) if (outcome.ok) reportServerSync(output, outcome.value)
   reportFailures(output, outcomes)

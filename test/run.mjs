@@ -3,15 +3,16 @@
 // Integration tests need root and the sandbox's Debian packages: without them they are skipped loudly, except
 // under CI=true, where that is a failure. A run in which no test ran fails.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const mode = process.argv[2] ?? 'all'
-const tiers = { all: ['typecheck', 'unit', 'integration'], unit: ['unit'], integration: ['integration'], typecheck: ['typecheck'] }[mode]
+const tiers = { all: ['typecheck', 'unit', 'integration', 'faults'], unit: ['unit'], integration: ['integration'], faults: ['faults'], typecheck: ['typecheck'] }[mode]
 if (!tiers) {
-  console.error(`usage: node test/run.mjs [all|typecheck|unit|integration] (got ${mode})`)
+  console.error(`usage: node test/run.mjs [all|typecheck|unit|integration|faults] (got ${mode})`)
   process.exit(2)
 }
 
@@ -46,6 +47,21 @@ async function uvu(dir) {
   totals.skipped += count('Skipped')
 }
 
+/** The fault suite, then its figure: cases tried and passed, and "nothing lost" only when every server-state check held. */
+async function faults() {
+  const figure = path.join(mkdtempSync(path.join(tmpdir(), 'zxs-figure-')), 'records.jsonl')
+  writeFileSync(figure, '')
+  process.env.ZXS_FAULT_FIGURE = figure
+  await uvu('test/faults')
+  const records = readFileSync(figure, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  const cases = records.filter((r) => r.kind === 'case')
+  const states = records.filter((r) => r.kind === 'state')
+  const broken = states.filter((r) => !r.held).map((r) => r.name)
+  const verdict = states.length && !broken.length ? `nothing lost (${states.length} server-state checks held)` : `STATE CHECKS FAILED: ${broken.join('; ') || 'none ran'}`
+  console.log(`\nfaults: ${cases.length} cases tried, ${cases.filter((r) => r.passed).length} passed, ${verdict}`)
+  rmSync(path.dirname(figure), { recursive: true, force: true })
+}
+
 function integrationBlocker() {
   if (process.getuid?.() !== 0) return 'they need root (the sandbox servers use mount namespaces)'
   const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo'].filter((p) => !existsSync(p))
@@ -61,7 +77,7 @@ for (const tier of tiers) {
     console.log(code === 0 ? 'typecheck: ok' : 'typecheck: FAILED')
     continue
   }
-  if (tier === 'integration') {
+  if (tier === 'integration' || tier === 'faults') {
     const blocker = integrationBlocker()
     if (blocker) {
       const banner = `!!! ${tier} tests NOT RUN: ${blocker} !!!`
@@ -71,7 +87,8 @@ for (const tier of tiers) {
       continue
     }
   }
-  await uvu(`test/${tier}`)
+  if (tier === 'faults') await faults()
+  else await uvu(`test/${tier}`)
 }
 
 const ranNothing = totals.passed + totals.failed === 0

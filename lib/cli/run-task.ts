@@ -33,12 +33,18 @@ export function defineTask(meta: Omit<TaskMeta, 'flags'> & { flags: FlagSpec[]; 
     async run(args, options = {}) {
       let output = options.output ?? createOutput({ json: args.includes('--json'), quiet: false, verbose: args.includes('--verbose') || args.includes('-v') })
       let session: Session | undefined
+      let interrupted: NodeJS.Signals | undefined
+      // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
       const onSignal = async (signal: NodeJS.Signals) => {
+        if (interrupted) return
+        interrupted = signal
+        process.exitCode = EXIT.interrupted
         output.error(`interrupted by ${signal}; closing connections`)
         await session?.closeAll()
         process.exit(EXIT.interrupted)
       }
-      if (options.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, onSignal)
+      // on, not once: execa's signal-exit re-raises a signal that no other listener is left to handle.
+      if (options.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal)
       try {
         const { flags, given } = parseFlags(full.flags, args)
         if (flags.help) {
@@ -52,9 +58,10 @@ export function defineTask(meta: Omit<TaskMeta, 'flags'> & { flags: FlagSpec[]; 
           batch: !interactive,
           onCommand: (server, line) => output.detail(`${server}$ ${line}`),
         })
-        return (await main({ flags, given, output, session, interactive })) ?? EXIT.ok
+        const code = (await main({ flags, given, output, session, interactive })) ?? EXIT.ok
+        return interrupted ? EXIT.interrupted : code
       } catch (error) {
-        return reportError(error, output)
+        return interrupted ? EXIT.interrupted : reportError(error, output)
       } finally {
         await session?.closeAll()
         if (options.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, onSignal)

@@ -31,6 +31,11 @@ export interface Connection {
    * `private` makes every copy readable by the login user only (staged confs may hold secrets); `preserve` keeps modes.
    */
   rsync(localDir: string, remoteDir: string, options?: { permissions?: 'private' | 'preserve' }): Promise<void>
+  /**
+   * The local [file, args] that runs argv on the server over this connection (for `host: local`, argv itself), for
+   * steps that must drive the process themselves, e.g. to stream its output. Reported to onCommand like run.
+   */
+  sshCommand(argv: string[], options?: { privileged?: boolean }): [string, string[]]
   close(): Promise<void>
 }
 
@@ -112,6 +117,11 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
       })
       return checkResult(server, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
+    sshCommand(argv, commandOptions = {}) {
+      const line = remoteCommand(withPrivilege(server, argv, commandOptions.privileged))
+      options.onCommand?.(server.name, line)
+      return ['ssh', [...client, '--', server.host, line]]
+    },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const transport = ['ssh', ...client].map(rsyncWord).join(' ')
       const args = [...rsyncPermissions(rsyncOptions.permissions), '-e', transport, `${localDir}/`, `${server.host}:${remoteDir}/`]
@@ -141,6 +151,11 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       const result = await execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs })
       return checkResult(server, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
+    sshCommand(argv, commandOptions = {}) {
+      const [file, ...args] = withPrivilege(server, argv, commandOptions.privileged, process.getuid?.() === 0) as [string, ...string[]]
+      options.onCommand?.(server.name, remoteCommand([file, ...args]))
+      return [file, args]
+    },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const result = await execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false })
       if (result.exitCode !== 0) throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
@@ -156,9 +171,10 @@ function withPrivilege(server: Server, argv: string[], privileged = false, isRoo
 function checkResult(server: Server, exitCode: number, stdout: string, stderr: string, timedOut: boolean): CommandResult {
   if (timedOut) throw new RemoteError(server.name, `a command on ${server.name} did not finish in time`, stderr)
   if (sudoNeedsPassword(stderr)) throw new RemoteError(server.name, sudoPasswordMessage(server.name, server.username), stderr)
+  // Our remote commands never exit 255 themselves: it is ssh saying the connection failed or dropped.
   if (exitCode === 255 && !server.local) {
-    const reason = describeSshFailure(stderr, describeEndpoint(server))
-    if (reason) throw new RemoteError(server.name, reason, stderr)
+    const endpoint = describeEndpoint(server)
+    throw new RemoteError(server.name, describeSshFailure(stderr, endpoint) ?? `the connection to ${endpoint} was lost (ssh exited 255)`, stderr)
   }
   return { stdout, stderr, exitCode }
 }

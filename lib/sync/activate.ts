@@ -13,10 +13,31 @@ export interface ActivationResult {
   output: string
 }
 
+/** Another sync changed this scope's files between our read and our activation; nothing was changed: plan again. */
+export class StaleStateError extends RemoteError {
+  constructor(server: string, output: string) {
+    super(server, `another sync changed this site's files on the server while this one was planning; nothing was changed (${output.split('\n')[0]})`, output)
+    this.name = 'StaleStateError'
+  }
+}
+
+/** Runs read → plan → stage → activate again when another sync got there first (the lock only covers activation). */
+export async function retryWhenStale<T>(attempt: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      if (!(error instanceof StaleStateError) || i >= attempts) throw error
+    }
+  }
+}
+
 const ACTIVATE_SCRIPT = new URL('../remote/scripts/activate.sh', import.meta.url)
 
 export async function activatePlan(connection: Connection, plan: SyncPlan, staged: StagedFiles, options: { lockWaitSeconds: number }): Promise<ActivationResult> {
   const args = [staged.remoteDir, String(options.lockWaitSeconds)]
+  for (const domain of plan.domains) args.push('domain', domain)
+  for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
   for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
   for (const change of plan.changes) {
     if (change.after) args.push('put', staged.names.get(change.path) as string, change.path, change.after.owner, change.after.group, change.after.mode)
@@ -47,9 +68,11 @@ export async function activatePlan(connection: Connection, plan: SyncPlan, stage
       throw new RemoteError(server, `the new configuration is in place but "supervisorctl update" failed:\n${output}`, output)
     case 68:
       throw new RemoteError(server, `could not write ${output.split('\n').find((l) => l.startsWith('WRITE-FAILED'))?.slice(13) ?? 'a file'} (read-only or full disk?); the previous files were restored:\n${output}`, output)
+    case 76:
+      throw new StaleStateError(server, output)
     case 75:
       throw new RemoteError(server, `another sync holds this server's lock (waited ${options.lockWaitSeconds}s); nothing was changed. Try again when it is done.`, output)
     default:
-      throw new RemoteError(server, `activation failed (exit ${result.exitCode}); the previous files were restored:\n${output}\n${result.stderr}`.trim(), output)
+      throw new RemoteError(server, `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(), output)
   }
 }

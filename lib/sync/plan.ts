@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from 'diff'
 import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
 import { daemonUnreachable } from '../supervisorctl.ts'
-import { redactSecretValues } from '../redact.ts'
+import { fingerprintEnvironment } from '../redact.ts'
 import type { DesiredDirectory, DesiredProgram, DesiredState } from './desired.ts'
 import type { LiveFile, LiveState } from './read-state.ts'
 
@@ -27,6 +27,9 @@ export interface SyncPlan {
   missingScripts: string[]
   /** True when files differ or supervisor has not applied this scope's confs yet. */
   needsActivation: boolean
+  /** The sites of this scope, and what every path of the scope held when read (sha256, or null when absent). */
+  domains: string[]
+  expected: Map<string, string | null>
 }
 
 export function planSync(desired: DesiredState, live: LiveState): SyncPlan {
@@ -57,6 +60,8 @@ export function planSync(desired: DesiredState, live: LiveState): SyncPlan {
     removedPrograms: [...removedPrograms],
     missingScripts: live.missingScripts,
     needsActivation: changes.length > 0 || pending.length > 0,
+    domains: desired.domains,
+    expected: new Map([...[...live.files.values()].map((f) => [f.path, f.sha256] as const), ...desired.files.filter((f) => !live.files.has(f.path)).map((f) => [f.path, null] as const)]),
   }
 }
 
@@ -79,10 +84,10 @@ function assertConfDirHealthy(server: Server, live: LiveState): void {
   throw new RemoteError(server.name, `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.output}`, live.reread.output)
 }
 
-/** A unified diff of the plan, per file (values of secret-looking names redacted). */
+/** A unified diff of the plan, per file; environment values appear only as fingerprints. */
 export function formatPlanDiff(plan: SyncPlan): string {
   return plan.changes
-    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', redactSecretValues(c.before?.content ?? ''), redactSecretValues(c.after?.content ?? ''), metaLine(c.before), metaLine(c.after)))
+    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', fingerprintEnvironment(c.before?.content ?? ''), fingerprintEnvironment(c.after?.content ?? ''), metaLine(c.before), metaLine(c.after)))
     .map((patch) => patch.replace(/^=+\n/, ''))
     .join('')
 }

@@ -11,6 +11,8 @@ import type { DesiredState } from './desired.ts'
 export interface LiveFile extends RemoteFile {
   /** From the file's zx-supervisor marker, when it has one. */
   managed: { domain: string; program: string } | null
+  /** sha256 of the bytes on the server: activation checks nothing changed since it was read. */
+  sha256: string
 }
 
 export interface RereadState {
@@ -55,10 +57,10 @@ export function parseLiveState(stdout: string): LiveState {
     const [tag = '', ...fields] = (lines[i] as string).split('\t')
     if (statusStart >= 0 && tag !== 'REREAD') continue
     if (tag === 'FILE') {
-      const [mode = '', owner = '', group = '', ...rest] = fields
+      const [mode = '', owner = '', group = '', sha256 = '', ...rest] = fields
       const content = Buffer.from(lines[++i] ?? '', 'base64').toString('utf8')
       const filePath = rest.join('\t')
-      files.set(filePath, { path: filePath, content, owner, group, mode: mode.padStart(4, '0'), managed: parseManagedMarker(content) })
+      files.set(filePath, { path: filePath, content, owner, group, mode: mode.padStart(4, '0'), sha256, managed: parseManagedMarker(content) })
     } else if (tag === 'MISSING') {
       missingScripts.push(fields.join('\t'))
     } else if (tag === 'STATUS') {

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { YAML } from 'zx'
 import { captureOutput } from '../helpers/capture.ts'
-import { counted } from '../helpers/figure.ts'
+import { counted, recordStateCheck } from '../helpers/figure.ts'
 import { startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import type { Task } from '../../lib/cli/run-task.ts'
 import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
@@ -197,6 +197,8 @@ for (const c of CASES) {
     assert.ok(message.includes(c.field), `the message names ${c.field}: ${message}`)
     const shown = c.shown ?? JSON.stringify(c.args.length && !c.inventory ? valueOf(c) : (c.inventory as [unknown, unknown])[1]).slice(0, 20)
     assert.ok(message.includes(shown), `the message shows the value ${shown}: ${message}`)
+    const untouched = (await fs.readFile(sandbox.inventory, 'utf8')) === text && (await fs.stat(sshdLog)).size === sshdBefore
+    recordStateCheck(`${c.name}: inventory bytes unchanged, no connection`, untouched)
     assert.is(await fs.readFile(sandbox.inventory, 'utf8'), text, 'inventory bytes unchanged')
     assert.is((await fs.stat(sshdLog)).size, sshdBefore, 'no connection reached the server (its sshd log did not grow)')
     await assert.not.ok(await fs.stat('/tmp/zxs-pwned').catch(() => null), 'nothing smuggled in ran')

@@ -50,7 +50,7 @@ function withoutColorForcing(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * Runs a task on a pseudo-terminal (util-linux `script`), answering each prompt when it appears, as a person would.
  * dialog: [text the prompt contains, answer to type]; answers go out only after their prompt was seen.
  */
-export async function runTaskOnTerminal(name: string, args: string[], dialog: Array<[string, string]>, timeoutMs = 30_000): Promise<TaskRun> {
+export async function runTaskOnTerminal(name: string, args: string[], dialog: Array<[string, string | (() => Promise<string>)]>, timeoutMs = 30_000): Promise<TaskRun> {
   const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
   const child = execa('script', ['-qec', command, '/dev/null'], { cwd: PROJECT, reject: false, timeout: timeoutMs, extendEnv: false, env: { ...withoutColorForcing(process.env), NO_COLOR: '1', TERM: 'dumb' } })
   let seen = ''
@@ -61,7 +61,8 @@ export async function runTaskOnTerminal(name: string, args: string[], dialog: Ar
     if (step && seen.includes(step[0])) {
       next += 1
       seen = ''
-      child.stdin?.write(`${step[1]}\r`)
+      const answer = step[1]
+      void (typeof answer === 'string' ? Promise.resolve(answer) : answer()).then((text) => child.stdin?.write(`${text}\r`))
     }
   })
   const result = await child

@@ -1,88 +1,120 @@
 #!/bin/sh
-# activate.sh STAGE LOCK_WAIT [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [dir PATH OWNER GROUP MODE]... [group NAME]...
+# activate.sh STAGE LOCK_WAIT [domain D]... [expect PATH SHA256|-]... [put STAGED DEST OWNER GROUP MODE]... [remove DEST]...
+#             [dir PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that conf.d parses, back up what will be
 # replaced, move the staged files in, let supervisor's own parser (reread) judge the result, restore everything if it
-# rejects it, and only then `supervisorctl update` the groups that really changed.
-set -u
-# A dropped connection must not stop this half-way: it either finishes or rolls back.
-trap '' HUP PIPE
-stage=$1 lock_wait=$2
-shift 2
-journal="$stage/.journal"
-backup="$stage/.backup"
-say() { printf '%s\n' "$*" 2>/dev/null || true; }
-ctl() { LC_ALL=C supervisorctl "$@" 2>&1; }
-trap 'rm -rf -- "$stage"' EXIT
+# rejects it, and only then `supervisorctl update` the groups that really changed. The plan was made from a read
+# outside the lock, so first it checks (under the lock) that this scope's files are still what was read; if another
+# sync changed them meanwhile it stops with STALE and the caller plans again.
+# The whole script is one function called on the last line: sh reads all of it before running any of it, so a
+# connection lost while it is being sent cannot leave a half-read script running.
+main() {
+  set -u
+  # A dropped connection must not stop this half-way: it either finishes or rolls back.
+  trap '' HUP PIPE
+  stage=$1 lock_wait=$2
+  shift 2
+  journal="$stage/.journal"
+  backup="$stage/.backup"
+  say() { printf '%s\n' "$*" 2>/dev/null || true; }
+  ctl() { LC_ALL=C supervisorctl "$@" 2>&1; }
+  trap 'rm -rf -- "$stage"' EXIT
 
-case $stage in /var/tmp/zxs-stage-*) ;; *) say "BAD-STAGE $stage"; exit 64 ;; esac
-if [ -L "$stage" ] || [ ! -d "$stage" ]; then say "BAD-STAGE $stage"; exit 64; fi
+  case $stage in /var/tmp/zxs-stage-*) ;; *) say "BAD-STAGE $stage"; exit 64 ;; esac
+  if [ -L "$stage" ] || [ ! -d "$stage" ]; then say "BAD-STAGE $stage"; exit 64; fi
 
-exec 9>/run/lock/zx-supervisor.lock || { say "LOCK-FAILED"; exit 75; }
-flock -w "$lock_wait" 9 || { say "LOCK-TIMEOUT $lock_wait"; exit 75; }
+  exec 9>/run/lock/zx-supervisor.lock || { say "LOCK-FAILED"; exit 75; }
+  flock -w "$lock_wait" 9 || { say "LOCK-TIMEOUT $lock_wait"; exit 75; }
 
-out=$(ctl reread)
-rc=$?
-if [ $rc -ne 0 ]; then say "PRECHECK-FAILED $rc"; say "$out"; exit 65; fi
-
-mkdir -m 0700 "$backup" && : > "$journal" || { say "WRITE-FAILED $backup"; exit 68; }
-
-restore() {
-  # Undo in reverse order: put back what was there, delete what was not.
-  tac "$journal" | while read -r op n target; do
-    case $op in
-      restore) mv -f -- "$backup/$n" "$target" ;;
-      delete) rm -f -- "$target" ;;
-      rmdir) rmdir -- "$target" ;;
+  # Separate the expectations from the changes, then check them before touching anything.
+  domains=' '
+  expected=''
+  while [ $# -gt 0 ]; do
+    case $1 in
+      domain) domains="$domains$2 "; shift 2 ;;
+      expect)
+        expected="$expected$2
+"
+        if [ -f "$2" ]; then actual=$(sha256sum < "$2" | cut -d' ' -f1); else actual=-; fi
+        [ "$actual" = "$3" ] || { say "STALE $2"; exit 76; }
+        shift 3 ;;
+      *) break ;;
     esac
   done
+  for f in /etc/supervisor/conf.d/*.conf /etc/logrotate.d/supervisor-*.conf; do
+    [ -f "$f" ] || continue
+    site=$(head -n 1 -- "$f" 2>/dev/null | sed -n 's/^[;#] zx-supervisor site=\([^ ]*\) program=.*/\1/p')
+    case $domains in *" $site "*)
+      [ -n "$site" ] && ! printf '%s' "$expected" | grep -q -F -x -e "$f" && { say "STALE $f"; exit 76; } ;;
+    esac
+  done
+
+  out=$(ctl reread)
+  rc=$?
+  if [ $rc -ne 0 ]; then say "PRECHECK-FAILED $rc"; say "$out"; exit 65; fi
+
+  mkdir -m 0700 "$backup" && : > "$journal" || { say "WRITE-FAILED $backup"; exit 68; }
+
+  restore() {
+    # Undo in reverse order: put back what was there, delete what was not.
+    tac "$journal" | while read -r op n target; do
+      case $op in
+        restore) mv -f -- "$backup/$n" "$target" ;;
+        delete) rm -f -- "$target" ;;
+        rmdir) rmdir -- "$target" ;;
+      esac
+    done
+  }
+
+  fail() { say "$1"; restore; exit "$2"; }
+
+  n=0
+  groups=''
+  while [ $# -gt 0 ]; do
+    n=$((n + 1))
+    case $1 in
+      dir)
+        if [ ! -d "$2" ]; then
+          printf 'rmdir %s %s\n' "$n" "$2" >> "$journal"
+          install -d -o "$3" -g "$4" -m "$5" -- "$2" 2>&1 || fail "WRITE-FAILED $2" 68
+        fi
+        shift 5 ;;
+      put)
+        if [ -e "$3" ]; then
+          cp -p -- "$3" "$backup/$n" && printf 'restore %s %s\n' "$n" "$3" >> "$journal" || fail "WRITE-FAILED $3" 68
+        else
+          printf 'delete %s %s\n' "$n" "$3" >> "$journal"
+        fi
+        install -o "$4" -g "$5" -m "$6" -- "$stage/$2" "$3.zxs-new" 2>&1 && mv -f -- "$3.zxs-new" "$3" || { rm -f -- "$3.zxs-new"; fail "WRITE-FAILED $3" 68; }
+        shift 6 ;;
+      remove)
+        if [ -e "$2" ]; then
+          cp -p -- "$2" "$backup/$n" && printf 'restore %s %s\n' "$n" "$2" >> "$journal" || fail "WRITE-FAILED $2" 68
+          rm -f -- "$2" || fail "WRITE-FAILED $2" 68
+        fi
+        shift 2 ;;
+      group) groups="$groups $2"; shift 2 ;;
+      *) fail "BAD-ARGUMENT $1" 64 ;;
+    esac
+  done
+
+  out=$(ctl reread)
+  rc=$?
+  if [ $rc -ne 0 ]; then say "REJECTED $rc"; say "$out"; restore; exit 66; fi
+
+  # Only groups that reread reports as available/changed/disappeared need update: nothing else restarts.
+  apply=''
+  for g in $groups; do
+    if printf '%s\n' "$out" | grep -q -F -x -e "$g: available" -e "$g: changed" -e "$g: disappeared"; then apply="$apply $g"; fi
+  done
+  say "APPLIED"
+  [ -n "$apply" ] || exit 0
+  # shellcheck disable=SC2086
+  out=$(ctl update $apply)
+  rc=$?
+  say "UPDATE $rc"
+  say "$out"
+  [ $rc -eq 0 ] || exit 67
 }
 
-fail() { say "$1"; restore; exit "$2"; }
-
-n=0
-groups=''
-while [ $# -gt 0 ]; do
-  n=$((n + 1))
-  case $1 in
-    dir)
-      if [ ! -d "$2" ]; then
-        printf 'rmdir %s %s\n' "$n" "$2" >> "$journal"
-        install -d -o "$3" -g "$4" -m "$5" -- "$2" 2>&1 || fail "WRITE-FAILED $2" 68
-      fi
-      shift 5 ;;
-    put)
-      if [ -e "$3" ]; then
-        cp -p -- "$3" "$backup/$n" && printf 'restore %s %s\n' "$n" "$3" >> "$journal" || fail "WRITE-FAILED $3" 68
-      else
-        printf 'delete %s %s\n' "$n" "$3" >> "$journal"
-      fi
-      install -o "$4" -g "$5" -m "$6" -- "$stage/$2" "$3.zxs-new" 2>&1 && mv -f -- "$3.zxs-new" "$3" || { rm -f -- "$3.zxs-new"; fail "WRITE-FAILED $3" 68; }
-      shift 6 ;;
-    remove)
-      if [ -e "$2" ]; then
-        cp -p -- "$2" "$backup/$n" && printf 'restore %s %s\n' "$n" "$2" >> "$journal" || fail "WRITE-FAILED $2" 68
-        rm -f -- "$2" || fail "WRITE-FAILED $2" 68
-      fi
-      shift 2 ;;
-    group) groups="$groups $2"; shift 2 ;;
-    *) fail "BAD-ARGUMENT $1" 64 ;;
-  esac
-done
-
-out=$(ctl reread)
-rc=$?
-if [ $rc -ne 0 ]; then say "REJECTED $rc"; say "$out"; restore; exit 66; fi
-
-# Only groups that reread reports as available/changed/disappeared need update: nothing else restarts.
-apply=''
-for g in $groups; do
-  if printf '%s\n' "$out" | grep -q -F -x -e "$g: available" -e "$g: changed" -e "$g: disappeared"; then apply="$apply $g"; fi
-done
-say "APPLIED"
-[ -n "$apply" ] || exit 0
-# shellcheck disable=SC2086
-out=$(ctl update $apply)
-rc=$?
-say "UPDATE $rc"
-say "$out"
-[ $rc -eq 0 ] || exit 67
+main "$@"

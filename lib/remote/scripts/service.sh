@@ -4,65 +4,71 @@
 # where a systemd runs, else Debian's init script, whose `restart` only stops and whose `stop` returns before the
 # daemon is gone. Prints `MANAGER <systemd|init>`, `BEFORE <state>`, then `STATE <active|inactive>`; exit 0 when the state is the one
 # asked for, 1 otherwise.
-set -u
-action=$1 timeout=$2
-pidfile=/var/run/supervisord.pid
+# The whole script is one function called on the last line: sh reads all of it before running any of it, so a
+# connection lost while it is being sent cannot leave a half-read script running.
+main() {
+  set -u
+  action=$1 timeout=$2
+  pidfile=/var/run/supervisord.pid
 
-if [ -d /run/systemd/system ]; then manager=systemd; else manager=init; fi
-echo "MANAGER $manager"
+  if [ -d /run/systemd/system ]; then manager=systemd; else manager=init; fi
+  echo "MANAGER $manager"
 
-is_active() {
-  if [ "$manager" = systemd ]; then systemctl is-active --quiet supervisor && return 0; return 1; fi
-  # The socket must answer, not just a pid file exist: a daemon still starting is not yet "active".
-  LC_ALL=C supervisorctl pid >/dev/null 2>&1
+  is_active() {
+    if [ "$manager" = systemd ]; then systemctl is-active --quiet supervisor && return 0; return 1; fi
+    # The socket must answer, not just a pid file exist: a daemon still starting is not yet "active".
+    LC_ALL=C supervisorctl pid >/dev/null 2>&1
+  }
+
+  is_gone() {
+    if [ "$manager" = systemd ]; then systemctl is-active --quiet supervisor && return 1; return 0; fi
+    [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && return 1
+    # No pid file: make sure no supervisord is left in this machine's process table either.
+    pgrep -x supervisord >/dev/null 2>&1 && return 1
+    return 0
+  }
+
+  wait_for() {
+    i=0
+    while [ "$i" -lt "$((timeout * 10))" ]; do
+      "$1" && return 0
+      sleep 0.1
+      i=$((i + 1))
+    done
+    "$1"
+  }
+
+  run_manager() {
+    if [ "$manager" = systemd ]; then systemctl "$1" supervisor 2>&1; else /etc/init.d/supervisor "$1" 2>&1; fi
+  }
+
+  if is_active; then echo "BEFORE active"; else echo "BEFORE inactive"; fi
+
+  case $action in
+    start)
+      is_active || run_manager start
+      wait_for is_active ;;
+    stop)
+      is_gone || run_manager stop
+      wait_for is_gone ;;
+    restart)
+      if [ "$manager" = systemd ]; then
+        run_manager restart
+      else
+        run_manager stop
+        wait_for is_gone || { echo "STATE active"; echo "supervisord did not stop within ${timeout}s"; exit 1; }
+        run_manager start
+      fi
+      wait_for is_active ;;
+    *) echo "unknown action $action"; exit 64 ;;
+  esac
+
+  if is_active; then state=active; else state=inactive; fi
+  echo "STATE $state"
+  case $action:$state in
+    start:active | restart:active | stop:inactive) exit 0 ;;
+    *) exit 1 ;;
+  esac
 }
 
-is_gone() {
-  if [ "$manager" = systemd ]; then systemctl is-active --quiet supervisor && return 1; return 0; fi
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && return 1
-  # No pid file: make sure no supervisord is left in this machine's process table either.
-  pgrep -x supervisord >/dev/null 2>&1 && return 1
-  return 0
-}
-
-wait_for() {
-  i=0
-  while [ "$i" -lt "$((timeout * 10))" ]; do
-    "$1" && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  "$1"
-}
-
-run_manager() {
-  if [ "$manager" = systemd ]; then systemctl "$1" supervisor 2>&1; else /etc/init.d/supervisor "$1" 2>&1; fi
-}
-
-if is_active; then echo "BEFORE active"; else echo "BEFORE inactive"; fi
-
-case $action in
-  start)
-    is_active || run_manager start
-    wait_for is_active ;;
-  stop)
-    is_gone || run_manager stop
-    wait_for is_gone ;;
-  restart)
-    if [ "$manager" = systemd ]; then
-      run_manager restart
-    else
-      run_manager stop
-      wait_for is_gone || { echo "STATE active"; echo "supervisord did not stop within ${timeout}s"; exit 1; }
-      run_manager start
-    fi
-    wait_for is_active ;;
-  *) echo "unknown action $action"; exit 64 ;;
-esac
-
-if is_active; then state=active; else state=inactive; fi
-echo "STATE $state"
-case $action:$state in
-  start:active | restart:active | stop:inactive) exit 0 ;;
-  *) exit 1 ;;
-esac
+main "$@"

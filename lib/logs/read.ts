@@ -1,0 +1,62 @@
+// The last N lines of each log source, read through the connection as root (Debian's log files are root-only).
+import type { Connection } from '../remote/connection.ts'
+import { RemoteError } from '../errors.ts'
+import { DAEMON_LOG_FILE, DAEMON_SERVICE, type LogSource } from './sources.ts'
+
+export interface LogRead {
+  service: string
+  from: 'file' | 'journal'
+  /** The file read; null for the journal. */
+  path: string | null
+  lines: string[]
+  /** The file does not exist (yet): a warning, not a failure. */
+  missing: boolean
+}
+
+export type DaemonLog = { from: 'journal'; unit: string } | { from: 'file'; path: string }
+
+export const DAEMON_UNIT = 'supervisor'
+
+// A running systemd, not an installed systemctl (it exists in containers and chroots too); and a journal that
+// holds supervisord's output at all, else its own log file, which Debian's supervisord writes in any case.
+const LOCATE_DAEMON_LOG = `if [ -d /run/systemd/system ] && [ -n "$(journalctl -u "$1" -n 1 --no-pager --quiet 2>/dev/null)" ]; then echo journal; else echo file; fi`
+
+/** Where the supervisord daemon logs on this server: the journal where systemd runs it, else its log file. */
+export async function locateDaemonLog(connection: Connection): Promise<DaemonLog> {
+  const result = await connection.run(['sh', '-c', LOCATE_DAEMON_LOG, 'sh', DAEMON_UNIT], { privileged: true })
+  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot tell where supervisord logs: ${result.stderr.trim()}`, result.stderr)
+  return result.stdout.trim() === 'journal' ? { from: 'journal', unit: DAEMON_UNIT } : { from: 'file', path: DAEMON_LOG_FILE }
+}
+
+/** Every source in order, one command each (sequential: sshd limits the sessions of one connection). */
+export async function readLogs(connection: Connection, sources: LogSource[], lines: number): Promise<LogRead[]> {
+  const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection) : undefined
+  const reads: LogRead[] = []
+  for (const source of sources) {
+    if (source.kind === 'program') reads.push(await readFile(connection, source.service, source.path, lines))
+    else if (daemon?.from === 'journal') reads.push(await readJournal(connection, daemon.unit, lines))
+    else reads.push(await readFile(connection, DAEMON_SERVICE, DAEMON_LOG_FILE, lines))
+  }
+  return reads
+}
+
+export async function readFile(connection: Connection, service: string, path: string, lines: number): Promise<LogRead> {
+  const result = await connection.run(['tail', '-n', String(lines), '--', path], { privileged: true })
+  if (result.exitCode !== 0 && /No such file or directory/.test(result.stderr)) return { service, from: 'file', path, lines: [], missing: true }
+  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot read ${path}: ${result.stderr.trim() || `tail exited ${result.exitCode}`}`, result.stderr)
+  return { service, from: 'file', path, lines: splitLines(result.stdout), missing: false }
+}
+
+export async function readJournal(connection: Connection, unit: string, lines: number): Promise<LogRead> {
+  const result = await connection.run(['journalctl', '-u', unit, '-n', String(lines), '--no-pager'], { privileged: true })
+  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot read the journal of ${unit}: ${result.stderr.trim() || `journalctl exited ${result.exitCode}`}`, result.stderr)
+  const text = splitLines(result.stdout)
+  const empty = text.length === 1 && text[0] === '-- No entries --'
+  return { service: DAEMON_SERVICE, from: 'journal', path: null, lines: empty ? [] : text, missing: empty }
+}
+
+/** Command output as lines: no trailing empty line, and nothing at all for no output. */
+export function splitLines(text: string): string[] {
+  if (text === '') return []
+  return text.replace(/\n$/, '').split('\n')
+}
