@@ -50,8 +50,10 @@ export const supervisorCreate = defineTask({
 
   output.info(`Supervisor '${entry.program}' added to inventory (${loaded.path})`)
   output.info(`Next, apply it to the servers: npx zx tasks/supervisor-sync.mjs --inventory ${loaded.path} --domain ${site.domain}`)
-  output.info(`Non-interactive replay: ${replayCommand(site.domain, entry, loaded.path)}`)
-  output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay: replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path) })
+  // Environment values stay out of output (they may be secrets); the inventory has them.
+  const replay = replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path)
+  output.info(`Non-interactive replay: ${replay}`)
+  output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay })
 })
 
 await runIfMain(import.meta.url, supervisorCreate)
