@@ -159,11 +159,12 @@ logs('--follow streams lines appended later, each with its source, and SIGTERM s
     child.kill('SIGTERM')
   }
   const result = await child
-  assert.is(result.exitCode, 130, result.stderr)
+  assert.is(result.exitCode, 130, String(result.stderr))
   assert.match(out, 'sandbox-1  following supervisor, supervisor:app.test/worker, supervisor:ghost.test/never (Ctrl-C to stop)')
   assert.match(String(result.stderr), 'supervisor:ghost.test/never: No logs found or file does not exist (/var/log/supervisor/ghost.test-never.log); waiting for it to appear')
   assert.not.match(String(result.stderr), /error: (?!interrupted by SIGTERM)/, 'no error besides the interruption')
-  await waitFor('no ssh process of this run left', async () => { const left = await localSshProcesses(sandbox); if (left.length) console.log(left); return !left.length })
+  await waitFor('no ssh client of this run left', async () => !(await localSshClients(sandbox)).length)
+  await waitFor('no ssh connection left on the server (the master is closed too)', async () => !(await remoteSshSessions(sandbox)))
   await waitFor('no tail left on the server', async () => !(await remoteTails(sandbox)))
 })
 
@@ -175,10 +176,15 @@ function startFollowing(sandbox: TestSandbox, args: string[]): ResultPromise {
   })
 }
 
-/** ssh clients and masters on this machine that use this sandbox's key (only this test's tasks do). */
-async function localSshProcesses(sandbox: TestSandbox): Promise<string[]> {
+/** ssh clients on this machine that use this sandbox's key (only this test's tasks do). */
+async function localSshClients(sandbox: TestSandbox): Promise<string[]> {
   const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false })
-  return ps.stdout.split('\n').filter((line) => /\bssh\b/.test(line) && line.includes(sandbox.dir))
+  return ps.stdout.split('\n').filter((line) => /^\s*\d+ ssh /.test(line) && line.includes(sandbox.dir))
+}
+
+/** sshd's per-connection processes on the server: one lives as long as any connection (the master's too). */
+async function remoteSshSessions(sandbox: TestSandbox): Promise<boolean> {
+  return (await hostExec(sandbox.host('sandbox-1'), ['pgrep', '-f', '^sshd: deployer'])).exitCode === 0
 }
 
 async function remoteTails(sandbox: TestSandbox): Promise<boolean> {

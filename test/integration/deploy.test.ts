@@ -1,0 +1,60 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { runTask, waitFor } from '../helpers/run-task.ts'
+import { addSites, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
+
+// The pipeline example: a rolling deploy to a site on two servers through tasks/deploy.mjs.
+
+const deploy = suite<{ sandbox: TestSandbox; app: string }>('deploy pipeline on two sandbox servers')
+const WORKER = '#!/bin/sh\necho "release $(basename "$DEPLOYER_RELEASE_PATH")"\nexec sleep 100000\n'
+
+deploy.before(async (context) => {
+  context.sandbox = await startSandbox(2)
+  context.app = await writeAppDir(context.sandbox.dir, { 'worker.sh': WORKER })
+  await addSites(context.sandbox.inventory, `
+  - domain: d.test
+    server: [sandbox-1, sandbox-2]
+    supervisors:
+      - program: worker
+        script: worker.sh
+        numprocs: 2
+        stopwaitsecs: 3
+`)
+})
+
+deploy.after(async ({ sandbox }) => {
+  await sandbox?.down()
+})
+
+deploy('a first deploy uploads the release, switches current, syncs and starts the programs on every server', async ({ sandbox, app }) => {
+  const run = await runTask('deploy', ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', 'r1'])
+  assert.is(run.exitCode, 0, run.all)
+  for (const name of ['sandbox-1', 'sandbox-2']) {
+    const host = sandbox.host(name)
+    assert.is(await fs.readlink(path.join(host.root, 'home/deployer/sites/d.test/current')), 'releases/r1')
+    assert.is((await processesOn(host)).filter((p) => p.state === 'RUNNING').length, 2)
+    assert.match(run.stdout, new RegExp(`${name}\\s+release r1 live; 2 process\\(es\\) running`))
+  }
+})
+
+deploy('a second deploy restarts the unchanged programs on the new release', async ({ sandbox, app }) => {
+  const before = (await processesOn(sandbox.host('sandbox-1'))).map((p) => p.pid)
+  const run = await runTask('deploy', ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', 'r2'])
+  assert.is(run.exitCode, 0, run.all)
+  const host = sandbox.host('sandbox-1')
+  const after = await processesOn(host)
+  assert.ok(after.every((p) => p.state === 'RUNNING' && !before.includes(p.pid)), 'restarted')
+  const log = await waitFor('a log line from r2', async () => (await fs.readFile(path.join(host.root, 'var/log/supervisor/d.test-worker.log'), 'utf8')).includes('release r2'))
+  assert.ok(log)
+})
+
+deploy('bad input is exit 2 before anything is uploaded', async ({ sandbox, app }) => {
+  const run = await runTask('deploy', ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', '../evil'])
+  assert.is(run.exitCode, 2, run.all)
+  assert.match(run.stderr, '--release: got "../evil"')
+  assert.not.ok(await fs.stat(path.join(sandbox.host('sandbox-1').root, 'home/deployer/sites/evil')).catch(() => null))
+})
+
+deploy.run()
