@@ -1,4 +1,4 @@
-import type { Problem, Site } from '../types.ts'
+import type { Problem, Program, Site } from '../types.ts'
 import { InputError } from '../errors.ts'
 import { checkAutorestart, checkEnvKey, checkEnvValue, checkPositiveInt, checkProgramName, checkStopSignal, checkTemplateName, checkUsername, type Check, type CheckOptions } from '../values.ts'
 import { findProgramConflicts } from '../inventory/validate.ts'
@@ -8,21 +8,8 @@ import { promptChoice, promptConfirm, promptText } from './prompt.ts'
 // supervisor-create's questions: each answer comes from its flag, else a prompt on a terminal, else the default;
 // every answer passes the same check as the inventory, and problems are reported all at once.
 
-export interface ProgramEntry {
-  program: string
-  script: string
-  autostart: boolean
-  autorestart: boolean | 'unexpected'
-  stopwaitsecs: number
-  numprocs: number
-  startsecs?: number
-  startretries?: number
-  stopsignal?: string
-  priority?: number
-  environment?: Record<string, string>
-  user?: string
-  template?: string
-}
+/** A program as the inventory stores it: environment only when given. */
+export type ProgramEntry = Omit<Program, 'environment'> & { environment?: Record<string, string> }
 
 export async function collectProgramEntry(site: Site, scripts: string[], flags: ParsedFlags, given: Set<string>, interactive: boolean): Promise<ProgramEntry> {
   const problems: Problem[] = []

@@ -155,6 +155,7 @@ logs('--follow streams lines appended later, each with its source, and SIGTERM s
     await hostExec(host, ['sh', '-c', `echo "LINE-3 appended later" >> ${WORKER_LOG}; echo "daemon marker 42" >> /var/log/supervisor/supervisord.log`])
     await waitFor('the appended lines', async () => out.includes('[supervisor:app.test/worker] LINE-3 appended later') && out.includes('[supervisor] daemon marker 42'))
     assert.ok(await remoteTails(sandbox), 'a tail -F runs on the server while following')
+    assert.ok(await remoteSshSessions(sandbox), 'and its ssh connection is seen')
   } finally {
     child.kill('SIGTERM')
   }
