@@ -9,7 +9,7 @@ import { programFullName } from '../lib/render/program-files.ts'
 import { uploadRelease, switchCurrent } from '../lib/deploy/release.ts'
 import { renderDesiredStates } from '../lib/sync/desired.ts'
 import { readLiveState } from '../lib/sync/read-state.ts'
-import { planSync } from '../lib/sync/plan.ts'
+import { filesToUpload, planSync } from '../lib/sync/plan.ts'
 import { stageFiles } from '../lib/sync/stage.ts'
 import { activatePlan } from '../lib/sync/activate.ts'
 import { controlPrograms } from '../lib/service/programs.ts'
@@ -46,7 +46,7 @@ export const deploy = defineTask({
     await uploadRelease(connection, { localDir: appDir, root, release })
     await switchCurrent(connection, { root, release })
     const plan = planSync(desiredFor(server), await readLiveState(connection, desiredFor(server)))
-    const activation = plan.needsActivation ? await activatePlan(connection, plan, await stageFiles(connection, plan.changes.flatMap((c) => (c.after ? [c.after] : []))), { lockWaitSeconds: 60 }) : undefined
+    const activation = plan.needsActivation ? await activatePlan(connection, plan, await stageFiles(connection, filesToUpload(plan)), { lockWaitSeconds: 60 }) : undefined
     const applied = new Set([...(activation?.update.added ?? []), ...(activation?.update.updated ?? [])])
     const restart = groups.filter((g) => !applied.has(g))
     if (restart.length) await controlPrograms(connection, 'restart', restart)

@@ -8,7 +8,7 @@ import { loadInventory } from '../lib/inventory/load.ts'
 import { resolveSyncScope } from '../lib/sync/scope.ts'
 import { renderDesiredStates } from '../lib/sync/desired.ts'
 import { readLiveState } from '../lib/sync/read-state.ts'
-import { planSync } from '../lib/sync/plan.ts'
+import { filesToUpload, planSync } from '../lib/sync/plan.ts'
 import { stageFiles } from '../lib/sync/stage.ts'
 import { activatePlan, retryWhenStale } from '../lib/sync/activate.ts'
 import { forEachServer } from '../lib/fleet.ts'
@@ -39,7 +39,7 @@ export const supervisorSync = defineTask({
     const live = await readLiveState(connection, desiredFor(server))
     const plan = planSync(desiredFor(server), live)
     if (flags['dry-run'] || !plan.needsActivation) return { plan, dryRun: Boolean(flags['dry-run']) }
-    const staged = await stageFiles(connection, plan.changes.flatMap((c) => (c.after ? [c.after] : [])))
+    const staged = await stageFiles(connection, filesToUpload(plan))
     const activation = await activatePlan(connection, plan, staged, { lockWaitSeconds: flags['lock-wait'] })
     return { plan, activation, dryRun: false }
   }))

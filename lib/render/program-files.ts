@@ -4,6 +4,7 @@ import { InputError } from '../errors.ts'
 import type { Problem, Program, RemoteFile, Server, Site } from '../types.ts'
 import { environmentPairProblems, iniNameProblems, iniValueProblems } from './ini.ts'
 import { createRenderer, type Renderer } from './templates.ts'
+import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
 
 /** First word of the marker comment that opens every conf and logrotate file this tool writes. */
 export const MANAGED_MARKER = 'zx-supervisor'
@@ -101,14 +102,6 @@ export function programLogPath(fullName: string): string {
   return `${PROGRAM_LOG_DIR}/${fullName}.log`
 }
 
-// Same rules as lib/inventory/resolve.ts (not imported: it is written in parallel).
-function siteRootOf(server: Pick<Server, 'sitesPath'>, site: Pick<Site, 'domain' | 'root'>): string {
-  return site.root ?? `${server.sitesPath}/${site.domain}`
-}
-
-function siteUserOf(server: Pick<Server, 'siteUser'>, site: Pick<Site, 'user'>): string {
-  return site.user ?? server.siteUser
-}
 
 export function runnerPath(siteRoot: string): string {
   return `${siteRoot}/runner.sh`

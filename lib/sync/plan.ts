@@ -65,6 +65,11 @@ export function planSync(desired: DesiredState, live: LiveState): SyncPlan {
   }
 }
 
+/** The files a plan adds or changes: what stageFiles uploads. */
+export function filesToUpload(plan: SyncPlan): RemoteFile[] {
+  return plan.changes.flatMap((c) => (c.after ? [c.after] : []))
+}
+
 function groupOfConf(change: FileChange): string | undefined {
   const marker = change.after ? /^[;#] zx-supervisor site=(\S+) program=(\S+)/.exec(change.after.content) : null
   if (marker) return `${marker[1]}-${marker[2]}`
