@@ -51,7 +51,7 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
   const given = new Set<string>()
   for (const spec of specs) {
     const value: unknown = raw[spec.name]
-    const wasGiven = args.some((a) => flagNames(spec).some((n) => a === n || a.startsWith(`${n}=`)))
+    const wasGiven = args.some((a) => flagNames(spec).some((n) => a === n || a.startsWith(`${n}=`)) || inShortGroup(spec, a))
     if (wasGiven) given.add(spec.name)
     if (spec.type === 'list') {
       const values = value === undefined ? [] : [value].flat().map(String)
@@ -84,6 +84,12 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
   }
   if (problems.length) throw new InputError(problems)
   return { flags, given }
+}
+
+/** `-n5` (a value attached to a one-letter alias) and `-fy` (grouped one-letter booleans), as minimist reads them. */
+function inShortGroup(spec: FlagSpec, arg: string): boolean {
+  if (!spec.alias || spec.alias.length !== 1 || !/^-[A-Za-z]/.test(arg) || arg.startsWith('--')) return false
+  return spec.type === 'boolean' ? /^-[A-Za-z]+$/.test(arg) && arg.includes(spec.alias) : arg[1] === spec.alias
 }
 
 function flagNames(spec: FlagSpec): string[] {

@@ -39,7 +39,7 @@ export function defineTask(meta: Omit<TaskMeta, 'flags'> & { flags: FlagSpec[]; 
         if (interrupted) return
         interrupted = signal
         process.exitCode = EXIT.interrupted
-        output.error(`interrupted by ${signal}; closing connections`)
+        output.warn(`interrupted by ${signal}; closing connections`)
         await session?.closeAll()
         process.exit(EXIT.interrupted)
       }

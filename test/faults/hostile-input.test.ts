@@ -14,6 +14,7 @@ import { supervisorStatus } from '../../tasks/supervisor-status.mjs'
 import { supervisorStart } from '../../tasks/supervisor-start.mjs'
 import { supervisorStop } from '../../tasks/supervisor-stop.mjs'
 import { supervisorRestart } from '../../tasks/supervisor-restart.mjs'
+import { serverLogs } from '../../tasks/server-logs.mjs'
 
 // The hostile-input corpus: every case goes through a real task (in this process) and must end with exit 2, a
 // message naming the field and showing the bad value, the inventory's bytes unchanged, and no connection made to
@@ -31,7 +32,7 @@ interface Case {
   shown?: string
 }
 
-const TASKS = { create: supervisorCreate, delete: supervisorDelete, sync: supervisorSync, status: supervisorStatus, start: supervisorStart, stop: supervisorStop, restart: supervisorRestart }
+const TASKS = { create: supervisorCreate, delete: supervisorDelete, sync: supervisorSync, status: supervisorStatus, start: supervisorStart, stop: supervisorStop, restart: supervisorRestart, logs: serverLogs }
 const CREATE = ['--domain', 'app.test', '--program', 'w2', '--script', 'other.sh']
 const create = (flag: string, value: string): string[] => {
   const args = [...CREATE]
@@ -98,6 +99,14 @@ const CASES: Case[] = [
   { name: 'stop --program with a newline', task: TASKS.stop, args: ['--domain', 'app.test', '--program', 'worker\nall'], field: '--program' },
   { name: 'restart --program all', task: TASKS.restart, args: ['--domain', 'app.test', '--program', 'all'], field: '--program' },
   { name: 'restart with an unknown flag', task: TASKS.restart, args: ['--domain', 'app.test', '--programme', 'x'], field: '--programme', shown: '"--programme"' },
+  // server-logs flags
+  { name: 'logs --lines 0', task: TASKS.logs, args: ['--server', 'web-1', '--service', 'supervisor', '--lines', '0'], field: '--lines', shown: '0' },
+  { name: 'logs --lines 1001', task: TASKS.logs, args: ['--server', 'web-1', '--service', 'supervisor', '--lines', '1001'], field: '--lines', shown: '1001' },
+  { name: 'logs --lines abc', task: TASKS.logs, args: ['--server', 'web-1', '--service', 'supervisor', '--lines', 'abc'], field: '--lines' },
+  { name: 'logs --service with $(...)', task: TASKS.logs, args: ['--server', 'web-1', '--service', 'supervisor:app.test/$(id)'], field: '--service' },
+  { name: 'logs --service with a path escape', task: TASKS.logs, args: ['--server', 'web-1', '--service', 'supervisor:../../etc/shadow'], field: '--service' },
+  { name: 'logs --server with ;', task: TASKS.logs, args: ['--server', 'web-1;id', '--service', 'supervisor'], field: '--server' },
+  { name: 'logs --site with ..', task: TASKS.logs, args: ['--server', 'web-1', '--site', '../app.test', '--service', 'all-supervisors'], field: '--site' },
   // the inventory file
   inv('server name with a space', server('name', 'web 1'), 'servers[0].name'),
   inv('server name starting with -', server('name', '-oProxyCommand=id'), 'servers[0].name'),

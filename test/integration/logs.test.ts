@@ -10,13 +10,21 @@ import { hostExec } from '../../lib/sandbox/index.ts'
 // server-logs through the real task on two sandbox servers: a program whose script prints known lines, the daemon's
 // own log, bad input refused before any connection, and --follow streaming until SIGTERM with nothing left behind.
 
-const logs = suite<{ sandbox: TestSandbox; inventory: string }>('server-logs on sandbox servers')
+const logs = suite<{ sandbox: TestSandbox }>('server-logs on sandbox servers')
 
 const PRINTER = '#!/bin/sh\necho "LINE-1 ok"\necho "LINE-2 an ERROR here"\nexec sleep 100000\n'
 const WORKER_LOG = '/var/log/supervisor/app.test-worker.log'
 const logsTask = (sandbox: TestSandbox, args: string[]) => runTask('server-logs', ['--inventory', sandbox.inventory, ...args])
 
 logs.before(async (context) => {
+  // uvu swallows an error thrown by a before hook (every test then just fails): show it.
+  await setUp(context).catch((error) => {
+    console.error('server-logs suite set-up failed:', error)
+    throw error
+  })
+})
+
+async function setUp(context: { sandbox: TestSandbox }): Promise<void> {
   context.sandbox = await startSandbox(2)
   const { sandbox } = context
   // ghost.test is never synced: its program has no log file on the server.
@@ -47,8 +55,8 @@ logs.before(async (context) => {
     const run = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', domain])
     assert.is(run.exitCode, 0, run.all)
   }
-  await waitFor('the worker log', async () => (await fs.readFile(path.join(sandbox.host('sandbox-1').root, WORKER_LOG), 'utf8').catch(() => '')).includes('LINE-2'))
-})
+  await waitFor('the worker log', async () => (await fs.readFile(path.join(sandbox.host('sandbox-1').root, WORKER_LOG), 'utf8').catch(() => '')).includes('LINE-2'), 30_000)
+}
 
 logs.after(async ({ sandbox }) => {
   await sandbox?.down()
@@ -59,6 +67,13 @@ logs("a program's log: its lines under a heading naming server, service and file
   assert.is(run.exitCode, 0, run.all)
   assert.is(run.stdout, `==> sandbox-1 supervisor:app.test/worker (${WORKER_LOG}) <==\nLINE-1 ok\nLINE-2 an ERROR here`)
   assert.not.match(run.stdout, '\u001b[', 'no colour without a terminal')
+})
+
+logs('--quiet: the lines without headings, as tail -q', async ({ sandbox }) => {
+  const run = await logsTask(sandbox, ['--server', 'sandbox-1', '--service', 'supervisor:app.test/worker,supervisor:ghost.test/never', '--quiet'])
+  assert.is(run.exitCode, 0, run.all)
+  assert.is(run.stdout, 'LINE-1 ok\nLINE-2 an ERROR here')
+  assert.match(run.stderr, 'No logs found or file does not exist')
 })
 
 logs('--lines 1 / -n 1: only the last line', async ({ sandbox }) => {

@@ -6,7 +6,8 @@ import { InputError } from '../../lib/errors.ts'
 const SPECS: FlagSpec[] = [
   { name: 'domain', type: 'string', description: 'site' },
   { name: 'program', type: 'string', description: 'program' },
-  { name: 'numprocs', type: 'integer', description: 'processes', default: 1 },
+  { name: 'numprocs', alias: 'n', type: 'integer', description: 'processes', default: 1 },
+  { name: 'force', alias: 'f', type: 'boolean', description: 'force' },
   { name: 'autostart', type: 'boolean', negatable: true, description: 'autostart', default: true },
   { name: 'yes', alias: 'y', type: 'boolean', description: 'yes' },
   { name: 'env', type: 'list', description: 'KEY=VALUE' },
@@ -19,6 +20,8 @@ const GOOD: Array<[string, string[], Record<string, unknown>]> = [
   ['integer default', [], { numprocs: 1, autostart: true }],
   ['--no-x negates', ['--no-autostart'], { autostart: false }],
   ['short alias', ['-y'], { yes: true }],
+  ['value attached to a short alias', ['-n5'], { numprocs: 5 }],
+  ['grouped short booleans', ['-fy'], { yes: true, force: true }],
   ['repeatable list', ['--env', 'A=1', '--env', 'B=2'], { env: ['A=1', 'B=2'] }],
   ['values with spaces and quotes are kept whole', ['--program', "a b'c"], { program: "a b'c" }],
 ]
