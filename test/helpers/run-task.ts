@@ -52,7 +52,7 @@ function withoutColorForcing(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 export async function runTaskOnTerminal(name: string, args: string[], dialog: Array<[string, string | (() => Promise<string>)]>, timeoutMs = 30_000): Promise<TaskRun> {
   const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
-  const child = execa('script', ['-qec', command, '/dev/null'], { cwd: PROJECT, reject: false, timeout: timeoutMs, extendEnv: false, env: { ...withoutColorForcing(process.env), NO_COLOR: '1', TERM: 'dumb' } })
+  const child = execa('script', ['-qec', command, '/dev/null'], { cwd: PROJECT, reject: false, timeout: timeoutMs, extendEnv: false, env: { ...withoutCi(withoutColorForcing(process.env)), NO_COLOR: '1', TERM: 'dumb' } })
   let seen = ''
   let next = 0
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -67,4 +67,10 @@ export async function runTaskOnTerminal(name: string, args: string[], dialog: Ar
   })
   const result = await child
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), all: `${result.stdout}\n${result.stderr}` }
+}
+
+/** A person at a terminal, even when the test suite itself runs under CI=true (which disables prompts). */
+function withoutCi(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { CI: _ignored, ...rest } = env
+  return rest
 }

@@ -35,7 +35,10 @@ sites:
 `)
   const sshdLog = path.join(host.root, 'var/log/sshd.log')
   const sshdBefore = (await fs.stat(sshdLog)).size
-  const task = (name: string, ...args: string[]) => hostExec(host, ['sh', '-c', 'cd "$1" && shift && exec node --import tsx node_modules/zx/build/cli.js "$@"', 'sh', PROJECT, `tasks/${name}.mjs`, '--inventory', '/root/inventory.yml', ...args])
+  // The checkout may live under a directory the host keeps private (/tmp in CI): copy it into the host's /opt.
+  const inside = '/opt/zxs-project'
+  for (const entry of ['package.json', '.npmrc', 'lib', 'tasks', 'templates', 'node_modules']) await fs.cp(path.join(PROJECT, entry), path.join(host.root, inside, entry), { recursive: true, verbatimSymlinks: true })
+  const task = (name: string, ...args: string[]) => hostExec(host, ['sh', '-c', 'cd "$1" && shift && exec node --import tsx node_modules/zx/build/cli.js "$@"', 'sh', inside, `tasks/${name}.mjs`, '--inventory', '/root/inventory.yml', ...args])
   const sync = await task('supervisor-sync', '--all')
   assert.is(sync.exitCode, 0, sync.stdout + sync.stderr)
   assert.match(sync.stdout, 'here  + /etc/supervisor/conf.d/l.test-worker.conf')
