@@ -81,5 +81,8 @@ say('Try next')
 console.log(`   npx zx tasks/supervisor-status.mjs --inventory ${INVENTORY}
    npx zx tasks/supervisor-create.mjs --inventory ${INVENTORY} --domain ${DOMAIN} --program another --script worker.sh --app-dir ${path.relative(PROJECT_DIR, APP_DIR)}   (refused: one program per script)
    edit numprocs in ${INVENTORY}, then: npx zx tasks/supervisor-sync.mjs --inventory ${INVENTORY} --domain ${DOMAIN} --dry-run
+   npx zx tasks/server-logs.mjs --inventory ${INVENTORY} --server sandbox-1 --service all-supervisors --follow
+   npx zx tasks/supervisor-restart.mjs --inventory ${INVENTORY} --domain ${DOMAIN}
+   npx zx tasks/deploy.mjs --inventory ${INVENTORY} --domain ${DOMAIN} --app-dir ${path.relative(PROJECT_DIR, APP_DIR)}
    ssh -F .sandbox/ssh_config sandbox-1 sudo supervisorctl status
    npx zx tasks/sandbox.mjs down      (removes the local servers)`)
