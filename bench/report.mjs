@@ -63,8 +63,8 @@ function perServer(results) {
   const machine = (sync9.machineCpuSeconds - sync1.machineCpuSeconds) / 8
   const own = (sync9.ownCpuSeconds - sync1.ownCpuSeconds) / 8
   return `each server beyond the first adds ${machine.toFixed(2)} CPU-s on this machine, ${own.toFixed(2)} of them in our process tree ` +
-    `(node, ssh, rsync) and ${(machine - own).toFixed(2)} on the sandbox server (sshd, sudo, supervisorctl, supervisord) — ` +
-    `the servers share this machine's ${os.availableParallelism()} CPUs`
+    `(node, ssh, rsync) and ${(machine - own).toFixed(2)} outside it: mostly the sandbox server (sshd, sudo, supervisorctl, ` +
+    `supervisord), also our daemonized ssh master and whatever else ran — the servers share this machine's ${os.availableParallelism()} CPUs`
 }
 
 /** @param {Results} results */

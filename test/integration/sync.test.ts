@@ -119,6 +119,22 @@ sync("pruning removes only this site's programs, never another site sharing the 
   await fs.writeFile(sandbox.inventory, text)
 })
 
+sync('two sites on one server: a second sync of both changes nothing, and present scripts are not reported missing', async ({ sandbox }) => {
+  const text = await editInventory(sandbox.inventory, (doc) => {
+    doc.addIn(['sites', 0, 'supervisors'], { program: 'other', script: 'other.sh' })
+    doc.setIn(['sites', 1, 'supervisors'], doc.createNode([{ program: 'x', script: 'other.sh' }]))
+  })
+  const first = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--server', 'sandbox-1'])
+  assert.is(first.exitCode, 0, first.all)
+  assert.not.match(first.stderr, '/sites/app.test/current/', 'app.test has both scripts deployed')
+  const second = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--server', 'sandbox-1'])
+  assert.is(second.exitCode, 0, second.all)
+  assert.match(second.stdout, /sandbox-1\s+ok=3 changed=0 failed=0/)
+  await fs.writeFile(sandbox.inventory, text)
+  const cleanup = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--server', 'sandbox-1'])
+  assert.is(cleanup.exitCode, 0, cleanup.all)
+})
+
 sync('an unreachable server fails with a clear message and exit 1; the others are still synced', async ({ sandbox }) => {
   const text = await editInventory(sandbox.inventory, (doc) => {
     doc.setIn(['servers', 1, 'groups'], doc.createNode(['web']))

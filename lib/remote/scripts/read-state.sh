@@ -8,16 +8,16 @@
 main() {
   set -u
   domains=' '
+  nl='
+'
   paths=''
   scripts=''
   with_status=0
   while [ $# -ge 2 ]; do
     case $1 in
       domain) domains="$domains$2 " ;;
-      path) paths="$paths$2
-  " ;;
-      script) scripts="$scripts$2
-  " ;;
+      path) paths="$paths$2$nl" ;;
+      script) scripts="$scripts$2$nl" ;;
       status) with_status=$2 ;;
       *) echo "read-state: unknown argument $1" >&2; exit 64 ;;
     esac
