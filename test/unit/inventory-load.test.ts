@@ -8,21 +8,10 @@ import { InputError } from '../../lib/errors.ts'
 import {
   defaultInventoryPath, loadInventory, parseFieldPath, parseInventory,
 } from '../../lib/inventory/load.ts'
+import { inputError } from '../helpers/input-error.ts'
 
 const FIXTURES = new URL('../fixtures/inventory/', import.meta.url).pathname
 const EXAMPLE = new URL('../../inventory/example.yml', import.meta.url).pathname
-
-/** Runs `fn`, expecting an InputError; returns it. */
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (error) {
-    assert.instance(error, InputError)
-    return error as InputError
-  }
-  assert.unreachable('expected an InputError')
-  throw new Error('unreachable')
-}
 
 async function inputErrorAsync(fn: () => Promise<unknown>): Promise<InputError> {
   try {

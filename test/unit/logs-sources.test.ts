@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
 import { availableServices, checkLines, findSiteOnServer, resolveLogSources } from '../../lib/logs/sources.ts'
 import type { Inventory, Program, Server, Site } from '../../lib/types.ts'
+import { inputError } from '../helpers/input-error.ts'
 
 // server-logs' inputs: --lines, --site and the --service list, good and bad, against a small inventory.
 
@@ -21,16 +22,6 @@ const INVENTORY: Inventory = {
 }
 const web1 = INVENTORY.servers[0]!
 const bare = INVENTORY.servers[2]!
-
-function inputError(run: () => unknown): InputError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof InputError) return error
-    throw error
-  }
-  throw new Error('expected an InputError')
-}
 
 const goodLines: Array<[unknown, number]> = [['1', 1], ['50', 50], ['1000', 1000], ['007', 7], [' 12 ', 12], [25, 25]]
 for (const [value, expected] of goodLines) {

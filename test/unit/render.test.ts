@@ -16,6 +16,7 @@ import {
   renderProgramFiles,
   renderRunner,
 } from '../../lib/render/program-files.ts'
+import { inputError } from '../helpers/input-error.ts'
 import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, shellQuote, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
 import type { Program, Server, Site } from '../../lib/types.ts'
 
@@ -48,17 +49,6 @@ function assertGolden(caseName: string, file: { path: string; content: string })
     writeFileSync(expectedPath, file.content)
   }
   assert.fixture(file.content, readFileSync(expectedPath, 'utf8'))
-}
-
-function expectInputError(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (error) {
-    assert.instance(error, InputError)
-    return error as InputError
-  }
-  assert.unreachable('expected an InputError')
-  throw new Error('unreachable')
 }
 
 function expectTemplateError(fn: () => unknown, pattern: RegExp): void {
@@ -210,7 +200,7 @@ for (const [name, mutate, field, allowed] of hostilePrograms) {
   test(`renderProgramFiles rejects ${name}`, () => {
     const input = loadCase('plain')
     mutate(input)
-    const error = expectInputError(() => renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
+    const error = inputError(() => renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
     const problem = error.problems.find((p) => p.field === field)
     assert.ok(problem, `a problem for ${field} in: ${error.message}`)
     assert.match(problem?.allowed ?? '', allowed)
@@ -221,7 +211,7 @@ test('renderProgramFiles reports every problem at once, with the caller’s fiel
   const input = loadCase('plain')
   input.program.environment = { A: 'x\ny', B: '"q' }
   input.program.script = '../x'
-  const error = expectInputError(() =>
+  const error = inputError(() =>
     renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input, paths: { site: 'sites[0]', program: 'sites[0].supervisors[2]' } }),
   )
   assert.equal(
@@ -233,7 +223,7 @@ test('renderProgramFiles reports every problem at once, with the caller’s fiel
 test('renderRunner rejects a bad php version', () => {
   const input = loadCase('plain')
   input.site.phpVersion = '8.3; rm -rf /'
-  const error = expectInputError(() => renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
+  const error = inputError(() => renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
   assert.equal(error.problems.map((p) => p.field), ['sites[example.com].php_version'])
 })
 
@@ -275,13 +265,13 @@ test('lookup: a missing template names both paths tried', () => {
 
 for (const name of ['../secret', '/etc/passwd', 'a/../../b', 'a//b', '.hidden', 'sp ace']) {
   test(`lookup: template name ${JSON.stringify(name)} is refused`, () => {
-    expectInputError(() => templateCandidates('/t', name, 'a.com'))
+    inputError(() => templateCandidates('/t', name, 'a.com'))
   })
 }
 
 for (const domain of ['..', 'a/b', '']) {
   test(`lookup: domain ${JSON.stringify(domain)} is refused`, () => {
-    expectInputError(() => templateCandidates('/t', 'x', domain))
+    inputError(() => templateCandidates('/t', 'x', domain))
   })
 }
 
@@ -339,7 +329,7 @@ test('helpers encode; HTML is never escaped', () => {
 test('encoding problems from a template value name the template line', () => {
   const { dir, cleanup } = scratchTemplates({ 'x.hbs': '\nx={{ini v}}' })
   try {
-    const error = expectInputError(() => renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data: { v: 'a\nb' } }))
+    const error = inputError(() => renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data: { v: 'a\nb' } }))
     assert.equal(error.problems[0]?.field, `${join(dir, 'x.hbs')}:2`)
   } finally {
     cleanup()
