@@ -2,13 +2,25 @@ import type { Server } from './types.ts'
 import type { Connection, Session } from './remote/connection.ts'
 
 // Many servers at once: each gets its own connection and its own outcome; one failure never stops the others.
+// A step that changed a server records it (`applied`), so a later failure on that server is reported together
+// with what had already been done there.
 
-export type ServerOutcome<T> = { server: Server; ok: true; value: T } | { server: Server; ok: false; error: unknown }
+export interface AppliedStep {
+  step: string
+  result: unknown
+}
+
+export type ServerOutcome<T> =
+  | { server: Server; ok: true; value: T; applied: AppliedStep[] }
+  | { server: Server; ok: false; error: unknown; applied: AppliedStep[] }
+
+/** Handed to the work of one server: record each step that changed it, as it completes. */
+export type RecordApplied = (step: string, result: unknown) => void
 
 export async function forEachServer<T>(
   servers: Server[],
   session: Session,
-  work: (server: Server, connection: Connection) => Promise<T>,
+  work: (server: Server, connection: Connection, applied: RecordApplied) => Promise<T>,
   concurrency = 16,
 ): Promise<ServerOutcome<T>[]> {
   const outcomes: ServerOutcome<T>[] = new Array(servers.length)
@@ -17,10 +29,12 @@ export async function forEachServer<T>(
     while (next < servers.length) {
       const index = next++
       const server = servers[index] as Server
+      const applied: AppliedStep[] = []
+      const record: RecordApplied = (step, result) => applied.push({ step, result })
       try {
-        outcomes[index] = { server, ok: true, value: await work(server, await session.connect(server)) }
+        outcomes[index] = { server, ok: true, value: await work(server, await session.connect(server), record), applied }
       } catch (error) {
-        outcomes[index] = { server, ok: false, error }
+        outcomes[index] = { server, ok: false, error, applied }
       }
     }
   }

@@ -22,7 +22,12 @@ export function redactSecrets(text: string): string {
  */
 export function fingerprintEnvironment(text: string): string {
   return text.replace(/^(\s*environment=)(.*)$/gm, (_, head: string, pairs: string) =>
-    head + pairs.replace(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^,]*)/g, (_m: string, key: string, value: string) => `${key}=[REDACTED ${createHash('sha256').update(value).digest('hex').slice(0, 8)}]`))
+    head + pairs.replace(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^,]*)/g, (_m: string, key: string, value: string) => `${key}=${fingerprintValue(value)}`))
+}
+
+/** `[REDACTED 1a2b3c4d]`: tells two values apart (same text, same fingerprint) without showing either. */
+export function fingerprintValue(value: string): string {
+  return `[REDACTED ${createHash('sha256').update(value).digest('hex').slice(0, 8)}]`
 }
 
 /** A copy of an environment map with every value hidden (for --json). */

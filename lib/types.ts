@@ -40,6 +40,9 @@ export interface Program {
   template?: string
 }
 
+/** A program as supervisor-create adds it to a site: `environment` is left out when it has no variables. */
+export type ProgramEntry = Omit<Program, 'environment'> & { environment?: Record<string, string> }
+
 export interface Site {
   domain: string
   /** Server names, normalised from `server: name` or `server: [a, b]`. */
@@ -55,6 +58,8 @@ export interface Site {
 }
 
 export interface Inventory {
+  /** Names this inventory in the ownership marker of every file it writes (top-level `id:`, default "default"). */
+  id: string
   servers: Server[]
   sites: Site[]
 }

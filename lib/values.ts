@@ -1,6 +1,9 @@
-// What a valid value is, in one place: inventory validation and task flag parsing both use these checkers.
+// What a valid value is, in one place: the inventory loader, task flags, the renderer and the INI encoders all ask
+// these checkers, so a value gets the same verdict wherever it comes in.
 import { isIPv4, isIPv6 } from 'node:net'
-import type { AutoRestart, Problem } from './types.ts'
+import { SCRIPTS_DIR } from './layout.ts'
+import { fingerprintValue } from './redact.ts'
+import type { AutoRestart, Problem, Program, Server, Site } from './types.ts'
 
 export type CheckResult<T> = { ok: true; value: T } | { ok: false; problem: Problem }
 
@@ -20,7 +23,6 @@ export const DOMAIN_MAX = 253
 export const LABEL_MAX = 63
 // Host labels also allow '_' because ~/.ssh/config aliases often use it.
 export const HOST_LABEL_PATTERN = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/
-export const SCRIPT_DIR = '.deployer/supervisors'
 export const SCRIPT_SEGMENT_PATTERN = /^[A-Za-z0-9._-]+$/
 export const SCRIPT_MAX = 255
 export const PORT_MIN = 1
@@ -29,7 +31,7 @@ export const STOP_SIGNALS = ['TERM', 'HUP', 'INT', 'QUIT', 'KILL', 'USR1', 'USR2
 export type StopSignal = (typeof STOP_SIGNALS)[number]
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
 export const ENV_VALUE_MAX = 8192
-/** Set by the tool itself in every program's environment. */
+/** Set by the tool itself in every program's environment: HOME and USER follow the program's `user:`. */
 export const RESERVED_ENV_KEYS = ['HOME', 'USER'] as const
 export const RESERVED_ENV_PREFIX = 'DEPLOYER_'
 export const ABSOLUTE_PATH_PATTERN = /^\/[A-Za-z0-9._/-]+$/
@@ -44,6 +46,12 @@ export type Connection = (typeof CONNECTIONS)[number]
 
 // C0/C1 controls, DEL and the Unicode line/paragraph separators: each can end a line somewhere.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+const NOT_CONTROL_CHAR = /[^\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+// Python's str.isspace() decides what counts as whitespace before an inline comment; \s covers it.
+const INLINE_COMMENT = /\s[;#]/u
+const EDGE_WHITESPACE = /^\s|\s$/u
+const HERE_EXPANSION = '%(here)s'
+export const INI_NAME_PATTERN = /^[A-Za-z0-9._-]+$/
 const FLAG_TRUE = ['true', 'yes', 'on', '1']
 const FLAG_FALSE = ['false', 'no', 'off', '0']
 
@@ -238,7 +246,7 @@ export const checkPort: Check<number> = (value, field, options) =>
 export const checkPositiveInt: Check<number> = (value, field, options) =>
   checkInteger(value, field, { min: 1, allowed: 'a positive integer (1 or more)' }, options)
 
-/** startsecs, startretries, priority. */
+/** startsecs, startretries, priority (supervisor takes a negative priority too, but no flag can spell one). */
 export const checkNonNegativeInt: Check<number> = (value, field, options) =>
   checkInteger(value, field, { min: 0, allowed: 'an integer, 0 or more' }, options)
 
@@ -295,44 +303,97 @@ export const checkProgramEnvKey: Check<string> = (value, field, options) => {
   const result = checkEnvKey(value, field, options)
   if (!result.ok || !isReservedEnvKey(result.value)) return result
   return fail(field, value, `a name other than ${RESERVED_ENV_KEYS.join(', ')} and ${RESERVED_ENV_PREFIX}*`,
-    'the tool sets HOME, USER and the DEPLOYER_* variables itself; rename the variable')
+    'the tool sets HOME and USER from the user the program runs as, and the DEPLOYER_* variables from the site; rename the variable, or set `user:` for a different HOME')
 }
 
+const ENV_VALUE_ALLOWED = `one line of text (${ENV_VALUE_MAX} characters at most) without a whitespace-preceded ';' or '#' or '%(here)s', not starting or ending with a quote, not containing both ' and "`
+
 /**
- * A value supervisor's INI parser can carry unchanged (notes/supervisor.md §4). '%' is fine: the renderer
- * doubles it. Shell characters are fine too: supervisor hands the value to the program without a shell.
+ * A value supervisor's `environment=` can carry unchanged (ENV_VALUE_ALLOWED above). '%' is fine: the encoder doubles
+ * it. Shell characters are fine too: supervisor hands the value to the program without a shell. A refused value is
+ * shown only as a fingerprint: it may be a secret (DB_PASSWORD), and errors reach stderr, --json and CI logs.
  */
 export const checkEnvValue: Check<string> = (value, field, options) => {
-  const allowed = "one line of text without a whitespace-preceded ';' or '#', not starting or ending with a quote, not containing both ' and \""
+  const result = envValueVerdict(value, field, options)
+  if (result.ok) return result
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  return { ok: false, problem: { ...result.problem, value: fingerprintValue(text) } }
+}
+
+function envValueVerdict(value: unknown, field: string, options?: CheckOptions): CheckResult<string> {
   let text: string
   if (typeof value === 'string') text = value
   else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) text = String(value)
-  else if (value === null) return fail(field, value, allowed, "write '' for an empty value")
-  else return notAString(field, value, allowed, options)
-  if (text.length > ENV_VALUE_MAX) return fail(field, value, allowed, `it is longer than ${ENV_VALUE_MAX} characters`)
-  if (hasControlChar(text)) {
-    return fail(field, value, allowed, `${describeBadChar(text, /[^\u0000-\u001f\u007f-\u009f\u2028\u2029]/)}: supervisor reads one line per option`)
-  }
-  if (/\s[;#]/.test(text)) {
-    return fail(field, value, allowed, "supervisor cuts the value at a ';' or '#' that follows whitespace, even inside quotes; remove the space before it")
-  }
-  if (/^['"]|['"]$/.test(text)) return fail(field, value, allowed, 'supervisor strips quote characters at either end of a value')
-  if (text.includes("'") && text.includes('"')) {
-    return fail(field, value, allowed, 'supervisor 4.2 cannot express a value with both quote kinds (Supervisor #328)')
-  }
-  return pass(text)
+  else if (value === null) return fail(field, value, ENV_VALUE_ALLOWED, "write '' for an empty value")
+  else return notAString(field, value, ENV_VALUE_ALLOWED, options)
+  if (text.length > ENV_VALUE_MAX) return fail(field, value, ENV_VALUE_ALLOWED, `it is ${text.length} characters long`)
+  const trap = iniTrap(text) ?? envQuoteTrap(text)
+  return trap ? fail(field, value, ENV_VALUE_ALLOWED, trap) : pass(text)
 }
+
+/** Why supervisor's INI parser would read `text` differently from what was written; undefined when it would not. */
+function iniTrap(text: string): string | undefined {
+  if (hasControlChar(text)) {
+    return `${describeBadChar(text, NOT_CONTROL_CHAR)}: supervisor reads one line per option, and a new line could start a new [program:x] section`
+  }
+  if (INLINE_COMMENT.test(text)) {
+    return "supervisor cuts the value at a ';' or '#' that follows whitespace, even inside quotes; remove the space before it"
+  }
+  if (text.includes(HERE_EXPANSION)) {
+    return `supervisor replaces '${HERE_EXPANSION}' with the config directory before any escaping, so it cannot be written literally`
+  }
+  return undefined
+}
+
+/** Why a quoted `environment=` value would come out changed; undefined when it would not. */
+function envQuoteTrap(text: string): string | undefined {
+  if (/^['"]|['"]$/.test(text)) return 'supervisor strips quote characters at either end of an environment value'
+  if (text.includes("'") && text.includes('"')) {
+    return 'supervisor 4.2 cannot express a value with both quote kinds (Supervisor #328); pass such a value in a file the script reads'
+  }
+  return undefined
+}
+
+/** A plain `key=value` INI value (templates' {{ini}}, command=): '%' is fine, the encoder doubles it. */
+export const checkIniValue: Check<string> = (value, field, options) => {
+  const allowed = "one line of text without leading or trailing whitespace, a whitespace-preceded ';' or '#', or '%(here)s'"
+  if (typeof value !== 'string') return notAString(field, value, allowed, options)
+  const trap = iniTrap(value) ?? (EDGE_WHITESPACE.test(value) ? 'the INI parser strips whitespace at either end, so the program would see a different value' : undefined)
+  return trap ? fail(field, value, allowed, trap) : pass(value)
+}
+
+/** A section or program name in supervisor's config (`[program:<name>]`). */
+export const checkIniName: Check<string> = (value, field, options) => {
+  const allowed = "letters, digits, '.', '_' and '-' ([A-Za-z0-9._-])"
+  if (typeof value !== 'string') return notAString(field, value, allowed, options)
+  if (INI_NAME_PATTERN.test(value)) return pass(value)
+  const why = value === '' ? 'the value is empty' : describeBadChar(value, /[A-Za-z0-9._-]/)
+  return fail(field, value, allowed, `${why}: supervisor refuses spaces, ':' and '/' in names, and '[' or ']' would break the section header`)
+}
+
+/** The INI encoding rules above, in words, for docs and --help texts. */
+export const INI_RULES: readonly string[] = [
+  'No control characters (newline, carriage return, NUL, tab, ...): a newline would start a new INI line, e.g. a new [program:x] section.',
+  "No ';' or '#' right after whitespace: supervisor ends the value there (an inline comment), even inside quotes.",
+  'No leading or trailing whitespace in plain values: the INI parser strips it (environment values are quoted and keep it).',
+  "Every '%' is written as '%%': supervisor expands %(name)s in every value.",
+  "No '%(here)s' anywhere: supervisor substitutes it before expanding, so it cannot be written literally.",
+  `Environment keys match ${ENV_KEY_PATTERN.source}; values are at most ${ENV_VALUE_MAX} characters.`,
+  'Environment values are double-quoted, or single-quoted when they contain \'"\'; a value cannot contain both quote kinds, nor start or end with a quote character (supervisor strips them).',
+  'Command arguments outside [A-Za-z0-9_./@%+=:,-] are single-quoted for the shlex split supervisor applies to command=.',
+  'Section and program names use only [A-Za-z0-9._-].',
+]
 
 /** A relative path under .deployer/supervisors/ in the app repository, safe in supervisor's command=. */
 export const checkScript: Check<string> = (value, field, options) => {
-  const allowed = `a path relative to ${SCRIPT_DIR}/: segments of letters, digits, '.', '_' and '-' separated by '/' (${SCRIPT_MAX} characters at most)`
+  const allowed = `a path relative to ${SCRIPTS_DIR}/: segments of letters, digits, '.', '_' and '-' separated by '/' (${SCRIPT_MAX} characters at most)`
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   if (value === '') return fail(field, value, allowed, 'the value is empty')
   if (value.length > SCRIPT_MAX) return fail(field, value, allowed, `it is ${value.length} characters long`)
-  if (value.startsWith(`${SCRIPT_DIR}/`)) {
-    return fail(field, value, allowed, `leave out the ${SCRIPT_DIR}/ prefix: '${value.slice(SCRIPT_DIR.length + 1)}'`)
+  if (value.startsWith(`${SCRIPTS_DIR}/`)) {
+    return fail(field, value, allowed, `leave out the ${SCRIPTS_DIR}/ prefix: '${value.slice(SCRIPTS_DIR.length + 1)}'`)
   }
-  if (value.startsWith('/')) return fail(field, value, allowed, `absolute paths are refused; give the path inside ${SCRIPT_DIR}/`)
+  if (value.startsWith('/')) return fail(field, value, allowed, `absolute paths are refused; give the path inside ${SCRIPTS_DIR}/`)
   for (const segment of value.split('/')) {
     if (segment === '') return fail(field, value, allowed, "it has an empty segment ('//' or a trailing '/')")
     if (segment === '.' || segment === '..') return fail(field, value, allowed, `'${segment}' segments are refused`)
@@ -363,7 +424,7 @@ export const checkFilePath: Check<string> = (value, field, options) => {
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   if (value === '') return fail(field, value, allowed, 'the value is empty')
   if (value.length > FILE_PATH_MAX) return fail(field, value, allowed, `it is ${value.length} characters long`)
-  if (hasControlChar(value)) return fail(field, value, allowed, describeBadChar(value, /[^\u0000-\u001f\u007f-\u009f\u2028\u2029]/))
+  if (hasControlChar(value)) return fail(field, value, allowed, describeBadChar(value, NOT_CONTROL_CHAR))
   if (value.startsWith('-')) return fail(field, value, allowed, 'it must not start with "-"; write ./' + value)
   return pass(value)
 }
@@ -377,9 +438,9 @@ export const checkPhpVersion: Check<string> = (value, field, options) => {
   return PHP_VERSION_PATTERN.test(value) ? pass(value) : fail(field, value, allowed, 'e.g. 8.3 or 8.4')
 }
 
-/** The basics of git-check-ref-format for a branch name. */
+/** The basics of git-check-ref-format for a branch name, which also travels as DEPLOYER_BRANCH in environment=. */
 export const checkBranch: Check<string> = (value, field, options) => {
-  const allowed = `a git branch name: no whitespace, control characters, '~ ^ : ? * [ \\', '..' or '@{' (${BRANCH_MAX} characters at most)`
+  const allowed = `a git branch name: no whitespace, control characters, '~ ^ : ? * [ \\', '..', '@{' or '%(here)s', not both quote kinds nor a quote at either end (${BRANCH_MAX} characters at most)`
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   if (value === '') return fail(field, value, allowed, 'the value is empty')
   if (value.length > BRANCH_MAX) return fail(field, value, allowed, `it is ${value.length} characters long`)
@@ -395,6 +456,8 @@ export const checkBranch: Check<string> = (value, field, options) => {
   if (value.endsWith('.') || value.endsWith('.lock') || value.split('/').some((part) => part.startsWith('.'))) {
     return fail(field, value, allowed, "no part may start with '.', and the name may not end with '.' or '.lock'")
   }
+  const trap = iniTrap(value) ?? envQuoteTrap(value)
+  if (trap) return fail(field, value, allowed, `${trap}; programs get the branch as DEPLOYER_BRANCH`)
   return pass(value)
 }
 
@@ -424,4 +487,68 @@ export const checkConnection: Check<Connection> = (value, field, options) => {
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   const connection = CONNECTIONS.find((known) => known === value)
   return connection ? pass(connection) : fail(field, value, allowed, 'local runs on this machine without SSH')
+}
+
+/** The inventory's `id:`, written into every ownership marker: the same shape as a server name. */
+export const checkInventoryId: Check<string> = (value, field, options) => checkName(value, field, options, NAME_ALLOWED)
+
+// --- Whole entries -------------------------------------------------------------------------------------------
+
+/** The rule of each key of a supervisor program: the loader, supervisor-create's flags and the renderer read it here. */
+export const PROGRAM_RULES = {
+  program: checkProgramName,
+  script: checkScript,
+  autostart: checkBoolean,
+  autorestart: checkAutorestart,
+  stopwaitsecs: checkPositiveInt,
+  numprocs: checkPositiveInt,
+  startsecs: checkNonNegativeInt,
+  startretries: checkNonNegativeInt,
+  stopsignal: checkStopSignal,
+  priority: checkNonNegativeInt,
+  user: checkUsername,
+  template: checkTemplateName,
+} as const
+
+/** The rule of each key of a site (inventory key names). */
+export const SITE_RULES = {
+  domain: checkDomain,
+  repo: checkRepo,
+  branch: checkBranch,
+  php_version: checkPhpVersion,
+  user: checkUsername,
+  root: checkAbsolutePath,
+} as const
+
+const OPTIONAL_PROGRAM_KEYS: ReadonlyArray<keyof typeof PROGRAM_RULES> = ['startsecs', 'startretries', 'stopsignal', 'priority', 'user', 'template']
+
+/** The problems among check results, so a caller checking many values reports them all at once. */
+export function problemsOf(results: ReadonlyArray<CheckResult<unknown>>): Problem[] {
+  return results.flatMap((result) => (result.ok ? [] : [result.problem]))
+}
+
+/** Every problem of a program's values, for a Program that may not have come through the loader (the renderer). */
+export function programValueProblems(program: Program, path: string): Problem[] {
+  const results: CheckResult<unknown>[] = []
+  for (const [key, check] of Object.entries(PROGRAM_RULES) as Array<[keyof typeof PROGRAM_RULES, Check<unknown>]>) {
+    const value = program[key]
+    if (value !== undefined || !OPTIONAL_PROGRAM_KEYS.includes(key)) results.push(check(value, `${path}.${key}`))
+  }
+  for (const [key, value] of Object.entries(program.environment)) {
+    results.push(checkProgramEnvKey(key, `${path}.environment.${key}`), checkEnvValue(value, `${path}.environment.${key}`))
+  }
+  return problemsOf(results)
+}
+
+/** Every problem of the values a site's files are rendered from: its own, and the server defaults it falls back on. */
+export function siteValueProblems(server: Server, site: Site, path: string): Problem[] {
+  const serverPath = `servers[${server.name}]`
+  const results: CheckResult<unknown>[] = [
+    SITE_RULES.domain(site.domain, `${path}.domain`),
+    site.root !== undefined ? SITE_RULES.root(site.root, `${path}.root`) : checkAbsolutePath(server.sitesPath, `${serverPath}.sitesPath`),
+    site.user !== undefined ? SITE_RULES.user(site.user, `${path}.user`) : checkUsername(server.siteUser, `${serverPath}.siteUser`),
+  ]
+  if (site.branch !== undefined) results.push(SITE_RULES.branch(site.branch, `${path}.branch`))
+  if (site.phpVersion !== undefined) results.push(SITE_RULES.php_version(site.phpVersion, `${path}.php_version`))
+  return problemsOf(results)
 }

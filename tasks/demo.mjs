@@ -31,7 +31,8 @@ async function step(/** @type {{ run: (a: string[]) => Promise<number> }} */ tas
 }
 
 say('1. A local throwaway server (its own sshd and supervisord on a loopback address)')
-await sandboxUp({ dir: SANDBOX_DIR, count: 2, inventoryPath: path.join(PROJECT_DIR, INVENTORY), log: (l) => console.log(`   ${l}`) })
+// The demo's inventory is throwaway: it replaces one an earlier demo edited.
+await sandboxUp({ dir: SANDBOX_DIR, count: 2, inventoryPath: path.join(PROJECT_DIR, INVENTORY), replaceInventory: true, log: (l) => console.log(`   ${l}`) })
 
 say('2. An app with a worker script in .deployer/supervisors/, deployed as a release on sandbox-1')
 await fs.rm(APP_DIR, { recursive: true, force: true })

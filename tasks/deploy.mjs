@@ -5,15 +5,15 @@ import path from 'node:path'
 import { defineTask, runIfMain, PROJECT_DIR } from '../lib/cli/run-task.ts'
 import { loadInventory } from '../lib/inventory/load.ts'
 import { findSite, serversOfSite, siteRoot } from '../lib/inventory/resolve.ts'
-import { programFullName } from '../lib/render/program-files.ts'
+import { listAvailableScripts } from '../lib/app/available-scripts.ts'
+import { fullName } from '../lib/layout.ts'
 import { uploadRelease, switchCurrent } from '../lib/deploy/release.ts'
 import { renderDesiredStates } from '../lib/sync/desired.ts'
-import { readLiveState } from '../lib/sync/read-state.ts'
-import { filesToUpload, planSync } from '../lib/sync/plan.ts'
-import { stageFiles } from '../lib/sync/stage.ts'
-import { activatePlan } from '../lib/sync/activate.ts'
+import { syncServer } from '../lib/sync/sync-server.ts'
 import { controlPrograms } from '../lib/service/programs.ts'
 import { waitUntilRunning } from '../lib/service/wait.ts'
+import { appliedJson, reportFailures } from '../lib/cli/sync-report.ts'
+import { forEachServer } from '../lib/fleet.ts'
 import { InputError } from '../lib/errors.ts'
 
 export const deploy = defineTask({
@@ -25,6 +25,7 @@ export const deploy = defineTask({
     { name: 'app-dir', type: 'string', placeholder: 'PATH', description: 'the built app to upload as the release' },
     { name: 'release', type: 'string', placeholder: 'NAME', description: 'release directory name (default: a UTC timestamp)' },
     { name: 'wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: 'how long each server may take until its programs run' },
+    { name: 'lock-wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: "wait this long for another sync's server lock" },
   ],
   common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
   examples: ['npx zx tasks/deploy.mjs --domain example.com --app-dir ./build'],
@@ -34,30 +35,56 @@ export const deploy = defineTask({
   const appDir = requireAppDir(flags['app-dir'])
   const release = flags.release ?? new Date().toISOString().replace(/\D/g, '').slice(0, 14)
   if (!/^[A-Za-z0-9._-]+$/.test(release) || release.startsWith('.')) throw new InputError([{ field: '--release', value: release, allowed: 'letters, digits, . _ - (not starting with .)', hint: 'or leave it out for a timestamp' }])
+  await requireScripts(site, appDir)
   const servers = serversOfSite(inventory, site)
-  const groups = site.supervisors.map((p) => programFullName(site, p))
-  const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), servers, sitesOn: () => [site] })
+  const groups = site.supervisors.map((p) => fullName(site.domain, p.program))
+  const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => [site], wholeServer: false })
 
-  const done = []
-  for (const server of servers) {
-    output.server(server.name, `deploying release ${release}`)
-    const connection = await session.connect(server)
-    const root = siteRoot(server, site)
-    await uploadRelease(connection, { localDir: appDir, root, release })
-    await switchCurrent(connection, { root, release })
-    const plan = planSync(desiredFor(server), await readLiveState(connection, desiredFor(server)))
-    const activation = plan.needsActivation ? await activatePlan(connection, plan, await stageFiles(connection, filesToUpload(plan)), { lockWaitSeconds: 60 }) : undefined
-    const applied = new Set([...(activation?.update.added ?? []), ...(activation?.update.updated ?? [])])
-    const restart = groups.filter((g) => !applied.has(g))
-    if (restart.length) await controlPrograms(connection, 'restart', restart)
-    const processes = groups.length ? await waitUntilRunning(connection, groups, { timeoutSeconds: flags.wait }) : []
-    output.server(server.name, `release ${release} live; ${processes.length} process(es) running${applied.size ? `; config applied to ${[...applied].join(', ')}` : ''}`)
-    done.push({ server: server.name, release, changed: plan.changes.length, processes: processes.length })
-  }
-  // A failure above stops the rollout there: the servers before it run the new release, the rest the old one.
-  output.recap(done.map((d) => ({ server: d.server, ok: 1, changed: 1, failed: 0 })))
-  output.json({ ok: true, domain: site.domain, release, servers: done })
+  // One server at a time; the first failure stops the rollout (the servers before it run the new release).
+  let stopped = false
+  const outcomes = await forEachServer(servers, session, async (server, connection, applied) => {
+    if (stopped) throw new Error('not deployed: the rollout stopped at an earlier server')
+    try {
+      output.server(server.name, `deploying release ${release}`)
+      const root = siteRoot(server, site)
+      applied('upload', await uploadRelease(connection, { localDir: appDir, root, release }))
+      applied('switch', await switchCurrent(connection, { root, release }))
+      const synced = await syncServer(connection, desiredFor(server), { lockWaitSeconds: flags['lock-wait'] })
+      if (synced.activation) applied('sync', synced)
+      const restarted = new Set([...(synced.activation?.update.added ?? []), ...(synced.activation?.update.updated ?? [])])
+      const restart = groups.filter((g) => !restarted.has(g))
+      if (restart.length) applied('restart', await controlPrograms(connection, 'restart', restart))
+      const processes = groups.length ? await waitUntilRunning(connection, groups, { timeoutSeconds: flags.wait }) : []
+      output.server(server.name, `release ${release} live; ${processes.length} process(es) running${restarted.size ? `; config applied to ${[...restarted].join(', ')}` : ''}`)
+      return { release, changed: synced.plan.changes.length, processes: processes.length }
+    } catch (error) {
+      stopped = true
+      throw error
+    }
+  }, 1)
+
+  reportFailures(output, outcomes)
+  output.recap(outcomes.map((o) => ({ server: o.server.name, ok: o.ok ? 1 : 0, changed: o.ok || o.applied.length ? 1 : 0, failed: o.ok ? 0 : 1 })))
+  output.json({
+    ok: outcomes.every((o) => o.ok),
+    domain: site.domain,
+    release,
+    servers: outcomes.map((o) => (o.ok ? { server: o.server.name, ok: true, ...o.value } : { server: o.server.name, ok: false, error: o.error instanceof Error ? o.error.message : String(o.error), applied: o.applied.map(appliedJson) })),
+  })
+  return outcomes.every((o) => o.ok) ? 0 : 1
 })
+
+/**
+ * Every program's script must be in the release before anything is uploaded or switched.
+ * @param {import('../lib/types.ts').Site} site @param {string} appDir
+ */
+async function requireScripts(site, appDir) {
+  const { scripts } = await listAvailableScripts(site, appDir)
+  const missing = site.supervisors.filter((p) => !scripts.includes(p.script))
+  if (missing.length) {
+    throw new InputError(missing.map((p) => ({ field: '--app-dir', value: appDir, allowed: `an app with .deployer/supervisors/${p.script} (program ${p.program})`, hint: 'add the script to the app, or remove the program with supervisor-delete; nothing was uploaded' })))
+  }
+}
 
 /** @param {unknown} dir */
 function requireAppDir(dir) {

@@ -9,7 +9,7 @@ import { SANDBOX_PACKAGES, sandboxDown, sandboxStatus, sandboxUp } from '../lib/
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DEFAULT_DIR = path.join(PROJECT, '.sandbox')
 const DEFAULT_INVENTORY = path.join(PROJECT, 'inventory', 'sandbox.yml')
-const FLAGS = { string: ['servers', 'dir', 'inventory', 'address'], boolean: ['json', 'help'] }
+const FLAGS = { string: ['servers', 'dir', 'inventory', 'address'], boolean: ['force', 'json', 'help'] }
 
 const USAGE = `Usage: npx zx tasks/sandbox.mjs <up|down|status> [flags]
 
@@ -20,8 +20,10 @@ missing ones with apt-get): ${SANDBOX_PACKAGES.join(' ')}
 Commands:
   up       start N hosts named sandbox-1 … sandbox-N (tears down hosts DIR already holds), write
            DIR/state.json, DIR/known_hosts, DIR/ssh_config and the inventory; exit 0 once every
-           host answered an SSH login
-  down     stop every host of DIR and all they started, remove DIR and the inventory (no DIR: exit 0)
+           host answered an SSH login. An inventory that differs from what up last wrote there
+           (supervisor-create edited it, or it is another file) is not replaced: exit 2, unless --force
+  down     stop every host of DIR and all they started, remove DIR, and remove the inventory if it is
+           still as up wrote it (an edited one is kept); no DIR: exit 0
   status   per host: address, and whether its init, sshd and supervisord run (exit 3 if one does not)
 
 Flags:
@@ -29,6 +31,7 @@ Flags:
   --dir DIR          the sandbox's state directory (default ${shown(DEFAULT_DIR)})
   --inventory PATH   up: the inventory to write (default ${shown(DEFAULT_INVENTORY)})
   --address A        up: first host address, in 127.0.0.0/8 (default: the first free from 127.0.0.2)
+  --force            up: replace the inventory even if it was edited since up wrote it
   --json             up: print state.json on stdout; status: print the status as JSON
   --help             show this text
 
@@ -40,7 +43,7 @@ Example:
 `
 
 /**
- * @typedef {{ _: string[], servers?: string, dir?: string, inventory?: string, address?: string, json?: boolean, help?: boolean }} Flags
+ * @typedef {{ _: string[], servers?: string, dir?: string, inventory?: string, address?: string, force?: boolean, json?: boolean, help?: boolean }} Flags
  */
 
 /**
@@ -76,7 +79,7 @@ async function up(flags, dir) {
   const interrupt = (/** @type {NodeJS.Signals} */ signal) => abort.abort(new InterruptedError(signal))
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt)
   try {
-    const state = await sandboxUp({ dir, count, inventoryPath, firstAddress: flags.address, log, signal: abort.signal })
+    const state = await sandboxUp({ dir, count, inventoryPath, replaceInventory: flags.force, firstAddress: flags.address, log, signal: abort.signal })
     log(`inventory written; use it with: --inventory ${shown(inventoryPath)}`)
     log(`log in with: ssh -F ${shown(path.join(dir, 'ssh_config'))} sandbox-1`)
     if (flags.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`)

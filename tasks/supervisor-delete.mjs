@@ -4,7 +4,8 @@ import { defineTask, runIfMain } from '../lib/cli/run-task.ts'
 import { askDomain, askProgram, confirmDeletion } from '../lib/cli/ask.ts'
 import { loadInventory } from '../lib/inventory/load.ts'
 import { findSite } from '../lib/inventory/resolve.ts'
-import { removeProgram, saveInventory } from '../lib/inventory/write.ts'
+import { removeProgram } from '../lib/inventory/program-edits.ts'
+import { saveInventory } from '../lib/inventory/save.ts'
 
 export const supervisorDelete = defineTask({
   name: 'supervisor-delete',

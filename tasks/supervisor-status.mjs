@@ -18,12 +18,13 @@ export const supervisorStatus = defineTask({
     { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: "one site's programs" },
     { name: 'server', type: 'string', placeholder: 'NAME|GROUP', description: 'one server or group (default: every server)' },
   ],
+  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
+  exitCodes: [0, 1, 2, 3, 130],
   examples: [
     'npx zx tasks/supervisor-status.mjs',
     'npx zx tasks/supervisor-status.mjs --server production --json',
     'npx zx tasks/supervisor-status.mjs --domain example.com --inventory inventory/sandbox.yml',
   ],
-  notes: ['Exit codes: 0 every expected process runs, 3 some do not, 1 a server could not be reached.'],
 }, async ({ flags, output, session }) => {
   const { inventory } = await loadInventory(flags.inventory)
   const scope = resolveSyncScope(inventory, { domain: flags.domain, server: flags.server, all: !flags.domain && !flags.server })

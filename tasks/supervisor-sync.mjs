@@ -7,10 +7,7 @@ import { reportFailures, reportServerSync, syncJson, syncRecap } from '../lib/cl
 import { loadInventory } from '../lib/inventory/load.ts'
 import { resolveSyncScope } from '../lib/sync/scope.ts'
 import { renderDesiredStates } from '../lib/sync/desired.ts'
-import { readLiveState } from '../lib/sync/read-state.ts'
-import { filesToUpload, planSync } from '../lib/sync/plan.ts'
-import { stageFiles } from '../lib/sync/stage.ts'
-import { activatePlan, retryWhenStale } from '../lib/sync/activate.ts'
+import { syncServer } from '../lib/sync/sync-server.ts'
 import { forEachServer } from '../lib/fleet.ts'
 
 export const supervisorSync = defineTask({
@@ -22,8 +19,10 @@ export const supervisorSync = defineTask({
     { name: 'server', type: 'string', placeholder: 'NAME|GROUP', description: 'sync every site of a server or group (with --domain: only those servers)' },
     { name: 'all', type: 'boolean', description: 'sync every site on every server' },
     { name: 'dry-run', type: 'boolean', description: 'print per server a diff of what would change; touch nothing' },
+    { name: 'adopt', type: 'boolean', description: 'take over files without a zx-supervisor marker at the paths sync writes (migration from DeployerPHP)' },
     { name: 'lock-wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: "wait this long for another sync's server lock" },
   ],
+  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
   examples: [
     'npx zx tasks/supervisor-sync.mjs --domain example.com',
     'npx zx tasks/supervisor-sync.mjs --server web --dry-run',
@@ -34,15 +33,10 @@ export const supervisorSync = defineTask({
   const domain = await chooseSiteIfMissing(inventory, flags, interactive)
   const scope = resolveSyncScope(inventory, { domain, server: flags.server, all: flags.all })
   const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), ...scope })
+  if (scope.hint) output.info(`hint: ${scope.hint}`)
 
-  const outcomes = await forEachServer(scope.servers, session, (server, connection) => retryWhenStale(async () => {
-    const live = await readLiveState(connection, desiredFor(server))
-    const plan = planSync(desiredFor(server), live)
-    if (flags['dry-run'] || !plan.needsActivation) return { plan, dryRun: Boolean(flags['dry-run']) }
-    const staged = await stageFiles(connection, filesToUpload(plan))
-    const activation = await activatePlan(connection, plan, staged, { lockWaitSeconds: flags['lock-wait'] })
-    return { plan, activation, dryRun: false }
-  }))
+  const outcomes = await forEachServer(scope.servers, session, (server, connection) =>
+    syncServer(connection, desiredFor(server), { dryRun: flags['dry-run'], adopt: flags.adopt, lockWaitSeconds: flags['lock-wait'] }))
 
   for (const outcome of outcomes) if (outcome.ok) reportServerSync(output, outcome.value)
   reportFailures(output, outcomes)

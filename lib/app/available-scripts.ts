@@ -4,11 +4,10 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Site } from '../types.ts'
 import { InputError } from '../errors.ts'
+import { SCRIPTS_DIR } from '../layout.ts'
 
 // The scripts a program may run: files under .deployer/supervisors/ of the app, from a local checkout (--app-dir)
 // or from the site's pushed repo/branch (a shallow clone with the operator's own git credentials, like DeployerPHP).
-
-export const SCRIPTS_DIR = '.deployer/supervisors'
 
 export interface AvailableScripts {
   scripts: string[]
@@ -33,7 +32,7 @@ export async function listAvailableScripts(site: Site, appDir?: string): Promise
   }
 }
 
-/** Every file under <dir>/.deployer/supervisors, recursively, as sorted relative paths. */
+/** Every file under <dir>/<SCRIPTS_DIR>, recursively, as sorted relative paths. */
 async function listScripts(dir: string): Promise<string[]> {
   const base = path.join(dir, SCRIPTS_DIR)
   const entries = await fs.readdir(base, { recursive: true, withFileTypes: true }).catch(() => [])
@@ -41,4 +40,10 @@ async function listScripts(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => path.relative(base, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
     .sort()
+}
+
+/** The scripts no program of the site runs yet: one program per script per site, as DeployerPHP. */
+export function unusedScripts(site: Site, scripts: string[]): string[] {
+  const used = new Set(site.supervisors.map((program) => program.script))
+  return scripts.filter((script) => !used.has(script))
 }

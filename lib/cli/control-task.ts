@@ -6,7 +6,7 @@ import { reportFailures } from './sync-report.ts'
 import { InputError } from '../errors.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { findProgram, findServers, findSite, serversOfSite } from '../inventory/resolve.ts'
-import { programFullName } from '../render/program-files.ts'
+import { fullName } from '../layout.ts'
 import { renderDesiredStates } from '../sync/desired.ts'
 import { readLiveState } from '../sync/read-state.ts'
 import { summarizeStatus } from '../status/summarize.ts'
@@ -30,6 +30,7 @@ export function defineControlTask(action: ServiceAction): Task {
       { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: "the site whose programs to act on (every server of the site)" },
       { name: 'program', type: 'string', placeholder: 'NAME', description: 'one program of the site (default: all of them)' },
     ],
+    common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
     examples: [
       `npx zx tasks/supervisor-${action}.mjs --server production`,
       `npx zx tasks/supervisor-${action}.mjs --domain example.com`,
@@ -51,17 +52,17 @@ export function defineControlTask(action: ServiceAction): Task {
     const programs = flags.program ? [findProgram(site, flags.program)] : site.supervisors
     if (!programs.length) throw new InputError([{ field: '--domain', value: site.domain, allowed: 'a site with supervisor programs', hint: `add one with supervisor-create --domain ${site.domain}` }])
     const servers = narrowServers(inventory, site, flags.server)
-    const groups = programs.map((p) => programFullName(site, p))
-    const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), servers, sitesOn: () => [{ ...site, supervisors: programs }] })
+    const groups = programs.map((p) => fullName(site.domain, p.program))
+    const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => [{ ...site, supervisors: programs }], wholeServer: false })
 
     const outcomes = await forEachServer(servers, session, async (server, connection) => {
-      const drifted = action === 'restart' ? summarizeStatus(desiredFor(server), await readLiveState(connection, desiredFor(server), { withStatus: true }), { listUnknown: false }).programs.filter((p) => p.drift) : []
+      const drifted = action === 'restart' ? summarizeStatus(desiredFor(server), await readLiveState(connection, desiredFor(server), { withStatus: true }), { listUnknown: false }).programs.filter((p) => p.drift.length) : []
       return { drifted, ...(await controlPrograms(connection, action, groups)) }
     })
 
     for (const o of outcomes) {
       if (!o.ok) continue
-      for (const p of o.value.drifted) output.warn(`${o.server.name}: ${p.fullName}: ${p.drift} — restart does not apply config changes; supervisor-sync does (it restarts what changed)`)
+      for (const p of o.value.drifted) output.warn(`${o.server.name}: ${p.fullName}: ${p.drift.join('; ')} — restart does not apply config changes; supervisor-sync does (it restarts what changed)`)
       for (const line of o.value.lines) output.server(o.server.name, line)
       for (const proc of o.value.processes) output.server(o.server.name, `${proc.name}  ${proc.state}${proc.pid ? `  pid ${proc.pid}` : ''}`)
       if (o.value.failed.length) output.error(`${o.server.name}: not ${action === 'stop' ? 'stopped' : 'running'} after ${action}: ${o.value.failed.join(', ')} (see: npx zx tasks/server-logs.mjs --server ${o.server.name} --service all-supervisors)`)

@@ -13,20 +13,28 @@ export interface FlagSpec {
   /** For --x / --no-x pairs, documented as `--[no-]x`. */
   negatable?: boolean
   placeholder?: string
+  /** For integers: the smallest value allowed. */
+  min?: number
 }
 
 // Values are checked against their FlagSpec by parseFlags; tasks read them by name.
 export type ParsedFlags = { _: string[]; [name: string]: any }
 
-export const COMMON_FLAGS: FlagSpec[] = [
-  { name: 'inventory', type: 'string', placeholder: 'PATH', description: 'inventory file (or ZXS_INVENTORY)', default: 'inventory/inventory.yml' },
+export const DEFAULT_TIMEOUT_SECONDS = 10
+
+export const COMMON_FLAGS = [
+  // No literal default: the frame resolves --inventory, then ZXS_INVENTORY, then the project's inventory/inventory.yml.
+  { name: 'inventory', type: 'string', placeholder: 'PATH', description: 'inventory file (default: $ZXS_INVENTORY, else inventory/inventory.yml of the project)' },
   { name: 'yes', alias: 'y', type: 'boolean', description: 'answer yes to confirmations' },
   { name: 'json', type: 'boolean', description: 'print one JSON document on stdout, nothing else there' },
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'show remote commands (secrets redacted) and stack traces' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'print only errors and the recap' },
-  { name: 'timeout', type: 'integer', placeholder: 'SECONDS', description: 'SSH connect timeout', default: 10 },
+  { name: 'timeout', type: 'integer', placeholder: 'SECONDS', description: 'SSH connect timeout', default: DEFAULT_TIMEOUT_SECONDS, min: 1 },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
-]
+] as const satisfies readonly FlagSpec[]
+
+/** The common flags a task may declare it uses (--help is always there). */
+export type CommonFlagName = Exclude<(typeof COMMON_FLAGS)[number]['name'], 'help'>
 
 /** Parses argv strictly: unknown flags, missing values and non-integers are errors naming the flag. */
 export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFlags; given: Set<string> } {
@@ -36,7 +44,7 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
     known.set(spec.name, spec)
     if (spec.alias) known.set(spec.alias, spec)
   }
-  const raw = minimist(args, {
+  const raw = minimist(attachNegativeNumbers(specs, args), {
     string: specs.filter((s) => s.type !== 'boolean').map((s) => s.name),
     boolean: specs.filter((s) => s.type === 'boolean').map((s) => s.name),
     alias: Object.fromEntries(specs.filter((s) => s.alias).map((s) => [s.name, s.alias as string])),
@@ -76,7 +84,9 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
       continue
     }
     if (spec.type === 'integer') {
-      if (!/^\d{1,9}$/.test(value)) problems.push({ field: `--${spec.name}`, value, allowed: 'a whole number (digits only)', hint: `for example --${spec.name}=${spec.default ?? 1}` })
+      const example = `for example --${spec.name}=${spec.default ?? spec.min ?? 1}`
+      if (!/^\d{1,9}$/.test(value)) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number (digits only)${spec.min === undefined ? '' : `, at least ${spec.min}`}`, hint: example })
+      else if (spec.min !== undefined && Number(value) < spec.min) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number, at least ${spec.min}`, hint: example })
       else flags[spec.name] = Number(value)
       continue
     }
@@ -84,6 +94,38 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
   }
   if (problems.length) throw new InputError(problems)
   return { flags, given }
+}
+
+/** `--timeout -5` → `--timeout=-5`, so a negative number is refused as the flag's value, not read as an unknown flag `-5`. */
+function attachNegativeNumbers(specs: FlagSpec[], args: string[]): string[] {
+  const integerFlags = new Set(specs.filter((s) => s.type === 'integer').flatMap(flagNames))
+  const joined: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    const next = args[i + 1]
+    if (integerFlags.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i++
+    } else joined.push(arg)
+  }
+  return joined
+}
+
+/**
+ * A task's flags as a plain object (`{ domain: 'a.test', dryRun: true, env: ['A=1'] }`) → the argv that says the same,
+ * so `call()` gets exactly the parsing, validation and errors of the command line. camelCase keys name kebab flags.
+ */
+export function optionsToArgs(specs: FlagSpec[], options: Record<string, unknown>): string[] {
+  const names = new Set(specs.map((s) => s.name))
+  const args: string[] = []
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    const name = names.has(key) ? key : key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+    if (value === true) args.push(`--${name}`)
+    else if (value === false) args.push(`--no-${name}`)
+    else for (const item of [value].flat()) args.push(`--${name}=${String(item)}`)
+  }
+  return args
 }
 
 /** `-n5` (a value attached to a one-letter alias) and `-fy` (grouped one-letter booleans), as minimist reads them. */
@@ -106,6 +148,23 @@ export interface TaskMeta {
   examples: string[]
   usage?: string
   notes?: string[]
+  /** The exit codes this task can end with (SPEC §4); 3 only for tasks that compare servers with the inventory. */
+  exitCodes: ExitCode[]
+}
+
+export type ExitCode = 0 | 1 | 2 | 3 | 130
+
+/** SPEC §4's table, one line of --help. A task that contacts servers (it has an SSH --timeout) fails "on a server". */
+export function formatExitCodes(codes: ExitCode[], contactsServers: boolean): string {
+  const compares = codes.includes(3)
+  const meanings: Record<ExitCode, string> = {
+    0: compares ? 'every server is as the inventory wants' : 'done',
+    1: `failed${contactsServers ? ' on a server' : ''}${compares ? ' (1 beats 3)' : ''}`,
+    2: 'bad input or inventory, nothing written or sent',
+    3: 'not as the inventory wants (a process not running, drift, a change pending)',
+    130: 'interrupted',
+  }
+  return `Exit codes: ${[...codes].sort((a, b) => a - b).map((code) => `${code} ${meanings[code]}`).join(', ')}.`
 }
 
 /** The --help text: usage, every flag with its default, examples. */
@@ -129,6 +188,6 @@ export function formatHelp(meta: TaskMeta): string {
     'Examples:',
     ...meta.examples.map((e) => `  ${e}`),
     '',
-    'Exit codes: 0 done, 1 failed on a server, 2 bad input or inventory, 130 interrupted.',
+    formatExitCodes(meta.exitCodes, meta.flags.some((spec) => spec.name === 'timeout')),
   ].join('\n')
 }

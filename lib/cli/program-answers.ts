@@ -1,15 +1,16 @@
-import type { Problem, Program, Site } from '../types.ts'
+import type { Problem, ProgramEntry, Site } from '../types.ts'
+import { unusedScripts } from '../app/available-scripts.ts'
 import { InputError } from '../errors.ts'
-import { checkAutorestart, checkEnvKey, checkEnvValue, checkPositiveInt, checkProgramName, checkStopSignal, checkTemplateName, checkUsername, type Check, type CheckOptions } from '../values.ts'
+import { checkEnvValue, checkProgramEnvKey, PROGRAM_RULES, type Check, type CheckOptions } from '../values.ts'
+import { fingerprintValue } from '../redact.ts'
+import { SCRIPTS_DIR } from '../layout.ts'
+import { shellQuote } from '../remote/quote.ts'
 import { findProgramConflicts } from '../inventory/validate.ts'
 import type { ParsedFlags } from './flags.ts'
 import { promptChoice, promptConfirm, promptText } from './prompt.ts'
 
 // supervisor-create's questions: each answer comes from its flag, else a prompt on a terminal, else the default;
 // every answer passes the same check as the inventory, and problems are reported all at once.
-
-/** A program as the inventory stores it: environment only when given. */
-export type ProgramEntry = Omit<Program, 'environment'> & { environment?: Record<string, string> }
 
 export async function collectProgramEntry(site: Site, scripts: string[], flags: ParsedFlags, given: Set<string>, interactive: boolean): Promise<ProgramEntry> {
   const problems: Problem[] = []
@@ -19,42 +20,50 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
     problems.push(result.problem)
     return undefined
   }
-  const where = `.deployer/supervisors/ (${scripts.length ? scripts.join(', ') : 'none found; run tasks/scaffold-supervisors.mjs'})`
+  const where = `${SCRIPTS_DIR}/ (${scripts.length ? scripts.join(', ') : 'none found; run tasks/scaffold-supervisors.mjs'})`
+  const free = unusedScripts(site, scripts)
 
   let script: string | undefined = flags.script
-  if (script === undefined && interactive && scripts.length) script = await promptChoice('Select supervisor script:', scripts)
-  if (script === undefined) problems.push({ field: '--script', value: undefined, allowed: `a script in ${where}`, hint: 'pass --script NAME' })
-  else if (!scripts.includes(script)) problems.push({ field: '--script', value: script, allowed: `a script in ${where}`, hint: `Supervisor script not found: .deployer/supervisors/${script}` })
+  if (script === undefined && interactive) {
+    // Nothing to pick from: say so now, not after the other questions.
+    if (!free.length) throw new InputError([missingScript(site, scripts, free)])
+    script = await promptChoice(scriptQuestion(scripts, free), free)
+  }
+  if (script === undefined) problems.push(missingScript(site, scripts, free))
+  else if (take(PROGRAM_RULES.script, script, '--script') !== undefined && !scripts.includes(script)) {
+    problems.push({ field: '--script', value: script, allowed: `a script in ${where}`, hint: `Supervisor script not found: ${SCRIPTS_DIR}/${script}` })
+  }
 
   let name: unknown = flags.program
   if (name === undefined && interactive) name = await promptText('Program name (unique identifier):', script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-'))
   let program: string | undefined
   if (name === undefined) problems.push({ field: '--program', value: undefined, allowed: 'a name of letters, digits, _ and -', hint: 'pass --program NAME, e.g. --program queue-worker' })
-  else program = take(checkProgramName, name, '--program')
+  else program = take(PROGRAM_RULES.program, name, '--program')
   problems.push(...findProgramConflicts(site, { program: program ?? '', script: script ?? '' }, { program: '--program', script: '--script' }))
 
   const ask = async (flag: string, question: string, fallback: boolean) => (given.has(flag) ? Boolean(flags[flag]) : interactive ? promptConfirm(question, fallback) : fallback)
   const autostart = await ask('autostart', 'Start on supervisord start?', true)
-  const autorestart = given.has('autorestart-unexpected') ? take(checkAutorestart, 'unexpected', '--autorestart-unexpected') : await ask('autorestart', 'Restart on exit?', true)
-  const number = async (flag: string, question: string, fallback: number) => take(checkPositiveInt, given.has(flag) ? flags[flag] : interactive ? await promptText(question, String(fallback)) : fallback, `--${flag}`, { fromFlag: true })
+  const autorestart = given.has('autorestart-unexpected') ? take(PROGRAM_RULES.autorestart, 'unexpected', '--autorestart-unexpected') : await ask('autorestart', 'Restart on exit?', true)
+  const number = async (flag: 'stopwaitsecs' | 'numprocs', question: string, fallback: number) => take(PROGRAM_RULES[flag], given.has(flag) ? flags[flag] : interactive ? await promptText(question, String(fallback)) : fallback, `--${flag}`, { fromFlag: true })
   const stopwaitsecs = await number('stopwaitsecs', 'Stop wait seconds:', 3600)
   const numprocs = await number('numprocs', 'Number of processes:', 1)
 
   const entry: ProgramEntry = { program: program ?? '', script: script ?? '', autostart, autorestart: autorestart ?? true, stopwaitsecs: stopwaitsecs ?? 3600, numprocs: numprocs ?? 1 }
   for (const key of ['startsecs', 'startretries', 'priority'] as const) {
-    if (given.has(key)) entry[key] = flags[key]
+    if (given.has(key)) entry[key] = take(PROGRAM_RULES[key], flags[key], `--${key}`, { fromFlag: true })
   }
-  if (given.has('stopsignal')) entry.stopsignal = take(checkStopSignal, flags.stopsignal, '--stopsignal')
-  if (given.has('user')) entry.user = take(checkUsername, flags.user, '--user')
-  if (given.has('template')) entry.template = take(checkTemplateName, flags.template, '--template')
+  if (given.has('stopsignal')) entry.stopsignal = take(PROGRAM_RULES.stopsignal, flags.stopsignal, '--stopsignal')
+  if (given.has('user')) entry.user = take(PROGRAM_RULES.user, flags.user, '--user')
+  if (given.has('template')) entry.template = take(PROGRAM_RULES.template, flags.template, '--template')
   const environment: Record<string, string> = {}
   for (const pair of flags.env ?? []) {
     const at = pair.indexOf('=')
     if (at <= 0) {
-      problems.push({ field: '--env', value: pair, allowed: 'KEY=VALUE', hint: 'e.g. --env QUEUE=high (repeat --env for more)' })
+      // '=x' is a value without its key: shown as a fingerprint, as every environment value.
+      problems.push({ field: '--env', value: at === 0 ? fingerprintValue(pair) : pair, allowed: 'KEY=VALUE', hint: 'e.g. --env QUEUE=high (repeat --env for more)' })
       continue
     }
-    const key = take(checkEnvKey, pair.slice(0, at), '--env')
+    const key = take(checkProgramEnvKey, pair.slice(0, at), '--env')
     const value = take(checkEnvValue, pair.slice(at + 1), `--env ${pair.slice(0, at)}`)
     if (key !== undefined && value !== undefined) environment[key] = value
   }
@@ -63,9 +72,22 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   return entry
 }
 
+/** --script is missing: which scripts it may name (those no program of the site runs yet), or why there is none. */
+function missingScript(site: Site, scripts: string[], free: string[]): Problem {
+  const allowed = `a script in ${SCRIPTS_DIR}/ that no program of ${site.domain} runs yet`
+  if (!scripts.length) return { field: '--script', value: undefined, allowed: `${allowed} (none found)`, hint: 'add scripts to the app (tasks/scaffold-supervisors.mjs writes examples), push them, then re-run' }
+  if (!free.length) return { field: '--script', value: undefined, allowed: `${allowed} (none free: ${scripts.join(', ')} already run)`, hint: 'add a script to the app, or delete the program that runs one (tasks/supervisor-delete.mjs)' }
+  return { field: '--script', value: undefined, allowed: `${allowed} (${free.join(', ')})`, hint: 'pass --script NAME' }
+}
+
+function scriptQuestion(scripts: string[], free: string[]): string {
+  const used = scripts.filter((script) => !free.includes(script))
+  return used.length ? `Select supervisor script (not offered, already run by a program of this site: ${used.join(', ')}):` : 'Select supervisor script:'
+}
+
 /** The non-interactive command that repeats this creation (printed after success, like DeployerPHP's replay). */
 export function replayCommand(domain: string, entry: ProgramEntry, inventoryPath: string): string {
-  const q = (v: string | number) => (/^[A-Za-z0-9_.\/:=@%+-]+$/.test(String(v)) ? String(v) : `'${String(v).replaceAll("'", `'\\''`)}'`)
+  const q = (v: string | number) => shellQuote(String(v))
   const parts = ['npx zx tasks/supervisor-create.mjs', `--inventory ${q(inventoryPath)}`, `--domain ${q(domain)}`, `--program ${q(entry.program)}`, `--script ${q(entry.script)}`,
     entry.autostart ? '--autostart' : '--no-autostart',
     entry.autorestart === 'unexpected' ? '--autorestart-unexpected' : entry.autorestart ? '--autorestart' : '--no-autorestart',

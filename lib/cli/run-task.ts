@@ -1,9 +1,11 @@
 import path from 'node:path'
+import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { COMMON_FLAGS, formatHelp, parseFlags, type FlagSpec, type ParsedFlags, type TaskMeta } from './flags.ts'
-import { createOutput, type Output } from './output.ts'
+import { COMMON_FLAGS, DEFAULT_TIMEOUT_SECONDS, formatHelp, optionsToArgs, parseFlags, type CommonFlagName, type ExitCode, type FlagSpec, type ParsedFlags, type TaskMeta } from './flags.ts'
+import { createOutput, type Output, type OutputOptions } from './output.ts'
 import { isInteractive } from './prompt.ts'
 import { createSession, type Session } from '../remote/connection.ts'
+import { resolveInventoryPath } from '../inventory/load.ts'
 import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
 
 // The frame every task runs in: flags, output, one SSH session, error → message + exit code, Ctrl-C → close and 130.
@@ -19,56 +21,114 @@ export interface TaskContext {
 
 export type TaskMain = (context: TaskContext) => Promise<number | void>
 
+/** A task's flags as a plain object, keyed by flag name or its camelCase (`dryRun`); `output` receives what it prints. */
+export type TaskOptions = { output?: Output } & Record<string, unknown>
+
+export interface TaskOutcome {
+  exitCode: number
+  /** The document --json prints (also when --json was not asked for); an error document when the task failed. */
+  result: unknown
+}
+
 export interface Task {
   meta: TaskMeta
   /** Runs the task in this process with argv-style args and resolves with its exit code (for pipelines). */
   run(args: string[], options?: { handleSignals?: boolean; output?: Output }): Promise<number>
+  /** Runs the task from a script: flags as an object, never a prompt, nothing on stdout unless `options.output` says so. */
+  call(options?: TaskOptions): Promise<TaskOutcome>
 }
 
-export function defineTask(meta: Omit<TaskMeta, 'flags'> & { flags: FlagSpec[]; common?: string[] }, main: TaskMain): Task {
-  const common = COMMON_FLAGS.filter((f) => !meta.common || meta.common.includes(f.name) || f.name === 'help')
-  const full: TaskMeta = { ...meta, flags: [...meta.flags, ...common] }
+export interface TaskDefinition extends Omit<TaskMeta, 'flags' | 'exitCodes'> {
+  flags: FlagSpec[]
+  /** The common flags this task really uses; --help is always offered. */
+  common: CommonFlagName[]
+  /** Default: 0, 1, 2 and 130. Add 3 only for a task that compares the servers with the inventory. */
+  exitCodes?: ExitCode[]
+}
+
+const STANDARD_EXIT_CODES: ExitCode[] = [EXIT.ok, EXIT.failed, EXIT.badInput, EXIT.interrupted]
+
+/** How run (argv, a person or CI) and call (a script) differ; everything else is one frame. */
+interface Frame {
+  /** The output for these output flags (asked before and after the flags are parsed). */
+  outputFor(options: OutputOptions): Output
+  interactive(flags: ParsedFlags): boolean
+  showHelp(text: string, output: Output): void
+  handleSignals: boolean
+}
+
+export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
+  const { common, exitCodes = STANDARD_EXIT_CODES, ...meta } = definition
+  const commonFlags = COMMON_FLAGS.filter((flag) => flag.name === 'help' || common.includes(flag.name))
+  const full: TaskMeta = { ...meta, exitCodes, flags: [...meta.flags, ...commonFlags] }
+
+  async function execute(args: string[], frame: Frame): Promise<TaskOutcome> {
+    let result: unknown
+    // Every task ends with output.json(document): keeping the last one makes it call()'s result, with or without --json.
+    const recording = (output: Output): Output => ({ ...output, json(document) { result = document; output.json(document) } })
+    let output = recording(frame.outputFor({ json: args.includes('--json'), quiet: false, verbose: args.includes('--verbose') || args.includes('-v') }))
+    let session: Session | undefined
+    let interrupted: NodeJS.Signals | undefined
+    // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
+    const onSignal = async (signal: NodeJS.Signals) => {
+      if (interrupted) return
+      interrupted = signal
+      process.exitCode = EXIT.interrupted
+      output.warn(`interrupted by ${signal}; closing connections`)
+      await session?.closeAll()
+      process.exit(EXIT.interrupted)
+    }
+    // on, not once: execa's signal-exit re-raises a signal that no other listener is left to handle.
+    if (frame.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal)
+    const outcome = (exitCode: number): TaskOutcome => ({ exitCode: interrupted ? EXIT.interrupted : exitCode, result })
+    try {
+      const { flags, given } = parseFlags(full.flags, args)
+      output = recording(frame.outputFor({ json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) }))
+      if (flags.help) {
+        frame.showHelp(formatHelp(full), output)
+        return outcome(EXIT.ok)
+      }
+      if (common.includes('inventory')) flags.inventory = resolveInventoryPath(flags.inventory, process.env, process.cwd())
+      const interactive = frame.interactive(flags)
+      session = createSession({
+        timeoutSeconds: flags.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+        batch: !interactive,
+        onCommand: (server, line) => output.detail(`${server}$ ${line}`),
+      })
+      return outcome((await main({ flags, given, output, session, interactive })) ?? EXIT.ok)
+    } catch (error) {
+      return outcome(reportError(error, output))
+    } finally {
+      await session?.closeAll()
+      if (frame.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, onSignal)
+    }
+  }
+
   return {
     meta: full,
     async run(args, options = {}) {
-      let output = options.output ?? createOutput({ json: args.includes('--json'), quiet: false, verbose: args.includes('--verbose') || args.includes('-v') })
-      let session: Session | undefined
-      let interrupted: NodeJS.Signals | undefined
-      // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
-      const onSignal = async (signal: NodeJS.Signals) => {
-        if (interrupted) return
-        interrupted = signal
-        process.exitCode = EXIT.interrupted
-        output.warn(`interrupted by ${signal}; closing connections`)
-        await session?.closeAll()
-        process.exit(EXIT.interrupted)
-      }
-      // on, not once: execa's signal-exit re-raises a signal that no other listener is left to handle.
-      if (options.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal)
-      try {
-        const { flags, given } = parseFlags(full.flags, args)
-        if (flags.help) {
-          process.stdout.write(`${formatHelp(full)}\n`)
-          return EXIT.ok
-        }
-        output = options.output ?? createOutput({ json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) })
-        const interactive = isInteractive() && !flags.json
-        session = createSession({
-          timeoutSeconds: typeof flags.timeout === 'number' && flags.timeout > 0 ? flags.timeout : 10,
-          batch: !interactive,
-          onCommand: (server, line) => output.detail(`${server}$ ${line}`),
-        })
-        const code = (await main({ flags, given, output, session, interactive })) ?? EXIT.ok
-        return interrupted ? EXIT.interrupted : code
-      } catch (error) {
-        return interrupted ? EXIT.interrupted : reportError(error, output)
-      } finally {
-        await session?.closeAll()
-        if (options.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, onSignal)
-      }
+      const { exitCode } = await execute(args, {
+        outputFor: (flags) => options.output ?? createOutput(flags),
+        interactive: (flags) => isInteractive() && !flags.json,
+        showHelp: (text) => process.stdout.write(`${text}\n`),
+        handleSignals: Boolean(options.handleSignals),
+      })
+      return exitCode
+    },
+    call(options = {}) {
+      const { output, ...flagValues } = options
+      return execute(optionsToArgs(full.flags, flagValues), {
+        // A script that calls a task reads its result: human lines are dropped, warnings and errors still reach stderr.
+        outputFor: (flags) => output ?? createOutput({ json: false, quiet: false, verbose: flags.verbose }, { out: DISCARD, err: process.stderr }),
+        interactive: () => false,
+        showHelp: (text, shown) => shown.info(text),
+        handleSignals: false,
+      })
     },
   }
 }
+
+const DISCARD = new Writable({ write: (_chunk, _encoding, done) => done() })
 
 function reportError(error: unknown, output: Output): number {
   const verbose = output.options.verbose

@@ -1,19 +1,12 @@
 import type { Output, RecapRow } from './output.ts'
-import type { ServerOutcome } from '../fleet.ts'
+import type { AppliedStep, ServerOutcome } from '../fleet.ts'
 import { RemoteError } from '../errors.ts'
-import type { SyncPlan } from '../sync/plan.ts'
 import { formatPlanDiff } from '../sync/plan.ts'
-import type { ActivationResult } from '../sync/activate.ts'
+import type { ServerSyncResult } from '../sync/sync-server.ts'
 
 // How a sync is shown: per-server lines, the dry-run diff, the recap and the --json document.
 
-export interface ServerSyncResult {
-  plan: SyncPlan
-  activation?: ActivationResult
-  dryRun: boolean
-}
-
-const SIGN = { add: '+', change: '~', remove: '-' } as const
+const SIGN = { add: '+', change: '~', adopt: '+ (adopted)', remove: '-' } as const
 
 export function reportServerSync(output: Output, result: ServerSyncResult): void {
   const { plan, activation } = result
@@ -21,11 +14,12 @@ export function reportServerSync(output: Output, result: ServerSyncResult): void
   for (const script of plan.missingScripts) output.warn(`${name}: script missing from the current release: ${script} (deploy it, or the program will fail to start)`)
   if (result.dryRun) {
     output.server(name, plan.needsActivation ? `would change ${plan.changes.length} file(s); update ${plan.groups.join(', ') || 'no group'}` : 'up to date, nothing to do')
+    for (const change of plan.changes) if (change.kind === 'adopt' || change.reason) output.server(name, `would ${change.kind === 'adopt' ? 'adopt (unmarked)' : 'remove'} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
     const diff = formatPlanDiff(plan)
     if (diff) output.info(diff.trimEnd())
     return
   }
-  for (const change of plan.changes) output.server(name, `${SIGN[change.kind]} ${change.path}`)
+  for (const change of plan.changes) output.server(name, `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
   for (const line of activation?.output.split('\n') ?? []) if (/: (added|updated|removed) process group$|: (stopped|started)$/.test(line)) output.server(name, line)
   if (!plan.needsActivation) output.server(name, 'up to date')
 }
@@ -39,7 +33,7 @@ export function syncRecap(outcomes: ServerOutcome<ServerSyncResult>[]): RecapRow
   return outcomes.map((o) =>
     o.ok
       ? { server: o.server.name, ok: o.value.plan.programs.length, changed: changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: '(dry run: nothing was changed)' } : {}) }
-      : { server: o.server.name, ok: 0, changed: 0, failed: 1 },
+      : { server: o.server.name, ok: 0, changed: appliedChanges(o), failed: 1, ...(o.applied.length ? { note: `(applied: ${o.applied.map((a) => a.step).join(', ')}; then failed)` } : {}) },
   )
 }
 
@@ -53,21 +47,33 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
             ok: true,
             dryRun: o.value.dryRun,
             changed: changedCount(o.value),
-            changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path })),
+            changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path, ...(c.reason ? { reason: c.reason } : {}) })),
             groups: o.value.plan.groups,
             update: o.value.activation?.update ?? null,
             missingScripts: o.value.plan.missingScripts,
           }
-        : { server: o.server.name, ok: false, error: o.error instanceof Error ? o.error.message : String(o.error) },
+        : { server: o.server.name, ok: false, error: o.error instanceof Error ? o.error.message : String(o.error), applied: o.applied.map(appliedJson) },
     ),
   }
+}
+
+/** A failed server's steps that had changed it before the failure, as JSON (sync results summarised). */
+export function appliedJson(applied: AppliedStep): unknown {
+  const result = applied.result as Partial<ServerSyncResult> | undefined
+  if (!result?.plan) return applied
+  return { step: applied.step, changes: result.plan.changes.map((c) => ({ kind: c.kind, path: c.path })), update: result.activation?.update ?? null }
+}
+
+function appliedChanges(outcome: ServerOutcome<unknown>): number {
+  return outcome.applied.reduce((n, a) => n + ((a.result as Partial<ServerSyncResult> | undefined)?.plan ? changedCount(a.result as ServerSyncResult) : 1), 0)
 }
 
 export function reportFailures(output: Output, outcomes: ServerOutcome<unknown>[]): void {
   for (const o of outcomes) {
     if (o.ok) continue
     const message = o.error instanceof Error ? o.error.message : String(o.error)
-    output.error(`${o.server.name}: ${message}`)
+    if (o.applied.length) output.error(`${o.server.name}: applied ${o.applied.map((a) => a.step).join(', ')}, then failed: ${message}`)
+    else output.error(`${o.server.name}: ${message}`)
     if (o.error instanceof RemoteError && o.error.detail) output.detail(o.error.detail.trim())
   }
 }

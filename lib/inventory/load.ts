@@ -1,6 +1,7 @@
 // Reads an inventory file: YAML with comments kept (for writes), validated once, here at the boundary.
 import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { YAML } from 'zx'
 import { InputError } from '../errors.ts'
 import type { Inventory, Problem } from '../types.ts'
@@ -46,10 +47,16 @@ export const DEFAULT_INVENTORY = 'inventory/inventory.yml'
 const MAX_ALIAS_COUNT = 1000
 const SHAPE = 'a YAML map with `servers:` and `sites:` lists'
 
-/** `ZXS_INVENTORY` if set, else inventory/inventory.yml; relative paths are taken from `cwd`. */
-export function defaultInventoryPath(env: Record<string, string | undefined>, cwd: string): string {
-  const fromEnv = env.ZXS_INVENTORY?.trim()
-  return resolve(cwd, fromEnv ? fromEnv : DEFAULT_INVENTORY)
+// The default inventory belongs to the project, wherever a task is run from.
+const PROJECT_DIR = resolve(fileURLToPath(import.meta.url), '..', '..', '..')
+
+/**
+ * The inventory a task reads: `--inventory`, else `ZXS_INVENTORY` (both relative to the working directory, as a user
+ * types them), else the project's inventory/inventory.yml.
+ */
+export function resolveInventoryPath(flag: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
+  const chosen = flag || env.ZXS_INVENTORY?.trim()
+  return chosen ? resolve(cwd, chosen) : resolve(PROJECT_DIR, DEFAULT_INVENTORY)
 }
 
 /** Parses and validates inventory text; throws InputError with every problem, located in the file. */

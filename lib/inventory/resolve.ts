@@ -1,6 +1,7 @@
 // Lookups on a validated inventory: what a --domain, --server or --program names, and where things live.
 import { InputError } from '../errors.ts'
 import type { Inventory, Program, Server, Site } from '../types.ts'
+import { defaultSiteRoot } from '../layout.ts'
 
 function listOrNone(names: string[]): string {
   return names.length > 0 ? names.join(', ') : 'none in the inventory'
@@ -54,7 +55,7 @@ export function sitesOnServer(inventory: Inventory, serverName: string): Site[] 
 
 /** Where the site's releases, current link and runner.sh live on that server. */
 export function siteRoot(server: Server, site: Site): string {
-  return site.root ?? `${server.sitesPath}/${site.domain}`
+  return site.root ?? defaultSiteRoot(server.sitesPath, site.domain)
 }
 
 export function siteUser(server: Server, site: Site): string {
@@ -63,11 +64,6 @@ export function siteUser(server: Server, site: Site): string {
 
 export function programUser(server: Server, site: Site, program: Program): string {
   return program.user ?? siteUser(server, site)
-}
-
-/** The name supervisor knows the program by, and its conf/log file stem: `<domain>-<program>`. */
-export function fullProgramName(site: Site, program: Program): string {
-  return `${site.domain}-${program.program}`
 }
 
 export function findProgram(site: Site, name: string, field = '--program'): Program {

@@ -1,13 +1,14 @@
 // Turns parsed inventory YAML into the validated model, collecting every problem at once with its path.
 import type { Inventory, Problem, Program, Server, Site } from '../types.ts'
 import {
-  checkAbsolutePath, checkAutorestart, checkBoolean, checkBranch, checkConnection, checkDomain, checkFilePath,
-  checkGroupName, checkHost, checkNonNegativeInt, checkPhpVersion, checkPort, checkPositiveInt, checkProgramEnvKey,
-  checkProgramName, checkRepo, checkScript, checkServerName, checkStopSignal, checkTemplateName, checkUsername,
-  checkEnvValue, describeType, type Check, type CheckResult,
+  checkAbsolutePath, checkConnection, checkEnvValue, checkFilePath, checkGroupName, checkHost, checkInventoryId,
+  checkPort, checkProgramEnvKey, checkServerName, checkUsername, describeType, PROGRAM_RULES, SITE_RULES, type Check,
+  type CheckResult,
 } from '../values.ts'
+import { DEFAULT_INVENTORY_ID, fullName as programFullName } from '../layout.ts'
+import { siteRoot } from './resolve.ts'
 
-export const TOP_KEYS = ['servers', 'sites'] as const
+export const TOP_KEYS = ['id', 'servers', 'sites'] as const
 // provider, dropletId and instanceId are DeployerPHP's own keys: known, kept, unused here.
 export const SERVER_KEYS = [
   'name', 'host', 'port', 'username', 'privateKeyPath', 'provider', 'dropletId', 'instanceId',
@@ -56,9 +57,10 @@ export function validateInventory(raw: unknown, source?: string): Validation {
       field: '(top level)', value: raw, allowed: 'a map with `servers:` and `sites:` lists',
       hint: `got ${describeType(raw)}; see inventory/example.yml`,
     })
-    return { inventory: { servers: [], sites: [] }, ...report }
+    return { inventory: { id: DEFAULT_INVENTORY_ID, servers: [], sites: [] }, ...report }
   }
   warnUnknownKeys(report, raw, '', TOP_KEYS)
+  const id = optional(report, raw, 'id', '', checkInventoryId) ?? DEFAULT_INVENTORY_ID
   const servers = readList(report, raw, 'servers', '', true).flatMap((item, i) => readServer(report, item, `servers[${i}]`))
   checkServerNamesUnique(report, servers)
   checkGroupsAreNotServers(report, servers)
@@ -66,7 +68,8 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   const sites = readList(report, raw, 'sites', '', false).flatMap((item, i) => readSite(report, item, `sites[${i}]`, known))
   checkDomainsUnique(report, sites)
   checkFullNamesUnique(report, sites)
-  return { inventory: { servers, sites }, problems: report.problems, warnings: report.warnings }
+  checkSiteRootsUnique(report, sites, servers)
+  return { inventory: { id, servers, sites }, problems: report.problems, warnings: report.warnings }
 }
 
 /** Validates one program entry on its own (e.g. before `addProgram`); field paths start at `path`. */
@@ -254,18 +257,18 @@ function readSite(report: Report, item: unknown, path: string, knownServers: str
   const map = readMapItem(report, item, path, 'site')
   if (!map) return []
   warnUnknownKeys(report, map, path, SITE_KEYS)
-  const domain = required(report, map, 'domain', path, checkDomain) ?? ''
+  const domain = required(report, map, 'domain', path, SITE_RULES.domain) ?? ''
   const site: Site = {
     domain,
     servers: readSiteServers(report, map, path, knownServers),
     supervisors: [],
   }
   const optionals = {
-    repo: optional(report, map, 'repo', path, checkRepo),
-    branch: optional(report, map, 'branch', path, checkBranch),
-    phpVersion: optional(report, map, 'php_version', path, checkPhpVersion),
-    user: optional(report, map, 'user', path, checkUsername),
-    root: optional(report, map, 'root', path, checkAbsolutePath),
+    repo: optional(report, map, 'repo', path, SITE_RULES.repo),
+    branch: optional(report, map, 'branch', path, SITE_RULES.branch),
+    phpVersion: optional(report, map, 'php_version', path, SITE_RULES.php_version),
+    user: optional(report, map, 'user', path, SITE_RULES.user),
+    root: optional(report, map, 'root', path, SITE_RULES.root),
   }
   assignDefined(site, optionals)
   site.supervisors = readList(report, map, 'supervisors', path, false)
@@ -316,26 +319,46 @@ function checkDomainsUnique(report: Report, sites: Site[]): void {
   })
 }
 
-// `a.com` + `b-c` and `a.com-b` + `c` both become `a.com-b-c`: one conf file on a shared server.
+// `a.com` + `b-c` and `a.com-b` + `c` both become `a.com-b-c`: the same conf, log and supervisor group name.
 function checkFullNamesUnique(report: Report, sites: Site[]): void {
-  const seen = new Map<string, Array<{ site: number; program: number }>>()
+  const seen = new Map<string, { site: number; program: number }>()
   sites.forEach((site, s) => {
     site.supervisors.forEach((program, p) => {
       if (!site.domain || !program.program) return
-      const fullName = `${site.domain}-${program.program}`
-      const earlier = seen.get(fullName) ?? []
-      const clash = earlier.find((other) =>
-        other.site !== s && sites[other.site]?.servers.some((server) => site.servers.includes(server)))
-      if (clash) {
-        report.problems.push({
-          field: `sites[${s}].supervisors[${p}].program`, value: program.program,
-          allowed: 'a program whose full name <domain>-<program> differs from every other program on the same server',
-          hint: `sites[${clash.site}].supervisors[${clash.program}] on the same server is also '${fullName}'; rename one`,
-        })
+      const name = programFullName(site.domain, program.program)
+      const first = seen.get(name)
+      if (!first) {
+        seen.set(name, { site: s, program: p })
+        return
       }
-      seen.set(fullName, [...earlier, { site: s, program: p }])
+      if (first.site === s) return
+      report.problems.push({
+        field: `sites[${s}].supervisors[${p}].program`, value: program.program,
+        allowed: 'a program whose full name <domain>-<program> differs from every other program of the inventory',
+        hint: `sites[${first.site}].supervisors[${first.program}] is also '${name}' (the same conf, log and supervisor group); rename one`,
+      })
     })
   })
+}
+
+// runner.sh lives in the site root: two sites sharing one root on a server would overwrite each other's.
+function checkSiteRootsUnique(report: Report, sites: Site[], servers: Server[]): void {
+  for (const server of servers) {
+    const seen = new Map<string, number>()
+    sites.forEach((site, s) => {
+      if (!site.domain || !site.servers.includes(server.name)) return
+      const root = siteRoot(server, site)
+      const first = seen.get(root)
+      if (first === undefined) {
+        seen.set(root, s)
+        return
+      }
+      report.problems.push({
+        field: `sites[${s}].root`, value: root, allowed: 'a site root no other site uses on the same server',
+        hint: `sites[${first}] (${sites[first]?.domain}) also lives in ${root} on ${server.name}; give one of them its own root:`,
+      })
+    })
+  }
 }
 
 function readProgram(report: Report, raw: unknown, path: string): Program[] {
@@ -343,21 +366,21 @@ function readProgram(report: Report, raw: unknown, path: string): Program[] {
   if (!map) return []
   warnUnknownKeys(report, map, path, PROGRAM_KEYS)
   const program: Program = {
-    program: required(report, map, 'program', path, checkProgramName) ?? '',
-    script: required(report, map, 'script', path, checkScript) ?? '',
-    autostart: optional(report, map, 'autostart', path, checkBoolean) ?? DEFAULTS.autostart,
-    autorestart: optional(report, map, 'autorestart', path, checkAutorestart) ?? DEFAULTS.autorestart,
-    stopwaitsecs: optional(report, map, 'stopwaitsecs', path, checkPositiveInt) ?? DEFAULTS.stopwaitsecs,
-    numprocs: optional(report, map, 'numprocs', path, checkPositiveInt) ?? DEFAULTS.numprocs,
+    program: required(report, map, 'program', path, PROGRAM_RULES.program) ?? '',
+    script: required(report, map, 'script', path, PROGRAM_RULES.script) ?? '',
+    autostart: optional(report, map, 'autostart', path, PROGRAM_RULES.autostart) ?? DEFAULTS.autostart,
+    autorestart: optional(report, map, 'autorestart', path, PROGRAM_RULES.autorestart) ?? DEFAULTS.autorestart,
+    stopwaitsecs: optional(report, map, 'stopwaitsecs', path, PROGRAM_RULES.stopwaitsecs) ?? DEFAULTS.stopwaitsecs,
+    numprocs: optional(report, map, 'numprocs', path, PROGRAM_RULES.numprocs) ?? DEFAULTS.numprocs,
     environment: readEnvironment(report, map, path),
   }
   const optionals = {
-    startsecs: optional(report, map, 'startsecs', path, checkNonNegativeInt),
-    startretries: optional(report, map, 'startretries', path, checkNonNegativeInt),
-    stopsignal: optional(report, map, 'stopsignal', path, checkStopSignal),
-    priority: optional(report, map, 'priority', path, checkNonNegativeInt),
-    user: optional(report, map, 'user', path, checkUsername),
-    template: optional(report, map, 'template', path, checkTemplateName),
+    startsecs: optional(report, map, 'startsecs', path, PROGRAM_RULES.startsecs),
+    startretries: optional(report, map, 'startretries', path, PROGRAM_RULES.startretries),
+    stopsignal: optional(report, map, 'stopsignal', path, PROGRAM_RULES.stopsignal),
+    priority: optional(report, map, 'priority', path, PROGRAM_RULES.priority),
+    user: optional(report, map, 'user', path, PROGRAM_RULES.user),
+    template: optional(report, map, 'template', path, PROGRAM_RULES.template),
   }
   assignDefined(program, optionals)
   return [program]

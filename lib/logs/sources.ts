@@ -3,7 +3,7 @@
 import type { Inventory, Problem, Server, Site } from '../types.ts'
 import { InputError } from '../errors.ts'
 import { findSite, sitesOnServer } from '../inventory/resolve.ts'
-import { programFullName, programLogPath } from '../render/program-files.ts'
+import { DAEMON_LOG, fullName, programLogPath } from '../layout.ts'
 
 export const DAEMON_SERVICE = 'supervisor'
 export const ALL_SERVICE = 'all-supervisors'
@@ -12,7 +12,7 @@ export const DEFAULT_LINES = 50
 export const MAX_LINES = 1000
 
 /** The daemon's log: the journal where systemd runs, else this file (Debian's supervisord.conf `logfile=`). */
-export const DAEMON_LOG_FILE = '/var/log/supervisor/supervisord.log'
+export const DAEMON_LOG_FILE = DAEMON_LOG
 
 export type LogSource =
   | { kind: 'daemon'; service: typeof DAEMON_SERVICE }
@@ -47,7 +47,7 @@ export function programSources(inventory: Inventory, server: Server, site?: Site
   const sites = site ? [site] : sitesOnServer(inventory, server.name)
   return sites.flatMap((s) => s.supervisors.map((p): LogSource => ({
     kind: 'program', service: programService(s.domain, p.program), domain: s.domain, program: p.program,
-    path: programLogPath(programFullName(s, p)),
+    path: programLogPath(fullName(s.domain, p.program)),
   })))
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import fs from 'node:fs/promises'
 import type { Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
-import { remoteCommand } from './quote.ts'
+import { remoteCommand, shellQuote } from './quote.ts'
 import { describeEndpoint } from './endpoint.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordMessage } from './ssh-errors.ts'
 
@@ -123,7 +123,7 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
       return ['ssh', [...client, '--', server.host, line]]
     },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
-      const transport = ['ssh', ...client].map(rsyncWord).join(' ')
+      const transport = ['ssh', ...client].map(shellQuote).join(' ')
       const args = [...rsyncPermissions(rsyncOptions.permissions), '-e', transport, `${localDir}/`, `${server.host}:${remoteDir}/`]
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
       const result = await execa('rsync', args, { reject: false, stdin: 'ignore' })
@@ -181,11 +181,6 @@ function checkResult(server: Server, exitCode: number, stdout: string, stderr: s
 
 function rsyncPermissions(permissions: 'private' | 'preserve' = 'private'): string[] {
   return permissions === 'private' ? ['-rltp', '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo='] : ['-rltp']
-}
-
-/** rsync splits its -e value on spaces itself (no shell); quote words that contain one. */
-function rsyncWord(word: string): string {
-  return /[\s'"]/.test(word) ? `'${word.replaceAll("'", `'"'"'`)}'` : word
 }
 
 export function expandHome(p: string): string {

@@ -2,38 +2,24 @@
 // the site's runner.sh. Every value is checked here first, so one InputError lists every problem of a program.
 import { InputError } from '../errors.ts'
 import type { Problem, Program, RemoteFile, Server, Site } from '../types.ts'
-import { environmentPairProblems, iniNameProblems, iniValueProblems } from './ini.ts'
+import { programValueProblems, siteValueProblems } from '../values.ts'
 import { createRenderer, type Renderer } from './templates.ts'
 import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
+import {
+  DEFAULT_INVENTORY_ID, PROGRAM_FILES, SCRIPTS_DIR, SITE_FILES, currentPath, fullName as programFullName, markerLine,
+  programLogPath, sharedPath, withMarker, type ManagedFileSpec, type PathContext,
+} from '../layout.ts'
 
-/** First word of the marker comment that opens every conf and logrotate file this tool writes. */
-export const MANAGED_MARKER = 'zx-supervisor'
-
-/** Environment keys zx-supervisor sets itself (in the conf or in runner.sh); a program may not redefine them. */
-export const RESERVED_ENV_KEYS: readonly string[] = [
-  'DEPLOYER_DOMAIN',
-  'DEPLOYER_SITE_ROOT',
-  'DEPLOYER_CURRENT_PATH',
-  'DEPLOYER_SHARED_PATH',
-  'DEPLOYER_RELEASE_PATH',
-  'DEPLOYER_BRANCH',
-  'DEPLOYER_PHP',
-  'DEPLOYER_PHP_VERSION',
-]
-
-export const CONF_DIR = '/etc/supervisor/conf.d'
-export const LOGROTATE_DIR = '/etc/logrotate.d'
-export const PROGRAM_LOG_DIR = '/var/log/supervisor'
-export const SCRIPTS_DIR = '.deployer/supervisors'
-
-/** A rendered file plus the template it came from (for --verbose and error messages). */
+/** A rendered file: what the contract says it is, whose it is, and the template it came from. */
 export interface RenderedFile extends RemoteFile {
-  template: string
-}
-
-export interface ManagedMarker {
+  /** The contract's kind (lib/layout.ts): conf, logrotate, runner, ... */
+  kind: string
   domain: string
-  program: string
+  /** The program's name for program files; null for site files. */
+  program: string | null
+  /** A change must be applied with `supervisorctl update <group>`. */
+  updatesGroup: boolean
+  template: string
 }
 
 /** Where problems are reported: paths in the inventory file (the defaults name the site and program). */
@@ -84,47 +70,11 @@ export interface RunnerTemplateData {
   phpBinary: string
 }
 
-export function programFullName(site: string | Pick<Site, 'domain'>, program: string | Pick<Program, 'program'>): string {
-  const domain = typeof site === 'string' ? site : site.domain
-  const name = typeof program === 'string' ? program : program.program
-  return `${domain}-${name}`
-}
-
-export function confPath(fullName: string): string {
-  return `${CONF_DIR}/${fullName}.conf`
-}
-
-export function logrotatePath(fullName: string): string {
-  return `${LOGROTATE_DIR}/supervisor-${fullName}.conf`
-}
-
-export function programLogPath(fullName: string): string {
-  return `${PROGRAM_LOG_DIR}/${fullName}.log`
-}
-
-
-export function runnerPath(siteRoot: string): string {
-  return `${siteRoot}/runner.sh`
-}
-
-/** The template a program renders with: its `template` key (under supervisor/ unless it names a folder), else the default. */
-export function programTemplateName(program: Pick<Program, 'template'>): string {
+/** The template a program file renders with: a program's `template` key replaces the conf's template. */
+export function programTemplateName(program: Pick<Program, 'template'>, spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = { template: 'supervisor/program.conf', updatesGroup: true }): string {
   const name = program.template?.replace(/\.hbs$/, '')
-  if (name === undefined || name === '') return 'supervisor/program.conf'
+  if (!spec.updatesGroup || name === undefined || name === '') return spec.template
   return name.includes('/') ? name : `supervisor/${name}`
-}
-
-/** The marker line that opens a conf (`;` comment) or a logrotate file (`#` comment). */
-export function managedMarkerLine(kind: 'conf' | 'logrotate', domain: string, program: string): string {
-  return `${kind === 'conf' ? ';' : '#'} ${MANAGED_MARKER} site=${domain} program=${program}`
-}
-
-const MARKER_LINE = new RegExp(`^[;#] ${MANAGED_MARKER} site=([A-Za-z0-9._-]+) program=([A-Za-z0-9._-]+)\\r?$`)
-
-/** Which site and program a file on a server belongs to, from its first line; null when this tool did not write it. */
-export function parseManagedMarker(content: string): ManagedMarker | null {
-  const match = MARKER_LINE.exec(content.split('\n', 1)[0] ?? '')
-  return match?.[1] && match[2] ? { domain: match[1], program: match[2] } : null
 }
 
 /** The values a program's conf is rendered from. Throws InputError listing every value that cannot be encoded. */
@@ -136,33 +86,20 @@ export function programTemplateData(
   const programPath = paths.program ?? `${sitePath}.supervisors[${program.program}]`
   const siteRoot = siteRootOf(server, site)
   const user = program.user ?? siteUserOf(server, site)
-  const fullName = programFullName(site, program)
+  const fullName = programFullName(site.domain, program.program)
   const home = user === 'root' ? '/root' : `/home/${user}`
-  const userField = program.user !== undefined ? `${programPath}.user` : userFieldOf(server, site, sitePath)
-  const environment: EnvEntry[] = [
-    { key: 'HOME', value: home, field: userField },
-    { key: 'USER', value: user, field: userField },
-    { key: 'DEPLOYER_DOMAIN', value: site.domain, field: `${sitePath}.domain` },
-    { key: 'DEPLOYER_SITE_ROOT', value: siteRoot, field: rootFieldOf(server, site, sitePath) },
-    { key: 'DEPLOYER_CURRENT_PATH', value: `${siteRoot}/current`, field: rootFieldOf(server, site, sitePath) },
-    { key: 'DEPLOYER_SHARED_PATH', value: `${siteRoot}/shared`, field: rootFieldOf(server, site, sitePath) },
+  throwIfAny([...siteValueProblems(server, site, sitePath), ...programValueProblems(program, programPath)])
+  // The program's own keys never repeat these: the rulebook refuses HOME, USER and DEPLOYER_* there.
+  const environment: [string, string][] = [
+    ['HOME', home],
+    ['USER', user],
+    ['DEPLOYER_DOMAIN', site.domain],
+    ['DEPLOYER_SITE_ROOT', siteRoot],
+    ['DEPLOYER_CURRENT_PATH', currentPath(siteRoot)],
+    ['DEPLOYER_SHARED_PATH', sharedPath(siteRoot)],
   ]
-  if (site.branch !== undefined) environment.push({ key: 'DEPLOYER_BRANCH', value: site.branch, field: `${sitePath}.branch` })
-  if (site.phpVersion !== undefined) {
-    environment.push({ key: 'DEPLOYER_PHP_VERSION', value: site.phpVersion, field: `${sitePath}.php_version` })
-  }
-  const own = Object.entries(program.environment).map(([key, value]) => ({ key, value, field: `${programPath}.environment.${key}` }))
-
-  throwIfAny([
-    ...iniNameProblems(site.domain, `${sitePath}.domain`),
-    ...iniNameProblems(program.program, `${programPath}.program`),
-    ...siteRootProblems(siteRoot, rootFieldOf(server, site, sitePath)),
-    ...userProblems(user, userField),
-    ...scriptProblems(program.script, `${programPath}.script`),
-    ...programOptionProblems(program, programPath),
-    ...reservedKeyProblems(own),
-    ...[...environment, ...own].flatMap(({ key, value, field }) => environmentPairProblems(key, value, field)),
-  ])
+  if (site.branch !== undefined) environment.push(['DEPLOYER_BRANCH', site.branch])
+  if (site.phpVersion !== undefined) environment.push(['DEPLOYER_PHP_VERSION', site.phpVersion])
 
   return {
     domain: site.domain,
@@ -170,9 +107,9 @@ export function programTemplateData(
     fullName,
     server: server.name,
     siteRoot,
-    currentPath: `${siteRoot}/current`,
-    sharedPath: `${siteRoot}/shared`,
-    runnerPath: runnerPath(siteRoot),
+    currentPath: currentPath(siteRoot),
+    sharedPath: sharedPath(siteRoot),
+    runnerPath: runnerPathOf(server, site),
     scriptPath: `${SCRIPTS_DIR}/${program.script}`,
     user,
     home,
@@ -187,7 +124,7 @@ export function programTemplateData(
     logPath: programLogPath(fullName),
     branch: site.branch ?? null,
     phpVersion: site.phpVersion ?? null,
-    environment: mergeEnvironment(environment, own),
+    environment: [...environment, ...Object.entries(program.environment)],
   }
 }
 
@@ -195,19 +132,12 @@ export function programTemplateData(
 export function runnerTemplateData({ server, site }: { server: Server; site: Site }, paths: FieldPaths = {}): RunnerTemplateData {
   const sitePath = paths.site ?? `sites[${site.domain}]`
   const siteRoot = siteRootOf(server, site)
-  throwIfAny([
-    ...iniNameProblems(site.domain, `${sitePath}.domain`),
-    ...siteRootProblems(siteRoot, rootFieldOf(server, site, sitePath)),
-    ...userProblems(siteUserOf(server, site), userFieldOf(server, site, sitePath)),
-    ...(site.phpVersion === undefined || /^[0-9][0-9.]*$/.test(site.phpVersion)
-      ? []
-      : [{ field: `${sitePath}.php_version`, value: site.phpVersion, allowed: 'a version like "8.3"', hint: 'runner.sh looks up php<version> on the server' }]),
-  ])
+  throwIfAny(siteValueProblems(server, site, sitePath))
   return {
     domain: site.domain,
     siteRoot,
-    currentPath: `${siteRoot}/current`,
-    sharedPath: `${siteRoot}/shared`,
+    currentPath: currentPath(siteRoot),
+    sharedPath: sharedPath(siteRoot),
     branch: site.branch ?? '',
     phpVersion: site.phpVersion ?? '',
     phpBinary: site.phpVersion === undefined ? 'php' : `php${site.phpVersion}`,
@@ -219,139 +149,89 @@ export interface RenderProgramInput {
   server: Server
   site: Site
   program: Program
+  /** The inventory's id, written into each file's ownership marker. */
+  inventoryId?: string
   /** Reuse one renderer (and its template cache) across programs. */
   renderer?: Renderer
   paths?: FieldPaths
 }
 
-/** The program's supervisor conf and logrotate file, in that order. */
-export function renderProgramFiles({ templatesDir, server, site, program, renderer, paths }: RenderProgramInput): RenderedFile[] {
+/** Every per-program file of the contract (PROGRAM_FILES in lib/layout.ts), in its order: conf, logrotate, ... */
+export function renderProgramFiles({ templatesDir, server, site, program, inventoryId, renderer, paths }: RenderProgramInput): RenderedFile[] {
   const render = renderer ?? createRenderer({ templatesDir })
   const data = programTemplateData({ server, site, program }, paths)
-  const conf = render.render({ name: programTemplateName(program), domain: site.domain, data })
-  const logrotate = render.render({ name: 'supervisor/logrotate', domain: site.domain, data })
-  const root = { owner: 'root', group: 'root', mode: '0644' }
-  return [
-    {
-      path: confPath(data.fullName),
-      content: `${managedMarkerLine('conf', data.domain, data.program)}\n${conf.content}`,
-      ...root,
-      template: conf.templatePath,
-    },
-    {
-      path: logrotatePath(data.fullName),
-      content: `${managedMarkerLine('logrotate', data.domain, data.program)}\n${logrotate.content}`,
-      ...root,
-      template: logrotate.templatePath,
-    },
-  ]
+  const context = pathContext(server, site, data.program)
+  return PROGRAM_FILES.map((spec) => {
+    const rendered = render.render({ name: programTemplateName(program, spec), domain: site.domain, data })
+    if (spec.updatesGroup) assertOneProgramSection(rendered.content, data.fullName, rendered.templatePath)
+    return managedFile(spec, { server, site, program: data.program, inventoryId, context }, rendered)
+  })
 }
 
-export interface RenderRunnerInput {
+export interface RenderSiteInput {
   templatesDir: string
   server: Server
   site: Site
+  inventoryId?: string
   renderer?: Renderer
   paths?: FieldPaths
 }
 
-/** The site's runner.sh, owned by the site user and executable. */
-export function renderRunner({ templatesDir, server, site, renderer, paths }: RenderRunnerInput): RenderedFile {
+/** Every per-site file of the contract (SITE_FILES in lib/layout.ts): runner.sh, ... */
+export function renderSiteFiles({ templatesDir, server, site, inventoryId, renderer, paths }: RenderSiteInput): RenderedFile[] {
   const render = renderer ?? createRenderer({ templatesDir })
   const data = runnerTemplateData({ server, site }, paths)
-  const runner = render.render({ name: 'runner.sh', domain: site.domain, data })
-  const user = siteUserOf(server, site)
-  return { path: runnerPath(data.siteRoot), content: runner.content, owner: user, group: user, mode: '0755', template: runner.templatePath }
+  const context = pathContext(server, site)
+  return SITE_FILES.map((spec) => managedFile(spec, { server, site, program: null, inventoryId, context }, render.render({ name: spec.template, domain: site.domain, data })))
 }
 
-interface EnvEntry {
-  key: string
-  value: string
-  field: string
+/** The site's runner.sh (the first site file). */
+export function renderRunner(input: RenderSiteInput): RenderedFile {
+  return renderSiteFiles(input).find((f) => f.kind === 'runner') as RenderedFile
 }
 
-// A program may override HOME and USER; its value takes the built-in's place so each key appears once.
-function mergeEnvironment(builtIn: EnvEntry[], own: EnvEntry[]): [string, string][] {
-  const merged = new Map(builtIn.map(({ key, value }) => [key, value]))
-  for (const { key, value } of own) merged.set(key, value)
-  return [...merged]
+/** Where runner.sh lives for a site on a server. */
+export function runnerPathOf(server: Server, site: Site): string {
+  return (SITE_FILES.find((s) => s.kind === 'runner') as ManagedFileSpec).path(pathContext(server, site))
 }
 
-function rootFieldOf(server: Server, site: Site, sitePath: string): string {
-  return site.root !== undefined ? `${sitePath}.root` : `servers[${server.name}].sitesPath`
+export function pathContext(server: Server, site: Site, program?: string): PathContext {
+  const base = { domain: site.domain, siteRoot: siteRootOf(server, site), sitesPath: server.sitesPath }
+  return program === undefined ? base : { ...base, program, fullName: programFullName(site.domain, program) }
 }
 
-function userFieldOf(server: Server, site: Site, sitePath: string): string {
-  return site.user !== undefined ? `${sitePath}.user` : `servers[${server.name}].siteUser`
-}
-
-function siteRootProblems(siteRoot: string, field: string): Problem[] {
-  const problems = iniValueProblems(siteRoot, field)
-  if (!siteRoot.startsWith('/') || siteRoot.split('/').includes('..')) {
-    problems.push({ field, value: siteRoot, allowed: 'an absolute path without ".." segments', hint: 'for example /home/deployer/sites/example.com' })
+function managedFile(
+  spec: ManagedFileSpec,
+  owner: { server: Server; site: Site; program: string | null; inventoryId: string | undefined; context: PathContext },
+  rendered: { content: string; templatePath: string },
+): RenderedFile {
+  const user = siteUserOf(owner.server, owner.site)
+  const account = spec.owner === 'root' ? 'root' : user
+  const marker = markerLine(spec, { inventory: owner.inventoryId ?? DEFAULT_INVENTORY_ID, site: owner.site.domain, ...(owner.program ? { program: owner.program } : {}) })
+  return {
+    path: spec.path(owner.context),
+    content: withMarker(rendered.content, marker),
+    owner: account,
+    group: account,
+    mode: spec.mode,
+    kind: spec.kind,
+    domain: owner.site.domain,
+    program: owner.program,
+    updatesGroup: spec.updatesGroup,
+    template: rendered.templatePath,
   }
-  return problems
 }
 
-function userProblems(user: string, field: string): Problem[] {
-  if (/^[A-Za-z_][A-Za-z0-9._-]*$/.test(user)) return []
-  return [{ field, value: user, allowed: 'a user name ([A-Za-z_][A-Za-z0-9._-]*)', hint: 'the user must exist on the server; HOME is /home/<user>' }]
-}
-
-// The script is shlex-quoted into command=, so only the INI rules and the runner's path rules apply.
-function scriptProblems(script: string, field: string): Problem[] {
-  const problems = iniValueProblems(script, field)
-  if (script !== '' && !script.startsWith('/') && !script.split('/').includes('..')) return problems
-  return [
-    ...problems,
-    {
-      field,
-      value: script,
-      allowed: `a path relative to ${SCRIPTS_DIR}/ without ".." segments`,
-      hint: `for example queue-worker.sh for ${SCRIPTS_DIR}/queue-worker.sh; runner.sh refuses anything else`,
-    },
-  ]
-}
-
-const INTEGER_OPTIONS = [
-  { key: 'stopwaitsecs', min: 1, required: true },
-  { key: 'numprocs', min: 1, required: true },
-  { key: 'startsecs', min: 0, required: false },
-  { key: 'startretries', min: 0, required: false },
-  { key: 'priority', min: Number.MIN_SAFE_INTEGER, required: false },
-] as const
-
-function programOptionProblems(program: Program, programPath: string): Problem[] {
-  const problems: Problem[] = []
-  for (const { key, min, required } of INTEGER_OPTIONS) {
-    const value = program[key]
-    if (value === undefined && !required) continue
-    if (!Number.isSafeInteger(value) || (value as number) < min) {
-      const allowed = min === Number.MIN_SAFE_INTEGER ? 'an integer' : `an integer ≥ ${min}`
-      problems.push({ field: `${programPath}.${key}`, value, allowed })
-    }
-  }
-  if (program.autorestart !== true && program.autorestart !== false && program.autorestart !== 'unexpected') {
-    problems.push({ field: `${programPath}.autorestart`, value: program.autorestart, allowed: 'true, false or "unexpected"' })
-  }
-  if (typeof program.autostart !== 'boolean') {
-    problems.push({ field: `${programPath}.autostart`, value: program.autostart, allowed: 'true or false' })
-  }
-  if (program.stopsignal !== undefined && !/^(SIG)?[A-Z][A-Z0-9]*$|^[0-9]+$/.test(program.stopsignal)) {
-    problems.push({ field: `${programPath}.stopsignal`, value: program.stopsignal, allowed: 'a signal name or number (TERM, SIGQUIT, 15)' })
-  }
-  return problems
-}
-
-function reservedKeyProblems(own: EnvEntry[]): Problem[] {
-  return own
-    .filter(({ key }) => RESERVED_ENV_KEYS.includes(key))
-    .map(({ key, field }) => ({
-      field,
-      value: key,
-      allowed: `a name other than ${RESERVED_ENV_KEYS.join(', ')}`,
-      hint: 'zx-supervisor sets these itself (runner.sh exports them), so a value here would be overwritten',
-    }))
+// supervisor reads every section of every conf: a template that renders another program's section (or a group,
+// an eventlistener, an include) would hijack or add programs this inventory does not know.
+function assertOneProgramSection(content: string, name: string, template: string): void {
+  const sections = [...content.matchAll(/^[ \t]*\[([^\]\n]*)\]/gm)].map((m) => m[1])
+  if (sections.length === 1 && sections[0] === `program:${name}`) return
+  throw new InputError([{
+    field: template, value: sections.map((s) => `[${s}]`).join(' ') || '(no section)',
+    allowed: `exactly one section header, [program:${name}]`,
+    hint: 'a program template renders its own program only: use {{iniName fullName}} in the header and drop any other [section]',
+  }])
 }
 
 function throwIfAny(problems: Problem[]): void {

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url'
 import Handlebars from 'handlebars'
 import { EXIT, InputError, ZxsError } from '../errors.ts'
 import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from './ini.ts'
+import { singleQuote } from '../remote/quote.ts'
+import { checkDomain } from '../values.ts'
 
 /** The templates that ship with zx-supervisor. */
 export const DEFAULT_TEMPLATES_DIR: string = fileURLToPath(new URL('../../templates', import.meta.url))
@@ -95,11 +97,6 @@ export function renderTemplate({ templatesDir, ...request }: RenderRequest & { t
   return createRenderer({ templatesDir }).render(request)
 }
 
-/** POSIX single quotes: safe for any shell word, including empty strings and quotes. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`
-}
-
 type Scalar = string | number | boolean
 
 function createHandlebars(): typeof Handlebars {
@@ -125,9 +122,7 @@ function createHandlebars(): typeof Handlebars {
   })
   handlebars.registerHelper('sh', (...args: unknown[]) => {
     const [value, options] = helperArgs('sh', args, 1)
-    const text = String(scalar('sh', value, options))
-    if (text.includes('\0')) throw helperError('sh', options, 'got a value with a NUL character')
-    return shellQuote(text)
+    return singleQuote(String(scalar('sh', value, options)))
   })
   // For optional keys: null means "not set"; undefined means a misspelt name, which must not pass silently.
   handlebars.registerHelper('isSet', (...args: unknown[]) => {
@@ -198,9 +193,8 @@ function assertTemplateName(name: string): void {
   ])
 }
 
+// Domains name a folder under templates/sites/: the rulebook's domain rule keeps that one safe path segment.
 function assertDomainSegment(domain: string): void {
-  if (domain !== '' && domain !== '.' && domain !== '..' && !/[/\\\0]/.test(domain)) return
-  throw new InputError([
-    { field: 'domain', value: domain, allowed: 'a domain name (one path segment)', hint: 'domains name a folder under templates/sites/' },
-  ])
+  const result = checkDomain(domain, 'domain')
+  if (!result.ok) throw new InputError([result.problem])
 }

@@ -1,4 +1,4 @@
-// Local throwaway servers (see tasks/sandbox.mjs and notes/sandbox-hosts.md). The API tasks and tests use.
+// Local throwaway servers (see `tasks/sandbox.mjs --help` and the README's sandbox section). The API tasks and tests use.
 export { sandboxUp, MAX_HOSTS } from './up.ts'
 export type { SandboxUpOptions } from './up.ts'
 export { sandboxDown } from './down.ts'

@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { InputError } from '../errors.ts'
 import type { Problem } from '../types.ts'
 import { assertLoopback, reserveAddresses } from './addresses.ts'
-import { writeClientFiles } from './client-files.ts'
+import { assertInventoryReplaceable, writeClientFiles } from './client-files.ts'
 import { sandboxDown, stopSandboxHosts } from './down.ts'
 import { SandboxError, SandboxRequirementError, throwIfAborted } from './errors.ts'
 import { prepareHostFs } from './host-fs.ts'
@@ -13,7 +13,7 @@ import { hostLogs, launchHost, waitUntilReady } from './launch.ts'
 import { withSandboxLock } from './lock.ts'
 import { ensureSandboxPackages, isRoot } from './packages.ts'
 import { probeLogin } from './probe.ts'
-import { SANDBOX_USER, SSH_PORT, createSandboxDir, dirKind, hostName, hostPaths, sandboxPaths, writeState } from './state.ts'
+import { SANDBOX_USER, SSH_PORT, createSandboxDir, dirKind, hostName, hostPaths, readSandboxIfAny, sandboxPaths, writeState } from './state.ts'
 import type { Log, SandboxHost, SandboxState } from './state.ts'
 import { ensureLoginUser } from './user.ts'
 
@@ -26,6 +26,8 @@ export interface SandboxUpOptions {
   count: number
   /** Where to write the inventory (nothing is written when absent). */
   inventoryPath?: string
+  /** Replace the inventory even when it differs from what `up` last wrote there (by default that is refused). */
+  replaceInventory?: boolean
   /** The first host's address; the others follow it. Default: the first free ones from 127.0.0.2. */
   firstAddress?: string
   log?: Log
@@ -40,9 +42,11 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   await ensureSandboxPackages({ log })
   if (!isRoot()) throw new SandboxRequirementError('the sandbox needs root (namespaces, mounts, a login user): run it with sudo')
   const paths = sandboxPaths(options.dir)
+  const inventory = options.inventoryPath === undefined ? undefined : path.resolve(options.inventoryPath)
+  // Before the old hosts go: a refused inventory leaves everything as it was.
+  if (inventory && !options.replaceInventory) await assertInventoryReplaceable(inventory, await readSandboxIfAny(paths.dir))
   await clearDir(paths.dir, log)
   const token = await createSandboxDir(paths.dir)
-  const inventory = options.inventoryPath === undefined ? undefined : path.resolve(options.inventoryPath)
   const state: SandboxState = { dir: paths.dir, identityFile: paths.identityFile, knownHosts: paths.knownHosts, user: SANDBOX_USER, hosts: [], inventory }
   await writeState(state)
   try {
@@ -99,7 +103,7 @@ async function startHosts(state: SandboxState, token: string, options: SandboxUp
   const failure = started.find((result) => result.status === 'rejected')
   if (failure) throw failure.reason
   state.hosts.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name))
-  await writeClientFiles(state, hostKeys, state.inventory)
+  await writeClientFiles(state, hostKeys)
   await writeState(state)
   await Promise.all(state.hosts.map((host) => probe(state.dir, host, options.signal)))
   log(`ready: ${state.hosts.map((host) => `${host.name} ${host.user}@${host.address}`).join(', ')}`)

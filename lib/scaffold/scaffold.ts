@@ -1,13 +1,15 @@
-import { lstat, mkdir, open, readdir, readFile, stat } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { SCRIPTS_DIR } from '../app/available-scripts.ts'
 import { InputError } from '../errors.ts'
-import { writeNewFile } from './write-new-file.ts'
+import { syncDirectory, writeNewFile } from '../fs/atomic-write.ts'
+import { fsErrorReason } from '../fs/error-reason.ts'
+import { SCRIPTS_DIR } from '../layout.ts'
+import { shellQuote } from '../remote/quote.ts'
 
 // DeployerPHP's scaffold:supervisors: every top-level file of the templates folder is copied into
 // <destination>/.deployer/supervisors/; whatever already has a file's name (a file, a directory, a link, even a
 // dangling one) is skipped, never replaced. Unlike DeployerPHP the copies are executable: runner.sh refuses a
-// script without the executable bit.
+// script without the executable bit. The destination must exist: a mistyped path is refused, not created.
 
 /** Mode of every written script: runner.sh execs it directly. */
 export const SCRIPT_MODE = 0o755
@@ -44,7 +46,7 @@ export async function scaffoldSupervisors({ destination, templatesDir }: Scaffol
   for (const template of templates) {
     const target = path.join(dir, template.name)
     const status = await placeScript(target, template.content).catch((error: unknown) => {
-      throw destinationError(destination, `cannot write ${target}: ${errorReason(error)}${createdSoFar(files)}`)
+      throw destinationError(destination, `cannot write ${target}: ${fsErrorReason(error)}${createdSoFar(files)}`)
     })
     files.push({ name: template.name, path: target, status })
   }
@@ -59,16 +61,16 @@ async function readTemplates(templatesDir: string): Promise<Template[]> {
   return Promise.all(names.map(async (name) => ({ name, content: await readFile(path.join(templatesDir, name), 'utf8') })))
 }
 
-/** Creates <destination>/.deployer/supervisors (and the destination itself) when missing. */
+/** Creates <destination>/.deployer/supervisors when missing, in a destination that must exist. */
 async function prepareDirectory(destination: string): Promise<string> {
   const existing = await stat(destination).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined
-    throw destinationError(destination, `cannot read ${destination}: ${errorReason(error)}`)
+    if (error.code === 'ENOENT') throw destinationError(destination, `${destination} does not exist; pass the app's root folder, or create it first: mkdir -p ${shellQuote(destination)}`)
+    throw destinationError(destination, `cannot read ${destination}: ${fsErrorReason(error)}`)
   })
-  if (existing && !existing.isDirectory()) throw destinationError(destination, `${destination} exists and is not a directory; pass the app's root folder`)
+  if (!existing.isDirectory()) throw destinationError(destination, `${destination} exists and is not a directory; pass the app's root folder`)
   const dir = path.join(destination, SCRIPTS_DIR)
   await mkdir(dir, { recursive: true }).catch((error: unknown) => {
-    throw destinationError(destination, `cannot create ${dir}: ${errorReason(error)}`)
+    throw destinationError(destination, `cannot create ${dir}: ${fsErrorReason(error)}`)
   })
   return dir
 }
@@ -91,27 +93,10 @@ async function occupied(target: string): Promise<boolean> {
 }
 
 function destinationError(destination: string, hint: string): InputError {
-  return new InputError([{ field: '--destination', value: destination, allowed: 'a directory you can write (created when missing)', hint }])
+  return new InputError([{ field: '--destination', value: destination, allowed: 'an existing directory you can write', hint }])
 }
 
 function createdSoFar(files: ScaffoldedFile[]): string {
   const created = files.filter((f) => f.status === 'created').map((f) => f.name)
   return `; no file is left half-written${created.length ? `, and these were created complete: ${created.join(', ')}` : ''}`
-}
-
-function errorReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code
-  const reasons: Record<string, string> = {
-    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
-    ENOENT: 'a parent path does not exist (a dangling link?)', ENOSPC: 'no space left on device',
-    ENOTDIR: 'a parent path is not a directory', EEXIST: 'a file is in the way',
-  }
-  return (code && reasons[code]) || (error instanceof Error ? error.message : String(error))
-}
-
-/** The new names survive a crash only once the directory itself is on disk. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined)
-  await handle?.sync().catch(() => undefined)
-  await handle?.close()
 }

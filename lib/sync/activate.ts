@@ -1,9 +1,11 @@
 import fs from 'node:fs/promises'
+import os from 'node:os'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 import { parseUpdate, type UpdateResult } from '../supervisorctl.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
+import { MARKER_TOKEN, SERVER_LOCK, STAGE_PREFIX, discoveryPatterns } from '../layout.ts'
 
 // Runs activate.sh on the server: lock, check, back up, swap in, let supervisor judge (reread), restore if it
 // rejects, then `supervisorctl update` only the groups that changed. The server ends fully old or fully new.
@@ -21,22 +23,11 @@ export class StaleStateError extends RemoteError {
   }
 }
 
-/** Runs read → plan → stage → activate again when another sync got there first (the lock only covers activation). */
-export async function retryWhenStale<T>(attempt: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt()
-    } catch (error) {
-      if (!(error instanceof StaleStateError) || i >= attempts) throw error
-    }
-  }
-}
-
-const ACTIVATE_SCRIPT = new URL('../remote/scripts/activate.sh', import.meta.url)
+const ACTIVATE_SCRIPT = new URL('./activate.sh', import.meta.url)
 
 export async function activatePlan(connection: Connection, plan: SyncPlan, staged: StagedFiles, options: { lockWaitSeconds: number }): Promise<ActivationResult> {
-  const args = [staged.remoteDir, String(options.lockWaitSeconds)]
-  for (const domain of plan.domains) args.push('domain', domain)
+  const args = [staged.remoteDir, String(options.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, loginUser(connection), MARKER_TOKEN]
+  for (const pattern of discoveryPatterns(plan.server.sitesPath)) args.push('pattern', pattern)
   for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
   for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
   for (const change of plan.changes) {
@@ -75,4 +66,9 @@ export async function activatePlan(connection: Connection, plan: SyncPlan, stage
     default:
       throw new RemoteError(server, `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(), output)
   }
+}
+
+/** Who owns this run's staging directories on the server (for `host: local`, the user running the task). */
+function loginUser(connection: Connection): string {
+  return connection.server.local ? os.userInfo().username : connection.server.username
 }

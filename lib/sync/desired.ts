@@ -1,8 +1,8 @@
-import path from 'node:path'
-import type { RemoteFile, Server, Site } from '../types.ts'
-import { programFullName, renderProgramFiles, renderRunner } from '../render/program-files.ts'
+import type { Server, Site } from '../types.ts'
+import { renderProgramFiles, renderSiteFiles, type RenderedFile } from '../render/program-files.ts'
 import { createRenderer, type Renderer } from '../render/templates.ts'
 import { siteRoot, siteUser } from '../inventory/resolve.ts'
+import { fullName, scriptPathOnServer } from '../layout.ts'
 
 // What one server should hold for the sites in scope, rendered locally before any connection is made,
 // so a value that cannot be encoded stops the run before anything is sent anywhere.
@@ -26,29 +26,46 @@ export interface DesiredDirectory {
 
 export interface DesiredState {
   server: Server
+  /** Written into every marker; only files whose marker names it (or no inventory) are ours to change. */
+  inventoryId: string
+  /** The sites this run manages on the server. */
   domains: string[]
+  /**
+   * The run covers every site the inventory places on this server (--server, --all): our files of any other site
+   * are leftovers to remove. A --domain run leaves other sites alone.
+   */
+  wholeServer: boolean
   programs: DesiredProgram[]
   directories: DesiredDirectory[]
-  files: RemoteFile[]
+  files: RenderedFile[]
 }
 
-export function renderDesiredState(input: { templatesDir: string; server: Server; sites: Site[]; renderer?: Renderer }): DesiredState {
-  const { templatesDir, server, sites } = input
+export interface DesiredInput {
+  templatesDir: string
+  inventoryId: string
+  server: Server
+  sites: Site[]
+  wholeServer: boolean
+  renderer?: Renderer
+}
+
+export function renderDesiredState(input: DesiredInput): DesiredState {
+  const { templatesDir, server, sites, inventoryId } = input
   const renderer = input.renderer ?? createRenderer({ templatesDir })
-  const state: DesiredState = { server, domains: [], programs: [], directories: [], files: [] }
+  const state: DesiredState = { server, inventoryId, domains: [], wholeServer: input.wholeServer, programs: [], directories: [], files: [] }
   for (const site of sites) {
     state.domains.push(site.domain)
     const root = siteRoot(server, site)
     const user = siteUser(server, site)
     state.directories.push({ path: root, owner: user, group: user, mode: '0755' })
-    state.files.push(renderRunner({ templatesDir, server, site, renderer }))
+    state.files.push(...renderSiteFiles({ templatesDir, server, site, inventoryId, renderer }))
     for (const program of site.supervisors) {
-      state.files.push(...renderProgramFiles({ templatesDir, server, site, program, renderer }))
+      state.files.push(...renderProgramFiles({ templatesDir, server, site, program, inventoryId, renderer }))
       state.programs.push({
         domain: site.domain,
         program: program.program,
-        fullName: programFullName(site, program),
-        scriptPath: path.posix.join(root, 'current', '.deployer', 'supervisors', program.script),
+        fullName: fullName(site.domain, program.program),
+        scriptPath: scriptPathOnServer(root, program.script),
         numprocs: program.numprocs,
       })
     }
@@ -57,9 +74,15 @@ export function renderDesiredState(input: { templatesDir: string; server: Server
 }
 
 /** Renders every server's desired state up front (all input errors surface before any connection). */
-export function renderDesiredStates(input: { templatesDir: string; servers: Server[]; sitesOn: (server: Server) => Site[] }): (server: Server) => DesiredState {
+export function renderDesiredStates(input: {
+  templatesDir: string
+  inventoryId: string
+  servers: Server[]
+  sitesOn: (server: Server) => Site[]
+  wholeServer: boolean
+}): (server: Server) => DesiredState {
   const renderer = createRenderer({ templatesDir: input.templatesDir })
-  const states = new Map(input.servers.map((server) => [server.name, renderDesiredState({ templatesDir: input.templatesDir, server, sites: input.sitesOn(server), renderer })]))
+  const states = new Map(input.servers.map((server) => [server.name, renderDesiredState({ ...input, server, sites: input.sitesOn(server), renderer })]))
   return (server) => {
     const state = states.get(server.name)
     if (!state) throw new Error(`no desired state rendered for ${server.name}`)

@@ -3,22 +3,35 @@ import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
 import { daemonUnreachable } from '../supervisorctl.ts'
 import { fingerprintEnvironment } from '../redact.ts'
+import { describeOwner, fullName, markerProgram, ownershipOf } from '../layout.ts'
+import type { RenderedFile } from '../render/program-files.ts'
 import type { DesiredDirectory, DesiredProgram, DesiredState } from './desired.ts'
 import type { LiveFile, LiveState } from './read-state.ts'
 
-// The difference between what a server holds and what the inventory says, as data: what to add, change, remove,
-// and which supervisor groups must be updated. Pure, so --dry-run and tests see exactly what a sync would do.
+// The difference between what a server holds and what the inventory says, as data: what to add, change, adopt,
+// remove and refuse, and which supervisor groups must be updated. Pure, so --dry-run and tests see exactly what a
+// sync would do. Ownership (lib/layout.ts): only files whose marker names this inventory are ours to change.
 
 export interface FileChange {
-  kind: 'add' | 'change' | 'remove'
+  /** adopt: an unmarked file at a path we want, taken over with --adopt. */
+  kind: 'add' | 'change' | 'adopt' | 'remove'
   path: string
   before?: LiveFile
-  after?: RemoteFile
+  after?: RenderedFile
+  /** For removals: why the file goes (its program left the inventory, or its site left this server). */
+  reason?: string
+}
+
+/** A file at a path we want that is not ours: the server is refused, nothing there changes. */
+export interface RefusedFile {
+  path: string
+  owner: string
 }
 
 export interface SyncPlan {
   server: Server
   changes: FileChange[]
+  refused: RefusedFile[]
   directories: DesiredDirectory[]
   programs: DesiredProgram[]
   /** Groups `supervisorctl update` may touch: added, changed or removed programs of this scope. */
@@ -27,53 +40,76 @@ export interface SyncPlan {
   missingScripts: string[]
   /** True when files differ or supervisor has not applied this scope's confs yet. */
   needsActivation: boolean
-  /** The sites of this scope, and what every path of the scope held when read (sha256, or null when absent). */
-  domains: string[]
+  /** What every file the server reported held when read (sha256, or null when absent): activation checks it. */
   expected: Map<string, string | null>
 }
 
-export function planSync(desired: DesiredState, live: LiveState): SyncPlan {
+export function planSync(desired: DesiredState, live: LiveState, options: { adopt?: boolean } = {}): SyncPlan {
   assertConfDirHealthy(desired.server, live)
   const wanted = new Set(desired.files.map((f) => f.path))
   const changes: FileChange[] = []
+  const refused: RefusedFile[] = []
   for (const file of desired.files) {
     const before = live.files.get(file.path)
-    if (!before) changes.push({ kind: 'add', path: file.path, after: file })
-    else if (!sameFile(before, file)) changes.push({ kind: 'change', path: file.path, before, after: file })
+    if (!before) {
+      changes.push({ kind: 'add', path: file.path, after: file })
+      continue
+    }
+    const ownership = ownershipOf(before.content, desired.inventoryId)
+    if (ownership.kind === 'ours') {
+      if (!sameFile(before, file)) changes.push({ kind: 'change', path: file.path, before, after: file })
+    } else if (ownership.kind === 'unmarked' && options.adopt) {
+      changes.push({ kind: 'adopt', path: file.path, before, after: file })
+    } else {
+      refused.push({ path: file.path, owner: describeOwner(ownership) })
+    }
   }
   const removedPrograms = new Set<string>()
   for (const file of live.files.values()) {
-    if (wanted.has(file.path) || !file.managed || !desired.domains.includes(file.managed.domain)) continue
-    changes.push({ kind: 'remove', path: file.path, before: file })
-    removedPrograms.add(`${file.managed.domain}-${file.managed.program}`)
+    const reason = leftoverReason(file, wanted, desired)
+    if (!reason) continue
+    changes.push({ kind: 'remove', path: file.path, before: file, reason })
+    const program = file.marker && file.spec?.updatesGroup ? markerProgram(file.marker) : null
+    if (program) removedPrograms.add(program)
   }
-  const touched = new Set(changes.flatMap((c) => (c.after ?? c.before)?.path.startsWith('/etc/supervisor/') ? [groupOfConf(c)] : []))
+  const touched = changes.flatMap((c) => (c.after?.updatesGroup && c.after.program ? [fullName(c.after.domain, c.after.program)] : []))
   const ours = [...desired.programs.map((p) => p.fullName), ...removedPrograms]
   const pending = ours.filter((g) => live.reread.pending.has(g))
-  const groups = [...new Set([...touched, ...pending])].filter((g): g is string => Boolean(g))
+  const groups = [...new Set([...touched, ...removedPrograms, ...pending])]
   return {
     server: desired.server,
     changes,
+    refused,
     directories: desired.directories,
     programs: desired.programs,
     groups,
     removedPrograms: [...removedPrograms],
     missingScripts: live.missingScripts,
     needsActivation: changes.length > 0 || pending.length > 0,
-    domains: desired.domains,
     expected: new Map([...[...live.files.values()].map((f) => [f.path, f.sha256] as const), ...desired.files.filter((f) => !live.files.has(f.path)).map((f) => [f.path, null] as const)]),
   }
 }
 
-/** The files a plan adds or changes: what stageFiles uploads. */
+/** Why a file the server holds, and the inventory no longer wants there, is ours to remove; null to keep it. */
+export function leftoverReason(file: LiveFile, wanted: Set<string>, desired: Pick<DesiredState, 'inventoryId' | 'domains' | 'wholeServer'>): string | null {
+  if (wanted.has(file.path) || !file.spec || !file.marker) return null
+  if (ownershipOf(file.content, desired.inventoryId).kind !== 'ours') return null
+  if (desired.domains.includes(file.marker.site)) return `${file.marker.program ? `program ${file.marker.program}` : 'this file'} is no longer in the inventory for ${file.marker.site}`
+  if (desired.wholeServer) return `site ${file.marker.site} is no longer placed on this server by the inventory`
+  return null
+}
+
+/** The files a plan adds, changes or adopts: what stageFiles uploads. */
 export function filesToUpload(plan: SyncPlan): RemoteFile[] {
   return plan.changes.flatMap((c) => (c.after ? [c.after] : []))
 }
 
-function groupOfConf(change: FileChange): string | undefined {
-  const marker = change.after ? /^[;#] zx-supervisor site=(\S+) program=(\S+)/.exec(change.after.content) : null
-  if (marker) return `${marker[1]}-${marker[2]}`
-  return change.before?.managed ? `${change.before.managed.domain}-${change.before.managed.program}` : undefined
+/** Refuses the server when a path we want holds a file that is not ours: nothing there is changed. */
+export function assertNothingRefused(plan: SyncPlan): void {
+  if (!plan.refused.length) return
+  const list = plan.refused.map((r) => `${r.path} (owner: ${r.owner})`).join('; ')
+  const adoptable = plan.refused.some((r) => r.owner.startsWith('no zx-supervisor marker'))
+  throw new RemoteError(plan.server.name, `refused: ${list}; nothing was changed on this server.${adoptable ? ' To take over unmarked files (e.g. from DeployerPHP), run again with --adopt (try --dry-run --adopt first).' : ''} A file of another inventory is never taken over: rename the program or give the inventories distinct servers.`)
 }
 
 function sameFile(live: RemoteFile, wanted: RemoteFile): boolean {
@@ -92,11 +128,11 @@ function assertConfDirHealthy(server: Server, live: LiveState): void {
 /** A unified diff of the plan, per file; environment values appear only as fingerprints. */
 export function formatPlanDiff(plan: SyncPlan): string {
   return plan.changes
-    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', fingerprintEnvironment(c.before?.content ?? ''), fingerprintEnvironment(c.after?.content ?? ''), metaLine(c.before), metaLine(c.after)))
+    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', fingerprintEnvironment(c.before?.content ?? ''), fingerprintEnvironment(c.after?.content ?? ''), metaLine(c.before, c.kind === 'adopt' ? ' (unmarked: adopted)' : ''), metaLine(c.after)))
     .map((patch) => patch.replace(/^=+\n/, ''))
     .join('')
 }
 
-function metaLine(file?: RemoteFile): string {
-  return file ? `${file.owner}:${file.group} ${file.mode}` : ''
+function metaLine(file?: RemoteFile, note = ''): string {
+  return file ? `${file.owner}:${file.group} ${file.mode}${note}` : ''
 }

@@ -2,15 +2,18 @@ import fs from 'node:fs/promises'
 import type { RemoteFile } from '../types.ts'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import { parseManagedMarker } from '../render/program-files.ts'
+import { MANAGED_FILES, MARKER_TOKEN, discoveryPatterns, parseMarker, type ManagedFileSpec, type Marker } from '../layout.ts'
 import { parseStatus, type ProcessStatus } from '../supervisorctl.ts'
 import type { DesiredState } from './desired.ts'
 
-// One round trip that tells what the server holds now: our managed files, missing scripts, and what reread sees.
+// One round trip that tells what the server holds now: every marked file the contract's patterns find, the files at
+// the paths we want, missing scripts, and what reread sees.
 
 export interface LiveFile extends RemoteFile {
-  /** From the file's zx-supervisor marker, when it has one. */
-  managed: { domain: string; program: string } | null
+  /** The file's ownership marker, when it has one (lib/layout.ts parses it). */
+  marker: Marker | null
+  /** The contract entry whose discovery pattern found it; null for a file found only at a wanted path. */
+  spec: ManagedFileSpec | null
   /** sha256 of the bytes on the server: activation checks nothing changed since it was read. */
   sha256: string
 }
@@ -30,12 +33,13 @@ export interface LiveState {
   status?: { exitCode: number; output: string; processes: ProcessStatus[] }
 }
 
-const READ_STATE_SCRIPT = new URL('../remote/scripts/read-state.sh', import.meta.url)
+const READ_STATE_SCRIPT = new URL('./read-state.sh', import.meta.url)
 
 export async function readLiveState(connection: Connection, desired: DesiredState, options: { withStatus?: boolean } = {}): Promise<LiveState> {
   const args = [
+    MARKER_TOKEN,
     ...(options.withStatus ? ['status', '1'] : []),
-    ...desired.domains.flatMap((d) => ['domain', d]),
+    ...discoveryPatterns(desired.server.sitesPath).flatMap((p) => ['pattern', p]),
     ...desired.files.flatMap((f) => ['path', f.path]),
     ...desired.programs.flatMap((p) => ['script', p.scriptPath]),
   ]
@@ -45,7 +49,7 @@ export async function readLiveState(connection: Connection, desired: DesiredStat
   return parseLiveState(result.stdout)
 }
 
-/** Parses read-state.sh's output (FILE header + base64 line, MISSING lines, then REREAD and its output). */
+/** Parses read-state.sh's output (FILE header + base64 line, MISSING lines, STATUS, then REREAD and its output). */
 export function parseLiveState(stdout: string): LiveState {
   const files = new Map<string, LiveFile>()
   const missingScripts: string[] = []
@@ -57,10 +61,13 @@ export function parseLiveState(stdout: string): LiveState {
     const [tag = '', ...fields] = (lines[i] as string).split('\t')
     if (statusStart >= 0 && tag !== 'REREAD') continue
     if (tag === 'FILE') {
-      const [mode = '', owner = '', group = '', sha256 = '', ...rest] = fields
+      const [found = '-', mode = '', owner = '', group = '', sha256 = '', ...rest] = fields
       const content = Buffer.from(lines[++i] ?? '', 'base64').toString('utf8')
       const filePath = rest.join('\t')
-      files.set(filePath, { path: filePath, content, owner, group, mode: mode.padStart(4, '0'), sha256, managed: parseManagedMarker(content) })
+      // A wanted path that a pattern also found is listed twice; the pattern's entry knows its kind.
+      if (files.has(filePath)) continue
+      const spec = found === '-' ? null : MANAGED_FILES[Number(found)] ?? null
+      files.set(filePath, { path: filePath, content, owner, group, mode: mode.padStart(4, '0'), sha256, marker: parseMarker(content), spec })
     } else if (tag === 'MISSING') {
       missingScripts.push(fields.join('\t'))
     } else if (tag === 'STATUS') {

@@ -5,8 +5,13 @@ import { findServers, findSite, serversOfSite, sitesOnServer } from '../inventor
 // Which servers a sync touches, and which sites it manages on each: --domain, --server (name or group), or --all.
 
 export interface SyncScope {
+  inventoryId: string
   servers: Server[]
   sitesOn: (server: Server) => Site[]
+  /** Every site the inventory places on each server is in scope, so leftovers of other sites are removed. */
+  wholeServer: boolean
+  /** For --domain: a reminder that servers taken off the site's list are not visited. */
+  hint?: string
 }
 
 export function resolveSyncScope(inventory: Inventory, choice: { domain?: string; server?: string; all?: boolean }): SyncScope {
@@ -17,10 +22,14 @@ export function resolveSyncScope(inventory: Inventory, choice: { domain?: string
     const site = findSite(inventory, choice.domain)
     const onSite = serversOfSite(inventory, site)
     const servers = choice.server ? intersect(onSite, findServers(inventory, choice.server), site, choice.server) : onSite
-    return { servers, sitesOn: () => [site] }
+    const others = inventory.servers.filter((s) => !site.servers.includes(s.name)).map((s) => s.name)
+    const hint = others.length && !choice.server
+      ? `--domain visits only ${site.domain}'s servers (${onSite.map((s) => s.name).join(', ')}); if you took a server off its list, sync that server (--server NAME) or --all to remove ${site.domain}'s programs there`
+      : undefined
+    return { inventoryId: inventory.id, servers, sitesOn: () => [site], wholeServer: false, ...(hint ? { hint } : {}) }
   }
   const servers = choice.all ? inventory.servers : findServers(inventory, choice.server as string)
-  return { servers, sitesOn: (server) => sitesOnServer(inventory, server.name) }
+  return { inventoryId: inventory.id, servers, sitesOn: (server) => sitesOnServer(inventory, server.name), wholeServer: true }
 }
 
 function intersect(onSite: Server[], chosen: Server[], site: Site, name: string): Server[] {

@@ -1,29 +1,50 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
+import { execa } from 'execa'
 import type { RemoteFile } from '../types.ts'
 import type { Connection } from '../remote/connection.ts'
+import { RemoteError } from '../errors.ts'
+import { STAGE_PREFIX } from '../layout.ts'
 
-// Uploads the files a plan adds or changes into a fresh private directory on the server (rsync over the
-// multiplexed connection). Nothing live is touched here; activation moves them into place.
+// Uploads the files a plan adds or changes into a fresh private directory on the server, streamed over the
+// multiplexed connection (no local copy of rendered content, which may hold secrets). The directory lives while
+// its uploader holds its lock: release() ends it; an interrupted or killed run ends it too, and activation
+// sweeps the ones whose lock nobody holds. Nothing live is touched here; activation moves the files into place.
 
 export interface StagedFiles {
   remoteDir: string
   /** Destination path → file name inside remoteDir. */
   names: Map<string, string>
+  /** Ends the upload session: the server removes the directory (after activation, if one is running). */
+  release(): Promise<void>
 }
 
+const STAGE_SCRIPT = new URL('./stage.sh', import.meta.url)
+
 export async function stageFiles(connection: Connection, files: RemoteFile[]): Promise<StagedFiles> {
-  const remoteDir = `/var/tmp/zxs-stage-${crypto.randomBytes(12).toString('hex')}`
+  const remoteDir = `${STAGE_PREFIX}${crypto.randomBytes(12).toString('hex')}`
   const names = new Map(files.map((file, index) => [file.path, `f${index}`]))
-  // Private local copy: rendered confs may hold environment secrets.
-  const localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-stage-'))
-  try {
-    await Promise.all(files.map((file) => fs.writeFile(path.join(localDir, names.get(file.path) as string), file.content, { mode: 0o600 })))
-    await connection.rsync(localDir, remoteDir)
-  } finally {
-    await fs.rm(localDir, { recursive: true, force: true })
+  const script = await fs.readFile(STAGE_SCRIPT, 'utf8')
+  const [file, args] = connection.sshCommand(['sh', '-c', script, 'stage.sh', remoteDir])
+  const holder = execa(file, args, { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
+  const body = files.map((f) => `${names.get(f.path)} ${Buffer.from(f.content).toString('base64')}\n`).join('')
+  holder.stdin?.write(`${body}END\n`)
+  const staged = await new Promise<boolean>((resolve) => {
+    let seen = ''
+    holder.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString()
+      if (seen.includes('STAGED\n')) resolve(true)
+    })
+    void holder.then(() => resolve(false))
+  })
+  const release = async () => {
+    holder.stdin?.end()
+    await holder
   }
-  return { remoteDir, names }
+  if (!staged) {
+    await release()
+    const result = await holder
+    throw new RemoteError(connection.server.name, `upload failed: ${(result.stderr || String(result.stdout)).trim().split('\n').pop() ?? `exit ${result.exitCode}`}`, String(result.stderr))
+  }
+  return { remoteDir, names, release }
 }

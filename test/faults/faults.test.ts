@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { execa } from 'execa'
 import fs from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { YAML } from 'zx'
 import { PROJECT, runTask, runTaskOnTerminal, waitFor } from '../helpers/run-task.ts'
@@ -206,6 +207,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         assert.is(masters.stdout.trim(), '', 'no ssh ControlMaster left running')
         const halfWritten = (await fs.readdir(path.join(context.host.root, 'etc/supervisor/conf.d'))).filter((n) => n.endsWith('.zxs-new'))
         assert.equal(halfWritten, [])
+        // The staging dir (rendered confs, maybe secrets) goes once the activation it was made for has finished.
+        await waitFor('the staging dir removed on the server', async () => !(await fs.readdir(path.join(context.host.root, 'var/tmp'))).some((n) => n.startsWith('zxs-stage-')), 20_000)
+        assert.equal((await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('zxs-stage-')), [], 'no local staging copy')
         return { exitCode: result.exitCode ?? -1, all: String(result.all) }
       },
       code: 130,

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { YAML } from 'zx'
 import { captureOutput } from '../helpers/capture.ts'
+import { PROJECT } from '../helpers/run-task.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
 import { startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import type { Task } from '../../lib/cli/run-task.ts'
@@ -18,7 +19,8 @@ import { serverLogs } from '../../tasks/server-logs.mjs'
 
 // The hostile-input corpus: every case goes through a real task (in this process) and must end with exit 2, a
 // message naming the field and showing the bad value, the inventory's bytes unchanged, and no connection made to
-// the sandbox server the inventory points at (its sshd log does not grow).
+// the sandbox server the inventory points at (its sshd log does not grow). An environment value is the exception:
+// it may be a secret, so neither stderr nor --json may show it, only its `[REDACTED xxxxxxxx]` fingerprint.
 
 interface Case {
   name: string
@@ -30,6 +32,12 @@ interface Case {
   field: string
   /** Text the message must show for the value (default: the start of its JSON form). */
   shown?: string
+  /** An environment value: this text must appear in no output, --json included; its fingerprint is shown instead. */
+  secret?: string
+  /** More text the message must contain (e.g. the limit a value breaks). */
+  mentions?: string
+  /** Site templates written under templates/sites/app.test/ for this case only (path → content). */
+  templates?: Record<string, string>
 }
 
 const TASKS = { create: supervisorCreate, delete: supervisorDelete, sync: supervisorSync, status: supervisorStatus, start: supervisorStart, stop: supervisorStop, restart: supervisorRestart, logs: serverLogs }
@@ -48,6 +56,13 @@ const env = (key: string, value: unknown): [Array<string | number>, unknown] => 
 const EVIL = 'w\n[program:evil]\ncommand=/bin/touch /tmp/zxs-pwned'
 const LONG = 'a'.repeat(5000)
 const inv = (name: string, inventory: Case['inventory'], field: string, shown?: string): Case => ({ name: `inventory: ${name}`, task: TASKS.sync, args: ['--all'], inventory, field, ...(shown ? { shown } : {}) })
+const FINGERPRINT = '[REDACTED '
+/** A refused environment value: shown only as its fingerprint. */
+const secret = (c: Case, value: string): Case => ({ ...c, shown: FINGERPRINT, secret: value })
+const envInv = (name: string, key: string, value: string, mentions?: string): Case =>
+  secret({ ...inv(name, env(key, value), `sites[0].supervisors[0].environment.${key}`), ...(mentions ? { mentions } : {}) }, value)
+const envCreate = (name: string, value: string, mentions?: string): Case =>
+  secret({ name, task: TASKS.create, args: [...CREATE, '--env', `DB_PASSWORD=${value}`], field: '--env DB_PASSWORD', ...(mentions ? { mentions } : {}) }, value)
 
 const CASES: Case[] = [
   // supervisor-create flags
@@ -76,11 +91,19 @@ const CASES: Case[] = [
   { name: 'create --numprocs -1', task: TASKS.create, args: create('--numprocs', '-1'), field: '--numprocs' },
   { name: 'create --stopwaitsecs 1e3', task: TASKS.create, args: create('--stopwaitsecs', '1e3'), field: '--stopwaitsecs' },
   { name: 'create --stopsignal with a newline', task: TASKS.create, args: create('--stopsignal', 'TERM\n[program:evil]'), field: '--stopsignal' },
-  { name: 'create --env value with a newline section', task: TASKS.create, args: [...CREATE, '--env', `A=${EVIL}`], field: '--env A' },
-  { name: 'create --env value with NUL', task: TASKS.create, args: [...CREATE, '--env', 'A=x\u0000y'], field: '--env A' },
-  { name: 'create --env value with " ;"', task: TASKS.create, args: [...CREATE, '--env', 'A=x ;y'], field: '--env A' },
-  { name: 'create --env value with both quotes', task: TASKS.create, args: [...CREATE, '--env', `A=it's "x"`], field: '--env A' },
+  envCreate('create --env value with a newline section', EVIL),
+  envCreate('create --env value with NUL', 's3cr3t\u0000y'),
+  envCreate('create --env value with " ;"', 's3cr3t ;y'),
+  envCreate('create --env value with both quotes', `s3cr3t's "x"`),
+  envCreate('create --env value of 10 kB', `s3cr3t${'x'.repeat(10_000)}`, '8192 characters at most'),
+  { name: 'create --env value without its key', task: TASKS.create, args: [...CREATE, '--env', '=s3cr3t'], field: '--env', shown: FINGERPRINT, secret: 's3cr3t' },
   { name: 'create --env key with $', task: TASKS.create, args: [...CREATE, '--env', 'A$B=1'], field: '--env' },
+  { name: 'create --env key HOME (it follows --user)', task: TASKS.create, args: [...CREATE, '--env', 'HOME=/srv'], field: '--env', shown: 'HOME' },
+  { name: 'create --env key USER', task: TASKS.create, args: [...CREATE, '--env', 'USER=x'], field: '--env', shown: 'USER' },
+  { name: 'create --env key DEPLOYER_X', task: TASKS.create, args: [...CREATE, '--env', 'DEPLOYER_X=1'], field: '--env', shown: 'DEPLOYER_X' },
+  { name: 'create --stopsignal outside the list', task: TASKS.create, args: create('--stopsignal', 'STOP'), field: '--stopsignal' },
+  { name: 'create --stopsignal as a number', task: TASKS.create, args: create('--stopsignal', '15'), field: '--stopsignal' },
+  { name: 'create --user in mixed case', task: TASKS.create, args: create('--user', 'Deployer'), field: '--user' },
   { name: 'create --user with a newline', task: TASKS.create, args: create('--user', 'deployer\nroot'), field: '--user' },
   { name: 'create --template with ..', task: TASKS.create, args: create('--template', '../../etc/passwd'), field: '--template' },
   { name: 'create --priority abc', task: TASKS.create, args: create('--priority', 'abc'), field: '--priority' },
@@ -149,15 +172,25 @@ const CASES: Case[] = [
   inv('autorestart unknown word', program('autorestart', 'sometimes'), 'sites[0].supervisors[0].autorestart'),
   inv('stopsignal with a newline', program('stopsignal', 'TERM\n[program:evil]'), 'sites[0].supervisors[0].stopsignal'),
   inv('environment not a map', program('environment', 'A=1'), 'sites[0].supervisors[0].environment'),
-  inv('environment value with a newline section', env('A', EVIL), 'sites[0].supervisors[0].environment.A'),
-  inv('environment value with " ;"', env('A', 'x ;y'), 'sites[0].supervisors[0].environment.A'),
-  inv('environment value with " #"', env('A', 'x #y'), 'sites[0].supervisors[0].environment.A'),
-  inv('environment value with both quotes', env('A', `it's "x"`), 'sites[0].supervisors[0].environment.A'),
-  inv('environment value wrapped in quotes', env('A', '"x"'), 'sites[0].supervisors[0].environment.A'),
-  inv('environment value with a tab', env('A', 'x\ty'), 'sites[0].supervisors[0].environment.A'),
-  inv('environment value with a carriage return', env('A', 'x\ry'), 'sites[0].supervisors[0].environment.A'),
+  envInv('environment value with a newline section', 'A', EVIL),
+  envInv('environment value with " ;"', 'DB_PASSWORD', 's3cr3t ;y'),
+  envInv('environment value with " #"', 'DB_PASSWORD', 's3cr3t #y'),
+  envInv('environment value with both quotes', 'DB_PASSWORD', `s3cr3t's "x"`),
+  envInv('environment value wrapped in quotes', 'DB_PASSWORD', '"s3cr3t"'),
+  envInv('environment value with a tab', 'DB_PASSWORD', 's3cr3t\ty'),
+  envInv('environment value with a carriage return', 'DB_PASSWORD', 's3cr3t\ry'),
+  envInv('environment value with %(here)s', 'DB_PASSWORD', 's3cr3t%(here)s'),
+  envInv('environment value of 10 kB', 'DB_PASSWORD', `s3cr3t${'x'.repeat(10_000)}`, '8192 characters at most'),
+  secret({ ...inv('environment value refused by status', env('DB_PASSWORD', 's3cr3t ;y'), 'sites[0].supervisors[0].environment.DB_PASSWORD'), name: 'status: environment value with " ;"', task: TASKS.status, args: [] }, 's3cr3t ;y'),
   inv('environment key with a space', env('A B', 'x'), 'sites[0].supervisors[0].environment', '"A B"'),
   inv('environment key reserved', env('DEPLOYER_DOMAIN', 'x'), 'sites[0].supervisors[0].environment', 'DEPLOYER_DOMAIN'),
+  inv('environment key HOME (it follows user:)', env('HOME', '/srv'), 'sites[0].supervisors[0].environment', 'HOME'),
+  inv('environment key USER', env('USER', 'x'), 'sites[0].supervisors[0].environment', 'USER'),
+  inv('stopsignal outside the list', program('stopsignal', 'STOP'), 'sites[0].supervisors[0].stopsignal'),
+  inv('stopsignal as a number', program('stopsignal', 15), 'sites[0].supervisors[0].stopsignal', '15'),
+  inv('program user in mixed case', program('user', 'Deployer'), 'sites[0].supervisors[0].user'),
+  inv('php_version without minor', site('php_version', '8'), 'sites[0].php_version'),
+  inv('branch with both quote kinds', site('branch', `it's"x`), 'sites[0].branch'),
   inv('template with ..', program('template', '../../etc/passwd'), 'sites[0].supervisors[0].template'),
   inv('program user with a space', program('user', 'no body'), 'sites[0].supervisors[0].user'),
   inv('duplicate program names', (base) => base.replace('        script: worker.sh\n', '        script: worker.sh\n      - program: worker\n        script: other.sh\n'), 'sites[0].supervisors[1].program', '"worker"'),
@@ -168,6 +201,21 @@ const CASES: Case[] = [
   inv('servers is a string', (base) => base.replace(/servers:\n[\s\S]*?sites:/, 'servers: web-1\nsites:'), 'servers', '"web-1"'),
   inv('supervisors is a map', (base) => base.replace(/    supervisors:\n[\s\S]*$/, '    supervisors:\n      program: worker\n      script: worker.sh\n'), 'sites[0].supervisors', 'list'),
   inv('broken YAML syntax', (base) => base.replace('    port: 22\n', '    port: "22\n'), 'inventory.yml:', 'YAML'),
+  // Two entries that would write the same files on a server.
+  inv('two programs with the same <domain>-<program> name', (base) => `${base.trimEnd()}\n  - domain: app.test-b\n    server: web-1\n    supervisors:\n      - program: worker2\n        script: worker.sh\n`.replace('      - program: worker\n', '      - program: worker\n        script: other.sh\n      - program: b-worker2\n'), 'sites[1].supervisors[0].program', '"worker2"'),
+  inv('two sites sharing a root on one server', (base) => `${base.trimEnd()}\n  - domain: app2.test\n    server: web-1\n    root: /home/deployer/sites/app.test\n`, 'sites[1].root', '/home/deployer/sites/app.test'),
+  // A site template that renders anything but its own [program:<full name>] section.
+  ...([
+    ['another program', '[program:evil]\ncommand=/bin/true\n'],
+    ["another site's program", '[program:app.test-b-worker]\ncommand=/bin/true\n'],
+    ['a second section', '[program:{{fullName}}]\ncommand=/bin/true\n[group:g]\nprograms={{fullName}}\n'],
+    ['an eventlistener', '[program:{{fullName}}]\ncommand=/bin/true\n[eventlistener:x]\ncommand=/bin/true\n'],
+    ['an include', '[program:{{fullName}}]\ncommand=/bin/true\n[include]\nfiles=/tmp/*.conf\n'],
+    ['no section at all', 'command=/bin/true\n'],
+  ] as const).map(([what, content]): Case => ({
+    ...inv(`site template renders ${what}`, program('template', 'evil'), 'sites/app.test/supervisor/evil.hbs', 'exactly one section header'),
+    templates: { 'supervisor/evil.hbs': content },
+  })),
 ]
 
 const corpus = suite<{ sandbox: TestSandbox; base: string; app: string; sshdLog: string }>(`hostile input corpus (${CASES.length} cases)`)
@@ -200,12 +248,20 @@ for (const c of CASES) {
     const sshdBefore = (await fs.stat(sshdLog)).size
     const captured = captureOutput()
     const extra = c.task === TASKS.create ? ['--app-dir', app] : []
-    const code = await c.task.run(['--inventory', sandbox.inventory, ...extra, ...c.args], { output: captured.output })
+    const code = await withSiteTemplates(c.templates, () => c.task.run(['--inventory', sandbox.inventory, ...extra, ...c.args], { output: captured.output }))
     const message = captured.stderr()
     assert.is(code, 2, `exit code (stderr: ${message}${captured.stdout()})`)
     assert.ok(message.includes(c.field), `the message names ${c.field}: ${message}`)
     const shown = c.shown ?? JSON.stringify(c.args.length && !c.inventory ? valueOf(c) : (c.inventory as [unknown, unknown])[1]).slice(0, 20)
     assert.ok(message.includes(shown), `the message shows the value ${shown}: ${message}`)
+    if (c.mentions) assert.ok(message.includes(c.mentions), `the message says ${c.mentions}: ${message}`)
+    if (c.secret !== undefined) {
+      assert.not.ok(showsSecret(message + captured.stdout(), c.secret), `the environment value stays out of stderr: ${message}`)
+      const json = captureOutput({ json: true })
+      assert.is(await c.task.run(['--inventory', sandbox.inventory, ...extra, ...c.args, '--json'], { output: json.output }), 2)
+      assert.ok(json.stdout().includes(FINGERPRINT), `--json shows the fingerprint: ${json.stdout()}`)
+      assert.not.ok(showsSecret(json.stdout() + json.stderr(), c.secret), `the environment value stays out of --json: ${json.stdout()}`)
+    }
     const untouched = (await fs.readFile(sandbox.inventory, 'utf8')) === text && (await fs.stat(sshdLog)).size === sshdBefore
     recordStateCheck(`${c.name}: inventory bytes unchanged, no connection`, untouched)
     assert.is(await fs.readFile(sandbox.inventory, 'utf8'), text, 'inventory bytes unchanged')
@@ -222,6 +278,27 @@ corpus('control: the same run with the valid inventory does connect (so the sshd
   assert.is(code, 3, captured.stderr() + captured.stdout())
   assert.ok((await fs.stat(sshdLog)).size > sshdBefore, 'sshd logged the connection')
 })
+
+/** Runs fn with the case's site templates in place under templates/sites/app.test/, removed afterwards. */
+async function withSiteTemplates<T>(templates: Record<string, string> | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!templates) return fn()
+  const dir = path.join(PROJECT, 'templates/sites/app.test')
+  try {
+    for (const [name, content] of Object.entries(templates)) {
+      await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true })
+      await fs.writeFile(path.join(dir, name), content)
+    }
+    return await fn()
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Whether `text` shows the secret, as typed or JSON-escaped (a long value is checked by its first 40 characters). */
+function showsSecret(text: string, secret: string): boolean {
+  const start = secret.slice(0, 40)
+  return text.includes(start) || text.includes(JSON.stringify(start).slice(1, -1))
+}
 
 /** The hostile value of a flag case: the value right after the field's flag, or the last argument. */
 function valueOf(c: Case): string {

@@ -1,6 +1,7 @@
 import { execa } from 'execa'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { shellQuote } from '../../lib/remote/quote.ts'
 
 // Runs a real task script the way a user does (`npx zx tasks/<name>.mjs ...`), without a terminal.
 
@@ -51,7 +52,7 @@ function withoutColorForcing(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * dialog: [text the prompt contains, answer to type]; answers go out only after their prompt was seen.
  */
 export async function runTaskOnTerminal(name: string, args: string[], dialog: Array<[string, string | (() => Promise<string>)]>, timeoutMs = 30_000): Promise<TaskRun> {
-  const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
+  const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map(shellQuote).join(' ')
   const child = execa('script', ['-qec', command, '/dev/null'], { cwd: PROJECT, reject: false, timeout: timeoutMs, extendEnv: false, env: { ...withoutCi(withoutColorForcing(process.env)), NO_COLOR: '1', TERM: 'dumb' } })
   let seen = ''
   let next = 0
@@ -73,4 +74,26 @@ export async function runTaskOnTerminal(name: string, args: string[], dialog: Ar
 function withoutCi(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { CI: _ignored, ...rest } = env
   return rest
+}
+
+/**
+ * Runs a task the way a user does from another directory: `cd <cwd> && npx --prefix <project> zx <project>/tasks/<name>.mjs`,
+ * in a shell environment that npm has not touched (no NODE_OPTIONS, no npm_config_*).
+ */
+export async function runTaskFromDirectory(cwd: string, name: string, args: string[], options: { env?: Record<string, string> } = {}): Promise<TaskRun> {
+  const result = await execa('npx', ['--prefix', PROJECT, 'zx', path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
+    cwd,
+    reject: false,
+    stdin: 'ignore',
+    extendEnv: false,
+    env: { ...withoutNpmSettings(withoutColorForcing(process.env)), NO_COLOR: '1', ...options.env },
+    timeout: 120_000,
+    all: true,
+  })
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' }
+}
+
+/** A user's shell, even when the tests themselves run under `npm test` (which sets NODE_OPTIONS and npm_config_*). */
+function withoutNpmSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => key !== 'NODE_OPTIONS' && !/^npm_/i.test(key)))
 }

@@ -78,6 +78,7 @@ const HOME_CASES: Array<[string, string]> = [
 for (const [destination, under] of HOME_CASES) {
   test(`--destination ${destination} is under $HOME`, async () => {
     await withTempDir(async (home) => {
+      await fs.mkdir(path.join(home, under), { recursive: true })
       const run = await runTask('scaffold-supervisors', ['--destination', destination], { env: { HOME: home } })
       assert.is(run.exitCode, 0, run.all)
       assert.is(run.stdout.split('\n')[0], `Destination: ${path.join(home, under)}`)
@@ -103,6 +104,17 @@ test('a destination that is a file: exit 2, the message names --destination and 
     assert.match(run.stderr, `error: --destination: got "${file}"`)
     assert.match(run.stderr, `${file} exists and is not a directory`)
     assert.equal(await fs.readdir(dir), ['app'])
+  })
+})
+
+test('a destination that does not exist: exit 2 with a mkdir -p hint, nothing created (a typo is not a new folder)', async () => {
+  await withTempDir(async (dir) => {
+    const missing = path.join(dir, 'ap', 'p')
+    const run = await runTask('scaffold-supervisors', ['--destination', missing])
+    assert.is(run.exitCode, 2, run.all)
+    assert.match(run.stderr, `error: --destination: got "${missing}"`)
+    assert.match(run.stderr, `${missing} does not exist; pass the app's root folder, or create it first: mkdir -p ${missing}`)
+    assert.equal(await fs.readdir(dir), [])
   })
 })
 

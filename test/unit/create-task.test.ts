@@ -5,7 +5,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
 import { supervisorSync } from '../../tasks/supervisor-sync.mjs'
+import { unusedScripts } from '../../lib/app/available-scripts.ts'
+import type { Site } from '../../lib/types.ts'
 import { captureOutput } from '../helpers/capture.ts'
+import { runTaskOnTerminal } from '../helpers/run-task.ts'
 
 // supervisor-create through the real task, in this process: good input lands in the inventory; bad input is
 // exit 2 with a message naming the flag and the value, and the inventory's bytes stay as they were.
@@ -89,10 +92,10 @@ const HOSTILE: Array<[string, string[], RegExp]> = [
   ['numprocs 0', withFlag('--numprocs', '0'), /--numprocs: got 0/],
   ['numprocs abc', withFlag('--numprocs', 'abc'), /--numprocs: got "abc"/],
   ['stopwaitsecs float', withFlag('--stopwaitsecs', '1.5'), /--stopwaitsecs: got "1.5"/],
-  ['env value with a newline', [...BASE, '--env', 'A=x\n[program:evil]'], /--env A.*got "x\\n\[program:evil\]"/],
-  ['env value with " ;"', [...BASE, '--env', 'A=x ;y'], /--env A.*got "x ;y"/],
-  ['env value with " #"', [...BASE, '--env', 'A=x #y'], /--env A.*got "x #y"/],
-  ['env value with both quote kinds', [...BASE, '--env', `A=it's "x"`], /--env A.*got "it's \\"x\\""/],
+  ['env value with a newline', [...BASE, '--env', 'A=x\n[program:evil]'], /--env A.*got "\[REDACTED [0-9a-f]{8}\]"/],
+  ['env value with " ;"', [...BASE, '--env', 'A=x ;y'], /--env A.*got "\[REDACTED [0-9a-f]{8}\]"/],
+  ['env value with " #"', [...BASE, '--env', 'A=x #y'], /--env A.*got "\[REDACTED [0-9a-f]{8}\]"/],
+  ['env value with both quote kinds', [...BASE, '--env', `A=it's "x"`], /--env A.*got "\[REDACTED [0-9a-f]{8}\]"/],
   ['env key with a dash', [...BASE, '--env', 'A-B=1'], /--env: got "A-B"/],
   ['env without =', [...BASE, '--env', 'JUSTKEY'], /--env: got "JUSTKEY"; allowed: KEY=VALUE/],
   ['reserved env key', [...BASE, '--env', 'DEPLOYER_DOMAIN=x'], /DEPLOYER_DOMAIN/],
@@ -128,6 +131,53 @@ test('without a terminal a missing flag is named, never prompted for', async () 
   assert.is(run.code, 2)
   assert.match(run.stderr, '--script')
   assert.match(run.stderr, '--program')
+})
+
+// --- the scripts offered: one program per script per site, so only the free ones -------------------------------
+
+/** The site's programs already run these scripts (the app has worker.sh, sub/dir/ws.sh and other.sh). */
+async function setupUsing(scripts: string[]) {
+  const paths = await setup()
+  const supervisors = scripts.map((script, i) => `      - program: p${i}\n        script: ${script}\n`).join('')
+  await fs.writeFile(paths.inventory, `${INVENTORY}    supervisors:\n${supervisors}`)
+  return paths
+}
+
+test('unusedScripts leaves out the scripts a program of the site already runs', () => {
+  const site = { domain: 'a.test', servers: [], supervisors: [{ program: 'w', script: 'worker.sh' }] } as unknown as Site
+  assert.equal(unusedScripts(site, ['other.sh', 'sub/dir/ws.sh', 'worker.sh']), ['other.sh', 'sub/dir/ws.sh'])
+})
+
+test('without --script and without a terminal the message lists only the free scripts', async () => {
+  const { dir, inventory, app } = await setupUsing(['worker.sh'])
+  const captured = captureOutput()
+  assert.is(await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'x'], { output: captured.output }), 2)
+  assert.match(captured.stderr(), "--script: got nothing; allowed: a script in .deployer/supervisors/ that no program of example.com runs yet (other.sh, sub/dir/ws.sh)")
+  await fs.rm(dir, { recursive: true, force: true })
+})
+
+test('on a terminal only the free scripts are offered, and the one picked lands in the inventory', async () => {
+  const { dir, inventory, app } = await setupUsing(['worker.sh'])
+  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'x',
+    '--autostart', '--autorestart', '--stopwaitsecs', '10', '--numprocs', '1'], [['> ', '2']])
+  assert.is(run.exitCode, 0, run.all)
+  assert.match(run.all, 'Select supervisor script (not offered, already run by a program of this site: worker.sh):')
+  assert.match(run.all, /1\) other\.sh\s+2\) sub\/dir\/ws\.sh\s/)
+  assert.not.match(run.all, /\d\) worker\.sh/)
+  assert.match(await fs.readFile(inventory, 'utf8'), /- program: x\n\s+script: sub\/dir\/ws\.sh\n/)
+  await fs.rm(dir, { recursive: true, force: true })
+})
+
+test('on a terminal with every script in use: exit 2 at once, saying none is free, nothing asked or written', async () => {
+  const { dir, inventory, app } = await setupUsing(['other.sh', 'sub/dir/ws.sh', 'worker.sh'])
+  const before = await fs.readFile(inventory, 'utf8')
+  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com'], [])
+  assert.is(run.exitCode, 2, run.all)
+  assert.match(run.all, 'none free: other.sh, sub/dir/ws.sh, worker.sh already run')
+  assert.match(run.all, 'delete the program that runs one')
+  assert.not.match(run.all, 'Program name')
+  assert.is(await fs.readFile(inventory, 'utf8'), before)
+  await fs.rm(dir, { recursive: true, force: true })
 })
 
 test('sync refuses an inventory value supervisor would misread before connecting anywhere (the server is unreachable: exit 2, not 1)', async () => {

@@ -6,7 +6,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
 import {
-  defaultInventoryPath, loadInventory, parseFieldPath, parseInventory,
+  loadInventory, parseFieldPath, parseInventory,
 } from '../../lib/inventory/load.ts'
 import { inputError } from '../helpers/input-error.ts'
 
@@ -142,13 +142,6 @@ test('a missing inventory names the path and how to get one', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
-})
-
-test('defaultInventoryPath: ZXS_INVENTORY, else inventory/inventory.yml, relative to cwd', () => {
-  assert.is(defaultInventoryPath({}, '/work/app'), '/work/app/inventory/inventory.yml')
-  assert.is(defaultInventoryPath({ ZXS_INVENTORY: '' }, '/work/app'), '/work/app/inventory/inventory.yml')
-  assert.is(defaultInventoryPath({ ZXS_INVENTORY: 'inventory/sandbox.yml' }, '/work/app'), '/work/app/inventory/sandbox.yml')
-  assert.is(defaultInventoryPath({ ZXS_INVENTORY: '/etc/zxs.yml' }, '/work/app'), '/etc/zxs.yml')
 })
 
 test('parseFieldPath reverses the validator paths', () => {

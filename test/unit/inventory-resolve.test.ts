@@ -3,9 +3,10 @@ import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
 import { validateInventory } from '../../lib/inventory/validate.ts'
 import {
-  findProgram, findServer, findServers, findSite, fullProgramName, groupNames, programUser, serversOfSite, siteRoot,
+  findProgram, findServer, findServers, findSite, groupNames, programUser, serversOfSite, siteRoot,
   siteUser, sitesOnServer,
 } from '../../lib/inventory/resolve.ts'
+import { fullName } from '../../lib/layout.ts'
 
 const { inventory, problems } = validateInventory({
   servers: [
@@ -73,7 +74,7 @@ test('site root and users fall back from program to site to server', () => {
   const [worker, mailer] = shop.supervisors as [typeof shop.supervisors[0] & object, typeof shop.supervisors[0] & object]
   assert.is(programUser(web2, shop, worker), 'app')
   assert.is(programUser(web2, shop, mailer), 'mail')
-  assert.is(fullProgramName(shop, worker), 'example.com-worker')
+  assert.is(fullName(shop.domain, worker.program), 'example.com-worker')
 })
 
 test('findProgram returns the program or lists the site programs', () => {

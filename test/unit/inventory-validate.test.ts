@@ -18,6 +18,7 @@ test('applies every default', () => {
   assert.equal(problems, [])
   assert.equal(warnings, [])
   assert.equal(inventory, {
+    id: 'default',
     servers: [{
       name: 'web-1', host: '203.0.113.10', port: 22, username: 'root', groups: [], siteUser: 'deployer',
       sitesPath: '/home/deployer/sites', local: false,
@@ -198,10 +199,10 @@ test('unknown keys are warned about, not errors; DeployerPHP keys and nulls are 
 })
 
 test('a missing sites list is empty; a null list is empty', () => {
-  assert.equal(validateInventory({ servers: [] }).inventory, { servers: [], sites: [] })
+  assert.equal(validateInventory({ servers: [] }).inventory, { id: 'default', servers: [], sites: [] })
   const { problems, inventory } = validateInventory({ servers: null, sites: null })
   assert.equal(problems, [])
-  assert.equal(inventory, { servers: [], sites: [] })
+  assert.equal(inventory, { id: 'default', servers: [], sites: [] })
 })
 
 test('a server referenced by a site must exist; the hint lists the known servers', () => {
@@ -223,7 +224,7 @@ test('duplicate domains, groups named like servers, connection conflicts', () =>
   assert.equal(fields(problems), ['servers[1].connection', 'servers[0].groups[0]', 'sites[1].domain'])
 })
 
-test('full program names must not collide on a shared server', () => {
+test('full program names must not collide anywhere in the inventory', () => {
   const raw = {
     servers: [{ name: 'a', host: 'h' }, { name: 'b', host: 'h2' }],
     sites: [
@@ -236,7 +237,31 @@ test('full program names must not collide on a shared server', () => {
   assert.equal(fields(problems), ['sites[1].supervisors[0].program'])
   assert.match(problems[0]?.hint ?? '', /also 'a\.com-b-c'/)
   raw.sites[1]!.server = ['b']
+  assert.equal(fields(validateInventory(raw).problems), ['sites[1].supervisors[0].program'], 'on different servers too')
+  raw.sites[1]!.supervisors = [{ program: 'd', script: 'x.sh' }]
   assert.equal(validateInventory(raw).problems, [])
+})
+
+test('two sites sharing a root on one server are refused (they would share runner.sh)', () => {
+  const raw = {
+    servers: [{ name: 'a', host: 'h' }, { name: 'b', host: 'h2' }],
+    sites: [
+      { domain: 'one.com', server: ['a', 'b'], root: '/srv/app' },
+      { domain: 'two.com', server: 'a', root: '/srv/app' },
+    ],
+  }
+  const { problems } = validateInventory(raw)
+  assert.equal(fields(problems), ['sites[1].root'])
+  assert.match(problems[0]?.hint ?? '', /sites\[0\] \(one\.com\) also lives in \/srv\/app on a/)
+  raw.sites[1]!.server = 'c' as never
+  assert.equal(fields(validateInventory({ ...raw, servers: [...raw.servers, { name: 'c', host: 'h3' }] }).problems), [])
+})
+
+test('the inventory id: default "default", a name like a server name', () => {
+  assert.is(validateInventory({ servers: [] }).inventory.id, 'default')
+  assert.is(validateInventory({ id: 'shop-prod', servers: [] }).inventory.id, 'shop-prod')
+  assert.equal(fields(validateInventory({ id: 'has space', servers: [] }).problems), ['id'])
+  assert.equal(fields(validateInventory({ id: 7, servers: [] }).problems), ['id'])
 })
 
 test('validateProgram checks one entry on its own', () => {

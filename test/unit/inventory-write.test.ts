@@ -6,9 +6,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
 import { loadInventory, parseInventory, type LoadedInventory } from '../../lib/inventory/load.ts'
-import {
-  addProgram, InventoryChangedError, InventoryWriteError, removeProgram, saveInventory,
-} from '../../lib/inventory/write.ts'
+import { addProgram, removeProgram } from '../../lib/inventory/program-edits.ts'
+import { InventoryChangedError, InventoryWriteError, saveInventory } from '../../lib/inventory/save.ts'
+import type { ProgramEntry } from '../../lib/types.ts'
 
 const FIXTURES = new URL('../fixtures/inventory/', import.meta.url).pathname
 const SMALL = readFileSync(join(FIXTURES, 'small.yml'), 'utf8')
@@ -41,12 +41,17 @@ async function thrownAsync(fn: () => Promise<unknown>): Promise<Error> {
   throw new Error('expected an error')
 }
 
+/** An entry as supervisor-create builds it: DeployerPHP's defaults unless given. */
+function programEntry(fields: Pick<ProgramEntry, 'program' | 'script'> & Partial<ProgramEntry>): ProgramEntry {
+  return { autostart: true, autorestart: true, stopwaitsecs: 3600, numprocs: 1, ...fields }
+}
+
 const MAILER_END = '        stopwaitsecs: 60\n        numprocs: 2\n'
 
 test('addProgram appends in the list style of the file, keys in DeployerPHP order', () => {
-  const text = addProgram(loadText(SMALL), 'example.com', {
+  const text = addProgram(loadText(SMALL), 'example.com', programEntry({
     program: 'ws', script: 'ws/server.sh', numprocs: 2, stopsignal: 'SIGINT', environment: { PORT: '8080', LABEL: 'a: b' },
-  })
+  }))
   assert.is(text, edited(SMALL, MAILER_END, `${MAILER_END}      -
         program: ws
         script: ws/server.sh
@@ -62,7 +67,7 @@ test('addProgram appends in the list style of the file, keys in DeployerPHP orde
 })
 
 test('addProgram creates supervisors: for a site without one', () => {
-  const text = addProgram(loadText(SMALL), 'blog.example.com', { program: 'ws', script: 'ws.sh', autostart: false })
+  const text = addProgram(loadText(SMALL), 'blog.example.com', programEntry({ program: 'ws', script: 'ws.sh', autostart: false }))
   assert.is(text, `${SMALL}    supervisors:
       -
         program: ws
@@ -74,10 +79,9 @@ test('addProgram creates supervisors: for a site without one', () => {
 `)
 })
 
-test('removeProgram removes the entry and its own comment, nothing else', () => {
+test('removeProgram removes the entry and nothing else; the comment under supervisors: stays', () => {
   const first = removeProgram(loadText(SMALL), 'example.com', 'queue-worker')
-  assert.is(first, edited(SMALL, `      # the default queue
-      -
+  assert.is(first, edited(SMALL, `      -
         program: queue-worker
         script: queue-worker.sh
         autostart: true
@@ -106,8 +110,48 @@ test('removeProgram removes the entry and its own comment, nothing else', () => 
         stopwaitsecs: 3600
         numprocs: 1
         owner: ops       # unknown key, kept
-`, '    supervisors: []\n'))
+`, '    supervisors: []\n      # the default queue\n'))
   assert.equal(loadText(none).inventory.sites[0]?.supervisors, [])
+})
+
+const COMMENTED = `servers:
+  - name: web
+    host: 10.0.0.1
+sites:
+  - domain: a.com
+    server: web
+    # a.com's workers, one per queue
+    supervisors:
+      # queues first, then mail
+      - program: one
+        # one's own note
+        script: one.sh
+      # two: the mailer
+      - program: two
+        script: two.sh
+      - program: three
+        script: three.sh
+`
+
+test('deleting the first entry keeps the comments above it; only the lines inside its own range go', () => {
+  const first = removeProgram(loadText(COMMENTED), 'a.com', 'one')
+  assert.is(first, edited(COMMENTED, "      - program: one\n        # one's own note\n        script: one.sh\n", ''))
+  assert.match(first, "    # a.com's workers, one per queue\n    supervisors:\n      # queues first, then mail\n      # two: the mailer\n      - program: two\n")
+})
+
+test('deleting a later entry takes the comment directly above its dash (its own), not its neighbours\'', () => {
+  const middle = removeProgram(loadText(COMMENTED), 'a.com', 'two')
+  assert.is(middle, edited(COMMENTED, '      # two: the mailer\n      - program: two\n        script: two.sh\n', ''))
+  const last = removeProgram(loadText(middle), 'a.com', 'three')
+  assert.is(last, edited(middle, '      - program: three\n        script: three.sh\n', ''))
+  assert.match(last, "      # queues first, then mail\n      - program: one\n        # one's own note\n        script: one.sh\n")
+})
+
+test('deleting the only entry leaves supervisors: [] and keeps the comment under the key', () => {
+  const only = `${COMMENTED.split('      # two: the mailer')[0]}`
+  const none = removeProgram(loadText(only), 'a.com', 'one')
+  assert.is(none, edited(only, "    supervisors:\n      # queues first, then mail\n      - program: one\n        # one's own note\n        script: one.sh\n",
+    '    supervisors: []\n      # queues first, then mail\n'))
 })
 
 const COMPACT = `servers:
@@ -131,7 +175,7 @@ sites:
 `
 
 test('compact "- key" lists keep their style and blank-line spacing', () => {
-  const added = addProgram(loadText(COMPACT), 'a.com', { program: 'four', script: 'four.sh', environment: { A: 'x' } })
+  const added = addProgram(loadText(COMPACT), 'a.com', programEntry({ program: 'four', script: 'four.sh', environment: { A: 'x' } }))
   assert.is(added, edited(COMPACT, '      script: three.sh\n', `      script: three.sh
 
     - program: four
@@ -154,7 +198,7 @@ test('compact "- key" lists keep their style and blank-line spacing', () => {
 const BASE = 'servers:\n  - name: web\n    host: 10.0.0.1\nsites:\n  - domain: a.com\n    server: web\n'
 
 test('empty, null and flow-style supervisors become a block list on add', () => {
-  const entry = { program: 'p', script: 'p.sh' }
+  const entry = programEntry({ program: 'p', script: 'p.sh' })
   const block = '    supervisors:\n      - program: p\n        script: p.sh\n        autostart: true\n        autorestart: true\n        stopwaitsecs: 3600\n        numprocs: 1\n'
   assert.is(addProgram(loadText(`${BASE}    supervisors: []   # none yet\n`), 'a.com', entry), `${BASE}${block}`)
   assert.is(addProgram(loadText(`${BASE}    supervisors:\n    repo: r\n`), 'a.com', entry), `${BASE}${block}    repo: r\n`)
@@ -168,26 +212,26 @@ test('empty, null and flow-style supervisors become a block list on add', () => 
 
 test('CRLF files stay CRLF; a missing final newline is handled', () => {
   const crlf = `${BASE}    supervisors:\n      - program: o\n        script: o.sh\n`.replace(/\n/g, '\r\n')
-  const added = addProgram(loadText(crlf), 'a.com', { program: 'p', script: 'p.sh' })
+  const added = addProgram(loadText(crlf), 'a.com', programEntry({ program: 'p', script: 'p.sh' }))
   assert.not.match(added.replace(/\r\n/g, ''), /\n/)
   assert.is(added, `${crlf}      - program: p\r\n        script: p.sh\r\n        autostart: true\r\n        autorestart: true\r\n        stopwaitsecs: 3600\r\n        numprocs: 1\r\n`)
   const noEol = BASE.trimEnd()
-  const text = addProgram(loadText(noEol), 'a.com', { program: 'p', script: 'p.sh' })
+  const text = addProgram(loadText(noEol), 'a.com', programEntry({ program: 'p', script: 'p.sh' }))
   assert.is(text.slice(0, noEol.length + 1), `${noEol}\n`)
   assert.is(loadText(text).inventory.sites[0]?.supervisors.length, 1)
 })
 
 test('addProgram refuses duplicates with DeployerPHP messages, and invalid entries', () => {
   const loaded = loadText(SMALL)
-  const duplicate = thrown(() => addProgram(loaded, 'example.com', { program: 'mailer', script: 'mailer.sh' }))
+  const duplicate = thrown(() => addProgram(loaded, 'example.com', programEntry({ program: 'mailer', script: 'mailer.sh' })))
   assert.instance(duplicate, InputError)
   assert.equal((duplicate as InputError).problems.map((p) => p.hint), [
     "Supervisor 'mailer' is already configured for 'example.com'",
     "Supervisor script 'mailer.sh' is already configured for 'example.com'",
   ])
-  const invalid = thrown(() => addProgram(loaded, 'example.com', { program: 'bad name', script: '../x.sh', numprocs: 0 }))
+  const invalid = thrown(() => addProgram(loaded, 'example.com', programEntry({ program: 'bad name', script: '../x.sh', numprocs: 0 })))
   assert.equal((invalid as InputError).problems.map((p) => p.field), ['program', 'script', 'numprocs'])
-  const unknown = thrown(() => addProgram(loaded, 'nope.com', { program: 'p', script: 'p.sh' }))
+  const unknown = thrown(() => addProgram(loaded, 'nope.com', programEntry({ program: 'p', script: 'p.sh' })))
   assert.match(unknown.message, /Site 'nope\.com' not found in inventory/)
   const missing = thrown(() => removeProgram(loaded, 'example.com', 'nope'))
   assert.match(missing.message, /Supervisor program 'nope' not found/)
@@ -209,7 +253,7 @@ sites:
     supervisors: *shared
 `
   for (const edit of [
-    () => addProgram(loadText(shared), 'a.com', { program: 'p', script: 'p.sh' }),
+    () => addProgram(loadText(shared), 'a.com', programEntry({ program: 'p', script: 'p.sh' })),
     () => removeProgram(loadText(shared), 'a.com', 'a'),
   ]) {
     const error = thrown(edit)
@@ -228,14 +272,14 @@ sites:
   - <<: *site
     domain: a.com
 `
-  assert.match(thrown(() => addProgram(loadText(merged), 'a.com', { program: 'p', script: 'p.sh' })).message, /safely/)
+  assert.match(thrown(() => addProgram(loadText(merged), 'a.com', programEntry({ program: 'p', script: 'p.sh' }))).message, /safely/)
 })
 
 test('the DeployerPHP fixture round-trips through add and remove byte for byte', async () => {
   const loaded = await loadInventory(join(FIXTURES, 'deployer.yml'))
-  const added = addProgram(loaded, 'example.com', { program: 'ws', script: 'ws.sh' })
+  const added = addProgram(loaded, 'example.com', programEntry({ program: 'ws', script: 'ws.sh' }))
   assert.is(removeProgram(loadText(added), 'example.com', 'ws'), loaded.text)
-  const blog = addProgram(loaded, 'blog.example.org', { program: 'ws', script: 'ws.sh' })
+  const blog = addProgram(loaded, 'blog.example.org', programEntry({ program: 'ws', script: 'ws.sh' }))
   assert.is(removeProgram(loadText(blog), 'blog.example.org', 'ws'), `${loaded.text}    supervisors: []\n`)
 })
 
@@ -253,7 +297,7 @@ test('saveInventory replaces the file, keeps its mode and leaves no temp file', 
   await writeFile(path, SMALL)
   await chmod(path, 0o640)
   const loaded = await loadInventory(path)
-  const text = addProgram(loaded, 'example.com', { program: 'ws', script: 'ws.sh' })
+  const text = addProgram(loaded, 'example.com', programEntry({ program: 'ws', script: 'ws.sh' }))
   await saveInventory(loaded, text)
   assert.is(await readFile(path, 'utf8'), text)
   assert.is((await stat(path)).mode & 0o777, 0o640)
@@ -273,6 +317,14 @@ test('saveInventory refuses a file changed on disk since it was read', () => wit
   assert.match(error.message, /inventory changed on disk since it was read; re-run/)
   assert.is(await readFile(path, 'utf8'), theirs)
   assert.equal(await readdir(dir), ['inventory.yml'])
+}))
+
+test('saveInventory refuses a file that appeared since the run found none', () => withDir(async (dir) => {
+  const path = join(dir, 'inventory.yml')
+  const loaded = { ...loadText(SMALL, path), text: '' }
+  await writeFile(path, 'servers: []\nsites: []\n')
+  assert.instance(await thrownAsync(() => saveInventory(loaded, SMALL)), InventoryChangedError)
+  assert.is(await readFile(path, 'utf8'), 'servers: []\nsites: []\n')
 }))
 
 test('saveInventory never writes an invalid inventory', () => withDir(async (dir) => {
@@ -306,7 +358,7 @@ test('saveInventory names the path when it cannot write', () => withDir(async (d
   const path = join(dir, 'missing-dir', 'inventory.yml')
   const error = await thrownAsync(() => saveInventory({ ...loadText(SMALL, path), text: '' }, SMALL))
   assert.instance(error, InventoryWriteError)
-  assert.match(error.message, new RegExp(`Cannot write inventory ${path}: the directory does not exist`))
+  assert.match(error.message, new RegExp(`Cannot write inventory ${path}: a parent directory does not exist`))
 }))
 
 test.run()

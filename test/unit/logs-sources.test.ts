@@ -12,6 +12,7 @@ const program = (name: string): Program => ({ program: name, script: `${name}.sh
 const site = (domain: string, servers: string[], programs: string[]): Site => ({ domain, servers, supervisors: programs.map(program) })
 
 const INVENTORY: Inventory = {
+  id: 'default',
   servers: [server('web-1'), server('web-2'), server('bare')],
   sites: [
     site('app.test', ['web-1'], ['worker', 'ws']),

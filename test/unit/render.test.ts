@@ -6,18 +6,11 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
-import {
-  confPath,
-  logrotatePath,
-  parseManagedMarker,
-  programFullName,
-  programLogPath,
-  programTemplateName,
-  renderProgramFiles,
-  renderRunner,
-} from '../../lib/render/program-files.ts'
+import { programTemplateName, renderProgramFiles, renderRunner } from '../../lib/render/program-files.ts'
+import { fullName as programFullName, parseMarker, PROGRAM_FILES } from '../../lib/layout.ts'
 import { inputError } from '../helpers/input-error.ts'
-import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, shellQuote, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
+import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
+import { singleQuote } from '../../lib/remote/quote.ts'
 import type { Program, Server, Site } from '../../lib/types.ts'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/render/', import.meta.url))
@@ -86,12 +79,12 @@ for (const { name, overrides, templates } of goldenCases) {
     const dirs = overrides ? templatesWithOverrides() : { dir: DEFAULT_TEMPLATES_DIR, cleanup: () => {} }
     try {
       const files = renderProgramFiles({ templatesDir: dirs.dir, server, site, program })
-      const fullName = programFullName(site, program)
+      const fullName = programFullName(site.domain, program.program)
       assert.equal(
         files.map(({ path, owner, group, mode }) => ({ path, owner, group, mode })),
         [
-          { path: confPath(fullName), owner: 'root', group: 'root', mode: '0644' },
-          { path: logrotatePath(fullName), owner: 'root', group: 'root', mode: '0644' },
+          { path: `/etc/supervisor/conf.d/${fullName}.conf`, owner: 'root', group: 'root', mode: '0644' },
+          { path: `/etc/logrotate.d/supervisor-${fullName}.conf`, owner: 'root', group: 'root', mode: '0644' },
         ],
       )
       files.forEach((file, i) => {
@@ -126,12 +119,10 @@ test('runner.sh uses the site root and user overrides', () => {
 // --- names, paths, markers --------------------------------------------------------------------------------------
 
 test('paths follow DeployerPHP naming', () => {
-  const fullName = programFullName({ domain: 'example.com' }, { program: 'queue-worker' })
+  const fullName = programFullName('example.com', 'queue-worker')
   assert.is(fullName, 'example.com-queue-worker')
-  assert.is(programFullName('a.com', 'b'), 'a.com-b')
-  assert.is(confPath(fullName), '/etc/supervisor/conf.d/example.com-queue-worker.conf')
-  assert.is(logrotatePath(fullName), '/etc/logrotate.d/supervisor-example.com-queue-worker.conf')
-  assert.is(programLogPath(fullName), '/var/log/supervisor/example.com-queue-worker.log')
+  const context = { domain: 'example.com', siteRoot: '/s', sitesPath: '/', program: 'queue-worker', fullName }
+  assert.equal(PROGRAM_FILES.map((spec) => spec.path(context)), ['/etc/supervisor/conf.d/example.com-queue-worker.conf', '/etc/logrotate.d/supervisor-example.com-queue-worker.conf'])
 })
 
 const templateNames: Array<[string | undefined, string]> = [
@@ -148,52 +139,55 @@ for (const [template, expected] of templateNames) {
   })
 }
 
-const markers: Array<[string, string, { domain: string; program: string } | null]> = [
-  ['conf marker', '; zx-supervisor site=a.com program=b\n[program:a.com-b]\n', { domain: 'a.com', program: 'b' }],
-  ['logrotate marker', '# zx-supervisor site=a.com-b program=x\n/var/log/x {\n}\n', { domain: 'a.com-b', program: 'x' }],
-  ['CRLF line end', '; zx-supervisor site=a.com program=b\r\n', { domain: 'a.com', program: 'b' }],
-  ['no marker (hand-written conf)', '[program:a.com-b]\ncommand=/bin/true\n', null],
-  ['marker not on the first line', '\n; zx-supervisor site=a.com program=b\n', null],
-  ['other tool', '; managed by puppet site=a.com program=b\n', null],
-  ['trailing text', '; zx-supervisor site=a.com program=b extra\n', null],
-  ['empty file', '', null],
-]
-
-for (const [name, content, expected] of markers) {
-  test(`parseManagedMarker: ${name}`, () => {
-    assert.equal(parseManagedMarker(content), expected)
-  })
-}
-
-test('markers of sites sharing a prefix stay apart (a.com vs a.com-b)', () => {
+test('markers of sites sharing a prefix stay apart (a.com vs a.com-b), and name the inventory', () => {
   const { server } = loadCase('plain')
   const program: Program = { program: 'x', script: 'x.sh', autostart: true, autorestart: true, stopwaitsecs: 1, numprocs: 1, environment: {} }
   const site = (domain: string): Site => ({ domain, servers: ['production'], supervisors: [] })
-  const [aConf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com'), program: { ...program, program: 'b-x' } })
-  const [bConf, bRotate] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com-b'), program })
-  assert.equal(parseManagedMarker(aConf?.content ?? ''), { domain: 'a.com', program: 'b-x' })
-  assert.equal(parseManagedMarker(bConf?.content ?? ''), { domain: 'a.com-b', program: 'x' })
-  assert.equal(parseManagedMarker(bRotate?.content ?? ''), { domain: 'a.com-b', program: 'x' })
+  const [aConf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com'), program: { ...program, program: 'b-x' }, inventoryId: 'shop' })
+  const [bConf, bRotate] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com-b'), program, inventoryId: 'shop' })
+  assert.equal(parseMarker(aConf?.content ?? ''), { inventory: 'shop', site: 'a.com', program: 'b-x', file: null })
+  assert.equal(parseMarker(bConf?.content ?? ''), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null })
+  assert.equal(parseMarker(bRotate?.content ?? ''), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null })
+})
+
+test('runner.sh carries its marker on line 2, after the shebang', () => {
+  const { server, site } = loadCase('plain')
+  const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site, inventoryId: 'shop' })
+  assert.ok(runner.content.startsWith('#!/bin/sh\n# zx-supervisor inventory=shop site=example.com file=runner\n'), runner.content.slice(0, 120))
+  assert.equal(parseMarker(runner.content), { inventory: 'shop', site: 'example.com', program: null, file: 'runner' })
 })
 
 // --- hostile inventory values -----------------------------------------------------------------------------------
 
+// Render asks the same rulebook as the loader (lib/values.ts): the pattern matches the problem's allowed + hint.
 const hostilePrograms: Array<[string, (c: Case) => void, string, RegExp]> = [
-  ['env newline injection', (c) => (c.program.environment = { A: 'x\n[program:evil]\ncommand=/bin/touch /tmp/pwned' }), 'sites[example.com].supervisors[queue-worker].environment.A', /control characters/],
-  ['env inline comment', (c) => (c.program.environment = { A: 'a ;b' }), 'sites[example.com].supervisors[queue-worker].environment.A', /right after a space/],
+  ['env newline injection', (c) => (c.program.environment = { A: 'x\n[program:evil]\ncommand=/bin/touch /tmp/pwned' }), 'sites[example.com].supervisors[queue-worker].environment.A', /one line per option/],
+  ['env inline comment', (c) => (c.program.environment = { A: 'a ;b' }), 'sites[example.com].supervisors[queue-worker].environment.A', /follows whitespace/],
+  ['env %(here)s', (c) => (c.program.environment = { A: 'x%(here)s' }), 'sites[example.com].supervisors[queue-worker].environment.A', /%\(here\)s/],
+  ['env value over the length limit', (c) => (c.program.environment = { A: 'x'.repeat(8193) }), 'sites[example.com].supervisors[queue-worker].environment.A', /8192 characters at most/],
   ['env reserved key', (c) => (c.program.environment = { DEPLOYER_DOMAIN: 'x' }), 'sites[example.com].supervisors[queue-worker].environment.DEPLOYER_DOMAIN', /a name other than/],
-  ['script with ..', (c) => (c.program.script = '../../etc/passwd'), 'sites[example.com].supervisors[queue-worker].script', /without "\.\." segments/],
+  ['env key HOME', (c) => (c.program.environment = { HOME: '/srv' }), 'sites[example.com].supervisors[queue-worker].environment.HOME', /a name other than HOME, USER/],
+  ['env key USER', (c) => (c.program.environment = { USER: 'x' }), 'sites[example.com].supervisors[queue-worker].environment.USER', /a name other than HOME, USER/],
+  ['script with ..', (c) => (c.program.script = '../../etc/passwd'), 'sites[example.com].supervisors[queue-worker].script', /'\.\.' segments are refused/],
   ['absolute script', (c) => (c.program.script = '/bin/sh'), 'sites[example.com].supervisors[queue-worker].script', /relative/],
-  ['script with inline comment', (c) => (c.program.script = 'a ;b.sh'), 'sites[example.com].supervisors[queue-worker].script', /right after a space/],
-  ['program name with space', (c) => (c.program.program = 'my prog'), 'sites[example.com].supervisors[my prog].program', /\[A-Za-z0-9\._-\]/],
-  ['domain with colon', (c) => (c.site.domain = 'a:b'), 'sites[a:b].domain', /\[A-Za-z0-9\._-\]/],
+  ['script with inline comment', (c) => (c.program.script = 'a ;b.sh'), 'sites[example.com].supervisors[queue-worker].script', /the space at position 2/],
+  ['script with a space', (c) => (c.program.script = 'my worker.sh'), 'sites[example.com].supervisors[queue-worker].script', /the space at position 3/],
+  ['program name with space', (c) => (c.program.program = 'my prog'), 'sites[example.com].supervisors[my prog].program', /the space/],
+  ['program name with a dot', (c) => (c.program.program = 'queue.worker'), 'sites[example.com].supervisors[queue.worker].program', /'\.' at position 6/],
+  ['domain with colon', (c) => (c.site.domain = 'a:b'), 'sites[a:b].domain', /':' at position 2/],
+  ['domain in mixed case', (c) => (c.site.domain = 'Example.com'), 'sites[Example.com].domain', /use lowercase/],
   ['relative site root', (c) => (c.site.root = 'srv/app'), 'sites[example.com].root', /absolute path/],
   ['site root with ..', (c) => (c.site.root = '/srv/../etc'), 'sites[example.com].root', /absolute path/],
-  ['sites path with newline', (c) => (c.server.sitesPath = '/srv\n[program:evil]'), 'servers[production].sitesPath', /control characters/],
-  ['user with slash', (c) => (c.program.user = '../root'), 'sites[example.com].supervisors[queue-worker].user', /user name/],
-  ['stopsignal injection', (c) => (c.program.stopsignal = 'TERM\n[program:evil]'), 'sites[example.com].supervisors[queue-worker].stopsignal', /signal name/],
-  ['numprocs zero', (c) => (c.program.numprocs = 0), 'sites[example.com].supervisors[queue-worker].numprocs', /integer ≥ 1/],
-  ['branch with quotes', (c) => (c.site.branch = `"it's"`), 'sites[example.com].branch', /not both/],
+  ['sites path with newline', (c) => (c.server.sitesPath = '/srv\n[program:evil]'), 'servers[production].sitesPath', /the newline/],
+  ['user with slash', (c) => (c.program.user = '../root'), 'sites[example.com].supervisors[queue-worker].user', /Linux user name/],
+  ['user in mixed case', (c) => (c.program.user = 'Deployer'), 'sites[example.com].supervisors[queue-worker].user', /use lowercase: 'deployer'/],
+  ['stopsignal injection', (c) => (c.program.stopsignal = 'TERM\n[program:evil]'), 'sites[example.com].supervisors[queue-worker].stopsignal', /one of TERM, HUP/],
+  ['stopsignal outside the list', (c) => (c.program.stopsignal = 'STOP'), 'sites[example.com].supervisors[queue-worker].stopsignal', /one of TERM, HUP/],
+  ['stopsignal as a number', (c) => (c.program.stopsignal = '15'), 'sites[example.com].supervisors[queue-worker].stopsignal', /one of TERM, HUP/],
+  ['numprocs zero', (c) => (c.program.numprocs = 0), 'sites[example.com].supervisors[queue-worker].numprocs', /positive integer/],
+  ['negative priority', (c) => (c.program.priority = -1), 'sites[example.com].supervisors[queue-worker].priority', /0 or more/],
+  ['branch with both quotes', (c) => (c.site.branch = `it's"x`), 'sites[example.com].branch', /both quote kinds/],
+  ['php_version without minor', (c) => (c.site.phpVersion = '8'), 'sites[example.com].php_version', /major\.minor/],
 ]
 
 for (const [name, mutate, field, allowed] of hostilePrograms) {
@@ -203,7 +197,7 @@ for (const [name, mutate, field, allowed] of hostilePrograms) {
     const error = inputError(() => renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
     const problem = error.problems.find((p) => p.field === field)
     assert.ok(problem, `a problem for ${field} in: ${error.message}`)
-    assert.match(problem?.allowed ?? '', allowed)
+    assert.match(`${problem?.allowed} ${problem?.hint}`, allowed)
   })
 }
 
@@ -296,7 +290,7 @@ const templateFaults: Array<[string, string, object, RegExp]> = [
   ['env of a misspelt name', 'environment={{env environ}}', { environment: [] }, /\{\{env\}\} got undefined/],
   ['env of a map', 'environment={{env environment}}', { environment: { A: 'b' } }, /\{\{env\}\} takes a list/],
   ['sh of a misspelt name', "X={{sh domian}}", { domain: 'a' }, /\{\{sh\}\} got undefined/],
-  ['sh with NUL', 'X={{sh v}}', { v: 'a\0b' }, /\{\{sh\}\} got a value with a NUL/],
+  ['sh with NUL', 'X={{sh v}}', { v: 'a\0b' }, /a NUL byte cannot be passed to a shell/],
   ['cmd of a misspelt name', 'command={{cmd runner scirpt}}', { runner: '/r', script: 's' }, /\{\{cmd\}\} got undefined/],
   ['isSet of a misspelt name', '{{#if (isSet startsec)}}x{{/if}}', { startsecs: null }, /\{\{isSet\}\} got undefined/],
   ['a helper without argument', 'x={{ini}}', {}, /\{\{ini\}\} takes 1 argument/],
@@ -320,7 +314,7 @@ test('helpers encode; HTML is never escaped', () => {
   try {
     const data = { a: '100%', n: 'a.com-b', s: "it's a b", e: [['Q', 'x,y']], h: '<&"\'>', z: null, o: 0 }
     const { content } = renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data })
-    assert.fixture(content, `a=100%%\nn=a.com-b\nc=/r 'it'\\''s a b'\ne=Q="x,y"\ns='it'\\''s a b'\nh=<&"'>\no=0`)
+    assert.fixture(content, `a=100%%\nn=a.com-b\nc=/r 'it'"'"'s a b'\ne=Q="x,y"\ns='it'"'"'s a b'\nh=<&"'>\no=0`)
   } finally {
     cleanup()
   }
@@ -339,14 +333,14 @@ test('encoding problems from a template value name the template line', () => {
 const quoted: Array<[string, string]> = [
   ['plain', "'plain'"],
   ['', "''"],
-  ["it's", "'it'\\''s'"],
+  ["it's", `'it'"'"'s'`],
   ['$(id) `id` "x" \\n ; & |', "'$(id) `id` \"x\" \\n ; & |'"],
 ]
 
 for (const [value, expected] of quoted) {
-  test(`shellQuote ${JSON.stringify(value)}`, () => {
-    assert.is(shellQuote(value), expected)
-    const echoed = spawnSync('/bin/sh', ['-c', `printf %s ${shellQuote(value)}`], { encoding: 'utf8' })
+  test(`singleQuote ${JSON.stringify(value)}`, () => {
+    assert.is(singleQuote(value), expected)
+    const echoed = spawnSync('/bin/sh', ['-c', `printf %s ${singleQuote(value)}`], { encoding: 'utf8' })
     assert.is(echoed.stdout, value)
   })
 }
@@ -531,7 +525,9 @@ test('supervisor parses the rendered conf: numprocs 2 gives _00 and _01, environ
   const { server, site, program } = loadCase('full')
   const user = userInfo()
   program.user = user.username
-  program.script = 'symfony/100% messenger worker.sh'
+  program.script = 'symfony/messenger.worker-1.sh'
+  // HOME and USER follow the program's user; the rulebook refuses them as the program's own keys.
+  delete program.environment.HOME
   const dir = mkdtempSync(join(tmpdir(), 'zxs-supervisor-'))
   try {
     const [conf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site, program })
@@ -545,7 +541,7 @@ test('supervisor parses the rendered conf: numprocs 2 gives _00 and _01, environ
     assert.is(others.length, 0)
     assert.is(group?.name, 'shop.example.org-messenger')
     const expectedEnvironment = {
-      HOME: '/srv/shop/home',
+      HOME: user.username === 'root' ? '/root' : `/home/${user.username}`,
       USER: user.username,
       DEPLOYER_DOMAIN: 'shop.example.org',
       DEPLOYER_SITE_ROOT: '/srv/shop',
@@ -556,7 +552,7 @@ test('supervisor parses the rendered conf: numprocs 2 gives _00 and _01, environ
     }
     const expectedProcess = (name: string) => ({
       name,
-      argv: ['/srv/shop/runner.sh', '.deployer/supervisors/symfony/100% messenger worker.sh'],
+      argv: ['/srv/shop/runner.sh', '.deployer/supervisors/symfony/messenger.worker-1.sh'],
       directory: '/srv/shop/current',
       uid: user.uid,
       autostart: false,

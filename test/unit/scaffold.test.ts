@@ -9,15 +9,15 @@ import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
 import { InputError } from '../../lib/errors.ts'
 import { resolveDestination } from '../../lib/scaffold/destination.ts'
 import { scaffoldSupervisors, SCRIPT_MODE } from '../../lib/scaffold/scaffold.ts'
-import { writeNewFile } from '../../lib/scaffold/write-new-file.ts'
+import { writeNewFile } from '../../lib/fs/atomic-write.ts'
 import { renderRunner } from '../../lib/render/program-files.ts'
 import { DEFAULT_TEMPLATES_DIR } from '../../lib/render/templates.ts'
 import type { Server, Site } from '../../lib/types.ts'
 import { captureOutput } from '../helpers/capture.ts'
 
 // scaffold-supervisors in this process: the example scripts land executable and byte-for-byte, nothing that
-// exists is ever replaced, bad destinations are exit 2 naming --destination, and each script really execs its
-// worker when supervisor starts it through runner.sh.
+// exists is ever replaced, bad and missing destinations are exit 2 naming --destination, and each script really
+// execs its worker when supervisor starts it through runner.sh.
 
 const TEMPLATES = path.join(DEFAULT_TEMPLATES_DIR, 'scaffold')
 const NAMES = ['messenger.sh', 'node-worker.sh', 'python-worker.sh', 'queue-worker.sh']
@@ -121,11 +121,12 @@ test('a second run skips everything and changes nothing', async () => {
   }
 })
 
-test('a missing destination is created', async () => {
+test('an existing destination without .deployer/supervisors gets the folder', async () => {
   const dir = await tempDir()
   try {
-    const result = await scaffoldSupervisors({ destination: path.join(dir, 'new', 'app'), templatesDir: TEMPLATES })
+    const result = await scaffoldSupervisors({ destination: dir, templatesDir: TEMPLATES })
     assert.is(result.files.filter((f) => f.status === 'created').length, NAMES.length)
+    assert.ok((await fs.stat(path.join(dir, SCRIPTS))).isDirectory())
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }
@@ -213,6 +214,8 @@ test('without --destination and without a terminal: the current directory, no pr
 
 // Each case: how to spoil the destination, then which path the message must name.
 const BAD_DESTINATIONS: Array<[string, (dir: string) => Promise<string>, RegExp]> = [
+  ['missing (a typo is not created)', async (dir) => path.join(dir, 'new', 'app'), /new\/app does not exist; .*mkdir -p \/.*\/new\/app/],
+  ['missing, with a space in its name (the hint is quoted)', async (dir) => path.join(dir, 'my app'), /mkdir -p '\/.*\/my app'/],
   ['a file', async (dir) => { await fs.writeFile(path.join(dir, 'app'), 'x'); return path.join(dir, 'app') }, /exists and is not a directory/],
   ['below a file', async (dir) => { await fs.writeFile(path.join(dir, 'app'), 'x'); return path.join(dir, 'app', 'sub') }, /a parent path is not a directory/],
   ['a folder whose .deployer is a file', async (dir) => { await fs.writeFile(path.join(dir, '.deployer'), 'x'); return dir }, /cannot create .*\.deployer\/supervisors/],
@@ -315,6 +318,7 @@ test('through the real runner.sh each scaffolded script execs its worker: same p
   try {
     const siteRoot = path.join(dir, 'site')
     const release = path.join(siteRoot, 'releases', '1')
+    await fs.mkdir(release, { recursive: true })
     await scaffoldSupervisors({ destination: release, templatesDir: TEMPLATES })
     await fs.symlink(release, path.join(siteRoot, 'current'))
     const bin = path.join(dir, 'bin')

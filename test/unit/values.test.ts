@@ -3,10 +3,11 @@ import * as assert from 'uvu/assert'
 import {
   checkAbsolutePath, checkAutorestart, checkBoolean, checkBranch, checkConnection, checkDomain, checkEnvKey,
   checkEnvValue, checkFilePath, checkHost, checkNonNegativeInt, checkPhpVersion, checkPort, checkPositiveInt,
-  checkProgramEnvKey, checkProgramName, checkRepo, checkScript, checkServerName, checkStopSignal,
-  checkTemplateName, checkUsername, describeBadChar, type Check, type CheckOptions,
+  checkIniName, checkIniValue, checkProgramEnvKey, checkProgramName, checkRepo, checkScript, checkServerName,
+  checkStopSignal, checkTemplateName, checkUsername, describeBadChar, type Check, type CheckOptions,
 } from '../../lib/values.ts'
 import { formatProblem } from '../../lib/errors.ts'
+import { fingerprintValue } from '../../lib/redact.ts'
 
 const BAD = Symbol('bad')
 type Case = [input: unknown, expected: unknown]
@@ -29,7 +30,9 @@ function table<T>(name: string, check: Check<T>, cases: Case[], options?: CheckO
         assert.not.ok(result.ok, `${name} accepted ${shown}`)
         if (!result.ok) {
           assert.is(result.problem.field, 'field.path')
-          assert.ok(Object.is(result.problem.value, input))
+          // An environment value may be a secret: it is shown only as its fingerprint.
+          const shownValue = check === checkEnvValue ? fingerprintValue(typeof input === 'string' ? input : JSON.stringify(input) ?? String(input)) : input
+          assert.ok(Object.is(result.problem.value, shownValue), `${name}: problem value of ${shown}`)
           assert.ok(result.problem.allowed.length > 5, `${name}: no "allowed" for ${shown}`)
           assert.ok((result.problem.hint ?? '').length > 3, `${name}: no hint for ${shown}`)
           assert.type(formatProblem(result.problem), 'string')
@@ -140,7 +143,7 @@ table('checkEnvValue', checkEnvValue, [
     "it's", 'say "hi" now', '$(id)', '`id`', '$HOME', 'a\\b', '/usr/bin:/bin', `${CYRILLIC_E}`, 'x'.repeat(8192)),
   [8080, '8080'], [1.5, '1.5'], [true, 'true'], [false, 'false'], [0, '0'],
   ...bad('a\nb', 'a\rb', 'a\0b', 'a\tb', 'a\u0007', 'a\u2029b', 'a\u0085b', 'a ;b', 'a #b', 'a\t#b', 'a ;',
-    "'quoted'", '"quoted"', "'x", 'x"', `it's "both"`, 'x'.repeat(8193), NaN, Infinity),
+    "'quoted'", '"quoted"', "'x", 'x"', `it's "both"`, 'x'.repeat(8193), 'q%(here)s', NaN, Infinity),
   ...WRONG_TYPES,
 ])
 
@@ -171,9 +174,9 @@ table('checkPhpVersion', checkPhpVersion, [
 ])
 
 table('checkBranch', checkBranch, [
-  ...same('main', 'release/1.2', 'feature-x_y', 'v1.0.0'),
+  ...same('main', 'release/1.2', 'feature-x_y', 'v1.0.0', "it's-main", 'say"hi', '100%'),
   ...bad('-main', 'a b', 'a..b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', '/a', 'a/', 'a//b', 'a.', 'a.lock',
-    '.hidden', 'a/.b', '@', 'a@{1}', 'a\nb', 'x'.repeat(256), ''),
+    '.hidden', 'a/.b', '@', 'a@{1}', 'a\nb', 'x'.repeat(256), '', "'main", 'main"', `it's"x`, 'x%(here)s'),
   ...WRONG_TYPES,
 ])
 
@@ -187,6 +190,16 @@ table('checkTemplateName', checkTemplateName, [
   ...same('websockets', 'queue/high-memory', 'a_b'),
   ...bad('../x', '/abs', 'a/', 'a//b', 'a.hbs', 'a b'),
   ...WRONG_TYPES,
+])
+
+table('checkIniValue', checkIniValue, [
+  ...same('plain', 'a;b', 'pre#hash;x', '100%', '%(program_name)s', `it's "quoted"`, 'in side', ''),
+  ...bad('a\nb', 'a\0b', 'a\tb', 'a ;b', 'a #b', 'a\u00a0;b', ' lead', 'trail ', 'in %(here)s', 1),
+])
+
+table('checkIniName', checkIniName, [
+  ...same('example.com-queue_worker', 'a', 'A.B-9_z'),
+  ...bad('my prog', 'a:b', 'a/b', 'a]', '[a', '', 'é', 'a\nb', 'a;b', 'a%b'),
 ])
 
 table('checkConnection', checkConnection, [...same('ssh', 'local'), ...bad('SSH', 'docker', '')])
@@ -203,7 +216,9 @@ test('problems explain the fix', () => {
     [checkEnvValue('a ;b', 'e'), /whitespace/],
     [checkEnvValue('a\nb', 'e'), /newline at position 2/],
     [checkPhpVersion(8.3, 'p'), /'8\.3'/],
-    [checkProgramEnvKey('DEPLOYER_X', 'k'), /sets HOME, USER/],
+    [checkProgramEnvKey('DEPLOYER_X', 'k'), /sets HOME and USER/],
+    [checkProgramEnvKey('HOME', 'k'), /set `user:`/],
+    [checkEnvValue('x'.repeat(8193), 'e'), /8193 characters long/],
     [checkServerName(undefined, 'n'), /required/],
   ]
   for (const [result, pattern] of hints) {
@@ -213,6 +228,18 @@ test('problems explain the fix', () => {
 })
 
 type CheckResultHint = ReturnType<Check<unknown>>
+
+test('a refused environment value never appears in the problem, only its fingerprint', () => {
+  for (const secret of ['s3cr3t-pass ;x', 's3cr3t\npass', '"s3cr3t-pass"', `s3cr3t'"pass`, `s3cr3t-pass${'x'.repeat(9000)}`]) {
+    const result = checkEnvValue(secret, 'sites[0].supervisors[0].environment.DB_PASSWORD')
+    assert.not.ok(result.ok)
+    if (result.ok) continue
+    const printed = `${formatProblem(result.problem)}\n${JSON.stringify(result.problem)}`
+    assert.not.ok(printed.includes('s3cr3t'), printed)
+    assert.match(printed, /\[REDACTED [0-9a-f]{8}\]/)
+    assert.match(printed, /8192 characters at most/)
+  }
+})
 
 test('describeBadChar names invisible characters', () => {
   assert.is(describeBadChar('ab\0', /[a-z]/), 'the NUL byte at position 3 is not allowed')

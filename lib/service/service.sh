@@ -1,5 +1,5 @@
 #!/bin/sh
-# service.sh start|stop|restart TIMEOUT_SECONDS
+# service.sh start|stop|restart TIMEOUT_SECONDS PID_FILE
 # Drives the supervisord service and reports the state it verified, never the init system's word for it: systemd
 # where a systemd runs, else Debian's init script, whose `restart` only stops and whose `stop` returns before the
 # daemon is gone. Prints `MANAGER <systemd|init>`, `BEFORE <state>`, then `STATE <active|inactive>`; exit 0 when the state is the one
@@ -8,8 +8,7 @@
 # connection lost while it is being sent cannot leave a half-read script running.
 main() {
   set -u
-  action=$1 timeout=$2
-  pidfile=/var/run/supervisord.pid
+  action=$1 timeout=$2 pidfile=$3
 
   if [ -d /run/systemd/system ]; then manager=systemd; else manager=init; fi
   echo "MANAGER $manager"

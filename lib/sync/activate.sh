@@ -1,37 +1,48 @@
 #!/bin/sh
-# activate.sh STAGE LOCK_WAIT [domain D]... [expect PATH SHA256|-]... [put STAGED DEST OWNER GROUP MODE]... [remove DEST]...
-#             [dir PATH OWNER GROUP MODE]... [group NAME]...
-# All-or-nothing activation on one server, under a server-wide lock: check that conf.d parses, back up what will be
-# replaced, move the staged files in, let supervisor's own parser (reread) judge the result, restore everything if it
-# rejects it, and only then `supervisorctl update` the groups that really changed. The plan was made from a read
-# outside the lock, so first it checks (under the lock) that this scope's files are still what was read; if another
-# sync changed them meanwhile it stops with STALE and the caller plans again.
+# activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN [pattern GLOB]... [expect PATH SHA256|-]...
+#             [dir PATH OWNER GROUP MODE]... [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [group NAME]...
+# All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
+# be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, restore everything
+# if it rejects it, and only then `supervisorctl update` the groups that really changed. The plan was made from a
+# read outside the lock, so first it checks (under the lock) that every marked file (TOKEN in its first two lines,
+# found by the patterns) and every expected path is still what was read; if another sync changed one meanwhile it
+# stops with STALE and the caller plans again. Paths, patterns and the marker come from lib/layout.ts.
 # The whole script is one function called on the last line: sh reads all of it before running any of it, so a
 # connection lost while it is being sent cannot leave a half-read script running.
 main() {
   set -u
   # A dropped connection must not stop this half-way: it either finishes or rolls back.
   trap '' HUP PIPE
-  stage=$1 lock_wait=$2
-  shift 2
+  stage=$1 lock_wait=$2 lock_file=$3 stage_prefix=$4 login=$5 token=$6
+  shift 6
   journal="$stage/.journal"
   backup="$stage/.backup"
   say() { printf '%s\n' "$*" 2>/dev/null || true; }
   ctl() { LC_ALL=C supervisorctl "$@" 2>&1; }
+
+  case $stage in "$stage_prefix"*) ;; *) say "BAD-STAGE $stage"; exit 64 ;; esac
+  # The uploader removes the directory when its session ends; it waits for this lock, so it cannot pull the files
+  # away mid-activation. Checked after the lock: a directory already removed means the uploader is gone.
+  exec 7>> "$stage/.active" 2>/dev/null || { say "BAD-STAGE $stage"; exit 64; }
+  flock 7
+  if [ -L "$stage" ] || [ ! -d "$stage" ]; then say "BAD-STAGE $stage"; exit 64; fi
   trap 'rm -rf -- "$stage"' EXIT
 
-  case $stage in /var/tmp/zxs-stage-*) ;; *) say "BAD-STAGE $stage"; exit 64 ;; esac
-  if [ -L "$stage" ] || [ ! -d "$stage" ]; then say "BAD-STAGE $stage"; exit 64; fi
-
-  exec 9>/run/lock/zx-supervisor.lock || { say "LOCK-FAILED"; exit 75; }
+  exec 9>"$lock_file" || { say "LOCK-FAILED"; exit 75; }
   flock -w "$lock_wait" 9 || { say "LOCK-TIMEOUT $lock_wait"; exit 75; }
 
+  # Staging dirs of this login whose uploader is gone (killed, lost connection) hold rendered files: remove them.
+  for old in "$stage_prefix"*; do
+    [ -d "$old" ] && [ "$old" != "$stage" ] && [ "$(stat -c %U -- "$old")" = "$login" ] || continue
+    flock -n "$old/.lock" true 2>/dev/null && rm -rf -- "$old"
+  done
+
   # Separate the expectations from the changes, then check them before touching anything.
-  domains=' '
+  patterns=''
   expected=''
   while [ $# -gt 0 ]; do
     case $1 in
-      domain) domains="$domains$2 "; shift 2 ;;
+      pattern) patterns="$patterns $2"; shift 2 ;;
       expect)
         expected="$expected$2
 "
@@ -41,12 +52,11 @@ main() {
       *) break ;;
     esac
   done
-  for f in /etc/supervisor/conf.d/*.conf /etc/logrotate.d/supervisor-*.conf; do
+  # Unquoted on purpose: each pattern is a glob.
+  for f in $patterns; do
     [ -f "$f" ] || continue
-    site=$(head -n 1 -- "$f" 2>/dev/null | sed -n 's/^[;#] zx-supervisor site=\([^ ]*\) program=.*/\1/p')
-    case $domains in *" $site "*)
-      [ -n "$site" ] && ! printf '%s' "$expected" | grep -q -F -x -e "$f" && { say "STALE $f"; exit 76; } ;;
-    esac
+    head -n 2 -- "$f" 2>/dev/null | grep -q -F -e "$token" || continue
+    printf '%s' "$expected" | grep -q -F -x -e "$f" || { say "STALE $f"; exit 76; }
   done
 
   out=$(ctl reread)

@@ -1,0 +1,67 @@
+// The public entry for a team's own pipelines: every step a pipeline composes, with typed inputs and results, and
+// the tasks themselves (`run(argv)` or `call(options)` → `{ exitCode, result }`). The project's own code never
+// imports this file, so each command loads only what it uses.
+
+// The task frame: define a task of your own, with flags, output, one SSH session and exit codes.
+export { defineTask, runIfMain, PROJECT_DIR } from './cli/run-task.ts'
+export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
+export type { Output, RecapRow } from './cli/output.ts'
+export { EXIT, InputError, RemoteError, ZxsError } from './errors.ts'
+export type { Inventory, Problem, Program, RemoteFile, Server, Site } from './types.ts'
+
+// The inventory: load, resolve.
+export { loadInventory, parseInventory } from './inventory/load.ts'
+export type { LoadedInventory } from './inventory/load.ts'
+export { findProgram, findServer, findServers, findSite, serversOfSite, siteRoot, siteUser, sitesOnServer } from './inventory/resolve.ts'
+
+// The server contract: paths, owners, modes, markers, discovery patterns.
+export * as layout from './layout.ts'
+export { fullName } from './layout.ts'
+
+// The session and many servers at once.
+export { createSession } from './remote/connection.ts'
+export type { CommandResult, Connection, Session } from './remote/connection.ts'
+export { forEachServer } from './fleet.ts'
+export type { AppliedStep, RecordApplied, ServerOutcome } from './fleet.ts'
+
+// Sync, step by step: desired state → live state → plan → stage → activate; or all four in one: syncServer.
+export { resolveSyncScope } from './sync/scope.ts'
+export type { SyncScope } from './sync/scope.ts'
+export { renderDesiredState, renderDesiredStates } from './sync/desired.ts'
+export type { DesiredState } from './sync/desired.ts'
+export { renderProgramFiles, renderSiteFiles } from './render/program-files.ts'
+export { readLiveState } from './sync/read-state.ts'
+export type { LiveState } from './sync/read-state.ts'
+export { assertNothingRefused, filesToUpload, formatPlanDiff, planSync } from './sync/plan.ts'
+export type { FileChange, SyncPlan } from './sync/plan.ts'
+export { stageFiles } from './sync/stage.ts'
+export type { StagedFiles } from './sync/stage.ts'
+export { activatePlan, StaleStateError } from './sync/activate.ts'
+export type { ActivationResult } from './sync/activate.ts'
+export { syncServer } from './sync/sync-server.ts'
+export type { ServerSyncResult, SyncServerOptions } from './sync/sync-server.ts'
+
+// Programs and the daemon: control, wait, status, logs.
+export { controlPrograms } from './service/programs.ts'
+export type { ProgramsResult } from './service/programs.ts'
+export { controlDaemon } from './service/daemon.ts'
+export { waitUntilRunning } from './service/wait.ts'
+export { summarizeStatus } from './status/summarize.ts'
+export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
+export { readLogs } from './logs/read.ts'
+export { resolveLogSources } from './logs/sources.ts'
+
+// Releases.
+export { uploadRelease, switchCurrent } from './deploy/release.ts'
+
+// The tasks themselves.
+export { supervisorCreate } from '../tasks/supervisor-create.mjs'
+export { supervisorDelete } from '../tasks/supervisor-delete.mjs'
+export { supervisorSync } from '../tasks/supervisor-sync.mjs'
+export { supervisorStatus } from '../tasks/supervisor-status.mjs'
+export { supervisorStart } from '../tasks/supervisor-start.mjs'
+export { supervisorStop } from '../tasks/supervisor-stop.mjs'
+export { supervisorRestart } from '../tasks/supervisor-restart.mjs'
+export { serverLogs } from '../tasks/server-logs.mjs'
+export { scaffoldSupervisorsTask as scaffoldSupervisors } from '../tasks/scaffold-supervisors.mjs'
+export { deploy } from '../tasks/deploy.mjs'

@@ -1,0 +1,75 @@
+// supervisor-create and supervisor-delete as edits of the inventory text: one entry of a site's `supervisors:` list
+// added or removed, the rest of the file byte for byte as it was.
+import { InputError } from '../errors.ts'
+import type { ProgramEntry } from '../types.ts'
+import { isYamlMap, isYamlScalar, isYamlSeq, type LoadedInventory, type YamlMap, type YamlPair } from './load.ts'
+import { findProgram, findSite } from './resolve.ts'
+import { findProgramConflicts, validateProgram } from './validate.ts'
+import { appendToBlockList, editInventoryText, removeListItem, unsafeEdit, writeBlockList } from './yaml-text-edit.ts'
+
+// DeployerPHP's key order (dehydrateSupervisorDTO), then this project's optional keys.
+const ENTRY_ORDER = [
+  'program', 'script', 'autostart', 'autorestart', 'stopwaitsecs', 'numprocs',
+  'startsecs', 'startretries', 'stopsignal', 'priority', 'user', 'template', 'environment',
+] as const
+
+/** Returns the inventory text with `entry` appended to the site's `supervisors:` list. */
+export function addProgram(loaded: LoadedInventory, domain: string, entry: ProgramEntry): string {
+  const site = findSite(loaded.inventory, domain)
+  const raw = entryData(entry)
+  const { program, problems } = validateProgram(raw)
+  if (!program || problems.length > 0) throw new InputError(problems, `Invalid supervisor program for ${domain}:`)
+  const conflicts = findProgramConflicts(site, program)
+  if (conflicts.length > 0) throw new InputError(conflicts)
+  const siteIndex = loaded.inventory.sites.indexOf(site)
+  const siteMap = siteNode(loaded, siteIndex)
+  const pair = supervisorsPair(siteMap)
+  const seq = pair?.value
+  const expected = structuredClone(loaded.inventory)
+  expected.sites[siteIndex]?.supervisors.push(program)
+  return editInventoryText(loaded, siteIndex, expected, (text) => {
+    if (isYamlSeq(seq) && !seq.flow && seq.items.length > 0) appendToBlockList(text, seq, raw)
+    else writeBlockList(text, siteMap, pair, 'supervisors', [...existingEntries(loaded, siteIndex, seq), raw])
+  })
+}
+
+/** Returns the inventory text without the site's program `name`. */
+export function removeProgram(loaded: LoadedInventory, domain: string, name: string): string {
+  const site = findSite(loaded.inventory, domain)
+  const index = site.supervisors.indexOf(findProgram(site, name))
+  const siteIndex = loaded.inventory.sites.indexOf(site)
+  const pair = supervisorsPair(siteNode(loaded, siteIndex))
+  if (!pair) throw unsafeEdit(loaded, siteIndex)
+  const expected = structuredClone(loaded.inventory)
+  expected.sites[siteIndex]?.supervisors.splice(index, 1)
+  return editInventoryText(loaded, siteIndex, expected, (text) => removeListItem(text, pair, index, existingEntries(loaded, siteIndex, pair.value)))
+}
+
+/** The program as YAML data, keys in DeployerPHP's order; an empty environment is left out. */
+function entryData(entry: ProgramEntry): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const key of ENTRY_ORDER) {
+    const value = entry[key]
+    if (value === undefined) continue
+    if (key === 'environment' && Object.keys(value as object).length === 0) continue
+    data[key] = value
+  }
+  return data
+}
+
+function siteNode(loaded: LoadedInventory, siteIndex: number): YamlMap {
+  const node = loaded.document.getIn(['sites', siteIndex], true)
+  if (!isYamlMap(node) || node.flow) throw unsafeEdit(loaded, siteIndex)
+  return node
+}
+
+function supervisorsPair(siteMap: YamlMap): YamlPair | undefined {
+  return siteMap.items.find((pair) => isYamlScalar(pair.key) && pair.key.value === 'supervisors')
+}
+
+/** The site's current entries as plain data, for rewriting a flow-style or empty list. */
+function existingEntries(loaded: LoadedInventory, siteIndex: number, seq: unknown): unknown[] {
+  if (!isYamlSeq(seq) || seq.items.length === 0) return []
+  const data = loaded.document.toJS() as { sites: Array<{ supervisors: unknown[] }> }
+  return data.sites[siteIndex]?.supervisors ?? []
+}

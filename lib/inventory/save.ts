@@ -1,0 +1,38 @@
+// Writes an edited inventory back: validated first, atomically, and never over an edit someone made since it was read.
+import { dirname } from 'node:path'
+import { InputError } from '../errors.ts'
+import { FileChangedError, replaceFile } from '../fs/atomic-write.ts'
+import { fsErrorReason } from '../fs/error-reason.ts'
+import { parseInventory, type LoadedInventory } from './load.ts'
+
+/** The file was edited by someone else between read and write: writing now would lose their change. */
+export class InventoryChangedError extends InputError {
+  constructor(path: string) {
+    super([{
+      field: path, value: '(changed on disk)', allowed: 'the file as it was when this run read it',
+      hint: 're-run the command to work on the current file',
+    }], `inventory changed on disk since it was read; re-run: ${path}`)
+    this.name = 'InventoryChangedError'
+  }
+}
+
+export class InventoryWriteError extends InputError {
+  constructor(path: string, reason: string) {
+    super([{
+      field: path, value: reason, allowed: 'a writable inventory file in a writable directory',
+      hint: `a temp file is written in ${dirname(path)} and renamed over the inventory; check both permissions`,
+    }], `Cannot write inventory ${path}: ${reason}`)
+    this.name = 'InventoryWriteError'
+  }
+}
+
+/** Replaces the inventory file with `newText`, only if it validates and the file still holds what was read. */
+export async function saveInventory(loaded: LoadedInventory, newText: string): Promise<void> {
+  parseInventory(newText, loaded.path)
+  try {
+    await replaceFile(loaded.path, newText, loaded.text)
+  } catch (error) {
+    if (error instanceof FileChangedError) throw new InventoryChangedError(loaded.path)
+    throw new InventoryWriteError(loaded.path, fsErrorReason(error))
+  }
+}

@@ -1,0 +1,201 @@
+// The server contract: everything zx-supervisor puts on a server, declared once. Render, plan, read-state, activate,
+// status, logs, delete and deploy all take paths, owners, modes, markers and discovery patterns from here; the remote
+// scripts receive them as arguments. Adding a per-program file is one entry in PROGRAM_FILES plus one template.
+
+/** Where a program's scripts live inside a release (and inside the app checkout). */
+export const SCRIPTS_DIR = '.deployer/supervisors'
+/** Where supervisord writes each program's log. */
+export const PROGRAM_LOG_DIR = '/var/log/supervisor'
+/** supervisord's own log, for servers without a journal. */
+export const DAEMON_LOG = '/var/log/supervisor/supervisord.log'
+/** supervisord's pid file (Debian's init script writes it). */
+export const DAEMON_PID_FILE = '/var/run/supervisord.pid'
+/** Staging directories on the server: one per sync, private to the login user, removed after activation. */
+export const STAGE_PREFIX = '/var/tmp/zxs-stage-'
+/** The server-wide lock that keeps two activations from interleaving. */
+export const SERVER_LOCK = '/run/lock/zx-supervisor.lock'
+/** The inventory id when the file has no top-level `id:`. */
+export const DEFAULT_INVENTORY_ID = 'default'
+
+/** The name supervisor knows a program by, and the stem of its conf, logrotate and log files. */
+export function fullName(domain: string, program: string): string {
+  return `${domain}-${program}`
+}
+
+export function programLogPath(name: string): string {
+  return `${PROGRAM_LOG_DIR}/${name}.log`
+}
+
+/** The default root of a site on a server: `<sitesPath>/<domain>` (a site's `root:` overrides it). */
+export function defaultSiteRoot(sitesPath: string, domain: string): string {
+  return `${sitesPath}/${domain}`
+}
+
+export function currentPath(siteRoot: string): string {
+  return `${siteRoot}/current`
+}
+
+export function sharedPath(siteRoot: string): string {
+  return `${siteRoot}/shared`
+}
+
+export function releasesPath(siteRoot: string): string {
+  return `${siteRoot}/releases`
+}
+
+/** Where runner.sh looks for a program's script on the server. */
+export function scriptPathOnServer(siteRoot: string, script: string): string {
+  return `${currentPath(siteRoot)}/${SCRIPTS_DIR}/${script}`
+}
+
+/** What a file's path is computed from. */
+export interface PathContext {
+  domain: string
+  siteRoot: string
+  /** The server's parent of site roots (discovery of site files). */
+  sitesPath: string
+  /** Program files only. */
+  program?: string
+  fullName?: string
+}
+
+/** One kind of file zx-supervisor writes on a server. */
+export interface ManagedFileSpec {
+  /** Short name, also used in messages and JSON (`conf`, `logrotate`, `runner`). */
+  kind: string
+  /** One per program, or one per site. */
+  scope: 'program' | 'site'
+  /** The handlebars template it is rendered from (looked up per site first); a program may override the conf's. */
+  template: string
+  path(context: PathContext): string
+  /** The glob that finds every file of this kind on a server (leftovers included), given the server's sitesPath. */
+  discover(sitesPath: string): string
+  /** The comment character the ownership marker uses in this file. */
+  comment: ';' | '#'
+  owner: 'root' | 'site-user'
+  mode: string
+  /** A change to this file must be applied with `supervisorctl update <group>`. */
+  updatesGroup: boolean
+}
+
+export const PROGRAM_FILES: ManagedFileSpec[] = [
+  {
+    kind: 'conf',
+    scope: 'program',
+    template: 'supervisor/program.conf',
+    path: (c) => `/etc/supervisor/conf.d/${c.fullName}.conf`,
+    discover: () => '/etc/supervisor/conf.d/*.conf',
+    comment: ';',
+    owner: 'root',
+    mode: '0644',
+    updatesGroup: true,
+  },
+  {
+    kind: 'logrotate',
+    scope: 'program',
+    template: 'supervisor/logrotate',
+    path: (c) => `/etc/logrotate.d/supervisor-${c.fullName}.conf`,
+    discover: () => '/etc/logrotate.d/supervisor-*.conf',
+    comment: '#',
+    owner: 'root',
+    mode: '0644',
+    updatesGroup: false,
+  },
+]
+
+export const SITE_FILES: ManagedFileSpec[] = [
+  {
+    kind: 'runner',
+    scope: 'site',
+    template: 'runner.sh',
+    path: (c) => `${c.siteRoot}/runner.sh`,
+    discover: (sitesPath) => `${sitesPath}/*/runner.sh`,
+    comment: '#',
+    owner: 'site-user',
+    mode: '0755',
+    updatesGroup: false,
+  },
+]
+
+export const MANAGED_FILES: ManagedFileSpec[] = [...SITE_FILES, ...PROGRAM_FILES]
+
+export function fileSpec(kind: string): ManagedFileSpec {
+  const spec = MANAGED_FILES.find((s) => s.kind === kind)
+  if (!spec) throw new Error(`no managed file kind ${kind} in lib/layout.ts`)
+  return spec
+}
+
+/** Every discovery glob for a server, in MANAGED_FILES order (read-state tags each file it finds with the index). */
+export function discoveryPatterns(sitesPath: string): string[] {
+  return MANAGED_FILES.map((spec) => spec.discover(sitesPath))
+}
+
+// --- The ownership marker -------------------------------------------------------------------------------------
+// Line 1 of every file we write (line 2 when line 1 is a `#!` shebang):
+//   `; zx-supervisor inventory=<id> site=<domain> program=<program>`   (program files)
+//   `# zx-supervisor inventory=<id> site=<domain> file=<kind>`         (site files)
+// Markers written before inventories had ids have no `inventory=`: they count as the current inventory's.
+
+/** The word every marker starts with; remote scripts use it to pick candidate files cheaply. */
+export const MARKER_TOKEN = 'zx-supervisor'
+
+export interface Marker {
+  /** null: a marker written before inventories had ids. */
+  inventory: string | null
+  site: string
+  /** Program files name their program; site files their kind. */
+  program: string | null
+  file: string | null
+}
+
+const MARKER_NAME = '[A-Za-z0-9._-]+'
+const MARKER_LINE = new RegExp(
+  `^[;#] ${MARKER_TOKEN}(?: inventory=(${MARKER_NAME}))? site=(${MARKER_NAME})(?: program=(${MARKER_NAME})| file=(${MARKER_NAME}))\\r?$`,
+)
+
+export function markerLine(spec: Pick<ManagedFileSpec, 'comment' | 'scope' | 'kind'>, owner: { inventory: string; site: string; program?: string }): string {
+  const what = spec.scope === 'program' ? `program=${owner.program}` : `file=${spec.kind}`
+  return `${spec.comment} ${MARKER_TOKEN} inventory=${owner.inventory} site=${owner.site} ${what}`
+}
+
+/** Puts the marker on line 1, or on line 2 after a shebang (which must stay first). */
+export function withMarker(content: string, marker: string): string {
+  if (content.startsWith('#!')) {
+    const end = content.indexOf('\n')
+    return end === -1 ? `${content}\n${marker}\n` : `${content.slice(0, end + 1)}${marker}\n${content.slice(end + 1)}`
+  }
+  return `${marker}\n${content}`
+}
+
+/** The one parser of ownership markers: who wrote this file, or null when it carries no marker of ours. */
+export function parseMarker(content: string): Marker | null {
+  const [first = '', second = ''] = content.split('\n', 2)
+  const match = MARKER_LINE.exec(first.startsWith('#!') ? second : first)
+  if (!match?.[2]) return null
+  return { inventory: match[1] ?? null, site: match[2], program: match[3] ?? null, file: match[4] ?? null }
+}
+
+/** The full name of the program a marker names, or null for a site file. */
+export function markerProgram(marker: Marker): string | null {
+  return marker.program ? fullName(marker.site, marker.program) : null
+}
+
+/** Who owns a file at a path we want, from our inventory's point of view. */
+export type Ownership =
+  | { kind: 'ours'; marker: Marker }
+  | { kind: 'unmarked' }
+  | { kind: 'other-inventory'; marker: Marker }
+
+export function ownershipOf(content: string, inventoryId: string): Ownership {
+  const marker = parseMarker(content)
+  if (!marker) return { kind: 'unmarked' }
+  if (marker.inventory === null || marker.inventory === inventoryId) return { kind: 'ours', marker }
+  return { kind: 'other-inventory', marker }
+}
+
+/** "inventory shop, site a.test", "no zx-supervisor marker": for messages naming a file's owner. */
+export function describeOwner(ownership: Ownership): string {
+  if (ownership.kind === 'unmarked') return 'no zx-supervisor marker (written by hand or by another tool)'
+  const { marker } = ownership
+  return `inventory '${marker.inventory ?? DEFAULT_INVENTORY_ID}', site ${marker.site}${marker.program ? `, program ${marker.program}` : ''}`
+}

@@ -1,0 +1,51 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { describeOwner, markerLine, ownershipOf, parseMarker, withMarker, type Marker } from '../../lib/layout.ts'
+
+// The server contract's ownership marker: one format, one parser.
+
+const markers: Array<[string, string, Marker | null]> = [
+  ['conf marker', '; zx-supervisor inventory=shop site=a.com program=b\n[program:a.com-b]\n', { inventory: 'shop', site: 'a.com', program: 'b', file: null }],
+  ['logrotate marker', '# zx-supervisor inventory=shop site=a.com-b program=x\n/var/log/x {\n}\n', { inventory: 'shop', site: 'a.com-b', program: 'x', file: null }],
+  ['site file after a shebang', '#!/bin/sh\n# zx-supervisor inventory=shop site=a.com file=runner\nset -eu\n', { inventory: 'shop', site: 'a.com', program: null, file: 'runner' }],
+  ['marker written before inventory ids', '; zx-supervisor site=a.com program=b\n', { inventory: null, site: 'a.com', program: 'b', file: null }],
+  ['runner.sh written before inventory ids', '#!/bin/sh\n# zx-supervisor site=a.com file=runner.sh\n', { inventory: null, site: 'a.com', program: null, file: 'runner.sh' }],
+  ['CRLF line end', '; zx-supervisor inventory=x site=a.com program=b\r\n', { inventory: 'x', site: 'a.com', program: 'b', file: null }],
+  ['no marker (hand-written conf)', '[program:a.com-b]\ncommand=/bin/true\n', null],
+  ['marker not on the first line (no shebang)', '\n; zx-supervisor site=a.com program=b\n', null],
+  ['marker on line 3', '#!/bin/sh\n\n# zx-supervisor site=a.com file=runner\n', null],
+  ['other tool', '; managed by puppet site=a.com program=b\n', null],
+  ['trailing text', '; zx-supervisor site=a.com program=b extra\n', null],
+  ['empty file', '', null],
+]
+
+for (const [name, content, expected] of markers) {
+  test(`parseMarker: ${name}`, () => {
+    assert.equal(parseMarker(content), expected)
+  })
+}
+
+test('markerLine and withMarker round-trip through parseMarker', () => {
+  const conf = withMarker('[program:a-b]\n', markerLine({ comment: ';', scope: 'program', kind: 'conf' }, { inventory: 'i', site: 'a', program: 'b' }))
+  assert.is(conf.split('\n')[0], '; zx-supervisor inventory=i site=a program=b')
+  const runner = withMarker('#!/bin/sh\nexit 0\n', markerLine({ comment: '#', scope: 'site', kind: 'runner' }, { inventory: 'i', site: 'a' }))
+  assert.is(runner, '#!/bin/sh\n# zx-supervisor inventory=i site=a file=runner\nexit 0\n')
+  assert.equal(parseMarker(runner), { inventory: 'i', site: 'a', program: null, file: 'runner' })
+})
+
+const owners: Array<[string, string, string, string]> = [
+  ['our inventory', '; zx-supervisor inventory=shop site=a program=b\n', 'shop', 'ours'],
+  ['no id yet: ours, upgraded on the next sync', '; zx-supervisor site=a program=b\n', 'shop', 'ours'],
+  ['another inventory', '; zx-supervisor inventory=blog site=a program=b\n', 'shop', 'other-inventory'],
+  ['the default id is an id like any other', '; zx-supervisor inventory=default site=a program=b\n', 'shop', 'other-inventory'],
+  ['unmarked', '[program:a-b]\n', 'shop', 'unmarked'],
+]
+
+for (const [name, content, id, kind] of owners) {
+  test(`ownershipOf: ${name}`, () => {
+    const ownership = ownershipOf(content, id)
+    assert.is(ownership.kind, kind)
+    assert.ok(describeOwner(ownership).length > 0)
+  })
+}
+test.run()
