@@ -17,11 +17,21 @@ export type ServerOutcome<T> =
 /** Handed to the work of one server: record each step that changed it, as it completes. */
 export type RecordApplied = (step: string, result: unknown) => void
 
+/** What forEachServer reports as servers take their turn and finish, for a progress display (steps never print). */
+export type FleetEvent =
+  | { kind: 'started'; server: Server }
+  | { kind: 'finished'; server: Server; ok: boolean }
+
+/**
+ * Runs work on every server, at most `concurrency` at a time. A server's connection is opened at its turn, inside
+ * the worker, so no more than `concurrency` servers are ever being connected to or worked on at once.
+ */
 export async function forEachServer<T>(
   servers: Server[],
   session: Session,
   work: (server: Server, connection: Connection, applied: RecordApplied) => Promise<T>,
   concurrency = 16,
+  onProgress?: (event: FleetEvent) => void,
 ): Promise<ServerOutcome<T>[]> {
   const outcomes: ServerOutcome<T>[] = new Array(servers.length)
   let next = 0
@@ -31,13 +41,15 @@ export async function forEachServer<T>(
       const server = servers[index] as Server
       const applied: AppliedStep[] = []
       const record: RecordApplied = (step, result) => applied.push({ step, result })
+      onProgress?.({ kind: 'started', server })
       try {
         outcomes[index] = { server, ok: true, value: await work(server, await session.connect(server), record), applied }
       } catch (error) {
         outcomes[index] = { server, ok: false, error, applied }
       }
+      onProgress?.({ kind: 'finished', server, ok: (outcomes[index] as ServerOutcome<T>).ok })
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, servers.length) }, worker))
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, servers.length)) }, worker))
   return outcomes
 }

@@ -7,7 +7,7 @@ export { defineTask, runIfMain, PROJECT_DIR } from './cli/run-task.ts'
 export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
 export type { Output, RecapRow } from './cli/output.ts'
 export { EXIT, InputError, RemoteError, ZxsError } from './errors.ts'
-export type { Inventory, Problem, Program, RemoteFile, Server, Site } from './types.ts'
+export type { EnvReference, EnvValue, Inventory, Problem, Program, RemoteFile, Server, Site } from './types.ts'
 
 // The inventory: load, resolve.
 export { loadInventory, parseInventory } from './inventory/load.ts'
@@ -22,12 +22,16 @@ export { fullName } from './layout.ts'
 export { createSession } from './remote/connection.ts'
 export type { CommandResult, Connection, Session } from './remote/connection.ts'
 export { forEachServer } from './fleet.ts'
-export type { AppliedStep, RecordApplied, ServerOutcome } from './fleet.ts'
+export type { AppliedStep, FleetEvent, RecordApplied, ServerOutcome } from './fleet.ts'
+export { startFleetProgress } from './cli/progress.ts'
+export type { FleetProgress } from './cli/progress.ts'
 
 // Sync, step by step: desired state → live state → plan → stage → activate; or all four in one: syncServer.
 export { resolveSyncScope } from './sync/scope.ts'
 export type { SyncScope } from './sync/scope.ts'
 export { renderDesiredState, renderDesiredStates } from './sync/desired.ts'
+export { resolveEnvironmentRefs, resolveScopeEnvironment, sameIgnoringUnknown } from './secrets.ts'
+export type { ResolvedSites, UnknownEnvValue } from './secrets.ts'
 export type { DesiredState } from './sync/desired.ts'
 export { renderProgramFiles, renderSiteFiles } from './render/program-files.ts'
 export { readLiveState } from './sync/read-state.ts'
@@ -44,6 +48,8 @@ export type { ServerSyncResult, SyncServerOptions } from './sync/sync-server.ts'
 // Programs and the daemon: control, wait, status, logs.
 export { controlPrograms } from './service/programs.ts'
 export type { ProgramsResult } from './service/programs.ts'
+export { restartOneByOne } from './service/one-by-one.ts'
+export type { OneByOneResult, RollingGroup } from './service/one-by-one.ts'
 export { controlDaemon } from './service/daemon.ts'
 export { waitUntilRunning } from './service/wait.ts'
 export { summarizeStatus } from './status/summarize.ts'
@@ -51,8 +57,15 @@ export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
 export { readLogs } from './logs/read.ts'
 export { resolveLogSources } from './logs/sources.ts'
 
-// Releases.
-export { uploadRelease, switchCurrent } from './deploy/release.ts'
+// Releases and rolling deploys: batches, the gate, rollback.
+export { pruneReleases, readCurrentRelease, restoreCurrent, switchCurrent, uploadRelease } from './deploy/release.ts'
+export { batchSize, failureBudget, planBatches } from './deploy/batches.ts'
+export { rollOut } from './deploy/rollout.ts'
+export { passGate, runHealthCommand, waitUntilUp } from './deploy/gate.ts'
+export type { GateOptions, GateResult } from './deploy/gate.ts'
+export { restartForRelease } from './deploy/restart.ts'
+export { rollBackServer } from './deploy/rollback.ts'
+export { planRollback, revertPlan } from './sync/rollback.ts'
 
 // The tasks themselves.
 export { supervisorCreate } from '../tasks/supervisor-create.mjs'

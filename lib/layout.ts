@@ -4,12 +4,6 @@
 
 /** Where a program's scripts live inside a release (and inside the app checkout). */
 export const SCRIPTS_DIR = '.deployer/supervisors'
-/** Where supervisord writes each program's log. */
-export const PROGRAM_LOG_DIR = '/var/log/supervisor'
-/** supervisord's own log, for servers without a journal. */
-export const DAEMON_LOG = '/var/log/supervisor/supervisord.log'
-/** supervisord's pid file (Debian's init script writes it). */
-export const DAEMON_PID_FILE = '/var/run/supervisord.pid'
 /** Staging directories on the server: one per sync, private to the login user, removed after activation. */
 export const STAGE_PREFIX = '/var/tmp/zxs-stage-'
 /** The server-wide lock that keeps two activations from interleaving. */
@@ -22,9 +16,53 @@ export function fullName(domain: string, program: string): string {
   return `${domain}-${program}`
 }
 
-export function programLogPath(name: string): string {
-  return `${PROGRAM_LOG_DIR}/${name}.log`
+// --- Where supervisord keeps things: read from the server's own config (lib/supervisor/supervisor.py) -----------
+
+/** A server's supervisord layout, from its config: nothing of it is assumed once the server has been read. */
+export interface ServerLayout {
+  /** The supervisord config file every supervisor call names. */
+  config: string
+  /** Where program confs go: the directory of its `[include] files = <dir>/*<ext>`, and the extension. */
+  confDir: string
+  confExt: string
+  /** `unix:///run/supervisor.sock` or `http://host:port`. */
+  serverurl: string
+  /** Where program logs go: the directory of supervisord's own log. */
+  logDir: string
+  daemonLog: string
+  pidFile: string
+  /** The systemd unit or init script: `supervisor` (Debian, Ubuntu, Alpine) or `supervisord` (RHEL and kin). */
+  service: string
 }
+
+/** Debian's and Ubuntu's supervisor package: what files are rendered for before a server has been read. */
+export const DEBIAN_LAYOUT: ServerLayout = {
+  config: '/etc/supervisor/supervisord.conf',
+  confDir: '/etc/supervisor/conf.d',
+  confExt: '.conf',
+  serverurl: 'unix:///var/run/supervisor.sock',
+  logDir: '/var/log/supervisor',
+  daemonLog: '/var/log/supervisor/supervisord.log',
+  pidFile: '/var/run/supervisord.pid',
+  service: 'supervisor',
+}
+
+/** Placeholders the server substitutes with its own layout, so one read finds files wherever they live. */
+export const LAYOUT_PLACEHOLDERS = { confDir: '{confDir}', confExt: '{confExt}', logDir: '{logDir}' } as const
+
+/** The parts of a layout that decide paths and rendered content. */
+export type PathLayout = Pick<ServerLayout, 'confDir' | 'confExt' | 'logDir'>
+
+export function sameFileLayout(a: PathLayout, b: PathLayout): boolean {
+  return a.confDir === b.confDir && a.confExt === b.confExt && a.logDir === b.logDir
+}
+
+export function programLogPath(layout: Pick<PathLayout, 'logDir'>, name: string): string {
+  return `${layout.logDir}/${name}.log`
+}
+
+/** Program logs may hold what a worker printed (secrets included): root's, not world-readable, kept through rotation. */
+export const PROGRAM_LOG = { owner: 'root', group: 'root', mode: '0640' } as const
 
 /** The default root of a site on a server: `<sitesPath>/<domain>` (a site's `root:` overrides it). */
 export function defaultSiteRoot(sitesPath: string, domain: string): string {
@@ -54,6 +92,7 @@ export interface PathContext {
   siteRoot: string
   /** The server's parent of site roots (discovery of site files). */
   sitesPath: string
+  layout: PathLayout
   /** Program files only. */
   program?: string
   fullName?: string
@@ -68,8 +107,8 @@ export interface ManagedFileSpec {
   /** The handlebars template it is rendered from (looked up per site first); a program may override the conf's. */
   template: string
   path(context: PathContext): string
-  /** The glob that finds every file of this kind on a server (leftovers included), given the server's sitesPath. */
-  discover(sitesPath: string): string
+  /** The glob that finds every file of this kind on a server (leftovers included). */
+  discover(context: Pick<PathContext, 'sitesPath' | 'layout'>): string
   /** The comment character the ownership marker uses in this file. */
   comment: ';' | '#'
   owner: 'root' | 'site-user'
@@ -83,11 +122,12 @@ export const PROGRAM_FILES: ManagedFileSpec[] = [
     kind: 'conf',
     scope: 'program',
     template: 'supervisor/program.conf',
-    path: (c) => `/etc/supervisor/conf.d/${c.fullName}.conf`,
-    discover: () => '/etc/supervisor/conf.d/*.conf',
+    path: (c) => `${c.layout.confDir}/${c.fullName}${c.layout.confExt}`,
+    discover: (c) => `${c.layout.confDir}/*${c.layout.confExt}`,
     comment: ';',
     owner: 'root',
-    mode: '0644',
+    // Environment values may be secrets: supervisord reads confs as root, nobody else needs to.
+    mode: '0600',
     updatesGroup: true,
   },
   {
@@ -109,7 +149,7 @@ export const SITE_FILES: ManagedFileSpec[] = [
     scope: 'site',
     template: 'runner.sh',
     path: (c) => `${c.siteRoot}/runner.sh`,
-    discover: (sitesPath) => `${sitesPath}/*/runner.sh`,
+    discover: (c) => `${c.sitesPath}/*/runner.sh`,
     comment: '#',
     owner: 'site-user',
     mode: '0755',
@@ -126,8 +166,8 @@ export function fileSpec(kind: string): ManagedFileSpec {
 }
 
 /** Every discovery glob for a server, in MANAGED_FILES order (read-state tags each file it finds with the index). */
-export function discoveryPatterns(sitesPath: string): string[] {
-  return MANAGED_FILES.map((spec) => spec.discover(sitesPath))
+export function discoveryPatterns(sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS): string[] {
+  return MANAGED_FILES.map((spec) => spec.discover({ sitesPath, layout }))
 }
 
 // --- The ownership marker -------------------------------------------------------------------------------------

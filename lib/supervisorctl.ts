@@ -1,6 +1,9 @@
 import type { CommandResult, Connection } from './remote/connection.ts'
+import { layoutOf } from './supervisor/rpc.ts'
 
-// supervisorctl's output is parsed under the C locale; its exit codes are data (3 = something not running).
+// supervisorctl, where a control action needs it (start/stop/restart of programs and their read-back): always with
+// the server's own config (-c), never its default search. Its output is parsed under the C locale; its exit codes
+// are data (3 = something not running). Reading state goes through lib/supervisor/supervisor.py instead.
 
 export interface ProcessStatus {
   /** The namespec supervisorctl prints: `group:process` (or a bare name for a program without a group). */
@@ -11,14 +14,17 @@ export interface ProcessStatus {
   pid?: number
   uptime?: string
   description: string
+  /** The directory the process runs in, and the release its environment names (from /proc, when read as root). */
+  cwd?: string
+  releasePath?: string
 }
 
-export function supervisorctlArgv(args: readonly string[]): string[] {
-  return ['env', 'LC_ALL=C', 'supervisorctl', ...args]
+export function supervisorctlArgv(config: string, args: readonly string[]): string[] {
+  return ['env', 'LC_ALL=C', 'supervisorctl', '-c', config, ...args]
 }
 
-export function runSupervisorctl(connection: Connection, args: readonly string[]): Promise<CommandResult> {
-  return connection.run(supervisorctlArgv(args), { privileged: true })
+export async function runSupervisorctl(connection: Connection, args: readonly string[]): Promise<CommandResult> {
+  return connection.run(supervisorctlArgv((await layoutOf(connection)).config, args), { privileged: true })
 }
 
 const STATUS_LINE = /^(\S+)\s+(STOPPED|STARTING|RUNNING|BACKOFF|STOPPING|EXITED|FATAL|UNKNOWN)\s*(.*)$/
@@ -38,23 +44,8 @@ export function parseStatus(stdout: string): ProcessStatus[] {
   return processes
 }
 
-/** Tells a stopped supervisord apart from other supervisorctl failures (socket missing or refused). */
-export function daemonUnreachable(output: string): boolean {
-  return /no such file|refused connection|Connection refused|FileNotFoundError|ConnectionRefusedError/i.test(output)
-}
-
 export interface UpdateResult {
   added: string[]
   updated: string[]
   removed: string[]
-}
-
-/** Parses `supervisorctl update` lines: `x: added process group`, `x: updated process group`, `x: removed process group`. */
-export function parseUpdate(stdout: string): UpdateResult {
-  const result: UpdateResult = { added: [], updated: [], removed: [] }
-  for (const line of stdout.split('\n')) {
-    const match = /^(\S+): (added|updated|removed) process group$/.exec(line.trim())
-    if (match) result[match[2] as keyof UpdateResult].push(match[1] as string)
-  }
-  return result
 }

@@ -17,6 +17,18 @@ export interface Server {
   sitesPath: string
   /** True for `host: local` or `connection: local`. */
   local: boolean
+  /** Overrides for a non-standard supervisor install; otherwise everything is read from the server's own config. */
+  supervisor?: SupervisorOverrides
+}
+
+/** `supervisor: { config, include_dir, serverurl }` on a server. */
+export interface SupervisorOverrides {
+  /** The supervisord config file (absolute). */
+  config?: string
+  /** Where program confs go (absolute; one of the config's `[include]` directories). */
+  includeDir?: string
+  /** `unix:///path/to.sock` or `http://host:port`. */
+  serverurl?: string
 }
 
 export type AutoRestart = boolean | 'unexpected'
@@ -33,7 +45,8 @@ export interface Program {
   startretries?: number
   stopsignal?: string
   priority?: number
-  environment: Record<string, string>
+  /** Literal values, or references the control machine resolves at run time (lib/secrets.ts) before rendering. */
+  environment: Record<string, EnvValue>
   /** Overrides the site user for this program only. */
   user?: string
   /** A template name (looked up like any other) used instead of supervisor/program.conf. */
@@ -41,7 +54,14 @@ export interface Program {
 }
 
 /** A program as supervisor-create adds it to a site: `environment` is left out when it has no variables. */
-export type ProgramEntry = Omit<Program, 'environment'> & { environment?: Record<string, string> }
+export type ProgramEntry = Omit<Program, 'environment'> & { environment?: Record<string, EnvValue> }
+
+/** `{ from_env: VAR }` in the inventory: the value is read from the operator's environment, so the file need not hold it. */
+export interface EnvReference {
+  fromEnv: string
+}
+
+export type EnvValue = string | EnvReference
 
 export interface Site {
   domain: string
@@ -62,6 +82,8 @@ export interface Inventory {
   id: string
   servers: Server[]
   sites: Site[]
+  /** Top-level `controlPersist:` seconds an idle SSH master outlives a run that ended well, or false; absent: the default. */
+  controlPersist?: number | false
 }
 
 /** One thing wrong with an input: where it is, what it was, what is allowed, how to fix it. */

@@ -3,7 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { SCRIPTS_DIR } from './layout.ts'
 import { fingerprintValue } from './redact.ts'
-import type { AutoRestart, Problem, Program, Server, Site } from './types.ts'
+import type { AutoRestart, EnvReference, EnvValue, Problem, Program, Server, Site } from './types.ts'
 
 export type CheckResult<T> = { ok: true; value: T } | { ok: false; problem: Problem }
 
@@ -331,6 +331,55 @@ function envValueVerdict(value: unknown, field: string, options?: CheckOptions):
   return trap ? fail(field, value, ENV_VALUE_ALLOWED, trap) : pass(text)
 }
 
+export const ENV_REFERENCE_KEY = 'from_env'
+const ENV_REFERENCE_ALLOWED = `{ ${ENV_REFERENCE_KEY}: VAR }, VAR the name of a variable of the environment the run starts in (letters, digits and '_', not starting with a digit)`
+
+/** An environment value of the inventory: a literal (checkEnvValue), or `{ from_env: VAR }` read at run time. */
+export const checkEnvEntry: Check<EnvValue> = (value, field, options) => {
+  if (isPlainMap(value)) return checkEnvReference(value, field, options)
+  const literal = checkEnvValue(value, field, options)
+  if (literal.ok || typeof value === 'string') return literal
+  return fail(field, literal.problem.value, `${literal.problem.allowed}; or ${ENV_REFERENCE_ALLOWED}`, literal.problem.hint)
+}
+
+/**
+ * `{ from_env: VAR }` and nothing else. Whatever sits in a refused mapping may be a secret pasted in the wrong place,
+ * so it is shown with every value fingerprinted.
+ */
+function checkEnvReference(value: Record<string, unknown>, field: string, options?: CheckOptions): CheckResult<EnvReference> {
+  const keys = Object.keys(value)
+  if (keys.length !== 1 || keys[0] !== ENV_REFERENCE_KEY) {
+    const misspelt = keys.length === 1 && keys[0]?.toLowerCase().replace(/[_-]/g, '') === 'fromenv'
+    const hint = misspelt
+      ? `write ${ENV_REFERENCE_KEY}, not ${keys[0]}`
+      : `a reference has the one key ${ENV_REFERENCE_KEY} (got ${keys.join(', ') || 'none'}); a literal value is written as plain text`
+    return fail(field, fingerprintedMap(value), ENV_REFERENCE_ALLOWED, hint)
+  }
+  const name = checkEnvVariableName(value[ENV_REFERENCE_KEY], `${field}.${ENV_REFERENCE_KEY}`, options)
+  return name.ok ? pass({ fromEnv: name.value }) : name
+}
+
+/** The variable a reference reads: a portable name. A refused one is fingerprinted, as it may be a value pasted there. */
+export const checkEnvVariableName: Check<string> = (value, field, options) => {
+  const result = checkEnvKey(value, field, options)
+  if (result.ok) return result
+  return fail(field, fingerprintValue(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)), ENV_REFERENCE_ALLOWED, result.problem.hint)
+}
+
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function fingerprintedMap(map: Record<string, unknown>): string {
+  const pairs = Object.entries(map).map(([key, value]) => `${key}: ${fingerprintValue(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value))}`)
+  return `{ ${pairs.join(', ')} }`
+}
+
+/** `{ from_env: VAR }`, as the inventory spells a reference: how messages show one. */
+export function describeEnvReference(reference: EnvReference): string {
+  return `{ ${ENV_REFERENCE_KEY}: ${reference.fromEnv} }`
+}
+
 /** Why supervisor's INI parser would read `text` differently from what was written; undefined when it would not. */
 function iniTrap(text: string): string | undefined {
   if (hasControlChar(text)) {
@@ -535,9 +584,16 @@ export function programValueProblems(program: Program, path: string): Problem[] 
     if (value !== undefined || !OPTIONAL_PROGRAM_KEYS.includes(key)) results.push(check(value, `${path}.${key}`))
   }
   for (const [key, value] of Object.entries(program.environment)) {
-    results.push(checkProgramEnvKey(key, `${path}.environment.${key}`), checkEnvValue(value, `${path}.environment.${key}`))
+    const field = `${path}.environment.${key}`
+    results.push(checkProgramEnvKey(key, field), typeof value === 'string' ? checkEnvValue(value, field) : unresolvedReference(value, field))
   }
   return problemsOf(results)
+}
+
+// Rendering writes values, never references: a pipeline of lib/ steps must resolve them first (lib/secrets.ts).
+function unresolvedReference(reference: EnvReference, field: string): CheckResult<never> {
+  return fail(field, describeEnvReference(reference), 'a value resolved on the control machine before rendering',
+    'call resolveEnvironmentRefs (lib/secrets.ts) on the sites before rendering them')
 }
 
 /** Every problem of the values a site's files are rendered from: its own, and the server defaults it falls back on. */
@@ -551,4 +607,28 @@ export function siteValueProblems(server: Server, site: Site, path: string): Pro
   if (site.branch !== undefined) results.push(SITE_RULES.branch(site.branch, `${path}.branch`))
   if (site.phpVersion !== undefined) results.push(SITE_RULES.php_version(site.phpVersion, `${path}.php_version`))
   return problemsOf(results)
+}
+
+/** A server's supervisor `serverurl`: a UNIX socket path or an HTTP address, as supervisorctl takes it. */
+export const checkServerUrl: Check<string> = (value, field, options) => {
+  const allowed = "unix:///absolute/path.sock, or http://host:port (letters, digits, '.', '_', '-', '/' and ':' only)"
+  if (typeof value !== 'string') return notAString(field, value, allowed, options)
+  if (/^unix:\/\//.test(value)) {
+    const socket = checkAbsolutePath(value.slice('unix://'.length), field, options)
+    return socket.ok ? pass(value) : fail(field, value, allowed, socket.problem.hint)
+  }
+  if (/^https?:\/\/[A-Za-z0-9._-]+(:\d{1,5})?\/?$/.test(value)) return pass(value)
+  return fail(field, value, allowed, describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? 'e.g. unix:///run/supervisor/supervisor.sock')
+}
+
+/** `supervisor:` on a server: overrides for a non-standard install. */
+export const SUPERVISOR_OVERRIDE_RULES = { config: checkAbsolutePath, include_dir: checkAbsolutePath, serverurl: checkServerUrl } as const
+
+/** controlPersist (inventory) and ZXS_CONTROL_PERSIST: how long an idle SSH master outlives a run; 0 or false: not at all. */
+export const checkControlPersist: Check<number | false> = (value, field, options) => {
+  const allowed = 'a number of seconds from 0 to 86400, or false (0 and false close SSH masters at exit)'
+  if (value === false || (options?.fromFlag && typeof value === 'string' && FLAG_FALSE.includes(value.toLowerCase()))) return pass(false)
+  if (value === true) return fail(field, value, allowed, 'say how long, e.g. 60')
+  const seconds = checkInteger(value, field, { min: 0, max: 86_400, allowed }, options)
+  return seconds.ok && seconds.value === 0 ? pass(false) : seconds
 }

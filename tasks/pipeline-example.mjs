@@ -7,7 +7,7 @@ import path from 'node:path'
 import {
   defineTask, runIfMain, PROJECT_DIR, InputError, RemoteError,
   loadInventory, findSite, serversOfSite, siteRoot, fullName,
-  renderDesiredStates, syncServer, uploadRelease, switchCurrent, controlPrograms, waitUntilRunning, forEachServer,
+  resolveEnvironmentRefs, renderDesiredStates, syncServer, uploadRelease, switchCurrent, controlPrograms, waitUntilRunning, forEachServer,
 } from '../lib/index.ts'
 
 export const pipelineExample = defineTask({
@@ -21,7 +21,7 @@ export const pipelineExample = defineTask({
     { name: 'health-cmd', type: 'string', placeholder: 'CMD', default: 'test -d .deployer/supervisors', description: 'run on each server in the new release after the restart; must exit 0' },
     { name: 'deploy-log', type: 'string', placeholder: 'FILE', default: 'deploy.log', description: 'local file that gets one line per deployed server' },
   ],
-  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
+  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
   examples: ['npx zx tasks/pipeline-example.mjs --domain example.com --app-dir ./build --health-cmd "php artisan about"'],
 }, async ({ flags, output, session }) => {
   const { inventory } = await loadInventory(flags.inventory)
@@ -31,7 +31,8 @@ export const pipelineExample = defineTask({
   const release = flags.release ?? new Date().toISOString().replace(/\D/g, '').slice(0, 14)
   const groups = site.supervisors.map((p) => fullName(site.domain, p.program))
   const servers = serversOfSite(inventory, site)
-  const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => [site], wholeServer: false })
+  const { sites: resolvedSites } = resolveEnvironmentRefs(inventory, [site], process.env, { mode: 'require' })
+  const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => resolvedSites, wholeServer: false })
 
   const outcomes = await forEachServer(servers, session, async (server, connection, applied) => {
     const root = siteRoot(server, site)

@@ -4,12 +4,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgv } from 'zx'
 import { EXIT, InterruptedError, ZxsError } from '../lib/errors.ts'
-import { SANDBOX_PACKAGES, sandboxDown, sandboxStatus, sandboxUp } from '../lib/sandbox/index.ts'
+import { DEFAULT_LAYOUT, SANDBOX_LAYOUTS, SANDBOX_PACKAGES, sandboxDown, sandboxStatus, sandboxUp } from '../lib/sandbox/index.ts'
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DEFAULT_DIR = path.join(PROJECT, '.sandbox')
 const DEFAULT_INVENTORY = path.join(PROJECT, 'inventory', 'sandbox.yml')
-const FLAGS = { string: ['servers', 'dir', 'inventory', 'address'], boolean: ['force', 'json', 'help'] }
+const FLAGS = { string: ['servers', 'dir', 'inventory', 'address', 'layout'], boolean: ['force', 'json', 'help'] }
 
 const USAGE = `Usage: npx zx tasks/sandbox.mjs <up|down|status> [flags]
 
@@ -24,26 +24,34 @@ Commands:
            (supervisor-create edited it, or it is another file) is not replaced: exit 2, unless --force
   down     stop every host of DIR and all they started, remove DIR, and remove the inventory if it is
            still as up wrote it (an edited one is kept); no DIR: exit 0
-  status   per host: address, and whether its init, sshd and supervisord run (exit 3 if one does not)
+  status   per host: address, layout, and whether its init, sshd and supervisord run (exit 3 if one
+           does not)
 
 Flags:
   --servers N        up: how many hosts, 1 to 64 (default 1)
   --dir DIR          the sandbox's state directory (default ${shown(DEFAULT_DIR)})
   --inventory PATH   up: the inventory to write (default ${shown(DEFAULT_INVENTORY)})
   --address A        up: first host address, in 127.0.0.0/8 (default: the first free from 127.0.0.2)
+  --layout L         up: whose supervisor layout the hosts imitate: ${SANDBOX_LAYOUTS.join(', ')} (default ${DEFAULT_LAYOUT}).
+                     debian: /etc/supervisor/supervisord.conf, conf.d/*.conf, /run/supervisor.sock;
+                     rhel: /etc/supervisord.conf, supervisord.d/*.ini, /run/supervisor/supervisor.sock;
+                     alpine: /etc/supervisord.conf, /etc/supervisor.d/*.ini, /run/supervisord.sock.
+                     rhel and alpine hosts get a private /etc (an overlay over this machine's, which
+                     stays untouched) without Debian's /etc/supervisor and init script
   --force            up: replace the inventory even if it was edited since up wrote it
   --json             up: print state.json on stdout; status: print the status as JSON
   --help             show this text
 
 Example:
   sudo npx zx tasks/sandbox.mjs up --servers 3
+  sudo npx zx tasks/sandbox.mjs up --servers 2 --layout rhel --dir .sandbox-rhel --inventory inventory/sandbox-rhel.yml
   npx zx tasks/supervisor-sync.mjs --inventory inventory/sandbox.yml
   ssh -F .sandbox/ssh_config sandbox-1 sudo supervisorctl status
   sudo npx zx tasks/sandbox.mjs down
 `
 
 /**
- * @typedef {{ _: string[], servers?: string, dir?: string, inventory?: string, address?: string, force?: boolean, json?: boolean, help?: boolean }} Flags
+ * @typedef {{ _: string[], servers?: string, dir?: string, inventory?: string, address?: string, layout?: string, force?: boolean, json?: boolean, help?: boolean }} Flags
  */
 
 /**
@@ -79,7 +87,8 @@ async function up(flags, dir) {
   const interrupt = (/** @type {NodeJS.Signals} */ signal) => abort.abort(new InterruptedError(signal))
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt)
   try {
-    const state = await sandboxUp({ dir, count, inventoryPath, replaceInventory: flags.force, firstAddress: flags.address, log, signal: abort.signal })
+    const layout = /** @type {import('../lib/sandbox/index.ts').SandboxLayoutName | undefined} */ (flags.layout)
+    const state = await sandboxUp({ dir, count, inventoryPath, replaceInventory: flags.force, firstAddress: flags.address, layout, log, signal: abort.signal })
     log(`inventory written; use it with: --inventory ${shown(inventoryPath)}`)
     log(`log in with: ssh -F ${shown(path.join(dir, 'ssh_config'))} sandbox-1`)
     if (flags.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`)
@@ -96,9 +105,9 @@ async function status(flags, dir) {
   else if (!result.exists) log(`no sandbox in ${dir}`)
   else {
     const yesNo = (/** @type {boolean} */ value) => (value ? 'yes' : 'NO')
-    process.stdout.write(`${['NAME', 'ADDRESS', 'RUNNING', 'INIT', 'SSHD', 'SUPERVISORD'].join('\t')}\n`)
+    process.stdout.write(`${['NAME', 'ADDRESS', 'RUNNING', 'INIT', 'SSHD', 'SUPERVISORD', 'LAYOUT'].join('\t')}\n`)
     for (const host of result.hosts) {
-      process.stdout.write(`${[host.name, `${host.address}:${host.port}`, yesNo(host.running), yesNo(host.init), yesNo(host.sshd), yesNo(host.supervisord)].join('\t')}\n`)
+      process.stdout.write(`${[host.name, `${host.address}:${host.port}`, yesNo(host.running), yesNo(host.init), yesNo(host.sshd), yesNo(host.supervisord), host.layout].join('\t')}\n`)
     }
   }
   return result.exists && result.hosts.every((host) => host.running) ? EXIT.ok : EXIT.notRunning

@@ -6,7 +6,8 @@ import { describeNotice, followedLine, logLineOutput, logsJson, reportLogs, want
 import { EXIT, InputError } from '../lib/errors.ts'
 import { loadInventory } from '../lib/inventory/load.ts'
 import { findServer } from '../lib/inventory/resolve.ts'
-import { availableServices, checkLines, DEFAULT_LINES, findSiteOnServer, MAX_LINES, resolveLogSources } from '../lib/logs/sources.ts'
+import { availableServices, checkLines, DEFAULT_LINES, findSiteOnServer, MAX_LINES, placeLogSources, resolveLogSources } from '../lib/logs/sources.ts'
+import { layoutOf } from '../lib/supervisor/rpc.ts'
 import { readLogs } from '../lib/logs/read.ts'
 import { followLogs } from '../lib/logs/follow.ts'
 
@@ -21,7 +22,7 @@ export const serverLogs = defineTask({
     { name: 'lines', alias: 'n', type: 'string', placeholder: 'N', description: `lines per source, 1 to ${MAX_LINES}`, default: String(DEFAULT_LINES) },
     { name: 'follow', alias: 'f', type: 'boolean', description: 'keep printing new lines, each prefixed with its source, until Ctrl-C' },
   ],
-  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
+  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
   examples: [
     'npx zx tasks/server-logs.mjs --server production --service all-supervisors',
     'npx zx tasks/server-logs.mjs --server production --service supervisor:example.com/queue-worker -n 200',
@@ -39,8 +40,10 @@ export const serverLogs = defineTask({
   const { inventory } = await loadInventory(flags.inventory)
   const server = await askServer(inventory, flags.server, interactive)
   const site = flags.site ? findSiteOnServer(inventory, server, flags.site) : undefined
-  const sources = resolveLogSources(inventory, server, await askServices(availableServices(inventory, server, site), flags.service, interactive), site)
+  const wanted = resolveLogSources(inventory, server, await askServices(availableServices(inventory, server, site), flags.service, interactive), site)
   const connection = await session.connect(server)
+  const layout = await layoutOf(connection)
+  const sources = placeLogSources(wanted, layout)
 
   if (flags.follow) {
     output.server(server.name, `following ${sources.map((s) => s.service).join(', ')} (Ctrl-C to stop)`)
@@ -49,6 +52,7 @@ export const serverLogs = defineTask({
     const end = await followUntilSignalled((signal) => followLogs(connection, sources, {
       lines,
       signal,
+      layout,
       onLine: (service, line) => lineOutput.info(followedLine(service, line, colour)),
       onNotice: (service, text) => output.warn(describeNotice(server.name, service, text)),
     }))
@@ -58,7 +62,7 @@ export const serverLogs = defineTask({
     return end.stopped ? EXIT.interrupted : end.failed.length ? EXIT.failed : EXIT.ok
   }
 
-  const reads = await readLogs(connection, sources, lines)
+  const reads = await readLogs(connection, sources, lines, layout)
   reportLogs(output, server.name, reads)
   output.json(logsJson(server.name, lines, reads))
   return EXIT.ok

@@ -11,6 +11,7 @@ import { saveInventory } from '../lib/inventory/save.ts'
 import { listAvailableScripts } from '../lib/app/available-scripts.ts'
 import { renderProgramFiles } from '../lib/render/program-files.ts'
 import { redactEnvironment } from '../lib/redact.ts'
+import { resolveProgramEnvironment } from '../lib/secrets.ts'
 
 export const supervisorCreate = defineTask({
   name: 'supervisor-create',
@@ -31,6 +32,7 @@ export const supervisorCreate = defineTask({
     { name: 'stopsignal', type: 'string', placeholder: 'SIGNAL', description: 'TERM, INT, QUIT, HUP, KILL, USR1 or USR2 (supervisor: TERM)' },
     { name: 'priority', type: 'integer', description: 'start order, lower first (supervisor: 999)' },
     { name: 'env', type: 'list', placeholder: 'KEY=VALUE', description: "an environment variable for the program" },
+    { name: 'env-from-env', type: 'list', placeholder: 'KEY[=VAR]', description: 'an environment variable whose value sync reads from $VAR (default $KEY) on this machine; the inventory holds only { from_env: VAR }' },
     { name: 'user', type: 'string', placeholder: 'USER', description: 'run as this user instead of the site user' },
     { name: 'template', type: 'string', placeholder: 'NAME', description: 'conf template templates/supervisor/NAME.hbs instead of program.conf' },
   ],
@@ -39,6 +41,7 @@ export const supervisorCreate = defineTask({
     'npx zx tasks/supervisor-create.mjs',
     'npx zx tasks/supervisor-create.mjs --domain example.com --program queue-worker --script queue-worker.sh --numprocs 2',
     'npx zx tasks/supervisor-create.mjs --domain example.com --program ws --script ws.sh --app-dir ../app --env PORT=6001 --no-autostart',
+    'npx zx tasks/supervisor-create.mjs --domain example.com --program billing --script billing.sh --env-from-env STRIPE_SECRET --env-from-env DB_PASSWORD=PROD_DB_PASSWORD',
   ],
 }, async ({ flags, given, output, interactive }) => {
   const loaded = await loadInventory(flags.inventory)
@@ -46,12 +49,14 @@ export const supervisorCreate = defineTask({
   const { scripts } = await listAvailableScripts(site, flags['app-dir'])
   const entry = await collectProgramEntry(site, scripts, flags, given, interactive)
   const templatesDir = path.join(PROJECT_DIR, 'templates')
-  for (const server of serversOfSite(loaded.inventory, site)) renderProgramFiles({ templatesDir, server, site, program: { environment: {}, ...entry } })
+  // Checks the template and values; a referenced variable is not read here (create touches no secret), only at sync.
+  const { program } = resolveProgramEnvironment({ environment: {}, ...entry }, {}, { mode: 'allow-unknown', field: '--env-from-env', program: entry.program })
+  for (const server of serversOfSite(loaded.inventory, site)) renderProgramFiles({ templatesDir, server, site, program })
   await saveInventory(loaded, addProgram(loaded, site.domain, entry))
 
   output.info(`Supervisor '${entry.program}' added to inventory (${loaded.path})`)
   output.info(`Next, apply it to the servers: npx zx tasks/supervisor-sync.mjs --inventory ${loaded.path} --domain ${site.domain}`)
-  // Environment values stay out of output (they may be secrets); the inventory has them.
+  // Literal environment values stay out of output (they may be secrets); the inventory has them. References are names.
   const replay = replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path)
   output.info(`Non-interactive replay: ${replay}`)
   output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay })

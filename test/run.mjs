@@ -17,6 +17,8 @@ if (!tiers) {
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0 }
+const scratch = mkdtempSync(path.join(tmpdir(), 'zxs-suite-'))
+const fingerprintKey = path.join(scratch, 'fingerprint.key')
 
 /**
  * Runs a command with inherited stderr, echoes its stdout, and returns the exit code and the text.
@@ -25,7 +27,9 @@ const totals = { passed: 0, failed: 0, skipped: 0 }
  */
 function run(command, args, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    // ZXS_CONTROL_PERSIST=0: every run closes its SSH masters at exit, so no test meets a master another one left warm.
+    // ZXS_FINGERPRINT_KEY_FILE: the suite's own fingerprint key, never the user's ~/.config one.
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ZXS_CONTROL_PERSIST: '0', ZXS_FINGERPRINT_KEY_FILE: fingerprintKey, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
     let text = ''
     child.stdout.on('data', (chunk) => {
       text += chunk
@@ -64,7 +68,7 @@ async function faults() {
 
 function integrationBlocker() {
   if (process.getuid?.() !== 0) return 'they need root (the sandbox servers use mount namespaces)'
-  const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo'].filter((p) => !existsSync(p))
+  const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo', '/usr/sbin/logrotate'].filter((p) => !existsSync(p))
   return missing.length ? `missing ${missing.join(', ')} (run: npx zx tasks/sandbox.mjs up, which installs them as root)` : null
 }
 
@@ -91,6 +95,7 @@ for (const tier of tiers) {
   else await uvu(`test/${tier}`)
 }
 
+rmSync(scratch, { recursive: true, force: true })
 const ranNothing = totals.passed + totals.failed === 0
 console.log(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`)
 if (ranNothing) console.error('no test ran: that is a failure')

@@ -15,12 +15,16 @@ export interface FlagSpec {
   placeholder?: string
   /** For integers: the smallest value allowed. */
   min?: number
+  /** For integers: the largest value allowed. */
+  max?: number
 }
 
 // Values are checked against their FlagSpec by parseFlags; tasks read them by name.
 export type ParsedFlags = { _: string[]; [name: string]: any }
 
 export const DEFAULT_TIMEOUT_SECONDS = 10
+export const DEFAULT_PARALLEL = 16
+export const MAX_PARALLEL = 256
 
 export const COMMON_FLAGS = [
   // No literal default: the frame resolves --inventory, then ZXS_INVENTORY, then the project's inventory/inventory.yml.
@@ -30,6 +34,8 @@ export const COMMON_FLAGS = [
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'show remote commands (secrets redacted) and stack traces' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'print only errors and the recap' },
   { name: 'timeout', type: 'integer', placeholder: 'SECONDS', description: 'SSH connect timeout', default: DEFAULT_TIMEOUT_SECONDS, min: 1 },
+  { name: 'persist', type: 'boolean', negatable: true, default: true, description: 'keep SSH connections open briefly after a run that ends well, for the next task (--no-persist: close them at exit)' },
+  { name: 'parallel', type: 'integer', placeholder: 'N', description: 'servers worked on at once (their SSH connections are opened in turn)', default: DEFAULT_PARALLEL, min: 1, max: MAX_PARALLEL },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ] as const satisfies readonly FlagSpec[]
 
@@ -85,8 +91,9 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
     }
     if (spec.type === 'integer') {
       const example = `for example --${spec.name}=${spec.default ?? spec.min ?? 1}`
-      if (!/^\d{1,9}$/.test(value)) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number (digits only)${spec.min === undefined ? '' : `, at least ${spec.min}`}`, hint: example })
-      else if (spec.min !== undefined && Number(value) < spec.min) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number, at least ${spec.min}`, hint: example })
+      const range = spec.max === undefined ? (spec.min === undefined ? '' : `, at least ${spec.min}`) : ` from ${spec.min ?? 0} to ${spec.max}`
+      if (!/^\d{1,9}$/.test(value)) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number (digits only)${range}`, hint: example })
+      else if ((spec.min !== undefined && Number(value) < spec.min) || (spec.max !== undefined && Number(value) > spec.max)) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number${range}`, hint: example })
       else flags[spec.name] = Number(value)
       continue
     }
@@ -96,9 +103,12 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
   return { flags, given }
 }
 
-/** `--timeout -5` → `--timeout=-5`, so a negative number is refused as the flag's value, not read as an unknown flag `-5`. */
+/**
+ * `--timeout -5` → `--timeout=-5` (also for value flags like `--max-fail -1`), so a negative number is refused as the
+ * flag's value, not read as an unknown flag `-5`.
+ */
 function attachNegativeNumbers(specs: FlagSpec[], args: string[]): string[] {
-  const integerFlags = new Set(specs.filter((s) => s.type === 'integer').flatMap(flagNames))
+  const integerFlags = new Set(specs.filter((s) => s.type === 'integer' || s.type === 'string').flatMap(flagNames))
   const joined: string[] = []
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string

@@ -1,7 +1,7 @@
-import type { Problem, ProgramEntry, Site } from '../types.ts'
+import type { EnvValue, Problem, ProgramEntry, Site } from '../types.ts'
 import { unusedScripts } from '../app/available-scripts.ts'
 import { InputError } from '../errors.ts'
-import { checkEnvValue, checkProgramEnvKey, PROGRAM_RULES, type Check, type CheckOptions } from '../values.ts'
+import { checkEnvValue, checkEnvVariableName, checkProgramEnvKey, PROGRAM_RULES, type Check, type CheckOptions } from '../values.ts'
 import { fingerprintValue } from '../redact.ts'
 import { SCRIPTS_DIR } from '../layout.ts'
 import { shellQuote } from '../remote/quote.ts'
@@ -55,7 +55,11 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   if (given.has('stopsignal')) entry.stopsignal = take(PROGRAM_RULES.stopsignal, flags.stopsignal, '--stopsignal')
   if (given.has('user')) entry.user = take(PROGRAM_RULES.user, flags.user, '--user')
   if (given.has('template')) entry.template = take(PROGRAM_RULES.template, flags.template, '--template')
-  const environment: Record<string, string> = {}
+  const environment: Record<string, EnvValue> = {}
+  const addVariable = (key: string, value: EnvValue, flag: string) => {
+    if (key in environment) problems.push({ field: flag, value: key, allowed: 'each variable once across --env and --env-from-env', hint: `${key} is given twice; keep one` })
+    else environment[key] = value
+  }
   for (const pair of flags.env ?? []) {
     const at = pair.indexOf('=')
     if (at <= 0) {
@@ -65,7 +69,14 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
     }
     const key = take(checkProgramEnvKey, pair.slice(0, at), '--env')
     const value = take(checkEnvValue, pair.slice(at + 1), `--env ${pair.slice(0, at)}`)
-    if (key !== undefined && value !== undefined) environment[key] = value
+    if (key !== undefined && value !== undefined) addVariable(key, value, '--env')
+  }
+  // KEY=VAR, or KEY alone when the variable has the program's name for it.
+  for (const pair of flags['env-from-env'] ?? []) {
+    const [name = '', variableName = name] = pair.split(/=(.*)/s)
+    const key = take(checkProgramEnvKey, name, '--env-from-env')
+    const variable = take(checkEnvVariableName, variableName, `--env-from-env ${name}`, { fromFlag: true })
+    if (key !== undefined && variable !== undefined) addVariable(key, { fromEnv: variable }, '--env-from-env')
   }
   if (Object.keys(environment).length) entry.environment = environment
   if (problems.length) throw new InputError(problems)
@@ -93,6 +104,9 @@ export function replayCommand(domain: string, entry: ProgramEntry, inventoryPath
     entry.autorestart === 'unexpected' ? '--autorestart-unexpected' : entry.autorestart ? '--autorestart' : '--no-autorestart',
     `--stopwaitsecs ${entry.stopwaitsecs}`, `--numprocs ${entry.numprocs}`]
   for (const key of ['startsecs', 'startretries', 'stopsignal', 'priority', 'user', 'template'] as const) if (entry[key] !== undefined) parts.push(`--${key} ${q(entry[key] as string | number)}`)
-  for (const [key, value] of Object.entries(entry.environment ?? {})) parts.push(`--env ${q(`${key}=${value}`)}`)
+  for (const [key, value] of Object.entries(entry.environment ?? {})) {
+    if (typeof value === 'string') parts.push(`--env ${q(`${key}=${value}`)}`)
+    else parts.push(`--env-from-env ${q(value.fromEnv === key ? key : `${key}=${value.fromEnv}`)}`)
+  }
   return parts.join(' ')
 }

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { COMMON_FLAGS, DEFAULT_TIMEOUT_SECONDS, formatHelp, optionsToArgs, parseFlags, type CommonFlagName, type ExitCode, type FlagSpec, type ParsedFlags, type TaskMeta } from './flags.ts'
 import { createOutput, type Output, type OutputOptions } from './output.ts'
 import { isInteractive } from './prompt.ts'
-import { createSession, type Session } from '../remote/connection.ts'
-import { resolveInventoryPath } from '../inventory/load.ts'
+import { CONTROL_PERSIST_ENV, createSession, DEFAULT_CONTROL_PERSIST_SECONDS, type Session, type SessionOptions } from '../remote/connection.ts'
+import { loadInventory, resolveInventoryPath } from '../inventory/load.ts'
+import { checkControlPersist } from '../values.ts'
 import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
 
 // The frame every task runs in: flags, output, one SSH session, error → message + exit code, Ctrl-C → close and 130.
@@ -17,6 +18,8 @@ export interface TaskContext {
   output: Output
   session: Session
   interactive: boolean
+  /** What is still going on on a server (key → message): printed if the run is interrupted now. */
+  stillRunning: Map<string, string>
 }
 
 export type TaskMain = (context: TaskContext) => Promise<number | void>
@@ -69,18 +72,21 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
     let output = recording(frame.outputFor({ json: args.includes('--json'), quiet: false, verbose: args.includes('--verbose') || args.includes('-v') }))
     let session: Session | undefined
     let interrupted: NodeJS.Signals | undefined
+    const stillRunning = new Map<string, string>()
     // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
     const onSignal = async (signal: NodeJS.Signals) => {
       if (interrupted) return
       interrupted = signal
       process.exitCode = EXIT.interrupted
       output.warn(`interrupted by ${signal}; closing connections`)
+      for (const note of stillRunning.values()) output.warn(note)
       await session?.closeAll()
       process.exit(EXIT.interrupted)
     }
     // on, not once: execa's signal-exit re-raises a signal that no other listener is left to handle.
     if (frame.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal)
     const outcome = (exitCode: number): TaskOutcome => ({ exitCode: interrupted ? EXIT.interrupted : exitCode, result })
+    let exitCode: number = EXIT.failed
     try {
       const { flags, given } = parseFlags(full.flags, args)
       output = recording(frame.outputFor({ json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) }))
@@ -93,15 +99,20 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
       session = createSession({
         timeoutSeconds: flags.timeout ?? DEFAULT_TIMEOUT_SECONDS,
         batch: !interactive,
+        controlPersist: common.includes('persist') ? controlPersistFor(flags) : false,
         onCommand: (server, line) => output.detail(`${server}$ ${line}`),
+        onMaster: (server, note) => output.detail(`${server}: ${note}`),
+        onWarning: (message) => output.warn(message),
       })
-      return outcome((await main({ flags, given, output, session, interactive })) ?? EXIT.ok)
+      exitCode = (await main({ flags, given, output, session, interactive, stillRunning })) ?? EXIT.ok
     } catch (error) {
-      return outcome(reportError(error, output))
+      exitCode = reportError(error, output)
     } finally {
-      await session?.closeAll()
+      // A run that ended well leaves its masters warm for the next task; a failed or interrupted one closes them.
+      await session?.closeAll({ keepWarm: !interrupted && (exitCode === EXIT.ok || exitCode === EXIT.notRunning) })
       if (frame.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, onSignal)
     }
+    return outcome(exitCode)
   }
 
   return {
@@ -126,6 +137,21 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
       })
     },
   }
+}
+
+/**
+ * How long SSH masters stay warm after the run: --no-persist, else $ZXS_CONTROL_PERSIST, else the inventory's
+ * controlPersist, else 60 s. The inventory is read when the first master opens: by then the task has loaded it.
+ */
+function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist'] {
+  if (flags.persist === false) return false
+  const fromEnv = process.env[CONTROL_PERSIST_ENV]?.trim()
+  if (fromEnv) {
+    const checked = checkControlPersist(fromEnv, CONTROL_PERSIST_ENV, { fromFlag: true })
+    if (!checked.ok) throw new InputError([checked.problem])
+    return checked.value
+  }
+  return async () => (await loadInventory(flags.inventory).catch(() => undefined))?.inventory.controlPersist ?? DEFAULT_CONTROL_PERSIST_SECONDS
 }
 
 const DISCARD = new Writable({ write: (_chunk, _encoding, done) => done() })

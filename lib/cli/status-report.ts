@@ -5,22 +5,22 @@ import type { ServerStatus } from '../status/summarize.ts'
 // supervisor-status's table (one line per process) and its --json document.
 
 export function statusTable(outcomes: ServerOutcome<ServerStatus>[]): string[] {
-  const rows: string[][] = [['SERVER', 'PROGRAM', 'PROCESS', 'STATE', 'PID', 'UPTIME', 'NOTE']]
+  const rows: string[][] = [['SERVER', 'PROGRAM', 'PROCESS', 'STATE', 'PID', 'UPTIME', 'RELEASE', 'NOTE']]
   for (const outcome of outcomes) {
     const server = outcome.server.name
     if (!outcome.ok) {
-      rows.push([server, '-', '-', 'UNREACHABLE', '', '', outcome.error instanceof Error ? outcome.error.message : String(outcome.error)])
+      rows.push([server, '-', '-', 'UNREACHABLE', '', '', '', outcome.error instanceof Error ? outcome.error.message : String(outcome.error)])
       continue
     }
-    if (outcome.value.daemon === 'down') rows.push([server, '-', '-', 'DAEMON DOWN', '', '', 'supervisord is not running'])
+    if (outcome.value.daemon === 'down') rows.push([server, '-', '-', 'DAEMON DOWN', '', '', '', 'supervisord is not running'])
     for (const program of outcome.value.programs) {
       const note = [program.processes.length !== program.expected ? `${program.processes.length}/${program.expected} processes` : '', ...program.drift.map((d) => `DRIFT: ${d}`)].filter(Boolean).join('; ')
-      if (!program.processes.length) rows.push([server, program.fullName, '-', 'NOT LOADED', '', '', note])
-      for (const proc of program.processes) rows.push([server, program.fullName, proc.process, proc.state, proc.pid ? String(proc.pid) : '', proc.uptime ?? '', note])
+      if (!program.processes.length) rows.push([server, program.fullName, '-', 'NOT LOADED', '', '', '', note])
+      for (const proc of program.processes) rows.push([server, program.fullName, proc.process, proc.state, proc.pid ? String(proc.pid) : '', proc.uptime ?? '', proc.release ? `${proc.release}${proc.stale ? ' (STALE)' : ''}` : '', note])
     }
-    for (const drift of outcome.value.siteDrift) rows.push([server, '(site file)', '-', 'DRIFT', '', '', drift])
-    for (const leftover of outcome.value.leftovers) rows.push([server, '(leftover)', '-', 'DRIFT', '', '', `${leftover.path}: ${leftover.reason}; a --server/--all sync removes it`])
-    for (const unknown of outcome.value.unknown) for (const proc of unknown.processes) rows.push([server, unknown.group, proc.process, proc.state, proc.pid ? String(proc.pid) : '', proc.uptime ?? '', 'not in the inventory'])
+    for (const drift of outcome.value.siteDrift) rows.push([server, '(site file)', '-', 'DRIFT', '', '', '', drift])
+    for (const leftover of outcome.value.leftovers) rows.push([server, '(leftover)', '-', 'DRIFT', '', '', '', `${leftover.path}: ${leftover.reason}; a --server/--all sync removes it`])
+    for (const unknown of outcome.value.unknown) for (const proc of unknown.processes) rows.push([server, unknown.group, proc.process, proc.state, proc.pid ? String(proc.pid) : '', proc.uptime ?? '', '', 'not in the inventory'])
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)))
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]! + 2))).join('').trimEnd())

@@ -3,6 +3,7 @@ import type { AppliedStep, ServerOutcome } from '../fleet.ts'
 import { RemoteError } from '../errors.ts'
 import { formatPlanDiff } from '../sync/plan.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
+import type { StoppingProcess } from '../sync/activate.ts'
 
 // How a sync is shown: per-server lines, the dry-run diff, the recap and the --json document.
 
@@ -15,12 +16,13 @@ export function reportServerSync(output: Output, result: ServerSyncResult): void
   if (result.dryRun) {
     output.server(name, plan.needsActivation ? `would change ${plan.changes.length} file(s); update ${plan.groups.join(', ') || 'no group'}` : 'up to date, nothing to do')
     for (const change of plan.changes) if (change.kind === 'adopt' || change.reason) output.server(name, `would ${change.kind === 'adopt' ? 'adopt (unmarked)' : 'remove'} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
-    const diff = formatPlanDiff(plan)
+    // --check is for CI and cron: the summary lines say what is pending; the diff only when asked for.
+    const diff = result.check && !output.options.verbose ? '' : formatPlanDiff(plan)
     if (diff) output.info(diff.trimEnd())
     return
   }
   for (const change of plan.changes) output.server(name, `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
-  for (const line of activation?.output.split('\n') ?? []) if (/: (added|updated|removed) process group$|: (stopped|started)$/.test(line)) output.server(name, line)
+  for (const [kind, groups] of Object.entries(activation?.update ?? {})) for (const group of groups) output.server(name, `${group}: ${kind} process group`)
   if (!plan.needsActivation) output.server(name, 'up to date')
 }
 
@@ -32,7 +34,7 @@ export function changedCount(result: ServerSyncResult): number {
 export function syncRecap(outcomes: ServerOutcome<ServerSyncResult>[]): RecapRow[] {
   return outcomes.map((o) =>
     o.ok
-      ? { server: o.server.name, ok: o.value.plan.programs.length, changed: changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: '(dry run: nothing was changed)' } : {}) }
+      ? { server: o.server.name, ok: o.value.plan.programs.length, changed: changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: `(${o.value.check ? 'check' : 'dry run'}: nothing was changed)` } : {}) }
       : { server: o.server.name, ok: 0, changed: appliedChanges(o), failed: 1, ...(o.applied.length ? { note: `(applied: ${o.applied.map((a) => a.step).join(', ')}; then failed)` } : {}) },
   )
 }
@@ -46,6 +48,7 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
             server: o.server.name,
             ok: true,
             dryRun: o.value.dryRun,
+            pending: o.value.pending,
             changed: changedCount(o.value),
             changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path, ...(c.reason ? { reason: c.reason } : {}) })),
             groups: o.value.plan.groups,
@@ -64,6 +67,12 @@ export function appliedJson(applied: AppliedStep): unknown {
   return { step: applied.step, changes: result.plan.changes.map((c) => ({ kind: c.kind, path: c.path })), update: result.activation?.update ?? null }
 }
 
+/** --check's exit code: 1 when a server failed (unreachable, a refused file), else 3 when a change is pending, else 0. */
+export function checkExitCode(outcomes: ServerOutcome<ServerSyncResult>[]): 0 | 1 | 3 {
+  if (outcomes.some((o) => !o.ok)) return 1
+  return outcomes.some((o) => o.ok && o.value.pending) ? 3 : 0
+}
+
 function appliedChanges(outcome: ServerOutcome<unknown>): number {
   return outcome.applied.reduce((n, a) => n + ((a.result as Partial<ServerSyncResult> | undefined)?.plan ? changedCount(a.result as ServerSyncResult) : 1), 0)
 }
@@ -75,5 +84,21 @@ export function reportFailures(output: Output, outcomes: ServerOutcome<unknown>[
     if (o.applied.length) output.error(`${o.server.name}: applied ${o.applied.map((a) => a.step).join(', ')}, then failed: ${message}`)
     else output.error(`${o.server.name}: ${message}`)
     if (o.error instanceof RemoteError && o.error.detail) output.detail(o.error.detail.trim())
+  }
+}
+
+/** Says, once per process, which old process an update waits for; kept as the Ctrl-C message meanwhile. */
+export function stoppingReporter(output: Output, stillRunning: Map<string, string>, server: string): { onStopping(process: StoppingProcess): void; done(): void } {
+  const seen = new Set<string>()
+  return {
+    onStopping(process) {
+      stillRunning.set(server, `${server}: ${process.process} is still stopping (stopwaitsecs ${process.stopwaitsecs}); the update goes on there on its own and leaves the files in the new state`)
+      if (seen.has(process.process)) return
+      seen.add(process.process)
+      output.server(server, `waiting for ${process.process} to stop (since ${process.since.toTimeString().slice(0, 8)}, stopwaitsecs ${process.stopwaitsecs})`)
+    },
+    done() {
+      stillRunning.delete(server)
+    },
   }
 }

@@ -1,7 +1,8 @@
 // supervisor-create and supervisor-delete as edits of the inventory text: one entry of a site's `supervisors:` list
 // added or removed, the rest of the file byte for byte as it was.
 import { InputError } from '../errors.ts'
-import type { ProgramEntry } from '../types.ts'
+import type { EnvValue, ProgramEntry } from '../types.ts'
+import { ENV_REFERENCE_KEY } from '../values.ts'
 import { isYamlMap, isYamlScalar, isYamlSeq, type LoadedInventory, type YamlMap, type YamlPair } from './load.ts'
 import { findProgram, findSite } from './resolve.ts'
 import { findProgramConflicts, validateProgram } from './validate.ts'
@@ -51,10 +52,18 @@ function entryData(entry: ProgramEntry): Record<string, unknown> {
   for (const key of ENTRY_ORDER) {
     const value = entry[key]
     if (value === undefined) continue
-    if (key === 'environment' && Object.keys(value as object).length === 0) continue
+    if (key === 'environment') {
+      if (Object.keys(value as object).length > 0) data[key] = environmentData(value as Record<string, EnvValue>)
+      continue
+    }
     data[key] = value
   }
   return data
+}
+
+/** A reference is written as the inventory spells it: `{ from_env: VAR }`. */
+function environmentData(environment: Record<string, EnvValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, typeof value === 'string' ? value : { [ENV_REFERENCE_KEY]: value.fromEnv }]))
 }
 
 function siteNode(loaded: LoadedInventory, siteIndex: number): YamlMap {

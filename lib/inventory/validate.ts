@@ -1,18 +1,18 @@
 // Turns parsed inventory YAML into the validated model, collecting every problem at once with its path.
-import type { Inventory, Problem, Program, Server, Site } from '../types.ts'
+import type { EnvValue, Inventory, Problem, Program, Server, Site, SupervisorOverrides } from '../types.ts'
 import {
-  checkAbsolutePath, checkConnection, checkEnvValue, checkFilePath, checkGroupName, checkHost, checkInventoryId,
+  checkAbsolutePath, checkConnection, checkControlPersist, checkEnvEntry, checkFilePath, checkGroupName, checkHost, checkInventoryId,
   checkPort, checkProgramEnvKey, checkServerName, checkUsername, describeType, PROGRAM_RULES, SITE_RULES, type Check,
-  type CheckResult,
+  type CheckResult, SUPERVISOR_OVERRIDE_RULES,
 } from '../values.ts'
 import { DEFAULT_INVENTORY_ID, fullName as programFullName } from '../layout.ts'
 import { siteRoot } from './resolve.ts'
 
-export const TOP_KEYS = ['id', 'servers', 'sites'] as const
+export const TOP_KEYS = ['id', 'servers', 'sites', 'controlPersist'] as const
 // provider, dropletId and instanceId are DeployerPHP's own keys: known, kept, unused here.
 export const SERVER_KEYS = [
   'name', 'host', 'port', 'username', 'privateKeyPath', 'provider', 'dropletId', 'instanceId',
-  'groups', 'siteUser', 'sitesPath', 'knownHostsFile', 'connection',
+  'groups', 'siteUser', 'sitesPath', 'knownHostsFile', 'connection', 'supervisor',
 ] as const
 // crons belong to DeployerPHP's cron feature: known, kept, unused here.
 export const SITE_KEYS = ['domain', 'server', 'repo', 'branch', 'php_version', 'crons', 'supervisors', 'user', 'root'] as const
@@ -61,6 +61,7 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   }
   warnUnknownKeys(report, raw, '', TOP_KEYS)
   const id = optional(report, raw, 'id', '', checkInventoryId) ?? DEFAULT_INVENTORY_ID
+  const controlPersist = optional(report, raw, 'controlPersist', '', checkControlPersist)
   const servers = readList(report, raw, 'servers', '', true).flatMap((item, i) => readServer(report, item, `servers[${i}]`))
   checkServerNamesUnique(report, servers)
   checkGroupsAreNotServers(report, servers)
@@ -69,7 +70,8 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   checkDomainsUnique(report, sites)
   checkFullNamesUnique(report, sites)
   checkSiteRootsUnique(report, sites, servers)
-  return { inventory: { id, servers, sites }, problems: report.problems, warnings: report.warnings }
+  const inventory: Inventory = controlPersist === undefined ? { id, servers, sites } : { id, servers, sites, controlPersist }
+  return { inventory, problems: report.problems, warnings: report.warnings }
 }
 
 /** Validates one program entry on its own (e.g. before `addProgram`); field paths start at `path`. */
@@ -200,7 +202,28 @@ function readServer(report: Report, item: unknown, path: string): Server[] {
   const knownHostsFile = optional(report, map, 'knownHostsFile', path, checkFilePath)
   if (privateKeyPath !== undefined) server.privateKeyPath = privateKeyPath
   if (knownHostsFile !== undefined) server.knownHostsFile = knownHostsFile
+  const supervisor = readSupervisorOverrides(report, map, path)
+  if (supervisor) server.supervisor = supervisor
   return [server]
+}
+
+/** `supervisor: { config, include_dir, serverurl }`: each optional, each checked by the rulebook. */
+function readSupervisorOverrides(report: Report, map: RawMap, path: string): SupervisorOverrides | undefined {
+  const value = map.supervisor
+  if (value === undefined || value === null) return undefined
+  const field = joinPath(path, 'supervisor')
+  if (!isMap(value)) {
+    report.problems.push({ field, value, allowed: 'a map with config, include_dir and/or serverurl', hint: 'e.g. supervisor: { config: /etc/supervisord.conf }' })
+    return undefined
+  }
+  warnUnknownKeys(report, value, field, Object.keys(SUPERVISOR_OVERRIDE_RULES))
+  const overrides: SupervisorOverrides = {}
+  assignDefined(overrides, {
+    config: optional(report, value, 'config', field, SUPERVISOR_OVERRIDE_RULES.config),
+    includeDir: optional(report, value, 'include_dir', field, SUPERVISOR_OVERRIDE_RULES.include_dir),
+    serverurl: optional(report, value, 'serverurl', field, SUPERVISOR_OVERRIDE_RULES.serverurl),
+  })
+  return overrides
 }
 
 /** `/home/<user>/sites`, except root, whose home is /root. */
@@ -386,22 +409,22 @@ function readProgram(report: Report, raw: unknown, path: string): Program[] {
   return [program]
 }
 
-function readEnvironment(report: Report, map: RawMap, path: string): Record<string, string> {
+function readEnvironment(report: Report, map: RawMap, path: string): Record<string, EnvValue> {
   const value = map.environment
   const field = joinPath(path, 'environment')
   if (value === undefined || value === null) return {}
   if (!isMap(value)) {
     report.problems.push({
-      field, value, allowed: 'a map of NAME: value', hint: `got ${describeType(value)}; write environment: {APP_ENV: production}`,
+      field, value, allowed: 'a map of NAME: value (or NAME: { from_env: VAR })', hint: `got ${describeType(value)}; write environment: {APP_ENV: production}`,
     })
     return {}
   }
-  const environment: Record<string, string> = {}
+  const environment: Record<string, EnvValue> = {}
   for (const [key, raw] of Object.entries(value)) {
     const at = joinPath(field, key)
     const name = take(report, checkProgramEnvKey(key, at))
-    const text = take(report, checkEnvValue(raw, at))
-    if (name !== undefined && text !== undefined) environment[name] = text
+    const entry = take(report, checkEnvEntry(raw, at))
+    if (name !== undefined && entry !== undefined) environment[name] = entry
   }
   return environment
 }

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { YAML } from 'zx'
 import { InputError } from '../errors.ts'
 import type { Inventory, Site } from '../types.ts'
-import { isYamlAlias, isYamlSeq, parseInventory, type LoadedInventory, type YamlMap, type YamlNode, type YamlPair, type YamlSeq } from './load.ts'
+import { isYamlAlias, isYamlMap, isYamlSeq, parseInventory, type LoadedInventory, type YamlMap, type YamlNode, type YamlPair, type YamlSeq } from './load.ts'
 
 // zx declares YAML.stringify without its options argument; yaml 2.8 takes one.
 const stringifyYaml = YAML.stringify as (value: unknown, options: Record<string, unknown>) => string
@@ -113,12 +113,22 @@ interface ListStyle {
 }
 
 function renderBlockItem(value: unknown, style: ListStyle, eol: string): string {
-  const body = stringifyYaml(value, { indent: style.step, lineWidth: 0, singleQuote: true }).replace(/\n$/, '').split('\n')
+  const document = new YAML.Document(value) as { contents: unknown; toString(options: Record<string, unknown>): string }
+  inlineNestedMaps(document.contents, 0)
+  const body = document.toString({ indent: style.step, lineWidth: 0, singleQuote: true }).replace(/\n$/, '').split('\n')
   const indent = (line: string) => (line === '' ? line : ' '.repeat(style.keyCol) + line)
   const lines = style.loneDash
     ? [`${' '.repeat(style.dashCol)}-`, ...body.map(indent)]
     : [`${' '.repeat(style.dashCol)}-${' '.repeat(style.keyCol - style.dashCol - 1)}${body[0] ?? ''}`, ...body.slice(1).map(indent)]
   return lines.map((line) => line + eol).join('')
+}
+
+// Maps two levels into an entry are environment references, written inline as people write them:
+// `STRIPE_SECRET: { from_env: STRIPE_SECRET }`.
+function inlineNestedMaps(node: unknown, depth: number): void {
+  if (!isYamlMap(node)) return
+  if (depth >= 2) node.flow = true
+  for (const pair of node.items) inlineNestedMaps(pair.value, depth + 1)
 }
 
 function renderFlow(entries: unknown[]): string {

@@ -4,6 +4,7 @@ import type { Connection } from '../remote/connection.ts'
 import { streamCommand, type Stream } from '../remote/stream.ts'
 import { locateDaemonLog, type DaemonLog } from './read.ts'
 import { DAEMON_SERVICE, type LogSource } from './sources.ts'
+import type { ServerLayout } from '../layout.ts'
 
 export interface FollowedFile {
   path: string
@@ -21,6 +22,8 @@ export interface FollowOptions {
   onNotice(service: string | undefined, text: string): void
   /** Aborting stops every stream; followLogs then resolves. */
   signal?: AbortSignal
+  /** Where this server's supervisord logs (its service name and log file); Debian's when not given. */
+  layout?: Pick<ServerLayout, 'service' | 'daemonLog'>
 }
 
 export interface FollowEnd {
@@ -85,7 +88,7 @@ export function noticeService(files: FollowedFile[], text: string): string | und
 }
 
 export async function followLogs(connection: Connection, sources: LogSource[], options: FollowOptions): Promise<FollowEnd> {
-  const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection) : undefined
+  const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection, options.layout) : undefined
   const commands = followCommands(sources, daemon, options.lines)
   if (options.signal?.aborted) return { stopped: true, failed: [] }
   const streams = commands.map((command) => ({ command, stream: startStream(connection, command, options) }))

@@ -1,7 +1,8 @@
 // The last N lines of each log source, read through the connection as root (Debian's log files are root-only).
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import { DAEMON_LOG_FILE, DAEMON_SERVICE, type LogSource } from './sources.ts'
+import { DAEMON_SERVICE, type LogSource } from './sources.ts'
+import { DEBIAN_LAYOUT, type ServerLayout } from '../layout.ts'
 
 export interface LogRead {
   service: string
@@ -15,27 +16,25 @@ export interface LogRead {
 
 export type DaemonLog = { from: 'journal'; unit: string } | { from: 'file'; path: string }
 
-export const DAEMON_UNIT = 'supervisor'
-
 // A running systemd, not an installed systemctl (it exists in containers and chroots too); and a journal that
 // holds supervisord's output at all, else its own log file, which Debian's supervisord writes in any case.
 const LOCATE_DAEMON_LOG = `if [ -d /run/systemd/system ] && [ -n "$(journalctl -u "$1" -n 1 --no-pager --quiet 2>/dev/null)" ]; then echo journal; else echo file; fi`
 
 /** Where the supervisord daemon logs on this server: the journal where systemd runs it, else its log file. */
-export async function locateDaemonLog(connection: Connection): Promise<DaemonLog> {
-  const result = await connection.run(['sh', '-c', LOCATE_DAEMON_LOG, 'sh', DAEMON_UNIT], { privileged: true })
+export async function locateDaemonLog(connection: Connection, layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT): Promise<DaemonLog> {
+  const result = await connection.run(['sh', '-c', LOCATE_DAEMON_LOG, 'sh', layout.service], { privileged: true })
   if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot tell where supervisord logs: ${result.stderr.trim()}`, result.stderr)
-  return result.stdout.trim() === 'journal' ? { from: 'journal', unit: DAEMON_UNIT } : { from: 'file', path: DAEMON_LOG_FILE }
+  return result.stdout.trim() === 'journal' ? { from: 'journal', unit: layout.service } : { from: 'file', path: layout.daemonLog }
 }
 
 /** Every source in order, one command each (sequential: sshd limits the sessions of one connection). */
-export async function readLogs(connection: Connection, sources: LogSource[], lines: number): Promise<LogRead[]> {
-  const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection) : undefined
+export async function readLogs(connection: Connection, sources: LogSource[], lines: number, layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT): Promise<LogRead[]> {
+  const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection, layout) : undefined
   const reads: LogRead[] = []
   for (const source of sources) {
     if (source.kind === 'program') reads.push(await readFile(connection, source.service, source.path, lines))
     else if (daemon?.from === 'journal') reads.push(await readJournal(connection, daemon.unit, lines))
-    else reads.push(await readFile(connection, DAEMON_SERVICE, DAEMON_LOG_FILE, lines))
+    else reads.push(await readFile(connection, DAEMON_SERVICE, layout.daemonLog, lines))
   }
   return reads
 }

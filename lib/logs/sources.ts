@@ -3,16 +3,13 @@
 import type { Inventory, Problem, Server, Site } from '../types.ts'
 import { InputError } from '../errors.ts'
 import { findSite, sitesOnServer } from '../inventory/resolve.ts'
-import { DAEMON_LOG, fullName, programLogPath } from '../layout.ts'
+import { DEBIAN_LAYOUT, fullName, programLogPath, type ServerLayout } from '../layout.ts'
 
 export const DAEMON_SERVICE = 'supervisor'
 export const ALL_SERVICE = 'all-supervisors'
 export const PROGRAM_PREFIX = 'supervisor:'
 export const DEFAULT_LINES = 50
 export const MAX_LINES = 1000
-
-/** The daemon's log: the journal where systemd runs, else this file (Debian's supervisord.conf `logfile=`). */
-export const DAEMON_LOG_FILE = DAEMON_LOG
 
 export type LogSource =
   | { kind: 'daemon'; service: typeof DAEMON_SERVICE }
@@ -47,8 +44,13 @@ export function programSources(inventory: Inventory, server: Server, site?: Site
   const sites = site ? [site] : sitesOnServer(inventory, server.name)
   return sites.flatMap((s) => s.supervisors.map((p): LogSource => ({
     kind: 'program', service: programService(s.domain, p.program), domain: s.domain, program: p.program,
-    path: programLogPath(fullName(s.domain, p.program)),
+    path: programLogPath(DEBIAN_LAYOUT, fullName(s.domain, p.program)),
   })))
+}
+
+/** The sources with each program's log where this server's supervisord config puts logs. */
+export function placeLogSources(sources: LogSource[], layout: Pick<ServerLayout, 'logDir'>): LogSource[] {
+  return sources.map((s) => (s.kind === 'program' ? { ...s, path: programLogPath(layout, fullName(s.domain, s.program)) } : s))
 }
 
 export function programService(domain: string, program: string): string {

@@ -1,4 +1,3 @@
-import { execa } from 'execa'
 import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs/promises'
@@ -7,6 +6,17 @@ import { RemoteError } from '../errors.ts'
 import { remoteCommand, shellQuote } from './quote.ts'
 import { describeEndpoint } from './endpoint.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordMessage } from './ssh-errors.ts'
+import { createMasterNamer, runControlDir, warmControlDir } from './control-path.ts'
+
+// Loading execa takes about 0.3 s: only a run that really starts a command pays for it (not --help, not bad input).
+const loadExeca = async () => (await import('execa')).execa
+
+/** Seconds an idle master outlives a run that ended well, when neither flag, environment nor inventory says (Ansible's). */
+export const DEFAULT_CONTROL_PERSIST_SECONDS = 60
+/** Overrides the inventory's controlPersist: seconds, or 0/false (the test suite sets 0). */
+export const CONTROL_PERSIST_ENV = 'ZXS_CONTROL_PERSIST'
+// A run's own masters (no persistence) must outlive the pauses between its commands; closeAll ends them.
+const RUN_MASTER_PERSIST_SECONDS = 60
 
 export interface CommandResult {
   stdout: string
@@ -17,6 +27,8 @@ export interface CommandResult {
 export interface RunOptions {
   /** Run as root: `sudo -n` for a non-root login. */
   privileged?: boolean
+  /** Called with each line of stdout as it arrives (the result still holds all of it). */
+  onLine?: (line: string) => void
   /** Sent to the command's stdin. */
   input?: string
   timeoutMs?: number
@@ -39,48 +51,102 @@ export interface Connection {
   close(): Promise<void>
 }
 
+/** Seconds an idle master outlives the run, or false: closed at exit. */
+export type ControlPersist = number | false
+
 export interface SessionOptions {
   /** ssh ConnectTimeout, seconds. */
   timeoutSeconds: number
   /** No prompts from ssh (passwords, new host keys): a run without a terminal must never hang. */
   batch: boolean
+  /**
+   * How long masters outlive a run that ends well (default false: closed at exit), or a function asked once, when
+   * the first master opens.
+   */
+  controlPersist?: ControlPersist | (() => Promise<ControlPersist>)
   /** Called with every command line that is run (for --verbose). */
   onCommand?: (server: string, line: string) => void
+  /** Called once per server with how its master came to be: opened, reused or replaced (for --verbose). */
+  onMaster?: (server: string, note: string) => void
+  /** Called when masters cannot be kept warm this run, with the reason. */
+  onWarning?: (message: string) => void
 }
 
-/** One run's connections: one ControlMaster per server, all closed by closeAll (also on Ctrl-C). */
+/**
+ * One run's connections: one ControlMaster per server. closeAll ends them (also on Ctrl-C), except warm ones after a
+ * run that ended well (`keepWarm`): those idle out by themselves, and the next run with the same settings reuses them.
+ */
 export interface Session {
   connect(server: Server): Promise<Connection>
-  closeAll(): Promise<void>
+  closeAll(options?: { keepWarm?: boolean }): Promise<void>
+}
+
+/** Where this run's masters live and how long they outlive it. */
+interface MasterPlace {
+  dir: string
+  persist: ControlPersist
 }
 
 export function createSession(options: SessionOptions): Session {
   const open = new Map<string, Promise<Connection>>()
-  let controlDir: Promise<string> | undefined
+  const nameMaster = createMasterNamer()
+  let place: Promise<MasterPlace> | undefined
+  const openRemote = async (server: Server) => {
+    const { dir, persist } = await (place ??= chooseMasterPlace(options))
+    const name = await nameMaster([server.host, String(server.port), server.username, String(persist)], connectionFiles(server))
+    return openSsh(server, path.join(dir, name), persist, options)
+  }
   return {
     connect(server) {
       let connection = open.get(server.name)
       if (!connection) {
-        controlDir ??= fs.mkdtemp(path.join(os.tmpdir(), 'zxs-'))
-        connection = server.local ? Promise.resolve(localConnection(server, options)) : controlDir.then((dir) => openSsh(server, dir, options))
+        connection = server.local ? Promise.resolve(localConnection(server, options)) : openRemote(server)
         open.set(server.name, connection)
         connection.catch(() => open.delete(server.name))
       }
       return connection
     },
-    async closeAll() {
+    async closeAll({ keepWarm = false } = {}) {
       const connections = await Promise.allSettled(open.values())
       open.clear()
+      const chosen = await place?.catch(() => undefined)
+      if (keepWarm && chosen?.persist) return
       await Promise.all(connections.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)))
-      if (controlDir) await fs.rm(await controlDir, { recursive: true, force: true })
+      if (chosen?.persist === false) await fs.rm(chosen.dir, { recursive: true, force: true })
     },
   }
 }
 
+async function chooseMasterPlace(options: SessionOptions): Promise<MasterPlace> {
+  const setting = options.controlPersist ?? false
+  const persist = typeof setting === 'function' ? await setting() : setting
+  if (persist !== false) {
+    try {
+      return { dir: await warmControlDir(), persist }
+    } catch (error) {
+      // Warm masters only save time: a directory that cannot hold them safely must not fail the run.
+      options.onWarning?.(`SSH connections are closed at exit this run: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  return { dir: await runControlDir(), persist: false }
+}
+
+/** The files ssh reads to make a connection: a change in one must not reuse a master made before it. */
+function connectionFiles(server: Server): string[] {
+  const home = os.homedir()
+  return [
+    ...(server.privateKeyPath ? [expandHome(server.privateKeyPath)] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((key) => path.join(home, '.ssh', key))),
+    server.knownHostsFile ? expandHome(server.knownHostsFile) : path.join(home, '.ssh', 'known_hosts'),
+    path.join(home, '.ssh', 'config'),
+    '/etc/ssh/ssh_config',
+    '/etc/ssh/ssh_known_hosts',
+  ]
+}
+
 /** ssh options shared by the master, every command and rsync's transport. */
-function sshOptions(server: Server, controlDir: string, options: SessionOptions): string[] {
+function sshOptions(server: Server, controlPath: string, options: SessionOptions): string[] {
   const args = [
-    '-o', `ControlPath=${controlDir}/%C`,
+    '-o', `ControlPath=${controlPath}`,
     '-o', `ConnectTimeout=${options.timeoutSeconds}`,
     '-o', 'ServerAliveInterval=5',
     '-o', 'ServerAliveCountMax=3',
@@ -93,15 +159,51 @@ function sshOptions(server: Server, controlDir: string, options: SessionOptions)
   return args
 }
 
-async function openSsh(server: Server, controlDir: string, options: SessionOptions): Promise<Connection> {
-  const base = sshOptions(server, controlDir, options)
-  const master = ['-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', ...base, '--', server.host, 'true']
-  options.onCommand?.(server.name, `ssh ${master.join(' ')}`)
-  const started = await execa('ssh', master, { reject: false, stdin: 'ignore', timeout: (options.timeoutSeconds + 5) * 1000 })
-  if (started.exitCode !== 0) {
-    const reason = describeSshFailure(started.stderr, describeEndpoint(server)) ?? `ssh exited ${started.exitCode}: ${lastLine(started.stderr)}`
-    throw new RemoteError(server.name, reason, started.stderr)
+type MasterOrigin = 'opened' | 'reused' | 'replaced'
+
+/**
+ * Starts the master at controlPath, or joins the warm one there (ControlMaster=auto also clears a dead master's socket).
+ * A warm master whose server went away (sshd restarted, host gone) still answers `-O check`, so the join itself is
+ * the test: when it fails, that master is closed and a fresh connection takes its place.
+ */
+async function startMaster(server: Server, base: string[], persist: ControlPersist, options: SessionOptions): Promise<MasterOrigin> {
+  const execa = await loadExeca()
+  const control = (command: string) => execa('ssh', [...base, '-O', command, '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
+  // A run's own directory is fresh, so its master is always new (yes); a warm one may be there to join (auto).
+  const master = ['-o', `ControlMaster=${persist === false ? 'yes' : 'auto'}`, '-o', `ControlPersist=${persist || RUN_MASTER_PERSIST_SECONDS}`, ...base, '--', server.host, 'true']
+  const start = (timeoutSeconds: number) => {
+    options.onCommand?.(server.name, `ssh ${master.join(' ')}`)
+    return execa('ssh', master, { reject: false, stdin: 'ignore', timeout: timeoutSeconds * 1000 })
   }
+  const warm = persist !== false && (await control('check')).exitCode === 0
+  // A live master answers `true` in milliseconds; one whose server is gone hangs until ServerAlive gives up.
+  const first = await start(warm ? options.timeoutSeconds : options.timeoutSeconds + 5)
+  if (first.exitCode === 0) return warm ? 'reused' : 'opened'
+  if (warm) {
+    await control('exit')
+    const fresh = await start(options.timeoutSeconds + 5)
+    if (fresh.exitCode === 0) return 'replaced'
+    throw masterError(server, fresh.exitCode, fresh.stderr)
+  }
+  throw masterError(server, first.exitCode, first.stderr)
+}
+
+function masterError(server: Server, exitCode: number | undefined, stderr: string): RemoteError {
+  const reason = describeSshFailure(stderr, describeEndpoint(server)) ?? `ssh exited ${exitCode ?? 'on a timeout'}: ${lastLine(stderr)}`
+  return new RemoteError(server.name, reason, stderr)
+}
+
+function describeMaster(origin: MasterOrigin, persist: ControlPersist, controlPath: string): string {
+  const lifetime = persist === false ? 'closed at exit' : `kept warm ${persist} s after a run that ends well`
+  if (origin === 'reused') return `SSH master reused, warm from an earlier run (${controlPath}; no new login)`
+  if (origin === 'replaced') return `warm SSH master no longer answered (server restarted or gone): replaced by a new connection, ${lifetime} (${controlPath})`
+  return `SSH master opened, ${lifetime} (${controlPath})`
+}
+
+async function openSsh(server: Server, controlPath: string, persist: ControlPersist, options: SessionOptions): Promise<Connection> {
+  const base = sshOptions(server, controlPath, options)
+  const origin = await startMaster(server, base, persist, options)
+  options.onMaster?.(server.name, describeMaster(origin, persist, controlPath))
   const client = ['-o', 'ControlMaster=no', ...base]
   let closed = false
   return {
@@ -109,11 +211,13 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
     async run(argv, runOptions = {}) {
       const line = remoteCommand(withPrivilege(server, argv, runOptions.privileged))
       options.onCommand?.(server.name, line)
+      const execa = await loadExeca()
       const result = await execa('ssh', [...client, '--', server.host, line], {
         reject: false,
         input: runOptions.input,
         stdin: runOptions.input === undefined ? 'ignore' : undefined,
         timeout: runOptions.timeoutMs,
+        ...lineListener(runOptions.onLine),
       })
       return checkResult(server, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
@@ -126,6 +230,7 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
       const transport = ['ssh', ...client].map(shellQuote).join(' ')
       const args = [...rsyncPermissions(rsyncOptions.permissions), '-e', transport, `${localDir}/`, `${server.host}:${remoteDir}/`]
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
+      const execa = await loadExeca()
       const result = await execa('rsync', args, { reject: false, stdin: 'ignore' })
       if (result.exitCode !== 0) {
         const reason = describeSshFailure(result.stderr, describeEndpoint(server)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
@@ -135,7 +240,9 @@ async function openSsh(server: Server, controlDir: string, options: SessionOptio
     async close() {
       if (closed) return
       closed = true
-      await execa('ssh', ['-o', `ControlPath=${controlDir}/%C`, '-p', String(server.port), '-l', server.username, '-O', 'exit', '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
+      const execa = await loadExeca()
+      // A warm master may be shared with another run: stop takes no new sessions and ends once theirs are done.
+      await execa('ssh', [...base, '-O', persist === false ? 'exit' : 'stop', '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
     },
   }
 }
@@ -148,7 +255,8 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       const full = withPrivilege(server, argv, runOptions.privileged, process.getuid?.() === 0)
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
-      const result = await execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs })
+      const execa = await loadExeca()
+      const result = await execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...lineListener(runOptions.onLine) })
       return checkResult(server, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -157,6 +265,7 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       return [file, args]
     },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
+      const execa = await loadExeca()
       const result = await execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false })
       if (result.exitCode !== 0) throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
     },
@@ -181,6 +290,12 @@ function checkResult(server: Server, exitCode: number, stdout: string, stderr: s
 
 function rsyncPermissions(permissions: 'private' | 'preserve' = 'private'): string[] {
   return permissions === 'private' ? ['-rltp', '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo='] : ['-rltp']
+}
+
+/** An execa stdout transform that hands each line to onLine as it arrives and keeps it in the result. */
+function lineListener(onLine: ((line: string) => void) | undefined): { stdout?: Array<(line: unknown) => Generator<string>> } {
+  if (!onLine) return {}
+  return { stdout: [function* (line: unknown) { onLine(String(line)); yield String(line) }] }
 }
 
 export function expandHome(p: string): string {

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import SSHConfig from 'ssh-config'
 import type { Server } from '../types.ts'
 
 // Where a server really is, as the user's ~/.ssh/config resolves its host (an alias like `web-1` → 10.0.0.5:2222),
@@ -18,8 +18,10 @@ export interface Endpoint {
 export function resolveEndpoint(server: Server, configText = readUserSshConfig()): Endpoint {
   const fallback: Endpoint = { hostName: server.host, port: server.port, user: server.username }
   if (server.local || !configText) return fallback
+  // Loaded here, not at import: most runs never need to resolve an alias.
+  const { parse } = createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')
   // matchExec: false — a Match exec line would run a command just to build a message.
-  const computed = SSHConfig.parse(configText).compute(server.host, { ignoreCase: true, matchExec: false })
+  const computed = parse(configText).compute(server.host, { ignoreCase: true, matchExec: false })
   const value = (key: string) => {
     const found = computed[key]
     return Array.isArray(found) ? found[0] : found

@@ -6,8 +6,8 @@ import { programValueProblems, siteValueProblems } from '../values.ts'
 import { createRenderer, type Renderer } from './templates.ts'
 import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
 import {
-  DEFAULT_INVENTORY_ID, PROGRAM_FILES, SCRIPTS_DIR, SITE_FILES, currentPath, fullName as programFullName, markerLine,
-  programLogPath, sharedPath, withMarker, type ManagedFileSpec, type PathContext,
+  DEBIAN_LAYOUT, DEFAULT_INVENTORY_ID, PROGRAM_FILES, SCRIPTS_DIR, SITE_FILES, currentPath, fullName as programFullName,
+  LAYOUT_PLACEHOLDERS, markerLine, programLogPath, sharedPath, withMarker, type ManagedFileSpec, type PathContext, type PathLayout,
 } from '../layout.ts'
 
 /** A rendered file: what the contract says it is, whose it is, and the template it came from. */
@@ -19,6 +19,8 @@ export interface RenderedFile extends RemoteFile {
   program: string | null
   /** A change must be applied with `supervisorctl update <group>`. */
   updatesGroup: boolean
+  /** The path with the layout's placeholders, for reading a server whose layout is not known yet. */
+  readPath: string
   template: string
 }
 
@@ -79,7 +81,7 @@ export function programTemplateName(program: Pick<Program, 'template'>, spec: Pi
 
 /** The values a program's conf is rendered from. Throws InputError listing every value that cannot be encoded. */
 export function programTemplateData(
-  { server, site, program }: { server: Server; site: Site; program: Program },
+  { server, site, program, layout = DEBIAN_LAYOUT }: { server: Server; site: Site; program: Program; layout?: PathLayout },
   paths: FieldPaths = {},
 ): ProgramTemplateData {
   const sitePath = paths.site ?? `sites[${site.domain}]`
@@ -121,10 +123,11 @@ export function programTemplateData(
     startretries: program.startretries ?? null,
     stopsignal: program.stopsignal ?? null,
     priority: program.priority ?? null,
-    logPath: programLogPath(fullName),
+    logPath: programLogPath(layout, fullName),
     branch: site.branch ?? null,
     phpVersion: site.phpVersion ?? null,
-    environment: [...environment, ...Object.entries(program.environment)],
+    // Only literal text is left: programValueProblems (above) refused any unresolved { from_env } reference.
+    environment: [...environment, ...Object.entries(program.environment).filter((pair): pair is [string, string] => typeof pair[1] === 'string')],
   }
 }
 
@@ -151,16 +154,18 @@ export interface RenderProgramInput {
   program: Program
   /** The inventory's id, written into each file's ownership marker. */
   inventoryId?: string
+  /** The server's supervisord layout (where confs and logs go); Debian's until the server has been read. */
+  layout?: PathLayout
   /** Reuse one renderer (and its template cache) across programs. */
   renderer?: Renderer
   paths?: FieldPaths
 }
 
 /** Every per-program file of the contract (PROGRAM_FILES in lib/layout.ts), in its order: conf, logrotate, ... */
-export function renderProgramFiles({ templatesDir, server, site, program, inventoryId, renderer, paths }: RenderProgramInput): RenderedFile[] {
+export function renderProgramFiles({ templatesDir, server, site, program, inventoryId, layout = DEBIAN_LAYOUT, renderer, paths }: RenderProgramInput): RenderedFile[] {
   const render = renderer ?? createRenderer({ templatesDir })
-  const data = programTemplateData({ server, site, program }, paths)
-  const context = pathContext(server, site, data.program)
+  const data = programTemplateData({ server, site, program, layout }, paths)
+  const context = pathContext(server, site, layout, data.program)
   return PROGRAM_FILES.map((spec) => {
     const rendered = render.render({ name: programTemplateName(program, spec), domain: site.domain, data })
     if (spec.updatesGroup) assertOneProgramSection(rendered.content, data.fullName, rendered.templatePath)
@@ -173,15 +178,16 @@ export interface RenderSiteInput {
   server: Server
   site: Site
   inventoryId?: string
+  layout?: PathLayout
   renderer?: Renderer
   paths?: FieldPaths
 }
 
 /** Every per-site file of the contract (SITE_FILES in lib/layout.ts): runner.sh, ... */
-export function renderSiteFiles({ templatesDir, server, site, inventoryId, renderer, paths }: RenderSiteInput): RenderedFile[] {
+export function renderSiteFiles({ templatesDir, server, site, inventoryId, layout = DEBIAN_LAYOUT, renderer, paths }: RenderSiteInput): RenderedFile[] {
   const render = renderer ?? createRenderer({ templatesDir })
   const data = runnerTemplateData({ server, site }, paths)
-  const context = pathContext(server, site)
+  const context = pathContext(server, site, layout)
   return SITE_FILES.map((spec) => managedFile(spec, { server, site, program: null, inventoryId, context }, render.render({ name: spec.template, domain: site.domain, data })))
 }
 
@@ -192,11 +198,11 @@ export function renderRunner(input: RenderSiteInput): RenderedFile {
 
 /** Where runner.sh lives for a site on a server. */
 export function runnerPathOf(server: Server, site: Site): string {
-  return (SITE_FILES.find((s) => s.kind === 'runner') as ManagedFileSpec).path(pathContext(server, site))
+  return (SITE_FILES.find((s) => s.kind === 'runner') as ManagedFileSpec).path(pathContext(server, site, DEBIAN_LAYOUT))
 }
 
-export function pathContext(server: Server, site: Site, program?: string): PathContext {
-  const base = { domain: site.domain, siteRoot: siteRootOf(server, site), sitesPath: server.sitesPath }
+export function pathContext(server: Server, site: Site, layout: PathLayout, program?: string): PathContext {
+  const base = { domain: site.domain, siteRoot: siteRootOf(server, site), sitesPath: server.sitesPath, layout }
   return program === undefined ? base : { ...base, program, fullName: programFullName(site.domain, program) }
 }
 
@@ -210,6 +216,7 @@ function managedFile(
   const marker = markerLine(spec, { inventory: owner.inventoryId ?? DEFAULT_INVENTORY_ID, site: owner.site.domain, ...(owner.program ? { program: owner.program } : {}) })
   return {
     path: spec.path(owner.context),
+    readPath: spec.path({ ...owner.context, layout: LAYOUT_PLACEHOLDERS }),
     content: withMarker(rendered.content, marker),
     owner: account,
     group: account,

@@ -1,8 +1,9 @@
 // Finds and renders the handlebars templates of everything that lands on a server.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import Handlebars from 'handlebars'
+import type Handlebars from 'handlebars'
 import { EXIT, InputError, ZxsError } from '../errors.ts'
 import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from './ini.ts'
 import { singleQuote } from '../remote/quote.ts'
@@ -100,7 +101,8 @@ export function renderTemplate({ templatesDir, ...request }: RenderRequest & { t
 type Scalar = string | number | boolean
 
 function createHandlebars(): typeof Handlebars {
-  const handlebars = Handlebars.create()
+  // Loaded here, not at import: only a run that renders templates pays for the library.
+  const handlebars = (createRequire(import.meta.url)('handlebars') as typeof Handlebars).create()
   // Helper params are not checked by strict mode (handlebars.js #1063), so each helper checks its own.
   handlebars.registerHelper('ini', (...args: unknown[]) => {
     const [value, options] = helperArgs('ini', args, 1)

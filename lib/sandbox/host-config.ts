@@ -33,6 +33,57 @@ files = /etc/supervisor/conf.d/*.conf
 `
 }
 
+/** RHEL/EPEL's /etc/supervisord.conf (supervisor 4.2), its settings: the include is relative to the config's directory. */
+export function rhelSupervisordConf(): string {
+  return `; Sample supervisor config file.
+
+[unix_http_server]
+file=/run/supervisor/supervisor.sock   ; (the path to the socket file)
+;chmod=0700                 ; sockef file mode (default 0700)
+
+[supervisord]
+logfile=/var/log/supervisor/supervisord.log  ; (main log file;default $CWD/supervisord.log)
+logfile_maxbytes=50MB       ; (max main logfile bytes b4 rotation;default 50MB)
+logfile_backups=10          ; (num of main logfile rotation backups;default 10)
+loglevel=info               ; (log level;default info; others: debug,warn,trace)
+pidfile=/run/supervisord.pid ; (supervisord pidfile;default supervisord.pid)
+nodaemon=false              ; (start in foreground if true;default false)
+minfds=1024                 ; (min. avail startup file descriptors;default 1024)
+minprocs=200                ; (min. avail process descriptors;default 200)
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix:///run/supervisor/supervisor.sock ; use a unix:// URL  for a unix socket
+
+[include]
+files = supervisord.d/*.ini
+`
+}
+
+/** Alpine's /etc/supervisord.conf (supervisor 4.2), its settings: everything straight in /run and /var/log. */
+export function alpineSupervisordConf(): string {
+  return `; supervisor config file
+
+[unix_http_server]
+file=/run/supervisord.sock   ; the path to the socket file
+
+[supervisord]
+logfile=/var/log/supervisord.log ; main log file; default $CWD/supervisord.log
+pidfile=/run/supervisord.pid ; supervisord pidfile; default supervisord.pid
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix:///run/supervisord.sock ; use a unix:// URL for a unix socket
+
+[include]
+files = /etc/supervisor.d/*.ini
+`
+}
+
 /** Key logins only, on the host's own loopback address. */
 export function sshdConfig({ name, address, port }: { name: string; address: string; port: number }): string {
   return `# sshd of sandbox host ${name} (written by zx-supervisor's tasks/sandbox.mjs)

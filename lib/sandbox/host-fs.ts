@@ -2,17 +2,23 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { execa } from 'execa'
-import { hostsFile, sshdConfig, sudoersRule, supervisordConf } from './host-config.ts'
+import { hostsFile, sshdConfig, sudoersRule } from './host-config.ts'
+import type { SandboxLayout } from './host-layout.ts'
 import type { LoginUser } from './user.ts'
 
 /** Private in every host, mounted in this order after /run. Each must exist on the machine (a mount point). */
-export const PRIVATE_DIRS = [
+const PRIVATE_DIRS = [
   '/etc/supervisor', '/etc/ssh', '/etc/sudoers.d', '/etc/logrotate.d',
   '/var/log', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/opt',
 ]
 
+/** The private dirs of a host of this layout: what the layout hides from the machine is not mounted either. */
+export function privateDirs(layout: SandboxLayout): string[] {
+  return PRIVATE_DIRS.filter((dir) => !layout.hidden.includes(dir))
+}
+
 const TREE: [string, number][] = [
-  ['etc', 0o755], ['etc/supervisor', 0o755], ['etc/supervisor/conf.d', 0o755], ['etc/ssh', 0o755],
+  ['etc', 0o755], ['etc/ssh', 0o755],
   ['etc/sudoers.d', 0o755], ['etc/logrotate.d', 0o755],
   ['run', 0o755], ['run/sshd', 0o755], ['run/lock', 0o1777],
   ['var', 0o755], ['var/log', 0o755], ['var/log/supervisor', 0o755], ['var/tmp', 0o1777],
@@ -33,16 +39,19 @@ export interface HostSpec {
   authorizedKey: string
   /** Every host of the sandbox, for /etc/hosts. */
   neighbours: { name: string; address: string }[]
+  layout: SandboxLayout
 }
 
 /** Builds the tree and returns the host's public key (`ssh-ed25519 AAAA…`) for known_hosts. */
 export async function prepareHostFs(spec: HostSpec): Promise<{ hostKey: string }> {
   for (const [dir, mode] of TREE) await makeDir(path.join(spec.root, dir), mode)
+  for (const dir of spec.layout.dirs) await makeDir(path.join(spec.root, dir), 0o755)
+  for (const hidden of spec.layout.hidden) await makeWhiteout(path.join(spec.root, hidden))
   await Promise.all(MACHINE_COPIES.map((source) => copyIfPresent(source, path.join(spec.root, source))))
   const [hostKey] = await Promise.all([
     makeHostKey(spec),
     writeFile(path.join(spec.root, 'etc/ssh/sshd_config'), sshdConfig(spec), 0o644),
-    writeFile(path.join(spec.root, 'etc/supervisor/supervisord.conf'), supervisordConf(), 0o644),
+    writeFile(path.join(spec.root, spec.layout.config), spec.layout.configText(), 0o644),
     writeSudoers(spec),
     writeIdentity(spec),
     makeHome(path.join(spec.root, 'root'), spec.authorizedKey, 0o700),
@@ -59,6 +68,12 @@ async function makeDir(dir: string, mode: number): Promise<void> {
 async function writeFile(file: string, content: string, mode: number): Promise<void> {
   await fs.writeFile(file, content)
   await fs.chmod(file, mode)
+}
+
+/** An overlay whiteout (a 0/0 character device in the upper dir): the machine's file is absent in the host. */
+async function makeWhiteout(file: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  await execa('mknod', ['--mode=0000', file, 'c', '0', '0'])
 }
 
 async function copyIfPresent(source: string, target: string): Promise<void> {

@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SandboxError } from './errors.ts'
-import { PRIVATE_DIRS } from './host-fs.ts'
+import { privateDirs } from './host-fs.ts'
+import type { SandboxLayout } from './host-layout.ts'
 import { allPids, childrenOf, commandLine, hasNamespaces, namespacesOf, pollUntil, processesIn, signal } from './processes.ts'
 import type { Namespaces } from './processes.ts'
 
@@ -34,13 +35,14 @@ export interface Launched {
  * Starts the host fully detached (own session, stdio to init.log, no inherited pipes or lock fds), so the
  * caller can exit or be awaited by zx while the host lives on. Returns once its PID 1 exists, before it is ready.
  */
-export async function launchHost(files: HostFiles): Promise<Launched> {
+export async function launchHost(files: HostFiles, layout: SandboxLayout): Promise<Launched> {
   await fs.writeFile(files.status, '')
   const log = await fs.open(files.initLog, 'a')
   try {
     // node:child_process rather than execa: execa would pipe through this process instead of handing the
     // log fd to the child, and its result promise would wait on a daemon (Node's documented daemon recipe).
-    const [file = 'unshare', ...args] = [...UNSHARE, '/bin/bash', HOST_INIT, files.hostDir, files.name, ...PRIVATE_DIRS]
+    const etc = layout.etcOverlay ? 'overlay' : 'machine'
+    const [file = 'unshare', ...args] = [...UNSHARE, '/bin/bash', HOST_INIT, files.hostDir, files.name, etc, layout.config, layout.socket, ...privateDirs(layout)]
     const child = spawn(file, args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: HOST_ENV })
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
     child.unref()

@@ -7,7 +7,7 @@ import type { Log } from './state.ts'
 
 /** iproute2 (ss) and procps (pgrep, pkill) are in most base images; checked anyway. */
 export const SANDBOX_PACKAGES = [
-  'openssh-server', 'openssh-client', 'openssh-sftp-server', 'supervisor', 'rsync', 'sudo', 'iproute2', 'procps',
+  'openssh-server', 'openssh-client', 'openssh-sftp-server', 'supervisor', 'rsync', 'sudo', 'iproute2', 'procps', 'logrotate',
 ]
 const POLICY_RC = '/usr/sbin/policy-rc.d'
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' }

@@ -5,6 +5,8 @@ import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { assertLoopback } from './addresses.ts'
 import { SandboxRequirementError } from './errors.ts'
+import { DEFAULT_LAYOUT } from './host-layout.ts'
+import type { SandboxLayoutName } from './host-layout.ts'
 
 export const SANDBOX_USER = 'deployer'
 export const SSH_PORT = 22
@@ -20,8 +22,13 @@ export interface SandboxHost {
   user: string
   identityFile: string
   knownHosts: string
-  /** The host's private tree seen from outside: its /etc/supervisor is `<root>/etc/supervisor`. */
+  /**
+   * The host's private tree seen from outside: its /etc/supervisor is `<root>/etc/supervisor`. A host with a
+   * private /etc (rhel, alpine) has `<root>/etc` as its overlay's upper dir: `<root>/etc/supervisord.d` is its own.
+   */
   root: string
+  /** Whose supervisor layout it imitates (config, include dir, socket). */
+  layout: SandboxLayoutName
   /** PID 1 of the host's namespaces, as the machine numbers it. */
   initPid: number
   unsharePid: number
@@ -116,6 +123,8 @@ export async function readSandbox(dir: string): Promise<SandboxState> {
     throw new InputError([{ field: file, value: text, allowed: 'the JSON `sandbox.mjs up` wrote', hint: `${String(error)}; run down, then up again` }])
   }
   state.hosts.forEach((host, i) => assertLoopback(host.address, `${file}: hosts[${i}].address`))
+  // A host recorded before hosts had layouts is a Debian one.
+  for (const host of state.hosts) host.layout ??= DEFAULT_LAYOUT
   return state
 }
 

@@ -9,6 +9,8 @@ import { assertInventoryReplaceable, writeClientFiles } from './client-files.ts'
 import { sandboxDown, stopSandboxHosts } from './down.ts'
 import { SandboxError, SandboxRequirementError, throwIfAborted } from './errors.ts'
 import { prepareHostFs } from './host-fs.ts'
+import { DEFAULT_LAYOUT, assertLayoutName, sandboxLayout } from './host-layout.ts'
+import type { SandboxLayoutName } from './host-layout.ts'
 import { hostLogs, launchHost, waitUntilReady } from './launch.ts'
 import { withSandboxLock } from './lock.ts'
 import { ensureSandboxPackages, isRoot } from './packages.ts'
@@ -30,6 +32,8 @@ export interface SandboxUpOptions {
   replaceInventory?: boolean
   /** The first host's address; the others follow it. Default: the first free ones from 127.0.0.2. */
   firstAddress?: string
+  /** Whose supervisor layout every host imitates: 'debian' (default), 'rhel' or 'alpine'. */
+  layout?: SandboxLayoutName
   log?: Log
   /** Aborting stops every host started so far, then rejects with the signal's reason. */
   signal?: AbortSignal
@@ -58,7 +62,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   }
 }
 
-function checkUpOptions({ dir, count, firstAddress }: SandboxUpOptions): void {
+function checkUpOptions({ dir, count, firstAddress, layout }: SandboxUpOptions): void {
   const problems: Problem[] = []
   if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) {
     problems.push({ field: '--servers', value: count, allowed: `a whole number from 1 to ${MAX_HOSTS}` })
@@ -69,6 +73,7 @@ function checkUpOptions({ dir, count, firstAddress }: SandboxUpOptions): void {
   }
   if (problems.length) throw new InputError(problems)
   if (firstAddress !== undefined) assertLoopback(firstAddress)
+  if (layout !== undefined) assertLayoutName(layout)
 }
 
 async function clearDir(dir: string, log: Log): Promise<void> {
@@ -86,16 +91,18 @@ async function startHosts(state: SandboxState, token: string, options: SandboxUp
   const names = Array.from({ length: options.count }, (_, i) => hostName(i))
   const { authorizedKey, user, neighbours } = await claimAddresses(state.dir, names, token, options.firstAddress)
   log(`starting ${names.length} host(s) in ${state.dir}: ${neighbours.map((n) => `${n.name} ${n.address}`).join(', ')}`)
+  const layoutName = options.layout ?? DEFAULT_LAYOUT
+  const layout = sandboxLayout(layoutName)
   const hostKeys = new Map<string, string>()
   const saveState = serialized(() => writeState(state))
   const started = await Promise.allSettled(neighbours.map(async ({ name, address }) => {
     const files = { name, ...hostPaths(state.dir, name) }
-    const { hostKey } = await prepareHostFs({ name, address, port: SSH_PORT, root: files.root, user, authorizedKey, neighbours })
+    const { hostKey } = await prepareHostFs({ name, address, port: SSH_PORT, root: files.root, user, authorizedKey, neighbours, layout })
     hostKeys.set(name, hostKey)
     throwIfAborted(options.signal)
-    const launched = await launchHost(files)
+    const launched = await launchHost(files, layout)
     state.hosts.push({ name, address, port: SSH_PORT, user: user.name, identityFile: state.identityFile,
-      knownHosts: state.knownHosts, root: files.root, ...launched })
+      knownHosts: state.knownHosts, root: files.root, layout: layoutName, ...launched })
     await saveState()
     await waitUntilReady(files, launched, options.signal)
   }))

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import { DAEMON_PID_FILE } from '../layout.ts'
+import { layoutOf } from '../supervisor/rpc.ts'
 
 // The supervisord service itself (start/stop/restart), through systemd or the init script, with the end state
 // verified on the server rather than taken from the init system's exit code.
@@ -20,7 +20,8 @@ const SERVICE_SCRIPT = new URL('./service.sh', import.meta.url)
 
 export async function controlDaemon(connection: Connection, action: ServiceAction, options: { waitSeconds: number }): Promise<DaemonResult> {
   const script = await fs.readFile(SERVICE_SCRIPT, 'utf8')
-  const result = await connection.run(['sh', '-s', '--', action, String(options.waitSeconds), DAEMON_PID_FILE], { privileged: true, input: script })
+  const layout = await layoutOf(connection)
+  const result = await connection.run(['sh', '-s', '--', action, String(options.waitSeconds), layout.pidFile, layout.service, layout.config], { privileged: true, input: script })
   const field = (name: string) => new RegExp(`^${name} (\\S+)$`, 'm').exec(result.stdout)?.[1]
   const manager = field('MANAGER') === 'systemd' ? 'systemd' : 'init'
   const before = field('BEFORE') === 'active' ? 'active' : 'inactive'

@@ -1,5 +1,5 @@
 #!/bin/sh
-# service.sh start|stop|restart TIMEOUT_SECONDS PID_FILE
+# service.sh start|stop|restart TIMEOUT_SECONDS PID_FILE SERVICE CONFIG
 # Drives the supervisord service and reports the state it verified, never the init system's word for it: systemd
 # where a systemd runs, else Debian's init script, whose `restart` only stops and whose `stop` returns before the
 # daemon is gone. Prints `MANAGER <systemd|init>`, `BEFORE <state>`, then `STATE <active|inactive>`; exit 0 when the state is the one
@@ -8,19 +8,19 @@
 # connection lost while it is being sent cannot leave a half-read script running.
 main() {
   set -u
-  action=$1 timeout=$2 pidfile=$3
+  action=$1 timeout=$2 pidfile=$3 service=$4 config=$5
 
   if [ -d /run/systemd/system ]; then manager=systemd; else manager=init; fi
   echo "MANAGER $manager"
 
   is_active() {
-    if [ "$manager" = systemd ]; then systemctl is-active --quiet supervisor && return 0; return 1; fi
+    if [ "$manager" = systemd ]; then systemctl is-active --quiet "$service" && return 0; return 1; fi
     # The socket must answer, not just a pid file exist: a daemon still starting is not yet "active".
-    LC_ALL=C supervisorctl pid >/dev/null 2>&1
+    LC_ALL=C supervisorctl -c "$config" pid >/dev/null 2>&1
   }
 
   is_gone() {
-    if [ "$manager" = systemd ]; then systemctl is-active --quiet supervisor && return 1; return 0; fi
+    if [ "$manager" = systemd ]; then systemctl is-active --quiet "$service" && return 1; return 0; fi
     [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && return 1
     # No pid file: make sure no supervisord is left in this machine's process table either.
     pgrep -x supervisord >/dev/null 2>&1 && return 1
@@ -38,7 +38,7 @@ main() {
   }
 
   run_manager() {
-    if [ "$manager" = systemd ]; then systemctl "$1" supervisor 2>&1; else /etc/init.d/supervisor "$1" 2>&1; fi
+    if [ "$manager" = systemd ]; then systemctl "$1" "$service" 2>&1; else "/etc/init.d/$service" "$1" 2>&1; fi
   }
 
   if is_active; then echo "BEFORE active"; else echo "BEFORE inactive"; fi

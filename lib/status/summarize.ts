@@ -1,21 +1,29 @@
 import type { ProcessStatus } from '../supervisorctl.ts'
-import { daemonUnreachable } from '../supervisorctl.ts'
 import { describeOwner, ownershipOf } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import type { DesiredState } from '../sync/desired.ts'
 import type { LiveState } from '../sync/read-state.ts'
 import { leftoverReason } from '../sync/plan.ts'
+import { sameIgnoringUnknown } from '../secrets.ts'
 
 // What supervisor-status shows for one server: each inventory program with its processes and every way its files
 // differ from what sync would write (drift), the site files' drift, our leftovers (files of programs or sites the
 // inventory no longer places here), and the programs running there that the inventory does not know.
+
+/** A process, with the release it really runs and whether that is the one `current` points to. */
+export interface ProcessWithRelease extends ProcessStatus {
+  /** The release directory name the process runs (from its environment or working directory), when known. */
+  release: string | null
+  /** It runs another release than `current` points to: it needs a restart to pick up the deploy. */
+  stale: boolean
+}
 
 export interface ProgramStatus {
   domain: string
   program: string
   fullName: string
   expected: number
-  processes: ProcessStatus[]
+  processes: ProcessWithRelease[]
   running: number
   /** Every way the program's live files or processes differ from the inventory; empty when they match. */
   drift: string[]
@@ -35,12 +43,15 @@ export interface ServerStatus {
 
 const UP = new Set(['RUNNING'])
 
-export function summarizeStatus(desired: DesiredState, live: LiveState, options: { listUnknown: boolean }): ServerStatus {
-  const processes = live.status?.processes ?? []
-  const daemon = live.status && daemonUnreachable(live.status.output) ? 'down' : 'running'
+export function summarizeStatus(rendered: DesiredState, live: LiveState, options: { listUnknown: boolean }): ServerStatus {
+  const desired = rendered.forLayout(live.layout)
+  const processes = live.processes ?? []
+  const daemon = live.daemon.running ? 'running' : 'down'
   const known = new Set(desired.programs.map((p) => p.fullName))
   const programs = desired.programs.map((p): ProgramStatus => {
-    const own = processes.filter((proc) => proc.group === p.fullName)
+    const current = live.currents.get(p.currentPath) ?? null
+    const own = processes.filter((proc) => proc.group === p.fullName).map((proc) => withRelease(proc, current))
+    const stale = own.filter((proc) => proc.stale)
     const files = desired.files.filter((f) => f.domain === p.domain && f.program === p.program)
     const pending = live.reread.pending.get(p.fullName)
     return {
@@ -54,6 +65,7 @@ export function summarizeStatus(desired: DesiredState, live: LiveState, options:
         ...files.flatMap((f) => fileDrift(f, live, desired.inventoryId)),
         ...(pending ? [`supervisor has not applied the conf on disk yet (reread: ${pending}); run supervisor-sync`] : []),
         ...(own.length > p.numprocs ? [`${own.length - p.numprocs} process(es) more than numprocs ${p.numprocs}: ${extraProcesses(own, p.numprocs).join(', ')}`] : []),
+        ...(stale.length ? [`${stale.map((proc) => `${proc.process} runs release ${proc.release}`).join(', ')}, not the current ${basename(current)}: restart to pick up the deploy (supervisor-restart --domain ${p.domain} --program ${p.program})`] : []),
       ],
     }
   })
@@ -75,6 +87,22 @@ export function summarizeStatus(desired: DesiredState, live: LiveState, options:
   }
 }
 
+/** The release a running process was started from: DEPLOYER_RELEASE_PATH in its environment, else its directory. */
+function withRelease(process: ProcessStatus, current: string | null): ProcessWithRelease {
+  const runs = process.releasePath ?? process.cwd
+  if (!runs || process.state !== 'RUNNING') return { ...process, release: runs ? basename(runs) : null, stale: false }
+  return { ...process, release: basename(runs), stale: current !== null && !sameRelease(runs, current) }
+}
+
+// The process's path is the release directory itself, or a folder inside it (a worker that changed directory).
+function sameRelease(runs: string, current: string): boolean {
+  return runs === current || runs.startsWith(`${current}/`)
+}
+
+function basename(path: string | null): string {
+  return path ? path.replace(/\/+$/, '').split('/').pop() ?? path : '(none)'
+}
+
 /** Every way one file on the server differs from what sync would write. */
 function fileDrift(file: RenderedFile, live: LiveState, inventoryId: string): string[] {
   const current = live.files.get(file.path)
@@ -82,7 +110,8 @@ function fileDrift(file: RenderedFile, live: LiveState, inventoryId: string): st
   const ownership = ownershipOf(current.content, inventoryId)
   if (ownership.kind !== 'ours') return [`${file.path} is not ours (owner: ${describeOwner(ownership)}); sync refuses it${ownership.kind === 'unmarked' ? ' unless --adopt' : ''}`]
   const drift: string[] = []
-  if (current.content !== file.content) drift.push(`${file.path} differs from the inventory (edited by hand, or the inventory changed since the last sync)`)
+  // A value the run could not read ("unknown (VAR unset)") is left out: not knowing it is not drift.
+  if (!sameIgnoringUnknown(current.content, file.content)) drift.push(`${file.path} differs from the inventory (edited by hand, or the inventory changed since the last sync)`)
   if (current.mode !== file.mode || current.owner !== file.owner || current.group !== file.group) {
     drift.push(`${file.path} has owner/mode ${current.owner}:${current.group} ${current.mode}, expected ${file.owner}:${file.group} ${file.mode}`)
   }

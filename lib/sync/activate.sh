@@ -1,24 +1,30 @@
 #!/bin/sh
-# activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN [pattern GLOB]... [expect PATH SHA256|-]...
-#             [dir PATH OWNER GROUP MODE]... [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [group NAME]...
+# activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN PYTHON_SOURCE [pyopt OPTION]... [pattern GLOB]...
+#             [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]... [put STAGED DEST OWNER GROUP MODE]...
+#             [remove DEST]... [log PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
-# be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, restore everything
-# if it rejects it, and only then `supervisorctl update` the groups that really changed. The plan was made from a
-# read outside the lock, so first it checks (under the lock) that every marked file (TOKEN in its first two lines,
-# found by the patterns) and every expected path is still what was read; if another sync changed one meanwhile it
-# stops with STALE and the caller plans again. Paths, patterns and the marker come from lib/layout.ts.
+# be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, and restore
+# everything if it rejects it. The lock covers only that: it is released before the groups that changed are updated
+# (supervisor.py apply, one group lock each), because an update waits for programs to stop, up to their
+# stopwaitsecs. The plan was made from a read outside the lock, so first it checks (under the lock) that every
+# marked file (TOKEN in its first two lines, found by the patterns) and every expected path is still what was read;
+# if another sync changed one meanwhile it stops with STALE and the caller plans again. Paths, patterns and the
+# marker come from lib/layout.ts; supervisor is asked through PYTHON_SOURCE (lib/supervisor/supervisor.py).
 # The whole script is one function called on the last line: sh reads all of it before running any of it, so a
 # connection lost while it is being sent cannot leave a half-read script running.
 main() {
   set -u
   # A dropped connection must not stop this half-way: it either finishes or rolls back.
   trap '' HUP PIPE
-  stage=$1 lock_wait=$2 lock_file=$3 stage_prefix=$4 login=$5 token=$6
-  shift 6
+  stage=$1 lock_wait=$2 lock_file=$3 stage_prefix=$4 login=$5 token=$6 python_source=$7
+  shift 7
   journal="$stage/.journal"
   backup="$stage/.backup"
   say() { printf '%s\n' "$*" 2>/dev/null || true; }
-  ctl() { LC_ALL=C supervisorctl "$@" 2>&1; }
+  pyopts=''
+  while [ "${1:-}" = pyopt ]; do pyopts="$pyopts $2"; shift 2; done
+  # shellcheck disable=SC2086
+  supervisor() { LC_ALL=C python3 -I -c "$python_source" "$@" $pyopts 2>&1; }
 
   case $stage in "$stage_prefix"*) ;; *) say "BAD-STAGE $stage"; exit 64 ;; esac
   # The uploader removes the directory when its session ends; it waits for this lock, so it cannot pull the files
@@ -59,8 +65,9 @@ main() {
     printf '%s' "$expected" | grep -q -F -x -e "$f" || { say "STALE $f"; exit 76; }
   done
 
-  out=$(ctl reread)
+  out=$(supervisor reread)
   rc=$?
+  if [ $rc -eq 3 ]; then say "UNREACHABLE"; say "$out"; exit 69; fi
   if [ $rc -ne 0 ]; then say "PRECHECK-FAILED $rc"; say "$out"; exit 65; fi
 
   mkdir -m 0700 "$backup" && : > "$journal" || { say "WRITE-FAILED $backup"; exit 68; }
@@ -103,28 +110,27 @@ main() {
           rm -f -- "$2" || fail "WRITE-FAILED $2" 68
         fi
         shift 2 ;;
+      log)
+        # Program logs: root's and not world-readable before the program first writes (supervisor keeps the mode).
+        if [ -e "$2" ]; then chown "$3:$4" -- "$2" && chmod "$5" -- "$2"; else install -o "$3" -g "$4" -m "$5" /dev/null "$2"; fi || fail "WRITE-FAILED $2" 68
+        shift 5 ;;
       group) groups="$groups $2"; shift 2 ;;
       *) fail "BAD-ARGUMENT $1" 64 ;;
     esac
   done
 
-  out=$(ctl reread)
+  out=$(supervisor reread)
   rc=$?
   if [ $rc -ne 0 ]; then say "REJECTED $rc"; say "$out"; restore; exit 66; fi
-
-  # Only groups that reread reports as available/changed/disappeared need update: nothing else restarts.
-  apply=''
-  for g in $groups; do
-    if printf '%s\n' "$out" | grep -q -F -x -e "$g: available" -e "$g: changed" -e "$g: disappeared"; then apply="$apply $g"; fi
-  done
   say "APPLIED"
-  [ -n "$apply" ] || exit 0
+
+  # The files are in place and supervisor accepts them: the lock is not held while programs stop and start.
+  rm -rf -- "$stage"
+  trap - EXIT
+  exec 7>&- 9>&-
+  [ -n "$groups" ] || exit 0
   # shellcheck disable=SC2086
-  out=$(ctl update $apply)
-  rc=$?
-  say "UPDATE $rc"
-  say "$out"
-  [ $rc -eq 0 ] || exit 67
+  exec env LC_ALL=C python3 -I -c "$python_source" apply --lock "$lock_file" --lock_wait "$lock_wait" $(for g in $groups; do printf ' --group %s' "$g"; done) $pyopts
 }
 
 main "$@"

@@ -2,17 +2,26 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import { parseUpdate, type UpdateResult } from '../supervisorctl.ts'
+import type { UpdateResult } from '../supervisorctl.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
-import { MARKER_TOKEN, SERVER_LOCK, STAGE_PREFIX, discoveryPatterns } from '../layout.ts'
+import { MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, discoveryPatterns, markerProgram } from '../layout.ts'
+import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 
-// Runs activate.sh on the server: lock, check, back up, swap in, let supervisor judge (reread), restore if it
-// rejects, then `supervisorctl update` only the groups that changed. The server ends fully old or fully new.
+// Runs activate.sh on the server: under the server lock, check, back up, swap in, let supervisor judge (reread),
+// restore if it rejects; then, with the lock released, update only the groups that changed (one group lock each).
+// The files end fully old or fully new.
 
 export interface ActivationResult {
   update: UpdateResult
   output: string
+}
+
+/** A group whose old processes are still stopping: shown while a sync waits for it (up to its stopwaitsecs). */
+export interface StoppingProcess {
+  process: string
+  since: Date
+  stopwaitsecs: string
 }
 
 /** Another sync changed this scope's files between our read and our activation; nothing was changed: plan again. */
@@ -25,20 +34,25 @@ export class StaleStateError extends RemoteError {
 
 const ACTIVATE_SCRIPT = new URL('./activate.sh', import.meta.url)
 
-export async function activatePlan(connection: Connection, plan: SyncPlan, staged: StagedFiles, options: { lockWaitSeconds: number }): Promise<ActivationResult> {
-  const args = [staged.remoteDir, String(options.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, loginUser(connection), MARKER_TOKEN]
-  for (const pattern of discoveryPatterns(plan.server.sitesPath)) args.push('pattern', pattern)
+export async function activatePlan(
+  connection: Connection, plan: SyncPlan, staged: StagedFiles,
+  options: { lockWaitSeconds: number; onStopping?: (process: StoppingProcess) => void },
+): Promise<ActivationResult> {
+  const args = [staged.remoteDir, String(options.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, loginUser(connection), MARKER_TOKEN, await supervisorScript()]
+  for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
+  for (const pattern of discoveryPatterns(plan.server.sitesPath, plan.layout)) args.push('pattern', pattern)
   for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
   for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
   for (const change of plan.changes) {
     if (change.after) args.push('put', staged.names.get(change.path) as string, change.path, change.after.owner, change.after.group, change.after.mode)
     else args.push('remove', change.path)
   }
+  for (const log of plan.logs) args.push('log', log, PROGRAM_LOG.owner, PROGRAM_LOG.group, PROGRAM_LOG.mode)
   for (const group of plan.groups) args.push('group', group)
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
   let result
   try {
-    result = await connection.run(['sh', '-s', '--', ...args], { privileged: true, input: script })
+    result = await connection.run(['sh', '-s', '--', ...args], { privileged: true, input: script, ...(options.onStopping ? { onLine: stoppingLines(options.onStopping, runningStopWaits(plan)) } : {}) })
   } catch (error) {
     if (error instanceof RemoteError) {
       error.message += '; the server finishes or rolls back the activation on its own (it ignores the hang-up): check with supervisor-status, then run supervisor-sync again'
@@ -50,15 +64,19 @@ export async function activatePlan(connection: Connection, plan: SyncPlan, stage
   const tail = output.split('\n').slice(1).join('\n')
   switch (result.exitCode) {
     case 0:
-      return { update: parseUpdate(output), output }
+      return { update: parseApplyLines(output), output }
+    case 1: {
+      const failed = output.split('\n').filter((l) => /^(BUSY|REJECTED|FAILED) /.test(l)).map(describeApplyFailure)
+      throw new RemoteError(server, `the new configuration is in place but updating supervisor failed: ${failed.join('; ') || output}; run supervisor-sync again`, output)
+    }
     case 65:
       throw new RemoteError(server, `supervisor rejected the configuration already on the server before our change; nothing was changed:\n${tail}`, output)
     case 66:
       throw new RemoteError(server, `supervisor rejected the new configuration; the previous files were restored and running programs were not touched:\n${tail}`, output)
-    case 67:
-      throw new RemoteError(server, `the new configuration is in place but "supervisorctl update" failed:\n${output}`, output)
     case 68:
       throw new RemoteError(server, `could not write ${output.split('\n').find((l) => l.startsWith('WRITE-FAILED'))?.slice(13) ?? 'a file'} (read-only or full disk?); the previous files were restored:\n${output}`, output)
+    case 69:
+      throw new RemoteError(server, `supervisord stopped answering before our change; nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server}`, output)
     case 76:
       throw new StaleStateError(server, output)
     case 75:
@@ -66,6 +84,46 @@ export async function activatePlan(connection: Connection, plan: SyncPlan, stage
     default:
       throw new RemoteError(server, `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(), output)
   }
+}
+
+/** `DONE <group> added|updated|removed|unchanged` lines of supervisor.py apply. */
+export function parseApplyLines(output: string): UpdateResult {
+  const result: UpdateResult = { added: [], updated: [], removed: [] }
+  for (const line of output.split('\n')) {
+    const match = /^DONE (\S+) (added|updated|removed)$/.exec(line.trim())
+    if (match) result[match[2] as keyof UpdateResult].push(match[1] as string)
+  }
+  return result
+}
+
+function describeApplyFailure(line: string): string {
+  const [kind, group, ...rest] = line.split(' ')
+  if (kind === 'BUSY') return `${group}: another sync is updating it (waited ${rest[0]}s)`
+  return `${group}: ${rest.join(' ')}`
+}
+
+/**
+ * `STOPPING <group:process> <since epoch> <stopwaitsecs>` lines, as they arrive. supervisor reports the new conf's
+ * stopwaitsecs; the process that is stopping runs under the old one, which the conf read before the sync says.
+ */
+function stoppingLines(onStopping: (process: StoppingProcess) => void, running: Map<string, string>): (line: string) => void {
+  return (line) => {
+    const match = /^STOPPING (\S+) (\d+) (\S+)$/.exec(line.trim())
+    if (!match) return
+    const process = match[1] as string
+    onStopping({ process, since: new Date(Number(match[2]) * 1000), stopwaitsecs: running.get(process.split(':')[0] as string) ?? (match[3] as string) })
+  }
+}
+
+/** Group → the stopwaitsecs its running processes were started with (from the confs this sync replaces). */
+function runningStopWaits(plan: SyncPlan): Map<string, string> {
+  const waits = new Map<string, string>()
+  for (const change of plan.changes) {
+    const seconds = change.before && /^stopwaitsecs\s*=\s*(\d+)/m.exec(change.before.content)?.[1]
+    const group = change.before?.marker ? markerProgram(change.before.marker) : null
+    if (seconds && group) waits.set(group, seconds)
+  }
+  return waits
 }
 
 /** Who owns this run's staging directories on the server (for `host: local`, the user running the task). */

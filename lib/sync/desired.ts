@@ -2,7 +2,7 @@ import type { Server, Site } from '../types.ts'
 import { renderProgramFiles, renderSiteFiles, type RenderedFile } from '../render/program-files.ts'
 import { createRenderer, type Renderer } from '../render/templates.ts'
 import { siteRoot, siteUser } from '../inventory/resolve.ts'
-import { fullName, scriptPathOnServer } from '../layout.ts'
+import { DEBIAN_LAYOUT, currentPath, fullName, sameFileLayout, scriptPathOnServer, type PathLayout } from '../layout.ts'
 
 // What one server should hold for the sites in scope, rendered locally before any connection is made,
 // so a value that cannot be encoded stops the run before anything is sent anywhere.
@@ -14,6 +14,8 @@ export interface DesiredProgram {
   fullName: string
   /** Where runner.sh will look for the script on the server. */
   scriptPath: string
+  /** The site's `current` link: the release its processes should run. */
+  currentPath: string
   numprocs: number
 }
 
@@ -38,6 +40,10 @@ export interface DesiredState {
   programs: DesiredProgram[]
   directories: DesiredDirectory[]
   files: RenderedFile[]
+  /** The supervisord layout the files were rendered for. */
+  layout: PathLayout
+  /** The same state rendered for another layout (once the server's own is known). */
+  forLayout(layout: PathLayout): DesiredState
 }
 
 export interface DesiredInput {
@@ -46,26 +52,31 @@ export interface DesiredInput {
   server: Server
   sites: Site[]
   wholeServer: boolean
+  layout?: PathLayout
   renderer?: Renderer
 }
 
 export function renderDesiredState(input: DesiredInput): DesiredState {
-  const { templatesDir, server, sites, inventoryId } = input
+  const { templatesDir, server, sites, inventoryId, layout = DEBIAN_LAYOUT } = input
   const renderer = input.renderer ?? createRenderer({ templatesDir })
-  const state: DesiredState = { server, inventoryId, domains: [], wholeServer: input.wholeServer, programs: [], directories: [], files: [] }
+  const state: DesiredState = {
+    server, inventoryId, domains: [], wholeServer: input.wholeServer, programs: [], directories: [], files: [], layout,
+    forLayout: (other) => (sameFileLayout(other, layout) ? state : renderDesiredState({ ...input, renderer, layout: other })),
+  }
   for (const site of sites) {
     state.domains.push(site.domain)
     const root = siteRoot(server, site)
     const user = siteUser(server, site)
     state.directories.push({ path: root, owner: user, group: user, mode: '0755' })
-    state.files.push(...renderSiteFiles({ templatesDir, server, site, inventoryId, renderer }))
+    state.files.push(...renderSiteFiles({ templatesDir, server, site, inventoryId, layout, renderer }))
     for (const program of site.supervisors) {
-      state.files.push(...renderProgramFiles({ templatesDir, server, site, program, inventoryId, renderer }))
+      state.files.push(...renderProgramFiles({ templatesDir, server, site, program, inventoryId, layout, renderer }))
       state.programs.push({
         domain: site.domain,
         program: program.program,
         fullName: fullName(site.domain, program.program),
         scriptPath: scriptPathOnServer(root, program.script),
+        currentPath: currentPath(root),
         numprocs: program.numprocs,
       })
     }

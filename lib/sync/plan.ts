@@ -1,10 +1,10 @@
-import { createTwoFilesPatch } from 'diff'
+import { createRequire } from 'node:module'
 import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
-import { daemonUnreachable } from '../supervisorctl.ts'
 import { fingerprintEnvironment } from '../redact.ts'
-import { describeOwner, fullName, markerProgram, ownershipOf } from '../layout.ts'
+import { describeOwner, fullName, markerProgram, ownershipOf, programLogPath, type ServerLayout } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
+import { sameIgnoringUnknown } from '../secrets.ts'
 import type { DesiredDirectory, DesiredProgram, DesiredState } from './desired.ts'
 import type { LiveFile, LiveState } from './read-state.ts'
 
@@ -30,6 +30,10 @@ export interface RefusedFile {
 
 export interface SyncPlan {
   server: Server
+  /** The server's supervisord layout, as read. */
+  layout: ServerLayout
+  /** Program log files to keep private (created before supervisor first writes them). */
+  logs: string[]
   changes: FileChange[]
   refused: RefusedFile[]
   directories: DesiredDirectory[]
@@ -44,7 +48,9 @@ export interface SyncPlan {
   expected: Map<string, string | null>
 }
 
-export function planSync(desired: DesiredState, live: LiveState, options: { adopt?: boolean } = {}): SyncPlan {
+export function planSync(rendered: DesiredState, live: LiveState, options: { adopt?: boolean } = {}): SyncPlan {
+  // Files go where the server's own supervisord config says: rendered for Debian's layout until it was read.
+  const desired = rendered.forLayout(live.layout)
   assertConfDirHealthy(desired.server, live)
   const wanted = new Set(desired.files.map((f) => f.path))
   const changes: FileChange[] = []
@@ -78,6 +84,8 @@ export function planSync(desired: DesiredState, live: LiveState, options: { adop
   const groups = [...new Set([...touched, ...removedPrograms, ...pending])]
   return {
     server: desired.server,
+    layout: live.layout,
+    logs: desired.programs.map((p) => programLogPath(live.layout, p.fullName)),
     changes,
     refused,
     directories: desired.directories,
@@ -112,21 +120,24 @@ export function assertNothingRefused(plan: SyncPlan): void {
   throw new RemoteError(plan.server.name, `refused: ${list}; nothing was changed on this server.${adoptable ? ' To take over unmarked files (e.g. from DeployerPHP), run again with --adopt (try --dry-run --adopt first).' : ''} A file of another inventory is never taken over: rename the program or give the inventories distinct servers.`)
 }
 
+// A value this run cannot know (its variable unset: only in plans that change nothing) is not a difference.
 function sameFile(live: RemoteFile, wanted: RemoteFile): boolean {
-  return live.content === wanted.content && live.owner === wanted.owner && live.group === wanted.group && live.mode === wanted.mode
+  return sameIgnoringUnknown(live.content, wanted.content) && live.owner === wanted.owner && live.group === wanted.group && live.mode === wanted.mode
 }
 
 /** Never make a broken conf.d worse, and say plainly when supervisord is down. */
 function assertConfDirHealthy(server: Server, live: LiveState): void {
-  if (live.reread.exitCode === 0) return
-  if (daemonUnreachable(live.reread.output)) {
-    throw new RemoteError(server.name, `supervisord is not running (supervisorctl cannot reach its socket); nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server.name}`, live.reread.output)
+  if (!live.daemon.running) {
+    throw new RemoteError(server.name, `supervisord is not running (${live.daemon.message ?? 'its socket does not answer'}); nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server.name}`, live.daemon.message ?? '')
   }
-  throw new RemoteError(server.name, `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.output}`, live.reread.output)
+  if (live.reread.ok) return
+  throw new RemoteError(server.name, `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.message}`, live.reread.message)
 }
 
 /** A unified diff of the plan, per file; environment values appear only as fingerprints. */
 export function formatPlanDiff(plan: SyncPlan): string {
+  // Loaded here, not at import: only a run that shows a diff pays for the library.
+  const { createTwoFilesPatch } = createRequire(import.meta.url)('diff') as typeof import('diff')
   return plan.changes
     .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', fingerprintEnvironment(c.before?.content ?? ''), fingerprintEnvironment(c.after?.content ?? ''), metaLine(c.before, c.kind === 'adopt' ? ' (unmarked: adopted)' : ''), metaLine(c.after)))
     .map((patch) => patch.replace(/^=+\n/, ''))

@@ -1,13 +1,14 @@
-import fs from 'node:fs/promises'
 import type { RemoteFile } from '../types.ts'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import { MANAGED_FILES, MARKER_TOKEN, discoveryPatterns, parseMarker, type ManagedFileSpec, type Marker } from '../layout.ts'
-import { parseStatus, type ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisorctl.ts'
+import { MANAGED_FILES, MARKER_TOKEN, discoveryPatterns, parseMarker, type ManagedFileSpec, type Marker, type ServerLayout } from '../layout.ts'
+import { layoutOptions, rememberLayout, runSupervisorScript, toProcessStatus, type RawProcess } from '../supervisor/rpc.ts'
 import type { DesiredState } from './desired.ts'
 
-// One round trip that tells what the server holds now: every marked file the contract's patterns find, the files at
-// the paths we want, missing scripts, and what reread sees.
+// One round trip, one remote process (lib/supervisor/supervisor.py) that tells what the server holds now: its
+// supervisord layout, every marked file the contract's patterns find, the files at the paths we want, missing
+// scripts, the processes, and what supervisor's reread would change.
 
 export interface LiveFile extends RemoteFile {
   /** The file's ownership marker, when it has one (lib/layout.ts parses it). */
@@ -19,76 +20,69 @@ export interface LiveFile extends RemoteFile {
 }
 
 export interface RereadState {
-  exitCode: number
-  output: string
-  /** Group name → available | changed | disappeared, as `supervisorctl reread` reports them. */
+  /** supervisor parses the configuration on disk. */
+  ok: boolean
+  /** supervisor's complaint when it does not. */
+  message: string
+  /** Group name → available | changed | disappeared: what `supervisorctl update` would apply. */
   pending: Map<string, string>
 }
 
 export interface LiveState {
+  layout: ServerLayout
   files: Map<string, LiveFile>
   missingScripts: string[]
+  daemon: { running: boolean; message?: string }
   reread: RereadState
-  /** `supervisorctl status`, when asked for. */
-  status?: { exitCode: number; output: string; processes: ProcessStatus[] }
+  /** Every process supervisord runs, when asked for. */
+  processes?: ProcessStatus[]
+  /** Each site's `current` link → the release directory it points to (null: no current yet). */
+  currents: Map<string, string | null>
 }
-
-const READ_STATE_SCRIPT = new URL('./read-state.sh', import.meta.url)
 
 export async function readLiveState(connection: Connection, desired: DesiredState, options: { withStatus?: boolean } = {}): Promise<LiveState> {
   const args = [
-    MARKER_TOKEN,
-    ...(options.withStatus ? ['status', '1'] : []),
-    ...discoveryPatterns(desired.server.sitesPath).flatMap((p) => ['pattern', p]),
-    ...desired.files.flatMap((f) => ['path', f.path]),
-    ...desired.programs.flatMap((p) => ['script', p.scriptPath]),
+    ...layoutOptions(connection.server),
+    '--token', MARKER_TOKEN,
+    '--reread',
+    ...(options.withStatus ? ['--status'] : []),
+    ...discoveryPatterns(desired.server.sitesPath).flatMap((p) => ['--pattern', p]),
+    ...desired.files.flatMap((f) => ['--path', f.readPath]),
+    ...desired.programs.flatMap((p) => ['--script', p.scriptPath]),
+    ...[...new Set(desired.programs.map((p) => p.currentPath))].flatMap((c) => ['--current', c]),
   ]
-  const script = await fs.readFile(READ_STATE_SCRIPT, 'utf8')
-  const result = await connection.run(['sh', '-s', '--', ...args], { privileged: true, input: script })
-  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `could not read the server's current state (exit ${result.exitCode})`, result.stderr)
-  return parseLiveState(result.stdout)
+  const live = parseLiveState(connection.server.name, await runSupervisorScript(connection, 'read', args))
+  rememberLayout(connection, live.layout)
+  return live
 }
 
-/** Parses read-state.sh's output (FILE header + base64 line, MISSING lines, STATUS, then REREAD and its output). */
-export function parseLiveState(stdout: string): LiveState {
+interface RawFile { found: number | null; path: string; mode: string; owner: string; group: string; sha256: string; content: string }
+interface RawReread { ok: boolean; added: string[]; changed: string[]; removed: string[]; message: string }
+
+/** Parses supervisor.py's `read` document; a document without its parts is an error, never "all fine". */
+export function parseLiveState(server: string, document: Record<string, unknown>): LiveState {
+  const daemon = document.daemon as LiveState['daemon'] | undefined
+  if (!document.layout || !Array.isArray(document.files) || !Array.isArray(document.missing) || !daemon) {
+    throw new RemoteError(server, 'the server sent an incomplete state (output cut short?)', JSON.stringify(document).slice(0, 500))
+  }
   const files = new Map<string, LiveFile>()
-  const missingScripts: string[] = []
-  const lines = stdout.split('\n')
-  let status: LiveState['status']
-  let statusStart = -1
-  let i = 0
-  for (; i < lines.length; i++) {
-    const [tag = '', ...fields] = (lines[i] as string).split('\t')
-    if (statusStart >= 0 && tag !== 'REREAD') continue
-    if (tag === 'FILE') {
-      const [found = '-', mode = '', owner = '', group = '', sha256 = '', ...rest] = fields
-      const content = Buffer.from(lines[++i] ?? '', 'base64').toString('utf8')
-      const filePath = rest.join('\t')
-      // A wanted path that a pattern also found is listed twice; the pattern's entry knows its kind.
-      if (files.has(filePath)) continue
-      const spec = found === '-' ? null : MANAGED_FILES[Number(found)] ?? null
-      files.set(filePath, { path: filePath, content, owner, group, mode: mode.padStart(4, '0'), sha256, marker: parseMarker(content), spec })
-    } else if (tag === 'MISSING') {
-      missingScripts.push(fields.join('\t'))
-    } else if (tag === 'STATUS') {
-      statusStart = i
-    } else if (tag === 'REREAD') {
-      if (statusStart >= 0) {
-        const output = lines.slice(statusStart + 1, i).join('\n').trim()
-        status = { exitCode: Number((lines[statusStart] as string).split('\t')[1]), output, processes: parseStatus(output) }
-      }
-      const output = lines.slice(i + 1).join('\n').trim()
-      return { files, missingScripts, reread: { exitCode: Number(fields[0]), output, pending: parseReread(output) }, ...(status ? { status } : {}) }
-    }
+  for (const raw of document.files as RawFile[]) {
+    const content = Buffer.from(raw.content, 'base64').toString('utf8')
+    const spec = raw.found === null ? null : MANAGED_FILES[raw.found] ?? null
+    files.set(raw.path, { path: raw.path, content, owner: raw.owner, group: raw.group, mode: raw.mode, sha256: raw.sha256, marker: parseMarker(content), spec })
   }
-  throw new Error('read-state: the server sent no REREAD section (output cut short?)')
-}
-
-export function parseReread(output: string): Map<string, string> {
+  const reread = document.reread as RawReread | undefined
   const pending = new Map<string, string>()
-  for (const line of output.split('\n')) {
-    const match = /^(\S+): (available|changed|disappeared)$/.exec(line.trim())
-    if (match) pending.set(match[1] as string, match[2] as string)
+  for (const group of reread?.added ?? []) pending.set(group, 'available')
+  for (const group of reread?.changed ?? []) pending.set(group, 'changed')
+  for (const group of reread?.removed ?? []) pending.set(group, 'disappeared')
+  return {
+    layout: document.layout as ServerLayout,
+    files,
+    missingScripts: document.missing as string[],
+    daemon,
+    reread: { ok: reread?.ok ?? false, message: reread?.message ?? daemon.message ?? '', pending },
+    currents: new Map(Object.entries((document.currents ?? {}) as Record<string, string | null>)),
+    ...(Array.isArray(document.processes) ? { processes: (document.processes as RawProcess[]).map(toProcessStatus) } : {}),
   }
-  return pending
 }

@@ -2,7 +2,7 @@ import type { Connection } from '../remote/connection.ts'
 import { readLiveState } from './read-state.ts'
 import { assertNothingRefused, filesToUpload, planSync, type SyncPlan } from './plan.ts'
 import { stageFiles } from './stage.ts'
-import { activatePlan, StaleStateError, type ActivationResult } from './activate.ts'
+import { activatePlan, StaleStateError, type ActivationResult, type StoppingProcess } from './activate.ts'
 import type { DesiredState } from './desired.ts'
 
 // The core unit of every sync: read → plan → stage → activate for one server. The lock covers activation only, so
@@ -11,29 +11,39 @@ import type { DesiredState } from './desired.ts'
 export interface SyncServerOptions {
   /** Plan only; touch nothing. */
   dryRun?: boolean
+  /** A dry run for CI and cron: the result says whether a change is pending (`pending`); the task turns that into exit 3. */
+  check?: boolean
   /** Take over unmarked files at the paths we want (never another inventory's). */
   adopt?: boolean
   /** How long activation waits for another sync's server lock. */
   lockWaitSeconds: number
   /** Plans made in a row before giving up when other syncs keep getting there first. */
   attempts?: number
+  /** Told about each old process the update is still waiting for (up to its stopwaitsecs). */
+  onStopping?: (process: StoppingProcess) => void
 }
 
 export interface ServerSyncResult {
   plan: SyncPlan
   activation?: ActivationResult
+  /** True for --dry-run and --check: nothing was touched. */
   dryRun: boolean
+  check: boolean
+  /** Nothing was applied and the server differs from the inventory (files, or confs supervisor has not applied). */
+  pending: boolean
 }
 
 export async function syncServer(connection: Connection, desired: DesiredState, options: SyncServerOptions): Promise<ServerSyncResult> {
-  const dryRun = Boolean(options.dryRun)
+  const check = Boolean(options.check)
+  const dryRun = check || Boolean(options.dryRun)
   for (let attempt = 1; ; attempt++) {
     const plan = planSync(desired, await readLiveState(connection, desired), { adopt: Boolean(options.adopt) })
     assertNothingRefused(plan)
-    if (dryRun || !plan.needsActivation) return { plan, dryRun }
+    if (dryRun || !plan.needsActivation) return { plan, dryRun, check, pending: plan.needsActivation }
     const staged = await stageFiles(connection, filesToUpload(plan))
     try {
-      return { plan, activation: await activatePlan(connection, plan, staged, { lockWaitSeconds: options.lockWaitSeconds }), dryRun }
+      const activation = await activatePlan(connection, plan, staged, { lockWaitSeconds: options.lockWaitSeconds, ...(options.onStopping ? { onStopping: options.onStopping } : {}) })
+      return { plan, activation, dryRun, check, pending: false }
     } catch (error) {
       if (!(error instanceof StaleStateError) || attempt >= (options.attempts ?? 3)) throw error
     } finally {

@@ -85,8 +85,10 @@ security('uploaded files get the right owner and mode; staged copies are private
   const host = sandbox.host('sandbox-1')
   const deployer = Number((await hostExec(host, ['id', '-u', 'deployer'])).stdout.trim())
   const expect: Array<[string, number, number]> = [
-    [`etc/supervisor/conf.d/${DOMAIN}-w.conf`, 0, 0o644],
+    // The conf holds environment values (secrets): root only. The program's log: root's, not world-readable.
+    [`etc/supervisor/conf.d/${DOMAIN}-w.conf`, 0, 0o600],
     [`etc/logrotate.d/supervisor-${DOMAIN}-w.conf`, 0, 0o644],
+    [`var/log/supervisor/${DOMAIN}-w.log`, 0, 0o640],
     [`home/deployer/sites/${DOMAIN}/runner.sh`, deployer, 0o755],
   ]
   for (const [file, uid, mode] of expect) {

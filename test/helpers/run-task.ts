@@ -5,6 +5,10 @@ import { shellQuote } from '../../lib/remote/quote.ts'
 
 // Runs a real task script the way a user does (`npx zx tasks/<name>.mjs ...`), without a terminal.
 
+// Tests run with SSH masters closed at exit (as under test/run.mjs), also a file run alone: no test meets a master
+// another one left warm. Persistence tests turn it back on per run with env { ZXS_CONTROL_PERSIST: '' } or a value.
+process.env.ZXS_CONTROL_PERSIST ??= '0'
+
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const ZX_CLI = path.join(PROJECT, 'node_modules', 'zx', 'build', 'cli.js')
 

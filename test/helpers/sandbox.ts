@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { YAML } from 'zx'
-import { sandboxDown, sandboxUp, hostExec, type SandboxHost, type SandboxState } from '../../lib/sandbox/index.ts'
+import { sandboxDown, sandboxLayout, sandboxUp, hostExec, type SandboxHost, type SandboxLayoutName, type SandboxState } from '../../lib/sandbox/index.ts'
 import { parseStatus, type ProcessStatus } from '../../lib/supervisorctl.ts'
 
 // Real sandbox servers for one test file: a fresh state dir, its own inventory, helpers to look inside a host.
@@ -15,10 +15,11 @@ export interface TestSandbox {
   down(): Promise<void>
 }
 
-export async function startSandbox(count: number): Promise<TestSandbox> {
+/** `layout`: whose supervisor layout the hosts imitate (default Debian's; 'rhel' and 'alpine' get a private /etc). */
+export async function startSandbox(count: number, { layout }: { layout?: SandboxLayoutName } = {}): Promise<TestSandbox> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-test-'))
   const inventory = path.join(dir, 'inventory.yml')
-  const state = await sandboxUp({ dir: path.join(dir, 'sandbox'), count, inventoryPath: inventory })
+  const state = await sandboxUp({ dir: path.join(dir, 'sandbox'), count, inventoryPath: inventory, layout })
   return {
     state,
     dir,
@@ -61,7 +62,7 @@ export async function writeAppDir(dir: string, scripts: Record<string, string>):
 }
 
 export async function processesOn(host: SandboxHost): Promise<ProcessStatus[]> {
-  const result = await hostExec(host, ['env', 'LC_ALL=C', 'supervisorctl', 'status'])
+  const result = await hostExec(host, ['env', 'LC_ALL=C', 'supervisorctl', '-c', sandboxLayout(host.layout).config, 'status'])
   return parseStatus(result.stdout)
 }
 

@@ -50,6 +50,29 @@ deploy('a second deploy restarts the unchanged programs on the new release', asy
   assert.ok(log)
 })
 
+deploy('status names the release each process runs, and flags a stale one (exit 3) until a restart', async ({ sandbox }) => {
+  const host = sandbox.host('sandbox-1')
+  const current = path.join(host.root, 'home/deployer/sites/d.test/current')
+  const fresh = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--server', 'sandbox-1', '--json'])
+  assert.is(fresh.exitCode, 0, fresh.all)
+  const running = JSON.parse(fresh.stdout).servers[0].programs[0].processes
+  assert.equal(running.map((p: { release: string; stale: boolean }) => [p.release, p.stale]), [['r2', false], ['r2', false]])
+  // Point current back at r1 by hand, as a deploy that forgot to restart would leave it.
+  await fs.rm(current)
+  await fs.symlink('releases/r1', current)
+  const stale = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--server', 'sandbox-1', '--json'])
+  assert.is(stale.exitCode, 3, stale.all)
+  const program = JSON.parse(stale.stdout).servers[0].programs[0]
+  assert.equal(program.processes.map((p: { release: string; stale: boolean }) => [p.release, p.stale]), [['r2', true], ['r2', true]])
+  assert.match(program.drift.join('\n'), 'not the current r1: restart to pick up the deploy')
+  const table = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--server', 'sandbox-1'])
+  assert.match(table.stdout, /d\.test-worker_00\s+RUNNING.*r2 \(STALE\)/)
+  const restart = await runTask('supervisor-restart', ['--inventory', sandbox.inventory, '--domain', 'd.test', '--server', 'sandbox-1'])
+  assert.is(restart.exitCode, 0, restart.all)
+  const after = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--server', 'sandbox-1'])
+  assert.is(after.exitCode, 0, after.all)
+})
+
 deploy('bad input is exit 2 before anything is uploaded', async ({ sandbox, app }) => {
   const run = await runTask('deploy', ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', '../evil'])
   assert.is(run.exitCode, 2, run.all)

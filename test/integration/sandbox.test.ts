@@ -21,6 +21,8 @@ if (!isRoot) {
 
 let dir = ''
 let state: SandboxState
+/** Sandboxes of the --layout cases, each in its own DIR. */
+const layoutDirs: string[] = []
 function host(i: number): SandboxHost {
   const found = state.hosts[i]
   if (!found) throw new Error(`the sandbox has no host ${i + 1}`)
@@ -39,7 +41,14 @@ function ssh(target: SandboxHost, command: string, options: string[] = []) {
 
 test.after(async () => {
   if (isRoot && dir) await sandboxDown({ dir })
+  if (isRoot) for (const layoutDir of layoutDirs) await sandboxDown({ dir: layoutDir })
 })
+
+/** supervisord's files of another layout must never appear in the machine's /etc: /etc/supervisord.conf would become every Debian host's config. */
+async function machineEtcClean(): Promise<string[]> {
+  const names = await fs.readdir('/etc')
+  return names.filter((name) => ['supervisord.conf', 'supervisord.d', 'supervisor.d'].includes(name))
+}
 
 it('up (the task) returns with every host reachable and prints state.json', async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-sandbox-test-'))
@@ -50,6 +59,7 @@ it('up (the task) returns with every host reachable and prints state.json', asyn
   assert.equal(state.hosts.map((h) => h.name), ['sandbox-1', 'sandbox-2'])
   for (const h of state.hosts) assert.match(h.address, /^127\.\d+\.\d+\.\d+$/)
   assert.is.not(host(0).address, host(1).address)
+  assert.equal(state.hosts.map((h) => h.layout), ['debian', 'debian'], 'Debian is the default layout')
 })
 
 it('up over an inventory edited since (as supervisor-create does): exit 2 naming it, hosts and edit untouched', async () => {
@@ -144,6 +154,73 @@ it('pauseSshd makes connections time out; resumeSshd brings them back', async ()
   assert.ok(Date.now() - started >= 900)
   await resumeSshd(host(1))
   assert.is((await ssh(host(1), 'hostname')).stdout, 'sandbox-2')
+})
+
+it('the default (Debian) host runs supervisord with /etc/supervisor/supervisord.conf, in the machine\'s /etc', async () => {
+  assert.match((await hostExec(host(0), ['ps', '-eo', 'args'])).stdout, /supervisord -c \/etc\/supervisor\/supervisord\.conf/)
+  assert.match((await hostExec(host(0), ['findmnt', '-no', 'FSTYPE', '/etc'])).stdout, /^$/, '/etc is not a mount of its own')
+})
+
+it('up --layout with an unknown name: exit 2 naming the layouts, before anything starts', async () => {
+  const missing = path.join(os.tmpdir(), `zxs-sandbox-no-layout-${process.pid}`)
+  const result = await task('up', '--dir', missing, '--inventory', path.join(missing, 'inventory.yml'), '--layout', 'suse')
+  assert.is(result.exitCode, 2, result.stderr)
+  assert.match(result.stderr, /--layout.*suse/s)
+  assert.match(result.stderr, 'debian, rhel, alpine')
+  assert.not.ok(await fs.access(missing).then(() => true, () => false), 'no DIR made')
+})
+
+it('up --layout rhel: RHEL\'s config, include dir and socket in a private /etc; status and down; the machine\'s /etc untouched', async () => {
+  const rhelDir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-sandbox-rhel-'))
+  layoutDirs.push(rhelDir)
+  const up = await task('up', '--servers', '2', '--layout', 'rhel', '--dir', rhelDir, '--inventory', path.join(rhelDir, 'inventory.yml'), '--json')
+  assert.is(up.exitCode, 0, up.stderr)
+  const rhel = JSON.parse(up.stdout) as SandboxState
+  assert.equal(rhel.hosts.map((h) => h.layout), ['rhel', 'rhel'])
+  assert.equal((await readSandbox(rhelDir)).hosts.map((h) => h.layout), ['rhel', 'rhel'], 'recorded in state.json')
+  assert.equal(await machineEtcClean(), [])
+  const [one] = rhel.hosts as [SandboxHost]
+  const inside = await ssh(one, 'sudo -n supervisorctl -c /etc/supervisord.conf status && grep -E "^(files =|file=|serverurl=|logfile=|pidfile=)" /etc/supervisord.conf && ' +
+    'test -S /run/supervisor/supervisor.sock && test -d /etc/supervisord.d && ! test -e /etc/supervisor && ! test -e /etc/init.d/supervisor && echo ok')
+  assert.is(inside.exitCode, 0, inside.stderr + inside.stdout)
+  assert.equal(inside.stdout.split('\n'), ['file=/run/supervisor/supervisor.sock   ; (the path to the socket file)',
+    'logfile=/var/log/supervisor/supervisord.log  ; (main log file;default $CWD/supervisord.log)', 'pidfile=/run/supervisord.pid ; (supervisord pidfile;default supervisord.pid)',
+    'serverurl=unix:///run/supervisor/supervisor.sock ; use a unix:// URL  for a unix socket', 'files = supervisord.d/*.ini', 'ok'])
+  assert.match((await hostExec(one, ['ps', '-eo', 'args'])).stdout, /supervisord -c \/etc\/supervisord\.conf/)
+  const mounts = (await hostExec(one, ['findmnt', '-rno', 'TARGET,FSTYPE'])).stdout
+  assert.match(mounts, /^\/etc overlay$/m)
+  for (const privateDir of ['/etc/ssh', '/etc/sudoers.d', '/etc/logrotate.d', '/etc/hosts', '/etc/hostname']) {
+    assert.match(mounts, new RegExp(`^${privateDir} `, 'm'), `${privateDir} is still the host's own, on top of the overlay`)
+  }
+  // Written from inside: overlayfs leaves changes made straight to its upper dir while mounted undefined.
+  const conf = await hostExec(one, ['sh', '-c', 'cat >/etc/supervisord.d/zxs-rhel.ini'], { input: '[program:zxs-rhel]\ncommand=/bin/sleep 600\nstartsecs=0\n' })
+  assert.is(conf.exitCode, 0, conf.stderr)
+  assert.ok(await fs.stat(path.join(one.root, 'etc/supervisord.d/zxs-rhel.ini')), 'seen from outside in the upper dir')
+  const update = await ssh(one, 'sudo -n supervisorctl -c /etc/supervisord.conf update && sleep 0.2 && sudo -n supervisorctl -c /etc/supervisord.conf status zxs-rhel')
+  assert.match(update.stdout, /zxs-rhel\s+RUNNING/, update.stderr)
+  const status = await task('status', '--dir', rhelDir)
+  assert.is(status.exitCode, 0, status.stdout + status.stderr)
+  assert.match(status.stdout, /^sandbox-2\t\S+\tyes\tyes\tyes\tyes\trhel$/m)
+  const down = await task('down', '--dir', rhelDir)
+  assert.is(down.exitCode, 0, down.stderr)
+  assert.not.ok(await fs.access(rhelDir).then(() => true, () => false), 'DIR removed')
+  assert.equal(await machineEtcClean(), [])
+})
+
+it('up --layout alpine: /etc/supervisord.conf including /etc/supervisor.d/*.ini, socket /run/supervisord.sock', async () => {
+  const alpineDir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-sandbox-alpine-'))
+  layoutDirs.push(alpineDir)
+  const up = await task('up', '--layout', 'alpine', '--dir', alpineDir, '--inventory', path.join(alpineDir, 'inventory.yml'), '--json')
+  assert.is(up.exitCode, 0, up.stderr)
+  const [one] = (JSON.parse(up.stdout) as SandboxState).hosts as [SandboxHost]
+  assert.is(one.layout, 'alpine')
+  const inside = await ssh(one, 'sudo -n supervisorctl -c /etc/supervisord.conf status && test -S /run/supervisord.sock && test -d /etc/supervisor.d && ' +
+    'grep -xF "files = /etc/supervisor.d/*.ini" /etc/supervisord.conf && ! test -e /etc/supervisor')
+  assert.is(inside.exitCode, 0, inside.stderr + inside.stdout)
+  assert.equal((await sandboxStatus(alpineDir)).hosts.map((h) => [h.layout, h.running]), [['alpine', true]])
+  assert.equal(await machineEtcClean(), [])
+  assert.is((await task('down', '--dir', alpineDir)).exitCode, 0)
+  assert.equal(await machineEtcClean(), [])
 })
 
 it('down (the task) leaves no process in the hosts and removes DIR; down again is harmless', async () => {

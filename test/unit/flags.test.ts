@@ -45,6 +45,7 @@ for (const [name, args, expected] of GOOD) {
 }
 
 const TIMEOUT = COMMON_FLAGS.filter((f) => f.name === 'timeout')
+const PARALLEL = COMMON_FLAGS.filter((f) => f.name === 'parallel')
 
 const BAD: Array<[string, string[], RegExp, FlagSpec[]?]> = [
   ['unknown flag', ['--nope'], /--nope: got "--nope"; allowed: one of --domain/],
@@ -57,6 +58,10 @@ const BAD: Array<[string, string[], RegExp, FlagSpec[]?]> = [
   ['--timeout 0 (was silently 10)', ['--timeout', '0'], /^--timeout: got "0"; allowed: a whole number, at least 1/, TIMEOUT],
   ['--timeout -5 (was an unrelated error)', ['--timeout', '-5'], /^--timeout: got "-5"; allowed: a whole number \(digits only\), at least 1/, TIMEOUT],
   ['--timeout=-5', ['--timeout=-5'], /^--timeout: got "-5"/, TIMEOUT],
+  ['--parallel 0', ['--parallel', '0'], /^--parallel: got "0"; allowed: a whole number from 1 to 256/, PARALLEL],
+  ['--parallel 257', ['--parallel=257'], /^--parallel: got "257"; allowed: a whole number from 1 to 256/, PARALLEL],
+  ['--parallel -2', ['--parallel', '-2'], /^--parallel: got "-2"; allowed: a whole number \(digits only\) from 1 to 256/, PARALLEL],
+  ['--parallel many', ['--parallel', 'many'], /^--parallel: got "many"/, PARALLEL],
 ]
 
 for (const [name, args, pattern, specs = SPECS] of BAD) {
@@ -83,6 +88,12 @@ test('--timeout takes a whole number of seconds from 1, default 10', () => {
   assert.is(parseFlags(TIMEOUT, []).flags.timeout, 10)
 })
 
+test('--parallel: servers at once, 1 to 256, default 16', () => {
+  assert.is(parseFlags(PARALLEL, []).flags.parallel, 16)
+  assert.is(parseFlags(PARALLEL, ['--parallel', '1']).flags.parallel, 1)
+  assert.is(parseFlags(PARALLEL, ['--parallel=256']).flags.parallel, 256)
+})
+
 test('optionsToArgs says the same as the command line: camelCase, booleans, lists, unknown names kept for the error', () => {
   assert.equal(optionsToArgs(SPECS, { domain: 'a.test', numprocs: 2, autostart: false, yes: true, env: ['A=1', 'B=2'], program: undefined }),
     ['--domain=a.test', '--numprocs=2', '--no-autostart', '--yes', '--env=A=1', '--env=B=2'])
@@ -107,7 +118,7 @@ for (const task of TASKS) {
     const help = formatHelp(task.meta)
     const lines = help.split('\n').filter((line) => /^Exit codes?:/i.test(line.trim()))
     assert.equal(lines, [formatExitCodes(task.meta.exitCodes, offered(task).has('timeout'))])
-    assert.is(task.meta.exitCodes.includes(3), task.meta.name === 'supervisor-status', 'exit 3 is for status (and check-style tasks) only')
+    assert.is(task.meta.exitCodes.includes(3), ['supervisor-status', 'supervisor-sync'].includes(task.meta.name), 'exit 3 is for status and sync --check only')
     assert.ok(offered(task).has('help'))
   })
 }
@@ -118,6 +129,9 @@ test('a task offers only the common flags it uses', () => {
   assert.equal(offering('inventory'), TASKS.filter((t) => t !== scaffoldSupervisorsTask).map((t) => t.meta.name).sort())
   assert.not.ok(offering('timeout').some((name) => ['supervisor-create', 'supervisor-delete', 'scaffold-supervisors'].includes(name)), 'tasks that contact no server have no SSH timeout')
   assert.not.match(formatHelp(supervisorStatus.meta), '--yes')
+  assert.equal(offering('parallel'), ['supervisor-restart', 'supervisor-start', 'supervisor-status', 'supervisor-stop', 'supervisor-sync'], 'every task that visits several servers at once; deploy rolls one at a time')
+  assert.equal(offering('one-by-one'), ['supervisor-restart'])
+  assert.equal(offering('check'), ['supervisor-sync'])
 })
 
 test('help lists every flag with its default', () => {

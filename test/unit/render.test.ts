@@ -7,7 +7,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
 import { programTemplateName, renderProgramFiles, renderRunner } from '../../lib/render/program-files.ts'
-import { fullName as programFullName, parseMarker, PROGRAM_FILES } from '../../lib/layout.ts'
+import { DEBIAN_LAYOUT, fullName as programFullName, parseMarker, PROGRAM_FILES } from '../../lib/layout.ts'
 import { inputError } from '../helpers/input-error.ts'
 import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
 import { singleQuote } from '../../lib/remote/quote.ts'
@@ -83,7 +83,7 @@ for (const { name, overrides, templates } of goldenCases) {
       assert.equal(
         files.map(({ path, owner, group, mode }) => ({ path, owner, group, mode })),
         [
-          { path: `/etc/supervisor/conf.d/${fullName}.conf`, owner: 'root', group: 'root', mode: '0644' },
+          { path: `/etc/supervisor/conf.d/${fullName}.conf`, owner: 'root', group: 'root', mode: '0600' },
           { path: `/etc/logrotate.d/supervisor-${fullName}.conf`, owner: 'root', group: 'root', mode: '0644' },
         ],
       )
@@ -121,7 +121,7 @@ test('runner.sh uses the site root and user overrides', () => {
 test('paths follow DeployerPHP naming', () => {
   const fullName = programFullName('example.com', 'queue-worker')
   assert.is(fullName, 'example.com-queue-worker')
-  const context = { domain: 'example.com', siteRoot: '/s', sitesPath: '/', program: 'queue-worker', fullName }
+  const context = { domain: 'example.com', siteRoot: '/s', sitesPath: '/', program: 'queue-worker', fullName, layout: DEBIAN_LAYOUT }
   assert.equal(PROGRAM_FILES.map((spec) => spec.path(context)), ['/etc/supervisor/conf.d/example.com-queue-worker.conf', '/etc/logrotate.d/supervisor-example.com-queue-worker.conf'])
 })
 

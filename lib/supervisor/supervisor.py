@@ -1,0 +1,532 @@
+# supervisor.py COMMAND [options] -- run on a server as root (python3 -I), one process per phase.
+# Finds the server's own supervisord config (its running daemon's -c, else supervisord's search order), reads the
+# layout from it (include directory and extension, socket or serverurl, log directory, service name), and talks to
+# supervisord over XML-RPC on that socket instead of starting supervisorctl (a Python start-up per call).
+# Commands:
+#   read    the state sync and status compare against, as one JSON document: layout, every file a discovery
+#           pattern finds whose first two lines hold the marker token, every wanted path that exists, missing
+#           scripts, processes (with the release each runs) and what reloadConfig would change.
+#   reread  supervisord re-parses its config (reloadConfig, like `supervisorctl reread`): exit 0 ok, 2 rejected.
+#   apply   `supervisorctl update` for the named groups, one group lock each, printing progress lines while a
+#           group is stopping; the server lock is held only around each reloadConfig.
+#   processes  the processes of the named groups (all without --group), and which groups are not loaded.
+#   control    start|stop|restart the named groups (--group) or processes (--process group:name), waiting as
+#              supervisorctl does (a start returns once RUNNING past startsecs, or failed), then their processes.
+#   layout  the layout only.
+# Paths and patterns may hold {confDir}, {confExt} and {logDir}: they are replaced with the layout's values.
+# Exit codes: 0 ok, 2 rejected config (reread), 3 supervisord unreachable, 4 layout undeterminable, 64 usage.
+import base64
+import configparser
+import fcntl
+import glob
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import sys
+import time
+import xmlrpc.client
+
+SEARCH_PATHS = ['/etc/supervisord.conf', '/etc/supervisor/supervisord.conf']
+
+
+class Unreachable(Exception):
+    pass
+
+
+class LayoutError(Exception):
+    pass
+
+
+def main(argv):
+    # A dropped connection must not stop an update half-way; output that cannot be written is dropped.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    if not argv:
+        return usage('a command')
+    command, options = argv[0], parse_options(argv[1:])
+    try:
+        layout = find_layout(options)
+        if command == 'layout':
+            return emit({'layout': public(layout)})
+        server = rpc(layout)
+        if command == 'read':
+            return read_state(layout, server, options)
+        if command == 'reread':
+            return reread(server)
+        if command == 'apply':
+            return apply_groups(layout, server, options)
+        if command == 'processes':
+            return emit(processes_of(server, options['group']))
+        if command == 'control':
+            return emit(control(server, options))
+        return usage('read, reread, apply, processes, control or layout, not %s' % command)
+    except LayoutError as error:
+        emit({'error': 'layout', 'message': str(error)})
+        return 4
+    except Unreachable as error:
+        emit({'error': 'unreachable', 'message': str(error)})
+        return 3
+
+
+def usage(what):
+    sys.stderr.write('supervisor.py: expected %s\n' % what)
+    return 64
+
+
+def parse_options(args):
+    options = {'pattern': [], 'path': [], 'script': [], 'group': [], 'current': [], 'process': []}
+    i = 0
+    while i < len(args):
+        key = args[i].lstrip('-')
+        if key in ('status', 'reread'):
+            options[key] = True
+            i += 1
+            continue
+        value = args[i + 1] if i + 1 < len(args) else ''
+        if key in options and isinstance(options[key], list):
+            options[key].append(value)
+        else:
+            options[key] = value
+        i += 2
+    return options
+
+
+def emit(document):
+    try:
+        sys.stdout.write(json.dumps(document) + '\n')
+        sys.stdout.flush()
+    except OSError:
+        pass
+    return 0
+
+
+def say(line):
+    try:
+        sys.stdout.write(line + '\n')
+        sys.stdout.flush()
+    except OSError:
+        pass
+
+
+# --- the layout -------------------------------------------------------------------------------------------------
+
+def running_config():
+    """The -c/--configuration of a running supervisord, if one runs in this machine's process table."""
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as handle:
+                args = handle.read().split(b'\0')
+        except OSError:
+            continue
+        words = [a.decode('utf-8', 'replace') for a in args if a]
+        if not any(os.path.basename(w) == 'supervisord' for w in words[:2]):
+            continue
+        for i, word in enumerate(words):
+            if word in ('-c', '--configuration') and i + 1 < len(words):
+                return absolute(words[i + 1], '/proc/%s/cwd' % pid)
+            if word.startswith('--configuration='):
+                return absolute(word.split('=', 1)[1], '/proc/%s/cwd' % pid)
+    return None
+
+
+def absolute(path, cwd_link):
+    if os.path.isabs(path):
+        return path
+    try:
+        return os.path.join(os.readlink(cwd_link), path)
+    except OSError:
+        return path
+
+
+def search_config():
+    """supervisord's own search order (4.2.5): next to its executable, then /etc/supervisord.conf, /etc/supervisor/."""
+    paths = []
+    executable = shutil.which('supervisord')
+    if executable:
+        base = os.path.dirname(os.path.dirname(os.path.realpath(executable)))
+        paths += [os.path.join(base, 'etc', 'supervisord.conf'), os.path.join(base, 'supervisord.conf')]
+    for path in paths + SEARCH_PATHS:
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def read_config(path):
+    parser = configparser.RawConfigParser(inline_comment_prefixes=(';', '#'), strict=False)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            parser.read_file(handle)
+    except (OSError, configparser.Error) as error:
+        raise LayoutError('cannot read supervisord config %s: %s' % (path, str(error).splitlines()[0]))
+    here = os.path.dirname(os.path.abspath(path))
+    def get(section, key):
+        if not parser.has_option(section, key):
+            return None
+        return parser.get(section, key).replace('%(here)s', here).strip()
+    return get, here
+
+
+def find_layout(options):
+    config = options.get('config') or running_config() or search_config()
+    if not config:
+        raise LayoutError('no supervisord config found (looked at the running supervisord\'s -c, %s); set servers[].supervisor.config in the inventory' % ', '.join(SEARCH_PATHS))
+    get, here = read_config(config)
+    include_dir, include_ext = options.get('include_dir'), None
+    files = (get('include', 'files') or '').split()
+    for pattern in files:
+        pattern = pattern if os.path.isabs(pattern) else os.path.join(here, pattern)
+        directory, name = os.path.split(pattern)
+        if name.startswith('*') and '*' not in name[1:] and not any(c in directory for c in '*?['):
+            if include_dir is None or os.path.normpath(directory) == os.path.normpath(include_dir):
+                include_dir, include_ext = os.path.normpath(directory), name[1:]
+                break
+    if include_dir is None:
+        raise LayoutError('supervisord config %s has no [include] files = <dir>/*.<ext> pattern (found: %s); set servers[].supervisor.include_dir in the inventory' % (config, ' '.join(files) or 'none'))
+    daemon_log = get('supervisord', 'logfile') or ''
+    if not os.path.isabs(daemon_log):
+        daemon_log = '/var/log/supervisor/supervisord.log'
+    return {
+        'config': config,
+        'confDir': include_dir,
+        'confExt': include_ext or '.conf',
+        'serverurl': options.get('serverurl') or server_url(get),
+        'logDir': os.path.dirname(daemon_log),
+        'daemonLog': daemon_log,
+        'pidFile': get('supervisord', 'pidfile') or '/var/run/supervisord.pid',
+        'service': service_name(),
+    }
+
+
+def server_url(get):
+    url = get('supervisorctl', 'serverurl')
+    if url and url.upper() != 'AUTO':
+        return url
+    sock = get('unix_http_server', 'file')
+    if sock:
+        return 'unix://' + sock
+    port = get('inet_http_server', 'port')
+    if port:
+        return 'http://' + (port if ':' in port else 'localhost:' + port)
+    raise LayoutError('the supervisord config has neither [unix_http_server] file nor [inet_http_server] port: supervisord cannot be asked anything')
+
+
+def service_name():
+    for name in ('supervisor', 'supervisord'):
+        for directory in ('/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'):
+            if os.path.exists('%s/%s.service' % (directory, name)):
+                return name
+        if os.path.exists('/etc/init.d/%s' % name):
+            return name
+    return 'supervisor'
+
+
+def public(layout):
+    return dict(layout)
+
+
+def expand(text, layout):
+    return text.replace('{confDir}', layout['confDir']).replace('{confExt}', layout['confExt']).replace('{logDir}', layout['logDir'])
+
+
+# --- XML-RPC to supervisord --------------------------------------------------------------------------------------
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__('localhost', timeout=30)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(self.socket_path)
+
+
+class UnixTransport(xmlrpc.client.Transport):
+    def __init__(self, path):
+        super().__init__()
+        self.socket_path = path
+
+    def make_connection(self, host):
+        return UnixConnection(self.socket_path)
+
+
+def rpc(layout):
+    url = layout['serverurl']
+    if url.startswith('unix://'):
+        return xmlrpc.client.ServerProxy('http://localhost/RPC2', transport=UnixTransport(url[len('unix://'):]))
+    return xmlrpc.client.ServerProxy(url.rstrip('/') + '/RPC2')
+
+
+def call(method, *args):
+    try:
+        return method(*args)
+    except (OSError, http.client.HTTPException) as error:
+        raise Unreachable('supervisord does not answer on its socket (%s)' % error)
+
+
+def reload_config(server):
+    """supervisord re-parses its config: (ok, added, changed, removed, message)."""
+    try:
+        added, changed, removed = call(server.supervisor.reloadConfig)[0]
+        return True, added, changed, removed, ''
+    except xmlrpc.client.Fault as fault:
+        return False, [], [], [], fault.faultString
+
+
+# --- read -------------------------------------------------------------------------------------------------------
+
+def file_entry(path, found):
+    try:
+        info = os.stat(path)
+        with open(path, 'rb') as handle:
+            content = handle.read()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return {
+        'found': found, 'path': path, 'mode': '%04o' % stat.S_IMODE(info.st_mode),
+        'owner': user_name(info.st_uid), 'group': group_name(info.st_gid),
+        'sha256': hashlib.sha256(content).hexdigest(), 'content': base64.b64encode(content).decode('ascii'),
+    }
+
+
+def user_name(uid):
+    import pwd
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def group_name(gid):
+    import grp
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def marked(path, token):
+    try:
+        with open(path, 'rb') as handle:
+            head = handle.readline() + handle.readline()
+    except OSError:
+        return False
+    return token.encode() in head
+
+
+def process_release(pid):
+    """The directory a process runs in and the release its environment names: what it really runs."""
+    result = {}
+    try:
+        result['cwd'] = os.readlink('/proc/%d/cwd' % pid)
+    except OSError:
+        pass
+    try:
+        with open('/proc/%d/environ' % pid, 'rb') as handle:
+            for item in handle.read().split(b'\0'):
+                if item.startswith(b'DEPLOYER_RELEASE_PATH='):
+                    result['releasePath'] = item.split(b'=', 1)[1].decode('utf-8', 'replace')
+    except OSError:
+        pass
+    return result
+
+
+def link_target(path):
+    """Where a site's `current` points (the release it runs), or None."""
+    try:
+        return os.path.realpath(path) if os.path.exists(path) else None
+    except OSError:
+        return None
+
+
+def read_state(layout, server, options):
+    token = options.get('token', '')
+    files, seen = [], set()
+    for index, pattern in enumerate(options['pattern']):
+        for path in sorted(glob.glob(expand(pattern, layout))):
+            if path not in seen and marked(path, token):
+                entry = file_entry(path, index)
+                if entry:
+                    seen.add(path)
+                    files.append(entry)
+    for wanted in options['path']:
+        path = expand(wanted, layout)
+        if path not in seen:
+            entry = file_entry(path, None)
+            if entry:
+                seen.add(path)
+                files.append(entry)
+    document = {
+        'layout': public(layout),
+        'files': files,
+        'missing': [s for s in (expand(s, layout) for s in options['script']) if not os.path.isfile(s)],
+        'currents': dict((path, link_target(path)) for path in options['current']),
+    }
+    try:
+        if options.get('status'):
+            processes = call(server.supervisor.getAllProcessInfo)
+            for process in processes:
+                if process.get('pid'):
+                    process.update(process_release(process['pid']))
+            document['processes'] = processes
+        if options.get('reread'):
+            ok, added, changed, removed, message = reload_config(server)
+            document['reread'] = {'ok': ok, 'added': added, 'changed': changed, 'removed': removed, 'message': message}
+        document['daemon'] = {'running': True}
+    except Unreachable as error:
+        document['daemon'] = {'running': False, 'message': str(error)}
+    return emit(document)
+
+
+# --- reread and apply -------------------------------------------------------------------------------------------
+
+def reread(server):
+    ok, added, changed, removed, message = reload_config(server)
+    emit({'ok': ok, 'added': added, 'changed': changed, 'removed': removed, 'message': message})
+    return 0 if ok else 2
+
+
+def locked(path, wait_seconds):
+    handle = open(path, 'a')
+    deadline = time.time() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.time() >= deadline:
+                handle.close()
+                return None
+            time.sleep(0.1)
+
+
+def apply_groups(layout, server, options):
+    """`supervisorctl update GROUP...`, one group at a time under its own lock; says what it waits for."""
+    lock_wait = int(options.get('lock_wait') or '60')
+    failed = False
+    for group in options['group']:
+        group_lock = locked('%s.%s' % (options['lock'], group), lock_wait)
+        if group_lock is None:
+            say('BUSY %s %d' % (group, lock_wait))
+            failed = True
+            continue
+        try:
+            server_lock = locked(options['lock'], lock_wait)
+            if server_lock is None:
+                say('BUSY %s %d' % (group, lock_wait))
+                failed = True
+                continue
+            try:
+                ok, added, changed, removed, message = reload_config(server)
+            finally:
+                server_lock.close()
+            if not ok:
+                say('REJECTED %s %s' % (group, message.replace('\n', ' ')))
+                failed = True
+                continue
+            if group in changed or group in removed:
+                stop_group(server, group)
+                call(server.supervisor.removeProcessGroup, group)
+            if group in added or group in changed:
+                call(server.supervisor.addProcessGroup, group)
+            what = 'added' if group in added else 'updated' if group in changed else 'removed' if group in removed else 'unchanged'
+            say('DONE %s %s' % (group, what))
+        except xmlrpc.client.Fault as fault:
+            say('FAILED %s %s' % (group, fault.faultString.replace('\n', ' ')))
+            failed = True
+        finally:
+            group_lock.close()
+    return 1 if failed else 0
+
+
+def stop_group(server, group):
+    """Stops every process of the group without blocking the call, reporting each one still stopping."""
+    try:
+        call(server.supervisor.stopProcessGroup, group, False)
+    except xmlrpc.client.Fault as fault:
+        if 'BAD_NAME' not in fault.faultString:
+            raise
+        return
+    started = time.time()
+    reported = 0.0
+    while True:
+        infos = [p for p in call(server.supervisor.getAllProcessInfo) if p['group'] == group]
+        stopping = [p for p in infos if p['statename'] in ('STOPPING', 'RUNNING', 'STARTING', 'BACKOFF')]
+        if not stopping:
+            return
+        if time.time() - reported >= 2:
+            reported = time.time()
+            for process in stopping:
+                say('STOPPING %s:%s %d %s' % (group, process['name'], int(started), stopwait_of(server, group, process['name'])))
+        time.sleep(0.2)
+
+
+# --- processes and control ---------------------------------------------------------------------------------------
+
+def processes_of(server, groups):
+    infos = call(server.supervisor.getAllProcessInfo)
+    loaded = set(p['group'] for p in infos)
+    return {
+        'unknown': [g for g in groups if g not in loaded],
+        'processes': [p for p in infos if not groups or p['group'] in groups],
+    }
+
+
+# supervisor's result codes (xmlrpc Faults), in supervisorctl's words.
+RESULTS = {60: 'ERROR (already started)', 70: 'ERROR (not running)', 50: 'ERROR (spawn error)', 90: 'ERROR (abnormal termination)', 10: 'ERROR (no such process)'}
+
+
+def control(server, options):
+    action, groups, names = options.get('action', ''), options['group'], options['process']
+    if action not in ('start', 'stop', 'restart'):
+        raise SystemExit(usage('--action start|stop|restart'))
+    state = processes_of(server, groups + sorted(set(n.split(':')[0] for n in names)))
+    if state['unknown']:
+        return {'unknown': state['unknown'], 'lines': [], 'processes': []}
+    lines = []
+    targets = [(g, True) for g in groups] + [(n, False) for n in names]
+    for target, is_group in targets:
+        if action in ('stop', 'restart'):
+            lines += act(server, 'stop', target, is_group)
+        if action in ('start', 'restart'):
+            lines += act(server, 'start', target, is_group)
+    after = processes_of(server, groups + sorted(set(n.split(':')[0] for n in names)))
+    return {'unknown': [], 'lines': lines, 'processes': after['processes']}
+
+
+def act(server, verb, target, is_group):
+    """One supervisorctl-like step: `group:name: started|stopped` or its ERROR, per process."""
+    done = 'started' if verb == 'start' else 'stopped'
+    try:
+        if is_group:
+            method = server.supervisor.startProcessGroup if verb == 'start' else server.supervisor.stopProcessGroup
+            results = call(method, target, True)
+            return ['%s:%s: %s' % (r['group'], r['name'], done if r['status'] == 80 else RESULTS.get(r['status'], r['description'])) for r in results]
+        method = server.supervisor.startProcess if verb == 'start' else server.supervisor.stopProcess
+        call(method, target, True)
+        return ['%s: %s' % (target, done)]
+    except xmlrpc.client.Fault as fault:
+        return ['%s: %s' % (target, RESULTS.get(fault.faultCode, 'ERROR (%s)' % fault.faultString))]
+
+
+def stopwait_of(server, group, name):
+    try:
+        for info in call(server.supervisor.getAllConfigInfo):
+            if info.get('group') == group and info.get('name') == name:
+                return str(info.get('stopwaitsecs', '?'))
+    except xmlrpc.client.Fault:
+        pass
+    return '?'
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
