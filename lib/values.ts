@@ -615,7 +615,7 @@ export const checkServerUrl: Check<string> = (value, field, options) => {
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   if (/^unix:\/\//.test(value)) {
     const socket = checkAbsolutePath(value.slice('unix://'.length), field, options)
-    return socket.ok ? pass(value) : fail(field, value, allowed, socket.problem.hint)
+    return socket.ok ? pass(value) : fail(field, value, allowed, describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? socket.problem.hint)
   }
   if (/^https?:\/\/[A-Za-z0-9._-]+(:\d{1,5})?\/?$/.test(value)) return pass(value)
   return fail(field, value, allowed, describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? 'e.g. unix:///run/supervisor/supervisor.sock')

@@ -209,6 +209,13 @@ const CASES: Case[] = [
   inv('servers is a string', (base) => base.replace(/servers:\n[\s\S]*?sites:/, 'servers: web-1\nsites:'), 'servers', '"web-1"'),
   inv('supervisors is a map', (base) => base.replace(/    supervisors:\n[\s\S]*$/, '    supervisors:\n      program: worker\n      script: worker.sh\n'), 'sites[0].supervisors', 'list'),
   inv('broken YAML syntax', (base) => base.replace('    port: 22\n', '    port: "22\n'), 'inventory.yml:', 'YAML'),
+  // supervisor: overrides for a non-standard install.
+  inv('supervisor.config with ..', [['servers', 0, 'supervisor'], { config: '/etc/../tmp/evil.conf' }], 'servers[0].supervisor.config', '/etc/../tmp/evil.conf'),
+  inv('supervisor.config relative', [['servers', 0, 'supervisor'], { config: 'supervisord.conf' }], 'servers[0].supervisor.config', 'supervisord.conf'),
+  inv('supervisor.include_dir with a newline', [['servers', 0, 'supervisor'], { include_dir: '/etc/supervisord.d\n[include]' }], 'servers[0].supervisor.include_dir', '"/etc/supervisord.d\\n[include]"'),
+  inv('supervisor.serverurl not a socket or http URL', [['servers', 0, 'supervisor'], { serverurl: 'ftp://x' }], 'servers[0].supervisor.serverurl', 'ftp://x'),
+  inv('supervisor.serverurl with a space', [['servers', 0, 'supervisor'], { serverurl: 'unix:///run/a b.sock' }], 'servers[0].supervisor.serverurl', 'the space at position 14'),
+  inv('supervisor as a string', [['servers', 0, 'supervisor'], '/etc/supervisord.conf'], 'servers[0].supervisor', '/etc/supervisord.conf'),
   // Two entries that would write the same files on a server.
   inv('two programs with the same <domain>-<program> name', (base) => `${base.trimEnd()}\n  - domain: app.test-b\n    server: web-1\n    supervisors:\n      - program: worker2\n        script: worker.sh\n`.replace('      - program: worker\n', '      - program: worker\n        script: other.sh\n      - program: b-worker2\n'), 'sites[1].supervisors[0].program', '"worker2"'),
   inv('two sites sharing a root on one server', (base) => `${base.trimEnd()}\n  - domain: app2.test\n    server: web-1\n    root: /home/deployer/sites/app.test\n`, 'sites[1].root', '/home/deployer/sites/app.test'),

@@ -80,4 +80,15 @@ deploy('bad input is exit 2 before anything is uploaded', async ({ sandbox, app 
   assert.not.ok(await fs.stat(path.join(sandbox.host('sandbox-1').root, 'home/deployer/sites/evil')).catch(() => null))
 })
 
+deploy('an app missing a program\'s script is refused before anything is uploaded or switched, naming the script', async ({ sandbox }) => {
+  const app = await writeAppDir(path.join(sandbox.dir, 'no-worker'), { 'other.sh': WORKER })
+  const current = path.join(sandbox.host('sandbox-1').root, 'home/deployer/sites/d.test/current')
+  const before = await fs.readlink(current)
+  const run = await runTask('deploy', ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', 'r9'])
+  assert.is(run.exitCode, 2, run.all)
+  assert.match(run.stderr, '.deployer/supervisors/worker.sh (program worker)')
+  assert.is(await fs.readlink(current), before, 'current not switched')
+  assert.not.ok(await fs.stat(path.join(sandbox.host('sandbox-1').root, 'home/deployer/sites/d.test/releases/r9')).catch(() => null), 'nothing uploaded')
+})
+
 deploy.run()
