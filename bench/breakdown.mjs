@@ -6,7 +6,7 @@ import { createOutput } from '../lib/cli/output.ts'
 import { supervisorSync } from '../tasks/supervisor-sync.mjs'
 import { supervisorStatus } from '../tasks/supervisor-status.mjs'
 import { resetHosts } from './fleet.mjs'
-import { median, throwIfInterrupted, timed } from './measure.mjs'
+import { median, seconds, throwIfInterrupted, timed } from './measure.mjs'
 import { PROJECT, taskArgv } from './ours.mjs'
 
 /**
@@ -46,7 +46,31 @@ export async function whereTimeGoes({ fleet, runs, log }) {
   return found
 }
 
-/** npx finds node-options=--import=tsx in the project's .npmrc itself. @param {string} file @param {string[]} args */
+/**
+ * Task start as a user sees it: `npx zx tasks/supervisor-status.mjs --help` against `npx zx` running a script that
+ * only logs a line, both from the project root, alternated so a change in machine load hits both alike.
+ * @param {{ runs: number, log: (line: string) => void }} context
+ * @returns {Promise<{ task: Part, empty: Part }>}
+ */
+export async function taskStart({ runs, log }) {
+  // Start-up varies by tens of ms from run to run: a ratio of two medians needs more samples than a scenario.
+  const samples = Math.max(runs, TASK_START_RUNS)
+  const task = { label: '`npx zx tasks/supervisor-status.mjs --help`', run: spawned('npx', ['zx', 'tasks/supervisor-status.mjs', '--help']), times: /** @type {number[]} */ ([]) }
+  const empty = { label: '`npx zx bench/empty-task.mjs` (one console.log)', run: spawned('npx', ['zx', 'bench/empty-task.mjs']), times: /** @type {number[]} */ ([]) }
+  for (let i = 0; i <= samples; i++) {
+    for (const side of [task, empty]) {
+      const ms = await side.run()
+      if (i > 0) side.times.push(ms)
+    }
+  }
+  const part = (/** @type {typeof task} */ side) => ({ label: side.label, ms: median(side.times) })
+  const result = { task: part(task), empty: part(empty) }
+  log(`task start: ${seconds(result.task.ms)} vs ${seconds(result.empty.ms)} for the empty script`)
+  return result
+}
+const TASK_START_RUNS = 7
+
+/** npx finds node-options (the tsx loader) in the project's .npmrc itself. @param {string} file @param {string[]} args */
 function spawned(file, args) {
   return async () => {
     const result = await timed(file, args, { cwd: PROJECT })

@@ -68,6 +68,20 @@ async function deployApp(host) {
   await mustExec(host, ['chown', '-R', 'deployer:deployer', '/home/deployer/sites'])
 }
 
+/** A built app as `deploy --app-dir` takes it: the worker scripts in .deployer/supervisors. @param {Fleet} fleet */
+export async function writeApp(fleet) {
+  const app = path.join(fleet.dir, 'app')
+  const scripts = path.join(app, '.deployer', 'supervisors')
+  await fs.mkdir(scripts, { recursive: true })
+  for (const program of PROGRAM_NAMES) await fs.writeFile(path.join(scripts, `${program}.sh`), WORKER, { mode: 0o755 })
+  return app
+}
+
+/** Where the site's `current` link points on the host. @param {Host} host */
+export function currentRelease(host) {
+  return fs.readlink(path.join(host.root, SITE_ROOT, 'current'))
+}
+
 /** Back to an empty conf.d: the programs' files removed and supervisor told, so a sync starts from nothing. @param {Host[]} hosts */
 export async function resetHosts(hosts) {
   const script = `rm -f /etc/supervisor/conf.d/*.conf /etc/logrotate.d/supervisor-* ${SITE_ROOT}/runner.sh && supervisorctl update >/dev/null`

@@ -15,7 +15,10 @@ import { execa } from 'execa'
 /** Aborted on Ctrl-C / SIGTERM: a running command gets SIGTERM, no new one starts. */
 export const interrupt = new AbortController()
 
-/** The environment a user's shell would give: no colours, no inherited NODE_OPTIONS (the command says --import tsx). */
+/**
+ * The environment a user's shell would give: no colours, no inherited NODE_OPTIONS (the command says --import tsx).
+ * @param {Record<string, string>} [extra] @returns {Record<string, string | undefined>}
+ */
 export function plainEnv(extra = {}) {
   const { NODE_OPTIONS: _node, FORCE_COLOR: _color, ...rest } = process.env
   return { ...rest, NO_COLOR: '1', ANSIBLE_NOCOLOR: '1', ...extra }

@@ -1,25 +1,42 @@
-// This project's side of the bench: the real task scripts, spawned as a user runs them (a fresh node each time).
+// This project's side of the bench: the real task scripts, spawned as a user runs them (a fresh node each time),
+// from this checkout or from the baseline's (an older commit checked out elsewhere, its own node_modules).
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { timed } from './measure.mjs'
+import { plainEnv, timed } from './measure.mjs'
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const ZX_CLI = path.join(PROJECT, 'node_modules', 'zx', 'build', 'cli.js')
 
-/** `node --import tsx node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs. */
-export function taskArgv(/** @type {string} */ task, /** @type {string[]} */ args) {
-  return ['--import', 'tsx', ZX_CLI, path.join('tasks', `${task}.mjs`), ...args]
+/**
+ * @typedef {import('./measure.mjs').Timed} Timed
+ * @typedef {{ sync: (inventory: string) => Promise<Timed>, status: (inventory: string) => Promise<Timed>,
+ *   deploy: (inventory: string, args: string[]) => Promise<Timed> }} TaskRunner
+ */
+
+/** `node --import tsx <project>/node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs. */
+export function taskArgv(/** @type {string} */ task, /** @type {string[]} */ args, project = PROJECT) {
+  return ['--import', 'tsx', path.join(project, 'node_modules', 'zx', 'build', 'cli.js'), path.join('tasks', `${task}.mjs`), ...args]
 }
 
-/** @param {string} inventory */
-export function oursSync(inventory) {
-  return timed(process.execPath, taskArgv('supervisor-sync', ['--inventory', inventory, '--all']), { cwd: PROJECT })
+/**
+ * The task scripts of `project`. Warm (the default): SSH masters outlive a run by 60 s and the next run joins them;
+ * cold: `--no-persist`, so every run logs in anew. The baseline knows neither, so it gets no flag (always cold).
+ * @param {{ project?: string, persistFlag?: '--no-persist' }} [options]
+ * @returns {TaskRunner}
+ */
+export function taskRunner({ project = PROJECT, persistFlag } = {}) {
+  // A ZXS_CONTROL_PERSIST of the shell running the bench must not decide what "warm" means here.
+  const { ZXS_CONTROL_PERSIST: _persist, ...env } = plainEnv()
+  const flags = persistFlag ? [persistFlag] : []
+  const run = (/** @type {string} */ task, /** @type {string[]} */ args) => timed(process.execPath, taskArgv(task, [...args, ...flags], project), { cwd: project, env })
+  return {
+    sync: (inventory) => run('supervisor-sync', ['--inventory', inventory, '--all']),
+    status: (inventory) => run('supervisor-status', ['--inventory', inventory]),
+    deploy: (inventory, args) => run('deploy', ['--inventory', inventory, ...args]),
+  }
 }
 
-/** @param {string} inventory */
-export function oursStatus(inventory) {
-  return timed(process.execPath, taskArgv('supervisor-status', ['--inventory', inventory]), { cwd: PROJECT })
-}
+export const oursWarm = taskRunner()
+export const oursCold = taskRunner({ persistFlag: '--no-persist' })
 
 /** The command as a person would type it, for the report. */
 export function oursCommand(/** @type {string} */ task, /** @type {string} */ flags) {

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N]: the same supervisor work through zx-supervisor and through Ansible (ansible-core from
-// Debian) on sandbox servers, and the SPEC §8 targets. Our side is the real task scripts spawned as a user runs them
-// (`node --import tsx node_modules/zx/build/cli.js tasks/...`), so node/tsx start-up is in every figure.
+// npm run bench [-- --runs N] [-- --fleet]: the same supervisor work through zx-supervisor and through Ansible
+// (ansible-core from Debian) on sandbox servers, and the SPEC §8 targets. Our side is the real task scripts spawned
+// as a user runs them (`node --import tsx node_modules/zx/build/cli.js tasks/...`), so node/tsx start-up is in every
+// figure. --fleet adds 48 servers (no-op sync, status, rolling deploy; against the baseline commit), once each.
 // Needs root (sandbox servers; installs ansible-core when missing). Not a test: nothing here is part of npm test.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { closeMasters, ensureAnsible, prepareAnsible, ansibleCommand } from './ansible.mjs'
-import { whereTimeGoes } from './breakdown.mjs'
+import { taskStart, whereTimeGoes } from './breakdown.mjs'
 import { startFleet, stopFleet } from './fleet.mjs'
+import { FLEET_SIZE, largeFleetRows } from './large-fleet.mjs'
 import { interrupt } from './measure.mjs'
 import { oursCommand, PROJECT } from './ours.mjs'
 import { renderedFiles } from './rendered.mjs'
@@ -15,7 +17,8 @@ import { machineFacts, markdownReport, terminalReport } from './report.mjs'
 import { createScenarios } from './scenarios.mjs'
 
 const SIZES = [1, 3, 9]
-const runs = runsFlag(process.argv.slice(2))
+const USAGE = 'usage: npm run bench [-- [--runs N] [--fleet]]   (root; sandbox servers; installs ansible-core when missing)\n'
+const { runs, withFleet } = parseFlags(process.argv.slice(2))
 const log = (/** @type {string} */ line) => process.stderr.write(`bench: ${line}\n`)
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(signal, () => {
@@ -24,31 +27,40 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   })
 }
 
-/** @type {import('./fleet.mjs').Fleet | undefined} */
-let fleet
-/** @type {import('./ansible.mjs').AnsibleSetup | undefined} */
-let ansible
+/** @type {Array<{ fleet: import('./fleet.mjs').Fleet, ansible?: import('./ansible.mjs').AnsibleSetup }>} */
+const running = []
 try {
   const ansibleVersion = await ensureAnsible(log)
   const facts = machineFacts(ansibleVersion, runs)
-  fleet = await startFleet({ count: Math.max(...SIZES), sizes: SIZES, log, signal: interrupt.signal })
-  const filesFor = await renderedFiles(fleet.inventories.get(9) ?? '')
-  ansible = await prepareAnsible({ dir: fleet.dir, sshConfig: fleet.sshConfig, hosts: fleet.hosts.map((h) => h.name), filesFor })
+  // First, while no sandbox server runs: start-up is what this row compares.
+  const start = await taskStart({ runs, log })
+
+  const { fleet, ansible, filesFor } = await bringUp(Math.max(...SIZES), SIZES)
   const bench = createScenarios({ fleet, ansible, filesFor, runs, log })
-
-  /** Runs one scenario through Ansible (warm, then cold ControlMasters) and through ours. @param {string} label @param {(tool: import('./scenarios.mjs').Tool) => Promise<import('./measure.mjs').Measured>} scenario */
-  const compare = async (label, scenario) => ({ label, ansible: await scenario('ansible'), ansibleCold: await scenario('ansible-cold'), ours: await scenario('ours') })
-  const sync3 = await compare('sync 10 programs → 3 servers (empty conf.d)', (tool) => bench.syncFromEmpty(tool, 3))
-  const noop = await compare('no-op re-sync, 3 servers', (tool) => bench.noop(tool, 3))
-  const status = await compare('status, 3 servers', (tool) => bench.status(tool, 3))
-  const sync1 = await compare('sync 10 programs → 1 server', (tool) => bench.syncFromEmpty(tool, 1))
-  const sync9 = await compare('sync 10 programs → 9 servers', (tool) => bench.syncFromEmpty(tool, 9))
+  /** One scenario through each tool, in turn: each cold run follows a warm one, so it needs no warm-up. @param {string} label @param {number} servers @param {(tool: import('./scenarios.mjs').Tool) => Promise<import('./measure.mjs').Measured>} scenario */
+  const compare = async (label, servers, scenario) => ({ label, servers,
+    ansible: await scenario('ansible'), ansibleCold: await scenario('ansible-cold'), ours: await scenario('ours'), oursCold: await scenario('ours-cold') })
+  const sync3 = await compare('sync 10 programs → 3 servers (empty conf.d)', 3, (tool) => bench.syncFromEmpty(tool, 3))
+  const noop = await compare('no-op re-sync, 3 servers', 3, (tool) => bench.noop(tool, 3))
+  const status = await compare('status, 3 servers (all running)', 3, (tool) => bench.status(tool, 3))
+  const drift = await compare('status, 3 servers, one conf edited by hand (ours: drift, exit 3)', 3, (tool) => bench.statusWithDrift(tool, 3))
+  const sync1 = await compare('sync 10 programs → 1 server', 1, (tool) => bench.syncFromEmpty(tool, 1))
+  const sync9 = await compare('sync 10 programs → 9 servers', 9, (tool) => bench.syncFromEmpty(tool, 9))
   const parts = await whereTimeGoes({ fleet, runs, log })
+  await tearDown()
 
-  const results = { rows: [sync3, noop, status, sync1, sync9], noop, sync1: sync1.ours, sync9: sync9.ours, parts, facts, commands: [
-    `ours: \`${oursCommand('supervisor-sync', '--inventory INVENTORY --all')}\`, \`${oursCommand('supervisor-status', '--inventory INVENTORY')}\``,
-    `Ansible: \`${ansibleCommand('sync.yml')}\`, \`${ansibleCommand('status.yml')}\` (forks 10, pipelining, no fact gathering; ControlMaster with ControlPersist 60s: "warm" reuses the masters of the previous run, "cold" closes them first)`,
-  ] }
+  let large
+  if (withFleet) {
+    const big = await bringUp(FLEET_SIZE, [FLEET_SIZE])
+    large = await largeFleetRows({ fleet: big.fleet, ansible: big.ansible, log })
+    await tearDown()
+  }
+
+  const results = { rows: [sync3, noop, status, drift, sync1, sync9], sync1, sync3, sync9, noop, status, drift, start, parts,
+    ...(large ? { fleet: large } : {}), facts, commands: [
+      `ours: \`${oursCommand('supervisor-sync', '--inventory INVENTORY --all')}\`, \`${oursCommand('supervisor-status', '--inventory INVENTORY')}\`; cold: the same with \`--no-persist\``,
+      `Ansible: \`${ansibleCommand('sync.yml')}\`, \`${ansibleCommand('status.yml')}\` (forks 10, pipelining, no fact gathering; ControlMaster with ControlPersist 60s: "warm" reuses the masters of the previous run, "cold" closes them first)`,
+    ] }
   process.stdout.write(terminalReport(results))
   await fs.writeFile(path.join(PROJECT, 'bench', 'results.md'), markdownReport(results))
   log('written: bench/results.md')
@@ -56,21 +68,41 @@ try {
   log(interrupt.signal.aborted ? 'interrupted' : `failed: ${error instanceof Error ? error.message : String(error)}`)
   process.exitCode = interrupt.signal.aborted ? 130 : 1
 } finally {
-  if (ansible && fleet) await closeMasters(ansible, fleet.hosts.map((h) => h.name))
-  if (fleet) await stopFleet(fleet).then(() => log('sandbox servers stopped'), (error) => log(`teardown failed: ${error}; remove with: npx zx tasks/sandbox.mjs down --dir ${fleet?.sandboxDir}`))
+  await tearDown()
 }
 
-/** `--runs N` (default 3): timed runs per figure, after one warm-up. @param {string[]} args */
-function runsFlag(args) {
+/** Sandbox servers with the app deployed, an inventory per size, and Ansible's files for them. @param {number} count @param {number[]} sizes */
+async function bringUp(count, sizes) {
+  const fleet = await startFleet({ count, sizes, log, signal: interrupt.signal })
+  const entry = { fleet, ansible: /** @type {import('./ansible.mjs').AnsibleSetup | undefined} */ (undefined) }
+  running.push(entry)
+  const filesFor = await renderedFiles(fleet.inventories.get(count) ?? '')
+  const ansible = await prepareAnsible({ dir: fleet.dir, sshConfig: fleet.sshConfig, hosts: fleet.hosts.map((h) => h.name), filesFor })
+  entry.ansible = ansible
+  return { fleet, ansible, filesFor }
+}
+
+/** Stops every sandbox fleet still up (our warm SSH masters end with their servers). */
+async function tearDown() {
+  for (const { fleet, ansible } of running.splice(0)) {
+    if (ansible) await closeMasters(ansible, fleet.hosts.map((h) => h.name))
+    await stopFleet(fleet).then(() => log('sandbox servers stopped'), (error) => log(`teardown failed: ${error}; remove with: npx zx tasks/sandbox.mjs down --dir ${fleet.sandboxDir}`))
+  }
+}
+
+/** `--runs N` (default 3): timed runs per figure, after one warm-up; `--fleet`: add the 48-server rows. @param {string[]} args */
+function parseFlags(args) {
   if (args.includes('--help')) {
-    process.stdout.write('usage: npm run bench [-- --runs N]   (root; sandbox servers; installs ansible-core when missing)\n')
+    process.stdout.write(USAGE)
     process.exit(0)
   }
   const index = args.indexOf('--runs')
-  const value = index === -1 ? 3 : Number(args[index + 1])
-  if (!Number.isInteger(value) || value < 1 || args.some((a, i) => a.startsWith('-') && a !== '--runs' && i !== index + 1)) {
-    process.stderr.write('usage: npm run bench [-- --runs N]   (N ≥ 1, default 3)\n')
+  const valueAt = index === -1 ? -1 : index + 1
+  const value = index === -1 ? 3 : Number(args[valueAt])
+  const unknown = args.some((arg, i) => i !== valueAt && arg !== '--runs' && arg !== '--fleet')
+  if (!Number.isInteger(value) || value < 1 || unknown) {
+    process.stderr.write(`${USAGE}N ≥ 1, default 3\n`)
     process.exit(2)
   }
-  return value
+  return { runs: value, withFleet: args.includes('--fleet') }
 }

@@ -39,6 +39,8 @@ async function setVariant(context: Context, index: number, file = context.sandbo
 const sync = (context: Context, extra: string[] = []) => runTask('supervisor-sync', ['--inventory', context.sandbox.inventory, '--domain', DOMAIN, ...extra])
 
 async function settled(host: SandboxHost): Promise<void> {
+  // An update goes on on the server after the client is gone (it ignores the hang-up): wait for it to finish.
+  await waitFor('no update running on the server', async () => (await hostExec(host, ['pgrep', '-x', 'python3'])).exitCode === 1, 30_000)
   await waitFor('processes settled', async () => (await processesOn(host)).every((p) => p.state === 'RUNNING' || p.state === 'STOPPED'))
   await waitFor('no stage dir left', async () => !(await fs.readdir(path.join(host.root, 'var/tmp'))).some((n) => n.startsWith('zxs-stage-')))
 }
@@ -177,7 +179,7 @@ faults('conf.d is read-only (a write error mid-activation)', counted('read-only 
 
 faults('the connection drops mid-sync (sshd killed after the upload)', counted('connection drop', async (context) => {
   await faultCase(context, 'connection drops after the upload', {
-    inject: () => holdServerLock(context.host, 3),
+    inject: () => holdServerLock(context.host, 8),
     run: async () => {
       const running = sync(context, ['--lock-wait', '30'])
       await stageDirAppears(context.host)
@@ -196,7 +198,7 @@ faults('the connection drops mid-sync (sshd killed after the upload)', counted('
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   faults(`${signal} to the task during a sync: exit 130, SSH master closed, no half-written file`, counted(signal, async (context) => {
     await faultCase(context, `${signal} during a sync`, {
-      inject: () => holdServerLock(context.host, 3),
+      inject: () => holdServerLock(context.host, 8),
       run: async () => {
         const child = execa(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'node_modules/zx/build/cli.js'), path.join(PROJECT, 'tasks/supervisor-sync.mjs'), '--inventory', context.sandbox.inventory, '--domain', DOMAIN], { cwd: PROJECT, reject: false, all: true, stdin: 'ignore' })
         await stageDirAppears(context.host)
