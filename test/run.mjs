@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const mode = process.argv[2] ?? 'all'
-const tiers = { all: ['typecheck', 'unit', 'integration', 'faults'], unit: ['unit'], integration: ['integration'], faults: ['faults'], typecheck: ['typecheck'] }[mode]
+const tiers = { all: ['typecheck', 'unit', 'integration', 'faults', 'journeys'], unit: ['unit'], integration: ['integration'], faults: ['faults'], journeys: ['journeys'], typecheck: ['typecheck'] }[mode]
 if (!tiers) {
-  console.error(`usage: node test/run.mjs [all|typecheck|unit|integration|faults] (got ${mode})`)
+  console.error(`usage: node test/run.mjs [all|typecheck|unit|integration|faults|journeys] (got ${mode})`)
   process.exit(2)
 }
 
@@ -81,7 +81,7 @@ for (const tier of tiers) {
     console.log(code === 0 ? 'typecheck: ok' : 'typecheck: FAILED')
     continue
   }
-  if (tier === 'integration' || tier === 'faults') {
+  if (tier === 'integration' || tier === 'faults' || tier === 'journeys') {
     const blocker = integrationBlocker()
     if (blocker) {
       const banner = `!!! ${tier} tests NOT RUN: ${blocker} !!!`
