@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test: typecheck, unit tests, integration tests against sandbox servers; ends with "N passed, N failed".
+// npm test: typecheck, unit tests, integration, fault and journey tests against sandbox servers; ends with "N passed, N failed".
 // Integration tests need root and the sandbox's Debian packages: without them they are skipped loudly, except
 // under CI=true, where that is a failure. A run in which no test ran fails.
 import { spawn } from 'node:child_process'
@@ -41,7 +41,12 @@ function run(command, args, env = {}) {
 
 /** @param {string} dir */
 async function uvu(dir) {
-  if (!existsSync(path.join(root, dir))) return
+  // A tier whose folder is missing or holds no test is a failure: uvu itself exits 0 when nothing ran.
+  if (!existsSync(path.join(root, dir))) {
+    console.log(`${dir}: missing, no test ran`)
+    totals.failed += 1
+    return
+  }
   const { code, text } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'])
   const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
   const total = count('Total')
@@ -49,6 +54,10 @@ async function uvu(dir) {
   totals.passed += passed
   totals.failed += Math.max(total - passed, code === 0 ? 0 : 1)
   totals.skipped += count('Skipped')
+  if (total === 0) {
+    console.log(`${dir}: no test ran`)
+    totals.failed += 1
+  }
 }
 
 /** The fault suite, then its figure: cases tried and passed, and "nothing lost" only when every server-state check held. */
