@@ -27,7 +27,7 @@ export interface Prompts {
 
 interface LineReader {
   next(question: string): Promise<string>
-  /** Forgets every line (and part of a line) typed ahead; returns how many lines that was. */
+  /** Forgets every whole line typed ahead; returns how many lines that was. */
   dropTypedAhead(): number
 }
 
@@ -67,11 +67,11 @@ export function parseChoice(answer: string, choices: string[]): Verdict<string> 
   return picked === undefined ? { ok: false, allowed: `a number from 1 to ${choices.length}, or one of the choices typed out` } : { ok: true, value: picked }
 }
 
-/** `"nope" is not an answer here; allowed: …. Hint: …. The 2 lines typed after it were dropped (…).` */
+/** `"nope" is not an answer here; allowed: …. Hint: …. The 2 lines typed after it were dropped: …` */
 export function refusal(answer: string, verdict: { allowed: string; hint?: string }, dropped: number): string {
   const hint = verdict.hint ? ` Hint: ${verdict.hint.replace(/\.$/, '')}.` : ''
-  const lines = dropped === 1 ? 'The line typed after it was dropped' : `The ${dropped} lines typed after it were dropped`
-  const drop = dropped ? ` ${lines} (meant for later questions, they would answer the wrong ones).` : ''
+  const lines = dropped === 1 ? 'The line typed after it was dropped: it was meant for a later question.' : `The ${dropped} lines typed after it were dropped: they were meant for later questions.`
+  const drop = dropped ? ` ${lines}` : ''
   return `${showValue(answer)} is not an answer here; allowed: ${verdict.allowed}.${hint}${drop}`
 }
 
@@ -124,14 +124,11 @@ function createLineReader(input: NodeJS.ReadableStream & { isTTY?: boolean; setR
       }
     },
     dropTypedAhead() {
-      const dropped = queued.length + (rl.line ? 1 : 0)
+      const dropped = queued.length
       queued.length = 0
-      // A part of a line typed ahead would show up, pre-typed, in the question asked again.
-      if (rl.line && !ended) {
-        rl.write(null, { ctrl: true, name: 'e' })
-        rl.write(null, { ctrl: true, name: 'u' })
-        rl.pause()
-      }
+      // A half-typed line stays, shown on the question asked again: its Enter is still to come, and an Enter alone
+      // would silently take the default. Only the message needs a line of its own.
+      if (rl.line) output.write('\n')
       return dropped
     },
   }

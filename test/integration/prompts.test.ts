@@ -64,7 +64,7 @@ test('answers pasted after a refused one are dropped, not given to the questions
     [AUTOSTART, 'y'], [AUTORESTART, 'n'], [STOPWAIT, '30'], [NUMPROCS, '3'],
   ])
   assert.is(run.exitCode, 0, run.all)
-  assert.match(run.all, 'The 4 lines typed after it were dropped (meant for later questions')
+  assert.match(run.all, 'The 4 lines typed after it were dropped: they were meant for later questions.')
   assert.match(await programIn(inventory), /autostart: true\n\s+autorestart: false\n\s+stopwaitsecs: 30\n\s+numprocs: 3\n/)
 }))
 

@@ -34,7 +34,7 @@ test('a choice is a number in range or a choice typed out; anything else is aske
 
 test('the refusal names the answer, what is allowed, the hint and what was dropped', () => {
   assert.is(refusal('nope', { allowed: 'y or n' }, 0), '"nope" is not an answer here; allowed: y or n.')
-  assert.is(refusal('0', { allowed: 'a positive integer', hint: 'it must be at least 1' }, 1), '"0" is not an answer here; allowed: a positive integer. Hint: it must be at least 1. The line typed after it was dropped (meant for later questions, they would answer the wrong ones).')
+  assert.is(refusal('0', { allowed: 'a positive integer', hint: 'it must be at least 1' }, 1), '"0" is not an answer here; allowed: a positive integer. Hint: it must be at least 1. The line typed after it was dropped: it was meant for a later question.')
   assert.match(refusal('a\nb', { allowed: 'x' }, 3), /^"a\\nb" is not an answer here; allowed: x\. The 3 lines typed after it were dropped/)
 })
 
@@ -107,6 +107,20 @@ for (const [name, pasted, dropped] of PASTED_AFTER_A_REFUSED_ANSWER) {
     assert.match(t.written(), dropped === 1 ? 'The line typed after it was dropped' : `The ${dropped} lines typed after it were dropped`)
   })
 }
+
+test('a half-typed line after a refused answer is kept: finished later, it is checked like any answer, never a silent default', async () => {
+  const t = terminal()
+  const answer = t.prompts.confirm('Start on supervisord start?', true)
+  await t.until('Start on supervisord start? [Y/n] ')
+  t.type('nope\nn\nhal')
+  await t.until('Start on supervisord start? [Y/n] ', 2)
+  t.type('f\n')
+  await t.until('Start on supervisord start? [Y/n] ', 3)
+  t.type('n\n')
+  assert.is(await answer, false)
+  assert.match(t.written(), 'The line typed after it was dropped')
+  assert.match(t.written(), '"half" is not an answer here')
+})
 
 test('ask re-asks until the check accepts; Enter gives the fallback, which is checked too', async () => {
   const t = terminal()
