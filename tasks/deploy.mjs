@@ -22,6 +22,7 @@ import { syncServer } from '../lib/sync/sync-server.ts'
 import { appliedJson, reportFailures } from '../lib/cli/sync-report.ts'
 import { forEachServer } from '../lib/fleet.ts'
 import { InputError, RemoteError } from '../lib/errors.ts'
+import { askDomain, askReleaseDir } from '../lib/cli/ask.ts'
 
 export const deploy = defineTask({
   name: 'deploy',
@@ -49,10 +50,10 @@ export const deploy = defineTask({
   notes: [
     "A server that fails its gate is rolled back: current to its previous release, the program confs to what the sync read, the programs restarted. It then differs from the inventory on purpose: supervisor-status reports it as drift until the next deploy or sync.",
   ],
-}, async ({ flags, output, session }) => {
+}, async ({ flags, output, session, interactive }) => {
   const { inventory } = await loadInventory(flags.inventory)
-  const site = findSite(inventory, flags.domain)
-  const appDir = requireAppDir(flags['app-dir'])
+  const site = findSite(inventory, await askDomain(inventory, flags, interactive))
+  const appDir = requireAppDir(await askReleaseDir(site, flags, interactive))
   const release = requireReleaseName(flags.release ?? new Date().toISOString().replace(/\D/g, '').slice(0, 14))
   const servers = serversOfSite(inventory, site)
   const rollout = checkRolloutOptions({ batch: flags.batch, canary: flags.canary, maxFail: flags['max-fail'], restart: flags.restart, healthCmd: flags['health-cmd'] }, servers.length)

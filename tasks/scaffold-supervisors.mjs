@@ -2,7 +2,8 @@
 // scaffold-supervisors: write example worker scripts into <destination>/.deployer/supervisors/ (no inventory, no server).
 import path from 'node:path'
 import { defineTask, runIfMain, PROJECT_DIR } from '../lib/cli/run-task.ts'
-import { promptText } from '../lib/cli/prompt.ts'
+import { promptAsk } from '../lib/cli/prompt.ts'
+import { InputError } from '../lib/errors.ts'
 import { resolveDestination } from '../lib/scaffold/destination.ts'
 import { scaffoldSupervisors } from '../lib/scaffold/scaffold.ts'
 
@@ -21,8 +22,9 @@ export const scaffoldSupervisorsTask = defineTask({
   ],
   notes: ['Existing files (or links) are never overwritten: they are skipped. The scripts are written executable (0755).'],
 }, async ({ flags, output, interactive }) => {
-  const answer = flags.destination ?? (interactive ? await promptText('Destination directory:', process.cwd()) : process.cwd())
-  const destination = resolveDestination(answer)
+  const destination = flags.destination !== undefined || !interactive
+    ? resolveDestination(flags.destination ?? process.cwd())
+    : await promptAsk('Destination directory:', destinationVerdict, process.cwd())
   const { files } = await scaffoldSupervisors({ destination, templatesDir: path.join(PROJECT_DIR, 'templates', 'scaffold') })
 
   output.info(`Destination: ${destination}`)
@@ -33,5 +35,16 @@ export const scaffoldSupervisorsTask = defineTask({
   if (example) output.info(`  npx zx tasks/supervisor-create.mjs --domain DOMAIN --program ${path.basename(example.name, path.extname(example.name))} --script ${example.name}`)
   output.json({ ok: true, destination, files })
 })
+
+/** A typed destination, asked again when it cannot be one. @param {string} answer @returns {import('../lib/cli/prompt.ts').Verdict<string>} */
+function destinationVerdict(answer) {
+  try {
+    return { ok: true, value: resolveDestination(answer) }
+  } catch (error) {
+    const problem = error instanceof InputError ? error.problems[0] : undefined
+    if (!problem) throw error
+    return { ok: false, allowed: problem.allowed, ...(problem.hint ? { hint: problem.hint } : {}) }
+  }
+}
 
 await runIfMain(import.meta.url, scaffoldSupervisorsTask)

@@ -2,7 +2,7 @@
 // supervisor-create: add a supervisor program to a site in the inventory (no server is contacted).
 import path from 'node:path'
 import { defineTask, runIfMain, PROJECT_DIR } from '../lib/cli/run-task.ts'
-import { askDomain } from '../lib/cli/ask.ts'
+import { askDomain, askScriptsCheckout } from '../lib/cli/ask.ts'
 import { collectProgramEntry, replayCommand } from '../lib/cli/program-answers.ts'
 import { loadInventory } from '../lib/inventory/load.ts'
 import { findSite, serversOfSite } from '../lib/inventory/resolve.ts'
@@ -46,7 +46,8 @@ export const supervisorCreate = defineTask({
 }, async ({ flags, given, output, interactive }) => {
   const loaded = await loadInventory(flags.inventory)
   const site = findSite(loaded.inventory, await askDomain(loaded.inventory, flags, interactive))
-  const { scripts } = await listAvailableScripts(site, flags['app-dir'])
+  const appDir = await askScriptsCheckout(site, flags, interactive)
+  const { scripts } = await listAvailableScripts(site, appDir)
   const entry = await collectProgramEntry(site, scripts, flags, given, interactive)
   const templatesDir = path.join(PROJECT_DIR, 'templates')
   // Checks the template and values; a referenced variable is not read here (create touches no secret), only at sync.
@@ -57,7 +58,7 @@ export const supervisorCreate = defineTask({
   output.info(`Supervisor '${entry.program}' added to inventory (${loaded.path})`)
   output.info(`Next, apply it to the servers: npx zx tasks/supervisor-sync.mjs --inventory ${loaded.path} --domain ${site.domain}`)
   // Literal environment values stay out of output (they may be secrets); the inventory has them. References are names.
-  const replay = replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path)
+  const replay = replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path, appDir)
   output.info(`Non-interactive replay: ${replay}`)
   output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay })
 })

@@ -1,7 +1,12 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import type { Inventory, Site } from '../types.ts'
 import type { ParsedFlags } from './flags.ts'
-import { promptChoice, promptConfirm, promptText } from './prompt.ts'
+import { promptAsk, promptChoice, promptConfirm, promptText, type Verdict } from './prompt.ts'
 import { findProgram } from '../inventory/resolve.ts'
+import { SCRIPTS_DIR } from '../layout.ts'
+import type { CheckResult } from '../values.ts'
 import { InputError } from '../errors.ts'
 
 // Interactive fallbacks for missing flags; without a terminal they return what was given and validation names the flag.
@@ -38,3 +43,49 @@ export async function confirmDeletion(program: string, flags: ParsedFlags, inter
   if (!flags.yes && !(await promptConfirm('Are you absolutely sure?', false))) return 'declined'
   return 'confirmed'
 }
+
+/** A rule's result as a question's verdict: what it allows and its hint, to ask again. */
+export function asVerdict<T>(result: CheckResult<T>): Verdict<T> {
+  return result.ok ? result : { ok: false, allowed: result.problem.allowed, ...(result.problem.hint ? { hint: result.problem.hint } : {}) }
+}
+
+/**
+ * supervisor-create's --app-dir: needed when the site has no repo/branch to read the scripts from; on a terminal it is
+ * asked for (a directory with scripts, asked again until it is one). Without one, listAvailableScripts names the flag.
+ */
+export async function askScriptsCheckout(site: Site, flags: ParsedFlags, interactive: boolean): Promise<string | undefined> {
+  if (flags['app-dir'] !== undefined || (site.repo && site.branch) || !interactive) return flags['app-dir']
+  return promptAsk(`App directory (a local checkout with ${SCRIPTS_DIR}/; ${site.domain} has no repo/branch in the inventory):`, async (answer) => {
+    const dir = await checkDirectory(answer, 'a local checkout of the app')
+    if (!dir.ok) return dir
+    const { scripts } = await listScriptsIn(site, dir.value)
+    if (scripts.length) return dir
+    return { ok: false, allowed: `a checkout with scripts under ${SCRIPTS_DIR}/`, hint: `${path.join(dir.value, SCRIPTS_DIR)} holds none (tasks/scaffold-supervisors.mjs writes examples)` }
+  })
+}
+
+/** deploy's --app-dir: on a terminal, asked until it is a directory holding every program's script. */
+export async function askReleaseDir(site: Site, flags: ParsedFlags, interactive: boolean): Promise<string | undefined> {
+  if (flags['app-dir'] !== undefined || !interactive) return flags['app-dir']
+  return promptAsk('App directory to upload as the release:', async (answer) => {
+    const dir = await checkDirectory(answer, 'the folder to upload as the release')
+    if (!dir.ok) return dir
+    const { scripts } = await listScriptsIn(site, dir.value)
+    const missing = site.supervisors.filter((p) => !scripts.includes(p.script)).map((p) => `${SCRIPTS_DIR}/${p.script}`)
+    if (!missing.length) return dir
+    return { ok: false, allowed: `an app with every program's script of ${site.domain}`, hint: `missing there: ${missing.join(', ')}` }
+  })
+}
+
+/** A typed path (~ is the home directory) that names an existing directory, made absolute. */
+async function checkDirectory(answer: string, allowed: string): Promise<Verdict<string>> {
+  if (answer === '') return { ok: false, allowed, hint: 'type a path, e.g. ../app' }
+  const dir = path.resolve(answer === '~' || answer.startsWith('~/') ? path.join(os.homedir(), answer.slice(1)) : answer)
+  const stat = await fs.stat(dir).catch(() => undefined)
+  if (!stat) return { ok: false, allowed, hint: `no such directory: ${dir}` }
+  if (!stat.isDirectory()) return { ok: false, allowed, hint: `${dir} is not a directory` }
+  return { ok: true, value: dir }
+}
+
+// Loaded when asked: it brings execa, which the tasks sharing this file (start/stop/restart, delete) do not need.
+const listScriptsIn = async (site: Site, dir: string) => (await import('../app/available-scripts.ts')).listAvailableScripts(site, dir)

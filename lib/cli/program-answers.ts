@@ -7,7 +7,8 @@ import { SCRIPTS_DIR } from '../layout.ts'
 import { shellQuote } from '../remote/quote.ts'
 import { findProgramConflicts } from '../inventory/validate.ts'
 import type { ParsedFlags } from './flags.ts'
-import { promptChoice, promptConfirm, promptText } from './prompt.ts'
+import { promptAsk, promptChoice, promptConfirm, type Verdict } from './prompt.ts'
+import { asVerdict } from './ask.ts'
 
 // supervisor-create's questions: each answer comes from its flag, else a prompt on a terminal, else the default;
 // every answer passes the same check as the inventory, and problems are reported all at once.
@@ -35,7 +36,7 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   }
 
   let name: unknown = flags.program
-  if (name === undefined && interactive) name = await promptText('Program name (unique identifier):', script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-'))
+  if (name === undefined && interactive) name = await promptAsk('Program name (unique identifier):', (answer) => programNameVerdict(site, answer), script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-'))
   let program: string | undefined
   if (name === undefined) problems.push({ field: '--program', value: undefined, allowed: 'a name of letters, digits, _ and -', hint: 'pass --program NAME, e.g. --program queue-worker' })
   else program = take(PROGRAM_RULES.program, name, '--program')
@@ -44,7 +45,10 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   const ask = async (flag: string, question: string, fallback: boolean) => (given.has(flag) ? Boolean(flags[flag]) : interactive ? promptConfirm(question, fallback) : fallback)
   const autostart = await ask('autostart', 'Start on supervisord start?', true)
   const autorestart = given.has('autorestart-unexpected') ? take(PROGRAM_RULES.autorestart, 'unexpected', '--autorestart-unexpected') : await ask('autorestart', 'Restart on exit?', true)
-  const number = async (flag: 'stopwaitsecs' | 'numprocs', question: string, fallback: number) => take(PROGRAM_RULES[flag], given.has(flag) ? flags[flag] : interactive ? await promptText(question, String(fallback)) : fallback, `--${flag}`, { fromFlag: true })
+  const number = async (flag: 'stopwaitsecs' | 'numprocs', question: string, fallback: number) => {
+    if (given.has(flag) || !interactive) return take(PROGRAM_RULES[flag], given.has(flag) ? flags[flag] : fallback, `--${flag}`, { fromFlag: true })
+    return promptAsk(question, (answer) => asVerdict(PROGRAM_RULES[flag](answer, `--${flag}`, { fromFlag: true })), String(fallback))
+  }
   const stopwaitsecs = await number('stopwaitsecs', 'Stop wait seconds:', 3600)
   const numprocs = await number('numprocs', 'Number of processes:', 1)
 
@@ -83,6 +87,14 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   return entry
 }
 
+/** A typed program name: the inventory's rule, and not yet a program of the site. */
+function programNameVerdict(site: Site, answer: string): Verdict<string> {
+  const checked = PROGRAM_RULES.program(answer, '--program')
+  if (!checked.ok) return asVerdict(checked)
+  const taken = findProgramConflicts(site, { program: checked.value, script: '' }, { program: '--program', script: '--script' }).find((p) => p.field === '--program')
+  return taken ? { ok: false, allowed: taken.allowed, ...(taken.hint ? { hint: taken.hint } : {}) } : checked
+}
+
 /** --script is missing: which scripts it may name (those no program of the site runs yet), or why there is none. */
 function missingScript(site: Site, scripts: string[], free: string[]): Problem {
   const allowed = `a script in ${SCRIPTS_DIR}/ that no program of ${site.domain} runs yet`
@@ -97,9 +109,9 @@ function scriptQuestion(scripts: string[], free: string[]): string {
 }
 
 /** The non-interactive command that repeats this creation (printed after success, like DeployerPHP's replay). */
-export function replayCommand(domain: string, entry: ProgramEntry, inventoryPath: string): string {
+export function replayCommand(domain: string, entry: ProgramEntry, inventoryPath: string, appDir?: string): string {
   const q = (v: string | number) => shellQuote(String(v))
-  const parts = ['npx zx tasks/supervisor-create.mjs', `--inventory ${q(inventoryPath)}`, `--domain ${q(domain)}`, `--program ${q(entry.program)}`, `--script ${q(entry.script)}`,
+  const parts = ['npx zx tasks/supervisor-create.mjs', `--inventory ${q(inventoryPath)}`, `--domain ${q(domain)}`, ...(appDir === undefined ? [] : [`--app-dir ${q(appDir)}`]), `--program ${q(entry.program)}`, `--script ${q(entry.script)}`,
     entry.autostart ? '--autostart' : '--no-autostart',
     entry.autorestart === 'unexpected' ? '--autorestart-unexpected' : entry.autorestart ? '--autorestart' : '--no-autorestart',
     `--stopwaitsecs ${entry.stopwaitsecs}`, `--numprocs ${entry.numprocs}`]

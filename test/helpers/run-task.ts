@@ -71,7 +71,10 @@ export async function runTaskOnTerminal(name: string, args: string[], dialog: Ar
     }
   })
   const result = await child
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), all: `${result.stdout}\n${result.stderr}` }
+  // `script` exits 0 when it is killed: a task left waiting at a prompt must not look like one that succeeded.
+  const left = dialog.slice(next).map(([prompt]) => JSON.stringify(prompt)).join(', ')
+  const timedOut = result.timedOut ? `\n[timed out after ${timeoutMs} ms${left ? `; never prompted: ${left}` : ''}]` : ''
+  return { exitCode: result.timedOut ? -1 : result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), all: `${result.stdout}\n${result.stderr}${timedOut}` }
 }
 
 /** A person at a terminal, even when the test suite itself runs under CI=true (which disables prompts). */
