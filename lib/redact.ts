@@ -4,10 +4,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { InputError } from './errors.ts'
 
-// Secrets never reach --verbose or --json output: environment values and anything named like a secret. What is shown
-// instead: [REDACTED], a keyed fingerprint, or "unknown (VAR unset)" for a value the run could not read.
+// What output shows of a value, by one rule (SPEC §3, "In output"): a literal the inventory holds in the clear is
+// shown, so a plan can be reviewed, unless its key looks like a secret or it holds credentials in a URL; a value from
+// { from_env }, or one whose origin is not known, is shown only as a keyed fingerprint. A value the run could not
+// read stays "unknown (VAR unset)".
 
-const SECRET_NAME = /(secret|passw(or)?d|pass|token|api[_-]?key|private[_-]?key|credential|auth|dsn)/i
+/** The one secret-name rule: a key containing one of these words, in any case (APP_KEY, DB_PASSWORD, OAUTH_ID). */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASS|PWD|AUTH|CREDENTIAL|PRIVATE|DSN/i
+/** `scheme://user:password@` (the user may be empty: `redis://:password@host`). */
+const URL_CREDENTIALS = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:'"]*:[^\s/?#@'"]*@[^\s'"]*/
 export const REDACTED = '[REDACTED]'
 const ENV_LINE = /^(\s*environment=)(.*)$/gm
 const ENV_PAIR = /([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^,]*)/g
@@ -18,20 +23,50 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name)
 }
 
-/** Hides the values of an `environment=` line and of `NAME=value` words whose name looks secret. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/^(\s*[+-]?\s*environment=)(.*)$/gm, (_, head: string, pairs: string) => head + pairs.replace(ENV_PAIR, (_m: string, key: string) => `${key}=${REDACTED}`))
-    .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g, (match: string, key: string) => (isSecretName(key) ? `${key}=${REDACTED}` : match))
+export function hasUrlCredentials(value: string): boolean {
+  return URL_CREDENTIALS.test(value)
+}
+
+/** The rule: `literal` says the inventory holds this value in the clear (not from { from_env }, not of unknown origin). */
+export function showsInClear(name: string, value: string, literal: boolean): boolean {
+  return literal && !isSecretName(name) && !hasUrlCredentials(value)
+}
+
+/** A value as output shows it: the value itself, "unknown (VAR unset)", or its fingerprint. */
+export function displayValue(name: string, value: string, literal: boolean, key?: Buffer): string {
+  return parseUnknownValue(value) || showsInClear(name, value, literal) ? value : fingerprintValue(value, key)
 }
 
 /**
- * For plans and diffs: each value of an `environment=` line becomes its fingerprint (of the decoded value, so it
- * matches the fingerprint a refusal of the same value shows), and a value the run could not read stays
- * `unknown (VAR unset)`. A diff shows which variables change without printing any value.
+ * For plans and diffs: each value of an `environment=` line as displayValue shows it, decoded (quotes and %% undone,
+ * so a fingerprint matches the one a refusal of the same value shows). `isLiteral` tells which keys the inventory
+ * writes as literals in the clear.
  */
-export function fingerprintEnvironment(text: string, key?: Buffer): string {
-  return rewriteEnvironment(text, (_name, value) => (parseUnknownValue(value) ? value : fingerprintValue(value, key)))
+export function displayEnvironment(text: string, isLiteral: (name: string) => boolean, key?: Buffer): string {
+  return rewriteEnvironment(text, (name, value) => displayValue(name, value, isLiteral(name), key))
+}
+
+/**
+ * For free text (--verbose command lines, remote messages): `environment=` values by the rule (`isLiteral` names the
+ * keys known to be literals; nothing else is), secret-looking `NAME=value` words, and URLs holding credentials.
+ */
+export function redactSecrets(text: string, isLiteral: (name: string) => boolean = () => false): string {
+  return text.split('\n').map((line) => {
+    const env = /^(\s*[+-]?\s*environment=)(.*)$/.exec(line)
+    if (env) return (env[1] ?? '') + (env[2] ?? '').replace(ENV_PAIR, (_m: string, name: string, written: string) => `${name}=${safeDisplay(name, decodeEnvValue(written), isLiteral(name))}`)
+    return line
+      .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=([^\s'"]+)/g, (match: string, name: string, value: string) => (showsInClear(name, value, true) ? match : `${name}=${safeDisplay(name, value, false)}`))
+      .replace(new RegExp(URL_CREDENTIALS.source, 'g'), (url) => safeDisplay('', url, false))
+  }).join('\n')
+}
+
+// A --verbose line is never lost to a fingerprint key that cannot be read (that key's own error comes with the diff).
+function safeDisplay(name: string, value: string, literal: boolean): string {
+  try {
+    return displayValue(name, value, literal)
+  } catch {
+    return REDACTED
+  }
 }
 
 /** Rewrites each `KEY=value` of the `environment=` lines: `replace` gets the name, the decoded value and the text as written. */
@@ -60,9 +95,9 @@ export function fingerprintValue(value: string, key: Buffer = fingerprintKey()):
   return `[REDACTED ${createHmac('sha256', key).update(value).digest('hex').slice(0, 8)}]`
 }
 
-/** A copy of an environment map with every literal value hidden (for output); references name no secret and stay. */
-export function redactEnvironment<V extends string | object>(environment: Record<string, V>): Record<string, V | typeof REDACTED> {
-  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, typeof value === 'string' ? REDACTED : value]))
+/** A copy of an inventory environment map for output: literals as displayValue shows them; references name no secret and stay. */
+export function redactEnvironment<V extends string | object>(environment: Record<string, V>): Record<string, V | string> {
+  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, typeof value === 'string' ? displayValue(name, value, true) : value]))
 }
 
 /** What is written and shown in place of a value the run could not read from its environment. */

@@ -70,12 +70,14 @@ export function resolveProgramEnvironment(
   const problems: Problem[] = []
   const unknown: UnknownEnvValue[] = []
   const environment: Record<string, EnvValue> = {}
+  const resolvedFromEnv = [...(program.resolvedFromEnv ?? [])]
   for (const [key, value] of Object.entries(program.environment)) {
     const field = joinPath(joinPath(options.field, 'environment'), key)
     if (typeof value === 'string') {
       environment[key] = value
       continue
     }
+    resolvedFromEnv.push(key)
     const variable = value.fromEnv
     const text = env[variable]
     // An empty value is refused like an unset one: a CI secret that does not exist expands to ''.
@@ -90,7 +92,7 @@ export function resolveProgramEnvironment(
     if (verdict.ok) environment[key] = verdict.value
     else problems.push({ ...verdict.problem, hint: `${verdict.problem.hint ?? ''} (the value comes from $${variable})`.trim() })
   }
-  return { program: { ...program, environment }, unknown, problems }
+  return { program: { ...program, environment, ...(resolvedFromEnv.length ? { resolvedFromEnv } : {}) }, unknown, problems }
 }
 
 /** `sites[0].supervisors[1].environment.STRIPE_SECRET (example.com-worker): unknown (STRIPE_SECRET unset)` */

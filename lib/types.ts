@@ -47,6 +47,8 @@ export interface Program {
   priority?: number
   /** Literal values, or references the control machine resolves at run time (lib/secrets.ts) before rendering. */
   environment: Record<string, EnvValue>
+  /** Set by resolveEnvironmentRefs: the keys of `environment` whose value came from `{ from_env }` (never shown). */
+  resolvedFromEnv?: string[]
   /** Overrides the site user for this program only. */
   user?: string
   /** A template name (looked up like any other) used instead of supervisor/program.conf. */

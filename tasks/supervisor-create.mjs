@@ -57,7 +57,7 @@ export const supervisorCreate = defineTask({
 
   output.info(`Supervisor '${entry.program}' added to inventory (${loaded.path})`)
   output.info(`Next, apply it to the servers: npx zx tasks/supervisor-sync.mjs --inventory ${loaded.path} --domain ${site.domain}`)
-  // Literal environment values stay out of output (they may be secrets); the inventory has them. References are names.
+  // Literals are shown as the inventory holds them, secret-looking ones as fingerprints (lib/redact.ts); references are names.
   const replay = replayCommand(site.domain, { ...entry, environment: redactEnvironment(entry.environment ?? {}) }, loaded.path, appDir)
   output.info(`Non-interactive replay: ${replay}`)
   output.json({ ok: true, domain: site.domain, program: entry.program, inventory: loaded.path, replay })

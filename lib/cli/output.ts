@@ -1,5 +1,6 @@
 import { chalk } from 'zx'
 import { redactSecrets } from '../redact.ts'
+import { isReservedEnvKey } from '../values.ts'
 
 // All printing of a task goes through here: human lines (stdout, or stderr under --json), the one JSON document,
 // and the Ansible-style recap.
@@ -44,7 +45,7 @@ export function createOutput(options: OutputOptions, streams: { out: NodeJS.Writ
     server: (name, line) => { if (!options.quiet) write(`${paint(chalk.cyan, name)}  ${line}`) },
     warn: (line) => streams.err.write(`${paint(chalk.yellow, 'warning:')} ${line}\n`),
     error: (line) => streams.err.write(`${paint(chalk.red, 'error:')} ${line}\n`),
-    detail: (line) => { if (options.verbose) streams.err.write(`${paint(chalk.gray, redactSecrets(line))}\n`) },
+    detail: (line) => { if (options.verbose) streams.err.write(`${paint(chalk.gray, redactSecrets(line, isReservedEnvKey))}\n`) },
     recap(rows) {
       if (!rows.length) return
       const width = Math.max(...rows.map((r) => r.server.length)) + 2

@@ -1,7 +1,7 @@
 import type { Output, RecapRow } from './output.ts'
 import type { AppliedStep, ServerOutcome } from '../fleet.ts'
 import { RemoteError } from '../errors.ts'
-import { formatPlanDiff } from '../sync/plan.ts'
+import { environmentChanges, formatPlanDiff, type FileChange } from '../sync/plan.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
 import type { StoppingProcess } from '../sync/activate.ts'
 
@@ -50,7 +50,7 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
             dryRun: o.value.dryRun,
             pending: o.value.pending,
             changed: changedCount(o.value),
-            changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path, ...(c.reason ? { reason: c.reason } : {}) })),
+            changes: o.value.plan.changes.map(changeJson),
             groups: o.value.plan.groups,
             update: o.value.activation?.update ?? null,
             missingScripts: o.value.plan.missingScripts,
@@ -58,6 +58,12 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
         : { server: o.server.name, ok: false, error: o.error instanceof Error ? o.error.message : String(o.error), applied: o.applied.map(appliedJson) },
     ),
   }
+}
+
+/** One file of a plan, with the environment keys it changes (values shown by the one rule of lib/redact.ts). */
+function changeJson(change: FileChange) {
+  const environment = environmentChanges(change.before, change.after)
+  return { kind: change.kind, path: change.path, ...(change.reason ? { reason: change.reason } : {}), ...(environment.length ? { environment } : {}) }
 }
 
 /** A failed server's steps that had changed it before the failure, as JSON (sync results summarised). */

@@ -22,6 +22,8 @@ export interface RenderedFile extends RemoteFile {
   /** The path with the layout's placeholders, for reading a server whose layout is not known yet. */
   readPath: string
   template: string
+  /** Environment keys written from literals the inventory holds in the clear (HOME, USER, DEPLOYER_*, plain values): output may show their values; none when absent. */
+  literalEnv?: string[]
 }
 
 /** Where problems are reported: paths in the inventory file (the defaults name the site and program). */
@@ -169,7 +171,7 @@ export function renderProgramFiles({ templatesDir, server, site, program, invent
   return PROGRAM_FILES.map((spec) => {
     const rendered = render.render({ name: programTemplateName(program, spec), domain: site.domain, data })
     if (spec.updatesGroup) assertOneProgramSection(rendered.content, data.fullName, rendered.templatePath)
-    return managedFile(spec, { server, site, program: data.program, inventoryId, context }, rendered)
+    return { ...managedFile(spec, { server, site, program: data.program, inventoryId, context }, rendered), literalEnv: literalEnvKeys(data, program) }
   })
 }
 
@@ -181,6 +183,11 @@ export interface RenderSiteInput {
   layout?: PathLayout
   renderer?: Renderer
   paths?: FieldPaths
+}
+
+// Values from { from_env } are resolved to text before rendering: the program says which keys they were.
+function literalEnvKeys(data: ProgramTemplateData, program: Program): string[] {
+  return data.environment.map(([key]) => key).filter((key) => !program.resolvedFromEnv?.includes(key))
 }
 
 /** Every per-site file of the contract (SITE_FILES in lib/layout.ts): runner.sh, ... */

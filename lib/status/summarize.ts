@@ -2,8 +2,8 @@ import type { ProcessStatus } from '../supervisorctl.ts'
 import { describeOwner, ownershipOf } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import type { DesiredState } from '../sync/desired.ts'
-import type { LiveState } from '../sync/read-state.ts'
-import { leftoverReason } from '../sync/plan.ts'
+import type { LiveFile, LiveState } from '../sync/read-state.ts'
+import { environmentChanges, leftoverReason } from '../sync/plan.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
 
 // What supervisor-status shows for one server: each inventory program with its processes and every way its files
@@ -111,11 +111,17 @@ function fileDrift(file: RenderedFile, live: LiveState, inventoryId: string): st
   if (ownership.kind !== 'ours') return [`${file.path} is not ours (owner: ${describeOwner(ownership)}); sync refuses it${ownership.kind === 'unmarked' ? ' unless --adopt' : ''}`]
   const drift: string[] = []
   // A value the run could not read ("unknown (VAR unset)") is left out: not knowing it is not drift.
-  if (!sameIgnoringUnknown(current.content, file.content)) drift.push(`${file.path} differs from the inventory (edited by hand, or the inventory changed since the last sync)`)
+  if (!sameIgnoringUnknown(current.content, file.content)) drift.push(`${file.path} differs from the inventory (edited by hand, or the inventory changed since the last sync)${environmentDrift(current, file)}`)
   if (current.mode !== file.mode || current.owner !== file.owner || current.group !== file.group) {
     drift.push(`${file.path} has owner/mode ${current.owner}:${current.group} ${current.mode}, expected ${file.owner}:${file.group} ${file.mode}`)
   }
   return drift
+}
+
+// Which variables differ, server → inventory, values shown by the one rule of lib/redact.ts.
+function environmentDrift(current: LiveFile, file: RenderedFile): string {
+  const changes = environmentChanges(current, file)
+  return changes.length ? `; environment (server → inventory): ${changes.map((c) => `${c.key} ${c.before ?? '(unset)'} → ${c.after ?? '(unset)'}`).join(', ')}` : ''
 }
 
 // supervisor numbers processes from 0: with numprocs N, process names ending _NN with NN ≥ N are the extra ones.

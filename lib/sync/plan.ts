@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
 import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
-import { fingerprintEnvironment } from '../redact.ts'
+import { displayEnvironment, displayValue, environmentPairs, parseUnknownValue } from '../redact.ts'
 import { describeOwner, fullName, markerProgram, ownershipOf, programLogPath, type ServerLayout } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
+import { isReservedEnvKey } from '../values.ts'
 import type { DesiredDirectory, DesiredProgram, DesiredState } from './desired.ts'
 import type { LiveFile, LiveState } from './read-state.ts'
 
@@ -134,14 +135,47 @@ function assertConfDirHealthy(server: Server, live: LiveState): void {
   throw new RemoteError(server.name, `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.message}`, live.reread.message)
 }
 
-/** A unified diff of the plan, per file; environment values appear only as fingerprints. */
+/** A unified diff of the plan, per file; environment values shown by the one rule of lib/redact.ts. */
 export function formatPlanDiff(plan: SyncPlan): string {
   // Loaded here, not at import: only a run that shows a diff pays for the library.
   const { createTwoFilesPatch } = createRequire(import.meta.url)('diff') as typeof import('diff')
   return plan.changes
-    .map((c) => createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', fingerprintEnvironment(c.before?.content ?? ''), fingerprintEnvironment(c.after?.content ?? ''), metaLine(c.before, c.kind === 'adopt' ? ' (unmarked: adopted)' : ''), metaLine(c.after)))
+    .map((c) => {
+      const isLiteral = literalKeys(c.after)
+      return createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', displayEnvironment(c.before?.content ?? '', isLiteral), displayEnvironment(c.after?.content ?? '', isLiteral), metaLine(c.before, c.kind === 'adopt' ? ' (unmarked: adopted)' : ''), metaLine(c.after))
+    })
     .map((patch) => patch.replace(/^=+\n/, ''))
     .join('')
+}
+
+export interface EnvironmentChange {
+  key: string
+  /** As output shows it (lib/redact.ts); null where the key is absent. */
+  before: string | null
+  after: string | null
+}
+
+/**
+ * The environment keys whose values differ between a file on the server and the one wanted, both sides shown by the
+ * one rule: for --json and status drift. A value the run could not read is no difference.
+ */
+export function environmentChanges(before: RemoteFile | undefined, after: RenderedFile | undefined): EnvironmentChange[] {
+  const isLiteral = literalKeys(after)
+  const old = new Map(environmentPairs(before?.content ?? ''))
+  const wanted = new Map(environmentPairs(after?.content ?? ''))
+  const show = (key: string, value: string | undefined) => (value === undefined ? null : displayValue(key, value, isLiteral(key)))
+  return [...new Set([...old.keys(), ...wanted.keys()])]
+    .filter((key) => old.get(key) !== wanted.get(key) && !parseUnknownValue(wanted.get(key) ?? ''))
+    .map((key) => ({ key, before: show(key, old.get(key)), after: show(key, wanted.get(key)) }))
+}
+
+// Both sides of a change take the wanted file's word for which keys are literals (the server's file cannot say); a
+// key it no longer writes, and any value of a file going away but the tool's own HOME, USER and DEPLOYER_*, is not
+// known to be one.
+function literalKeys(after: RenderedFile | undefined): (name: string) => boolean {
+  if (!after) return isReservedEnvKey
+  const literal = new Set(after.literalEnv ?? [])
+  return (name) => literal.has(name)
 }
 
 function metaLine(file?: RemoteFile, note = ''): string {

@@ -9,12 +9,14 @@ import { serverState } from '../helpers/server-state.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
 import { hostExec } from '../../lib/sandbox/index.ts'
 
-// Security defaults: host keys checked, secrets out of --verbose and --json, right owners and modes, no
-// world-readable temp file with inventory content left behind.
+// Security defaults: host keys checked, secrets out of --verbose and --json (literals shown by the one rule of
+// lib/redact.ts), right owners and modes, no world-readable temp file with inventory content left behind.
 
 const DOMAIN = 's.test'
 const SECRET = 'tok-9f8e7d-very-secret'
 const PLAIN = 'plain-value-4711'
+/** Read from the environment ({ from_env }) under a name that does not look secret: hidden for where it comes from. */
+const REFERENCED = 'ref-value-5150'
 
 const security = suite<{ sandbox: TestSandbox; app: string }>('security defaults')
 
@@ -56,29 +58,53 @@ for (const [name, rewrite, message] of hostKeyCases) {
   }))
 }
 
-security('environment values and secret-looking values never reach --verbose or --json output', counted('redaction', async ({ sandbox, app }) => {
+security('secret-looking and referenced values never reach --verbose or --json output; plain literals are shown for review', counted('redaction', async ({ sandbox, app }) => {
   await editInventory(sandbox.inventory, (doc) => doc.deleteIn(['sites', 0, 'supervisors']))
+  const env = { ZXS_TEST_WORKER_MODE: REFERENCED }
   const outputs: string[] = []
-  const create = await runTask('supervisor-create', ['--inventory', sandbox.inventory, '--app-dir', app, '--domain', DOMAIN, '--program', 'w', '--script', 'worker.sh', '--env', `API_TOKEN=${SECRET}`, '--env', `PLAIN=${PLAIN}`, '--json', '--verbose'])
+  const create = await runTask('supervisor-create', ['--inventory', sandbox.inventory, '--app-dir', app, '--domain', DOMAIN, '--program', 'w', '--script', 'worker.sh', '--env', `API_TOKEN=${SECRET}`, '--env', `PLAIN=${PLAIN}`, '--env-from-env', 'WORKER_MODE=ZXS_TEST_WORKER_MODE', '--json', '--verbose'])
   assert.is(create.exitCode, 0, create.all)
+  assert.match(create.all, /--env 'API_TOKEN=\[REDACTED [0-9a-f]{8}\]'/, 'the replay fingerprints the secret-looking literal')
+  assert.match(create.all, `--env PLAIN=${PLAIN}`, 'and shows the plain one')
   outputs.push(create.all)
+  const dryRuns: string[] = []
   for (const args of [['--verbose'], ['--json'], ['--dry-run', '--verbose'], ['--dry-run', '--json']]) {
-    await editInventory(sandbox.inventory, (doc) => doc.setIn(['sites', 0, 'supervisors', 0, 'numprocs'], args.length === 1 ? 2 : 3))
-    const run = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', DOMAIN, ...args])
+    const dryRun = args[0] === '--dry-run'
+    await editInventory(sandbox.inventory, (doc) => {
+      doc.setIn(['sites', 0, 'supervisors', 0, 'numprocs'], dryRun ? 3 : 2)
+      if (dryRun) doc.setIn(['sites', 0, 'supervisors', 0, 'environment', 'PLAIN'], `${PLAIN}-next`)
+      if (dryRun) doc.setIn(['sites', 0, 'supervisors', 0, 'environment', 'API_TOKEN'], `${SECRET}-next`)
+    })
+    const run = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', DOMAIN, ...args], { env })
     assert.is(run.exitCode, 0, run.all)
     outputs.push(run.all)
+    if (dryRun) dryRuns.push(run.stdout)
   }
+  const [diff, json] = dryRuns as [string, string]
+  assert.match(diff, new RegExp(`^-environment=.*PLAIN=${PLAIN},`, 'm'), 'the diff shows the old plain value')
+  assert.match(diff, new RegExp(`^\\+environment=.*PLAIN=${PLAIN}-next`, 'm'), 'and the new one')
+  assert.match(diff, /^-environment=.*API_TOKEN=\[REDACTED [0-9a-f]{8}\]/m)
+  assert.match(diff, /^-environment=.*WORKER_MODE=\[REDACTED [0-9a-f]{8}\]/m)
+  const conf = (JSON.parse(json) as { servers: Array<{ changes: Array<{ path: string; environment?: Array<{ key: string; before: string | null; after: string | null }> }> }> }).servers[0]?.changes.find((c) => c.path.endsWith(`${DOMAIN}-w.conf`))
+  assert.equal(conf?.environment?.find((e) => e.key === 'PLAIN'), { key: 'PLAIN', before: PLAIN, after: `${PLAIN}-next` })
+  assert.match(JSON.stringify(conf?.environment?.find((e) => e.key === 'API_TOKEN')), /"before":"\[REDACTED [0-9a-f]{8}\]","after":"\[REDACTED [0-9a-f]{8}\]"/)
   for (const task of ['supervisor-status', 'supervisor-restart']) {
-    const run = await runTask(task, ['--inventory', sandbox.inventory, '--domain', DOMAIN, '--json', '--verbose'])
+    const run = await runTask(task, ['--inventory', sandbox.inventory, '--domain', DOMAIN, '--json', '--verbose'], { env })
     outputs.push(run.all)
   }
-  const conf = await fs.readFile(path.join(sandbox.host('sandbox-1').root, `etc/supervisor/conf.d/${DOMAIN}-w.conf`), 'utf8')
-  assert.match(conf, SECRET, 'the value did reach the server')
+  // Back to what the server holds, without the reference: the later cases sync without its variable.
+  await editInventory(sandbox.inventory, (doc) => {
+    doc.setIn(['sites', 0, 'supervisors', 0, 'environment', 'PLAIN'], PLAIN)
+    doc.setIn(['sites', 0, 'supervisors', 0, 'environment', 'API_TOKEN'], SECRET)
+    doc.deleteIn(['sites', 0, 'supervisors', 0, 'environment', 'WORKER_MODE'])
+  })
+  const conf0 = await fs.readFile(path.join(sandbox.host('sandbox-1').root, `etc/supervisor/conf.d/${DOMAIN}-w.conf`), 'utf8')
+  assert.match(conf0, SECRET, 'the value did reach the server')
+  assert.match(conf0, REFERENCED, 'the referenced value did reach the server')
   for (const text of outputs) {
     assert.not.match(text, SECRET)
-    assert.not.match(text, PLAIN)
+    assert.not.match(text, REFERENCED)
   }
-  assert.match(outputs[0] as string, 'API_TOKEN=[REDACTED]')
 }))
 
 security('uploaded files get the right owner and mode; staged copies are private and removed', counted('owners and modes', async ({ sandbox }) => {

@@ -8,7 +8,7 @@ import { fingerprintValue, loadFingerprintKey } from '../../lib/redact.ts'
 
 // Environment values read from the operator's environment ({ from_env: VAR }), through the real tasks on a sandbox
 // server: the value reaches the server without being in the inventory; unset, sync stops before any connection;
-// status and --dry-run say "unknown (VAR unset)"; a changed value shows only as a keyed fingerprint.
+// status and --dry-run say "unknown (VAR unset)"; a changed value shows only as a keyed fingerprint, a literal as it is.
 
 const secrets = suite<{ sandbox: TestSandbox; app: string; env: Record<string, string>; conf: string; sshdLog: string }>('environment values from the environment, on a sandbox server')
 const FIRST = 'sk_test_first-value'
@@ -38,7 +38,7 @@ secrets('supervisor-create --env-from-env writes { from_env: VAR } into the inve
   assert.is(run.exitCode, 0, run.all)
   const text = await fs.readFile(sandbox.inventory, 'utf8')
   assert.match(text, /environment:\n\s+QUEUE: high\n\s+STRIPE_SECRET: \{ from_env: STRIPE_SECRET \}\n\s+DB_PASSWORD: \{ from_env: PROD_DB_PASSWORD \}\n/)
-  assert.match(run.stdout, "--env 'QUEUE=[REDACTED]' --env-from-env STRIPE_SECRET --env-from-env DB_PASSWORD=PROD_DB_PASSWORD")
+  assert.match(run.stdout, '--env QUEUE=high --env-from-env STRIPE_SECRET --env-from-env DB_PASSWORD=PROD_DB_PASSWORD')
 })
 
 secrets('sync with a referenced variable unset: exit 2 naming the variable, the field and the program; nothing sent', async ({ sandbox, env, conf, sshdLog }) => {
@@ -87,6 +87,7 @@ secrets('--dry-run with a changed value: the diff shows keyed fingerprints of bo
   assert.match(run.stdout, `-environment=`)
   assert.match(run.stdout, `STRIPE_SECRET=${fingerprintValue(FIRST, key)}`)
   assert.match(run.stdout, `STRIPE_SECRET=${fingerprintValue(SECOND, key)}`)
+  assert.match(run.stdout, /^-environment=.*QUEUE=high,/m, 'a literal of the inventory is shown')
   assert.not.match(run.all, FIRST)
   assert.not.match(run.all, SECOND)
   assert.not.match(run.all, 'db-pass')

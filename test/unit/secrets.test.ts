@@ -7,7 +7,7 @@ import { InputError } from '../../lib/errors.ts'
 import { parseInventory } from '../../lib/inventory/load.ts'
 import { addProgram } from '../../lib/inventory/program-edits.ts'
 import { validateInventory } from '../../lib/inventory/validate.ts'
-import { fingerprintEnvironment, fingerprintKeyPath, fingerprintValue, loadFingerprintKey } from '../../lib/redact.ts'
+import { displayEnvironment, fingerprintKeyPath, fingerprintValue, loadFingerprintKey } from '../../lib/redact.ts'
 import { renderProgramFiles } from '../../lib/render/program-files.ts'
 import { resolveEnvironmentRefs, resolveScopeEnvironment, sameIgnoringUnknown } from '../../lib/secrets.ts'
 import { replayCommand } from '../../lib/cli/program-answers.ts'
@@ -112,7 +112,7 @@ test('the key lives in ~/.config/zx-supervisor unless $ZXS_FINGERPRINT_KEY_FILE 
 test('a diff shows the same fingerprint as a refusal of the same value (decoded: quotes and %% undone)', () => {
   const key = Buffer.alloc(32, 3)
   const line = `environment=A="100%% sure",B='say "hi"',C="unknown (STRIPE_SECRET unset)"`
-  assert.is(fingerprintEnvironment(line, key), `environment=A=${fingerprintValue('100% sure', key)},B=${fingerprintValue('say "hi"', key)},C=unknown (STRIPE_SECRET unset)`)
+  assert.is(displayEnvironment(line, () => false, key), `environment=A=${fingerprintValue('100% sure', key)},B=${fingerprintValue('say "hi"', key)},C=unknown (STRIPE_SECRET unset)`)
 })
 
 // --- Resolution -------------------------------------------------------------------------------------------------
