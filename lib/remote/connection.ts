@@ -222,15 +222,14 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
       const line = remoteCommand(withPrivilege(server, argv, runOptions.privileged))
       options.onCommand?.(server.name, line)
       const execa = await loadExeca()
-      const result = await execa('ssh', [...client, '--', server.host, line], {
+      const result = await untilInterrupted(server, cancel, execa('ssh', [...client, '--', server.host, line], {
         reject: false,
         input: runOptions.input,
         stdin: runOptions.input === undefined ? 'ignore' : undefined,
         timeout: runOptions.timeoutMs,
         ...cancel,
         ...lineListener(runOptions.onLine),
-      })
-      if (cancel.cancelSignal?.aborted) throw interruptedError(server, cancel.cancelSignal)
+      }))
       return checkResult(server, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -244,8 +243,7 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
       const cancel = cancelOnInterrupt(server, options)
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
       const execa = await loadExeca()
-      const result = await execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel })
-      if (cancel.cancelSignal?.aborted) throw interruptedError(server, cancel.cancelSignal)
+      const result = await untilInterrupted(server, cancel, execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel }))
       if (result.exitCode !== 0) {
         const reason = describeSshFailure(result.stderr, describeEndpoint(server)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
         throw new RemoteError(server.name, `upload failed: ${reason}`, result.stderr)
@@ -271,8 +269,7 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
       const execa = await loadExeca()
-      const result = await execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...cancel, ...lineListener(runOptions.onLine) })
-      if (cancel.cancelSignal?.aborted) throw interruptedError(server, cancel.cancelSignal)
+      const result = await untilInterrupted(server, cancel, execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...cancel, ...lineListener(runOptions.onLine) }))
       return checkResult(server, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -283,8 +280,7 @@ function localConnection(server: Server, options: SessionOptions): Connection {
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const cancel = cancelOnInterrupt(server, options)
       const execa = await loadExeca()
-      const result = await execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false, ...cancel })
-      if (cancel.cancelSignal?.aborted) throw interruptedError(server, cancel.cancelSignal)
+      const result = await untilInterrupted(server, cancel, execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false, ...cancel }))
       if (result.exitCode !== 0) throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
     },
     async close() {},
@@ -303,6 +299,26 @@ function cancelOnInterrupt(server: Server, options: SessionOptions, runOptions: 
   if (!options.interrupted || runOptions.evenWhenInterrupted) return {}
   throwIfInterrupted(server, options)
   return { cancelSignal: options.interrupted }
+}
+
+/**
+ * The command's result, or InterruptedError as soon as the run is interrupted (execa has then killed the local
+ * process). Not waited for: a multiplexed ssh hands its pipes to the master, which keeps them open until the remote
+ * command ends; closeAll ends the master, and with it what is left of the command.
+ */
+function untilInterrupted<T>(server: Server, cancel: { cancelSignal?: AbortSignal }, command: PromiseLike<T>): Promise<T> {
+  const signal = cancel.cancelSignal
+  if (!signal) return Promise.resolve(command)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(interruptedError(server, signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    command.then((result) => {
+      signal.removeEventListener('abort', onAbort)
+      // Ended by the interrupt (a Ctrl-C at a terminal also reaches ssh, which exits 255 like a lost connection).
+      if (signal.aborted) onAbort()
+      else resolve(result)
+    }, reject)
+  })
 }
 
 function interruptedError(server: Server, signal: AbortSignal): InterruptedError {
