@@ -91,7 +91,9 @@ export const deploy = defineTask({
     begin('gate')
     const switchedAt = new Date()
     // Current already on this release: this deploy is run again (after an interrupt); a rollback goes to the one before.
-    const previous = switched.previous !== null && releaseName(switched.previous) === release ? await releaseBefore(connection, { root, release }) : switched.previous
+    const previous = switched.previous !== null && releaseName(switched.previous) === release
+      ? await releaseBefore(connection, { root, release }).catch((error) => { if (isInterrupt(error, interrupted)) throw error; return switched.previous })
+      : switched.previous
     if (previous !== switched.previous) say(`current already pointed to ${release}; a rollback would go back to ${previous ? releaseName(previous) : 'no release'} (uploaded before it)`)
     /** @type {import('../lib/sync/sync-server.ts').ServerSyncResult | undefined} */ let synced
     /** @type {import('../lib/deploy/restart.ts').ReleaseRestart | undefined} */ let restart
