@@ -291,10 +291,7 @@ function throwIfInterrupted(server: Server, options: SessionOptions): void {
   if (options.interrupted?.aborted) throw interruptedError(server, options.interrupted)
 }
 
-/**
- * execa's cancelSignal for a command of an interruptible run; throws when the run is already interrupted. Checked
- * before ssh's exit status: a Ctrl-C at a terminal also reaches ssh itself, which then exits 255 like a lost connection.
- */
+/** execa's cancelSignal for a command of this run (none for a summary's read); throws when the run is already interrupted. */
 function cancelOnInterrupt(server: Server, options: SessionOptions, runOptions: RunOptions = {}): { cancelSignal?: AbortSignal } {
   if (!options.interrupted || runOptions.evenWhenInterrupted) return {}
   throwIfInterrupted(server, options)
