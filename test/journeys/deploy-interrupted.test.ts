@@ -40,8 +40,8 @@ journey.after(async ({ sandbox }) => {
   await sandbox?.down()
 })
 
-const deployArgs = (sandbox: TestSandbox, app: string, release: string) =>
-  ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', release, '--batch', '2', '--hold', '0', '--wait', '30', '--health-cmd', `touch ${GATE_WAITING}; until [ -e ${GATE_GO} ]; do sleep 0.2; done`]
+const deployArgs = (sandbox: TestSandbox, app: string, release: string, batch = '2') =>
+  ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', release, '--batch', batch, '--hold', '0', '--wait', '30', '--health-cmd', `touch ${GATE_WAITING}; until [ -e ${GATE_GO} ]; do sleep 0.2; done`]
 const onEach = (sandbox: TestSandbox, names: string[], argv: string[]) => Promise.all(names.map((name) => hostExec(sandbox.host(name), argv)))
 
 /** Where current points, the release the worker runs (from its environment) and whether its conf has QUEUE. */
@@ -61,9 +61,9 @@ interface StatusProgram { drift: string[]; processes: Array<{ release: string; s
 const statusOf = (run: { stdout: string }) => Object.fromEntries((JSON.parse(run.stdout).servers as Array<{ server: string; programs: StatusProgram[] }>).map((s) => [s.server, s.programs.map((p) => ({ drift: p.drift.length > 0, releases: p.processes.map((q) => `${q.release}${q.stale ? ' stale' : ''}`) }))]))
 
 journey('deploy v1 → deploy v2 with Ctrl-C in batch 1 → status → the printed command → status', async ({ sandbox, app }) => {
-  // 1. deploy v1: exit 0, every server on v1; status 0.
+  // 1. deploy v1 (all servers in one batch, to keep the journey short): exit 0, every server on v1; status 0.
   await onEach(sandbox, SERVERS, ['touch', GATE_GO])
-  const v1 = await runTask('deploy', deployArgs(sandbox, app, 'v1'))
+  const v1 = await runTask('deploy', deployArgs(sandbox, app, 'v1', '100%'))
   assert.is(v1.exitCode, 0, v1.all)
   assert.equal(await statesOf(sandbox), Object.fromEntries(SERVERS.map((name) => [name, { current: 'v1', runs: 'v1', queue: false }])))
   const first = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--domain', 'd.test'])
