@@ -30,12 +30,14 @@ export class RemoteError extends ZxsError {
   }
 }
 
-/** The run was stopped by SIGINT/SIGTERM. Exit 130. */
+/** The run was stopped by SIGINT/SIGTERM (on `server`: a command there was cut off or not started). Exit 130. */
 export class InterruptedError extends ZxsError {
   override exitCode: number = EXIT.interrupted
-  constructor(signal: string) {
+  server: string | undefined
+  constructor(signal: string, server?: string) {
     super(`interrupted by ${signal}`)
     this.name = 'InterruptedError'
+    this.server = server
   }
 }
 

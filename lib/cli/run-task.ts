@@ -20,6 +20,11 @@ export interface TaskContext {
   interactive: boolean
   /** What is still going on on a server (key → message): printed if the run is interrupted now. */
   stillRunning: Map<string, string>
+  /**
+   * Aborted (reason: the signal's name) on SIGINT/SIGTERM, before any connection is closed. Only a task defined with
+   * `interrupt: 'report'` gets to see it: it stops starting work, reports, and returns; the frame then exits 130.
+   */
+  interrupted: AbortSignal
 }
 
 export type TaskMain = (context: TaskContext) => Promise<number | void>
@@ -47,6 +52,11 @@ export interface TaskDefinition extends Omit<TaskMeta, 'flags' | 'exitCodes'> {
   common: CommonFlagName[]
   /** Default: 0, 1, 2 and 130. Add 3 only for a task that compares the servers with the inventory. */
   exitCodes?: ExitCode[]
+  /**
+   * On SIGINT/SIGTERM: 'exit' (default) closes the connections and exits 130 at once; 'report' cancels the commands in
+   * flight, lets the task report where each server was left, then exits 130 (a second signal exits at once).
+   */
+  interrupt?: 'exit' | 'report'
 }
 
 const STANDARD_EXIT_CODES: ExitCode[] = [EXIT.ok, EXIT.failed, EXIT.badInput, EXIT.interrupted]
@@ -61,7 +71,7 @@ interface Frame {
 }
 
 export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
-  const { common, exitCodes = STANDARD_EXIT_CODES, ...meta } = definition
+  const { common, exitCodes = STANDARD_EXIT_CODES, interrupt = 'exit', ...meta } = definition
   const commonFlags = COMMON_FLAGS.filter((flag) => flag.name === 'help' || common.includes(flag.name))
   const full: TaskMeta = { ...meta, exitCodes, flags: [...meta.flags, ...commonFlags] }
 
@@ -73,15 +83,31 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
     let session: Session | undefined
     let interrupted: NodeJS.Signals | undefined
     const stillRunning = new Map<string, string>()
-    // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
-    const onSignal = async (signal: NodeJS.Signals) => {
-      if (interrupted) return
-      interrupted = signal
-      process.exitCode = EXIT.interrupted
-      output.warn(`interrupted by ${signal}; closing connections`)
+    const interruption = new AbortController()
+    const exitNow = async () => {
       for (const note of stillRunning.values()) output.warn(note)
       await session?.closeAll()
       process.exit(EXIT.interrupted)
+    }
+    // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
+    const onSignal = async (signal: NodeJS.Signals) => {
+      if (interrupted) {
+        if (interrupt === 'report') {
+          output.warn(`interrupted again by ${signal}; closing connections without waiting for the summary`)
+          await exitNow()
+        }
+        return
+      }
+      interrupted = signal
+      process.exitCode = EXIT.interrupted
+      // First, before anything is closed: a command that ends now is reported as interrupted, not as a lost connection.
+      interruption.abort(signal)
+      if (interrupt === 'report') {
+        output.warn(`interrupted by ${signal}: commands in flight are cut off, nothing new starts; a summary follows (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`)
+        return
+      }
+      output.warn(`interrupted by ${signal}; closing connections`)
+      await exitNow()
     }
     // on, not once: execa's signal-exit re-raises a signal that no other listener is left to handle.
     if (frame.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal)
@@ -103,8 +129,9 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
         onCommand: (server, line) => output.detail(`${server}$ ${line}`),
         onMaster: (server, note) => output.detail(`${server}: ${note}`),
         onWarning: (message) => output.warn(message),
+        interrupted: interruption.signal,
       })
-      exitCode = (await main({ flags, given, output, session, interactive, stillRunning })) ?? EXIT.ok
+      exitCode = (await main({ flags, given, output, session, interactive, stillRunning, interrupted: interruption.signal })) ?? EXIT.ok
     } catch (error) {
       exitCode = reportError(error, output)
     } finally {

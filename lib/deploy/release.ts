@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 
@@ -11,35 +12,44 @@ export async function uploadRelease(connection: Connection, input: { localDir: s
   return { path: releasePath }
 }
 
+const SWITCH_SCRIPT = new URL('./switch-current.sh', import.meta.url)
+
 /** Points current at the release with one rename, so a worker starting meanwhile sees the old or the new release. */
 export async function switchCurrent(connection: Connection, input: { root: string; release: string }): Promise<{ previous: string | null }> {
   const current = `${input.root}/current`
-  const previous = await connection.run(['readlink', '--', current])
-  const next = `${current}.zxs-next`
-  const linked = await connection.run(['ln', '-sfn', '--', `releases/${input.release}`, next])
-  const moved = linked.exitCode === 0 ? await connection.run(['mv', '-T', '--', next, current]) : linked
-  if (moved.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot switch ${current} to releases/${input.release}: ${moved.stderr.trim()}`)
-  return { previous: previous.exitCode === 0 ? previous.stdout.trim() : null }
+  const { previous } = await switchLink(connection, current, `releases/${input.release}`, `cannot switch ${current} to releases/${input.release}`)
+  return { previous }
 }
 
 /** Points current back where it pointed before a switch (`previous` as switchCurrent returned it; null: no current then). */
 export async function restoreCurrent(connection: Connection, input: { root: string; previous: string | null }): Promise<{ current: string | null }> {
   const current = `${input.root}/current`
-  if (input.previous === null) {
-    const removed = await connection.run(['rm', '-f', '--', current])
-    if (removed.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot remove ${current}: ${removed.stderr.trim()}`)
-    return { current: null }
-  }
-  const next = `${current}.zxs-next`
-  const linked = await connection.run(['ln', '-sfn', '--', input.previous, next])
-  const moved = linked.exitCode === 0 ? await connection.run(['mv', '-T', '--', next, current]) : linked
-  if (moved.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot switch ${current} back to ${input.previous}: ${moved.stderr.trim()}`)
+  const failure = input.previous === null ? `cannot remove ${current}` : `cannot switch ${current} back to ${input.previous}`
+  await switchLink(connection, current, input.previous, failure)
   return { current: input.previous }
 }
 
-/** The release name current points to (null: no current yet). Reads only. */
-export async function readCurrentRelease(connection: Connection, input: { root: string }): Promise<string | null> {
-  const link = await connection.run(['readlink', '--', `${input.root}/current`])
+/** switch-current.sh on the server: the temporary link is made, renamed and cleaned up there, never left by a cut-off client. */
+async function switchLink(connection: Connection, current: string, target: string | null, failure: string): Promise<{ previous: string | null }> {
+  const script = await fs.readFile(SWITCH_SCRIPT, 'utf8')
+  const switched = await connection.run(['sh', '-c', script, 'switch-current', current, target ?? '-'])
+  const said = /^previous(?: (.*)|-none)$/m.exec(switched.stdout)
+  if (switched.exitCode !== 0 || !said) throw new RemoteError(connection.server.name, `${failure}: ${switched.stderr.trim() || `exit ${switched.exitCode}`}`)
+  return { previous: said[1] ?? null }
+}
+
+/**
+ * The release uploaded last before `release` (as `releases/<name>`; null: none), for a deploy that finds current
+ * already on its own release (the same deploy run again after an interrupt): that one is what a rollback goes back to.
+ */
+export async function releaseBefore(connection: Connection, input: { root: string; release: string }): Promise<string | null> {
+  const other = (await listReleases(connection, input.root)).find((r) => r.name !== input.release)
+  return other ? `releases/${other.name}` : null
+}
+
+/** The release name current points to (null: no current yet). Reads only; `afterInterrupt`: for an interrupted run's summary. */
+export async function readCurrentRelease(connection: Connection, input: { root: string; afterInterrupt?: boolean }): Promise<string | null> {
+  const link = await connection.run(['readlink', '--', `${input.root}/current`], input.afterInterrupt ? { evenWhenInterrupted: true, timeoutMs: 10_000 } : {})
   return link.exitCode === 0 ? releaseName(link.stdout.trim()) : null
 }
 
@@ -50,18 +60,24 @@ export async function readCurrentRelease(connection: Connection, input: { root: 
  */
 export async function pruneReleases(connection: Connection, input: { root: string; keep: number; protect: (string | null)[] }): Promise<{ removed: string[] }> {
   const releases = `${input.root}/releases`
-  const listed = await connection.run(['find', releases, '-mindepth', '1', '-maxdepth', '1', '-type', 'd', '-printf', '%C@ %f\\n'])
-  if (listed.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot list ${releases}: ${listed.stderr.trim()}`)
   const protect = new Set(input.protect.flatMap((name) => (name ? [releaseName(name)] : [])))
-  const newestFirst = listed.stdout.split('\n').flatMap((line) => {
-    const match = /^(\d+(?:\.\d+)?) ([A-Za-z0-9._-]+)$/.exec(line.trim())
-    return match && !(match[2] as string).startsWith('.') ? [{ uploaded: Number(match[1]), name: match[2] as string }] : []
-  }).sort((a, b) => b.uploaded - a.uploaded || b.name.localeCompare(a.name))
+  const newestFirst = await listReleases(connection, input.root)
   const removed = newestFirst.slice(input.keep).map((r) => r.name).filter((name) => !protect.has(name))
   if (!removed.length) return { removed }
   const deleted = await connection.run(['rm', '-rf', '--', ...removed.map((name) => `${releases}/${name}`)])
   if (deleted.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot remove old releases (${removed.join(', ')}): ${deleted.stderr.trim()}`)
   return { removed }
+}
+
+/** The release directories, newest upload first (the directory's change time: rsync sets mtime from the local folder). */
+async function listReleases(connection: Connection, root: string): Promise<Array<{ uploaded: number; name: string }>> {
+  const releases = `${root}/releases`
+  const listed = await connection.run(['find', releases, '-mindepth', '1', '-maxdepth', '1', '-type', 'd', '-printf', '%C@ %f\\n'])
+  if (listed.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot list ${releases}: ${listed.stderr.trim()}`)
+  return listed.stdout.split('\n').flatMap((line) => {
+    const match = /^(\d+(?:\.\d+)?) ([A-Za-z0-9._-]+)$/.exec(line.trim())
+    return match && !(match[2] as string).startsWith('.') ? [{ uploaded: Number(match[1]), name: match[2] as string }] : []
+  }).sort((a, b) => b.uploaded - a.uploaded || b.name.localeCompare(a.name))
 }
 
 /** `releases/r1` or `/home/deployer/sites/d/releases/r1` → `r1`. */

@@ -2,7 +2,7 @@ import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs/promises'
 import type { Server } from '../types.ts'
-import { RemoteError } from '../errors.ts'
+import { InterruptedError, RemoteError } from '../errors.ts'
 import { remoteCommand, shellQuote } from './quote.ts'
 import { describeEndpoint } from './endpoint.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordMessage } from './ssh-errors.ts'
@@ -32,6 +32,8 @@ export interface RunOptions {
   /** Sent to the command's stdin. */
   input?: string
   timeoutMs?: number
+  /** A read for the report of an interrupted run: it may start after the interrupt and is not cancelled by it. */
+  evenWhenInterrupted?: boolean
 }
 
 /** Everything a step may do on a server. Exit codes come back as data; only a lost connection throws. */
@@ -70,6 +72,11 @@ export interface SessionOptions {
   onMaster?: (server: string, note: string) => void
   /** Called when masters cannot be kept warm this run, with the reason. */
   onWarning?: (message: string) => void
+  /**
+   * Aborted (reason: the signal's name) when the run is interrupted: commands in flight are cancelled and reported as
+   * interrupted, never as a lost connection; no connection and no command starts after it (but evenWhenInterrupted reads).
+   */
+  interrupted?: AbortSignal
 }
 
 /**
@@ -100,6 +107,8 @@ export function createSession(options: SessionOptions): Session {
     connect(server) {
       let connection = open.get(server.name)
       if (!connection) {
+        // No new connection after an interrupt; one already open may still serve a read for the summary.
+        if (options.interrupted?.aborted) return Promise.reject(interruptedError(server, options.interrupted))
         connection = server.local ? Promise.resolve(localConnection(server, options)) : openRemote(server)
         open.set(server.name, connection)
         connection.catch(() => open.delete(server.name))
@@ -209,16 +218,18 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
   return {
     server,
     async run(argv, runOptions = {}) {
+      const cancel = cancelOnInterrupt(server, options, runOptions)
       const line = remoteCommand(withPrivilege(server, argv, runOptions.privileged))
       options.onCommand?.(server.name, line)
       const execa = await loadExeca()
-      const result = await execa('ssh', [...client, '--', server.host, line], {
+      const result = await untilInterrupted(server, cancel, execa('ssh', [...client, '--', server.host, line], {
         reject: false,
         input: runOptions.input,
         stdin: runOptions.input === undefined ? 'ignore' : undefined,
         timeout: runOptions.timeoutMs,
+        ...cancel,
         ...lineListener(runOptions.onLine),
-      })
+      }))
       return checkResult(server, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -229,9 +240,10 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const transport = ['ssh', ...client].map(shellQuote).join(' ')
       const args = [...rsyncPermissions(rsyncOptions.permissions), '-e', transport, `${localDir}/`, `${server.host}:${remoteDir}/`]
+      const cancel = cancelOnInterrupt(server, options)
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
       const execa = await loadExeca()
-      const result = await execa('rsync', args, { reject: false, stdin: 'ignore' })
+      const result = await untilInterrupted(server, cancel, execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel }))
       if (result.exitCode !== 0) {
         const reason = describeSshFailure(result.stderr, describeEndpoint(server)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
         throw new RemoteError(server.name, `upload failed: ${reason}`, result.stderr)
@@ -252,11 +264,12 @@ function localConnection(server: Server, options: SessionOptions): Connection {
   return {
     server,
     async run(argv, runOptions = {}) {
+      const cancel = cancelOnInterrupt(server, options, runOptions)
       const full = withPrivilege(server, argv, runOptions.privileged, process.getuid?.() === 0)
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
       const execa = await loadExeca()
-      const result = await execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...lineListener(runOptions.onLine) })
+      const result = await untilInterrupted(server, cancel, execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...cancel, ...lineListener(runOptions.onLine) }))
       return checkResult(server, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -265,12 +278,48 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       return [file, args]
     },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
+      const cancel = cancelOnInterrupt(server, options)
       const execa = await loadExeca()
-      const result = await execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false })
+      const result = await untilInterrupted(server, cancel, execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false, ...cancel }))
       if (result.exitCode !== 0) throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
     },
     async close() {},
   }
+}
+
+function throwIfInterrupted(server: Server, options: SessionOptions): void {
+  if (options.interrupted?.aborted) throw interruptedError(server, options.interrupted)
+}
+
+/** execa's cancelSignal for a command of this run (none for a summary's read); throws when the run is already interrupted. */
+function cancelOnInterrupt(server: Server, options: SessionOptions, runOptions: RunOptions = {}): { cancelSignal?: AbortSignal } {
+  if (!options.interrupted || runOptions.evenWhenInterrupted) return {}
+  throwIfInterrupted(server, options)
+  return { cancelSignal: options.interrupted }
+}
+
+/**
+ * The command's result, or InterruptedError as soon as the run is interrupted (execa has then killed the local
+ * process). Not waited for: a multiplexed ssh hands its pipes to the master, which keeps them open until the remote
+ * command ends; closeAll ends the master, and with it what is left of the command.
+ */
+function untilInterrupted<T>(server: Server, cancel: { cancelSignal?: AbortSignal }, command: PromiseLike<T>): Promise<T> {
+  const signal = cancel.cancelSignal
+  if (!signal) return Promise.resolve(command)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(interruptedError(server, signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    command.then((result) => {
+      signal.removeEventListener('abort', onAbort)
+      // Ended by the interrupt (a Ctrl-C at a terminal also reaches ssh, which exits 255 like a lost connection).
+      if (signal.aborted) onAbort()
+      else resolve(result)
+    }, reject)
+  })
+}
+
+function interruptedError(server: Server, signal: AbortSignal): InterruptedError {
+  return new InterruptedError(String(signal.reason ?? 'a signal'), server.name)
 }
 
 function withPrivilege(server: Server, argv: string[], privileged = false, isRoot = server.username === 'root'): string[] {
