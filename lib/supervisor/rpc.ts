@@ -71,7 +71,7 @@ export async function runSupervisorScript(connection: Connection, command: strin
 }
 
 /** A process as supervisord's getAllProcessInfo describes it (plus what /proc says it runs). */
-export interface RawProcess { name: string; group: string; statename: string; pid: number; description: string; cwd?: string; releasePath?: string }
+export interface RawProcess { name: string; group: string; statename: string; pid: number; description: string; spawnerr?: string; cwd?: string; releasePath?: string; lastLog?: string }
 
 export function toProcessStatus(raw: RawProcess): ProcessStatus {
   const uptime = /uptime (\S+)/.exec(raw.description)?.[1]
@@ -85,6 +85,8 @@ export function toProcessStatus(raw: RawProcess): ProcessStatus {
     ...(uptime ? { uptime } : {}),
     ...(raw.cwd ? { cwd: raw.cwd } : {}),
     ...(raw.releasePath ? { releasePath: raw.releasePath } : {}),
+    ...(raw.spawnerr ? { spawnerr: raw.spawnerr } : {}),
+    ...(raw.lastLog ? { lastLog: raw.lastLog } : {}),
   }
 }
 
