@@ -19,8 +19,8 @@ export class InputError extends ZxsError {
 }
 
 /**
- * Why a server could not be worked on, as status, recaps and --json name it: no SSH connection, a sudo that wants a password
- * (the server answered: it needs a sudoers rule, not a network fix), or anything else that failed there.
+ * Why a server could not be worked on, as status, recaps and --json name it: no SSH connection, a sudo that wants a
+ * password (the server answered: it needs a sudoers rule, not a network fix), or anything else that failed there.
  */
 export type ServerFailure = 'UNREACHABLE' | 'SUDO-PASSWORD' | 'FAILED'
 

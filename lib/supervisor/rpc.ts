@@ -4,6 +4,7 @@ import { RemoteError } from '../errors.ts'
 import type { Server } from '../types.ts'
 import type { ServerLayout } from '../layout.ts'
 import type { ProcessStatus } from '../supervisorctl.ts'
+import { redactSecrets } from '../redact.ts'
 
 // Runs lib/supervisor/supervisor.py on a server (python3, which every supervisor install has, as root): one process
 // per phase that reads the server's own supervisord config and asks supervisord over XML-RPC, instead of one
@@ -86,7 +87,8 @@ export function toProcessStatus(raw: RawProcess): ProcessStatus {
     ...(raw.cwd ? { cwd: raw.cwd } : {}),
     ...(raw.releasePath ? { releasePath: raw.releasePath } : {}),
     ...(raw.spawnerr ? { spawnerr: raw.spawnerr } : {}),
-    ...(raw.lastLog ? { lastLog: raw.lastLog } : {}),
+    // A program's own log line may print a secret by name (PASSWORD=...): shown as anywhere else in our output.
+    ...(raw.lastLog ? { lastLog: redactSecrets(raw.lastLog) } : {}),
   }
 }
 
