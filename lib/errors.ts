@@ -18,16 +18,28 @@ export class InputError extends ZxsError {
   }
 }
 
+/**
+ * Why a server could not be worked on, as status, recaps and --json name it: no SSH connection, a sudo that wants a
+ * password (the server answered: it needs a sudoers rule, not a network fix), or anything else that failed there.
+ */
+export type ServerFailure = 'UNREACHABLE' | 'SUDO-PASSWORD' | 'FAILED'
+
 /** A server refused, failed or could not be reached. Exit 1. */
 export class RemoteError extends ZxsError {
   server: string
   detail: string
-  constructor(server: string, message: string, detail = '') {
+  failure: ServerFailure
+  constructor(server: string, message: string, detail = '', failure: ServerFailure = 'FAILED') {
     super(message)
     this.name = 'RemoteError'
     this.server = server
     this.detail = detail
+    this.failure = failure
   }
+}
+
+export function failureOf(error: unknown): ServerFailure {
+  return error instanceof RemoteError ? error.failure : 'FAILED'
 }
 
 /** The run was stopped by SIGINT/SIGTERM (on `server`: a command there was cut off or not started). Exit 130. */

@@ -17,6 +17,10 @@ export interface ProcessStatus {
   /** The directory the process runs in, and the release its environment names (from /proc, when read as root). */
   cwd?: string
   releasePath?: string
+  /** Why supervisor could not start or keep it (FATAL, BACKOFF), in its words (`Exited too quickly ...`). */
+  spawnerr?: string
+  /** The last line the program logged, for a process that gave up or exited (read with the status). */
+  lastLog?: string
 }
 
 export function supervisorctlArgv(config: string, args: readonly string[]): string[] {

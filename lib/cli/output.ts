@@ -16,6 +16,8 @@ export interface RecapRow {
   ok: number
   changed: number
   failed: number
+  /** supervisor-status only: programs not fully running (FATAL, BACKOFF, STOPPED, not loaded): exit 3, not failed. */
+  down?: number
   note?: string
 }
 
@@ -52,9 +54,9 @@ export function createOutput(options: OutputOptions, streams: { out: NodeJS.Writ
       write('')
       write('RECAP')
       for (const row of rows) {
-        const counts = `ok=${row.ok} changed=${row.changed} failed=${row.failed}`
+        const counts = `ok=${row.ok} changed=${row.changed} failed=${row.failed}${row.down === undefined ? '' : ` down=${row.down}`}`
         const text = `${row.server.padEnd(width)}${counts}${row.note ? `  ${row.note}` : ''}`
-        write(row.failed ? paint(chalk.red, text) : row.changed ? paint(chalk.yellow, text) : paint(chalk.green, text))
+        write(row.failed ? paint(chalk.red, text) : row.changed || row.down ? paint(chalk.yellow, text) : paint(chalk.green, text))
       }
     },
     json(document) {

@@ -1,6 +1,6 @@
 import type { Output, RecapRow } from './output.ts'
 import type { AppliedStep, ServerOutcome } from '../fleet.ts'
-import { RemoteError } from '../errors.ts'
+import { failureOf, RemoteError } from '../errors.ts'
 import { environmentChanges, formatPlanDiff, type FileChange } from '../sync/plan.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
 import type { StoppingProcess } from '../sync/activate.ts'
@@ -35,7 +35,7 @@ export function syncRecap(outcomes: ServerOutcome<ServerSyncResult>[]): RecapRow
   return outcomes.map((o) =>
     o.ok
       ? { server: o.server.name, ok: o.value.plan.programs.length, changed: changedCount(o.value), failed: 0, ...(o.value.dryRun ? { note: `(${o.value.check ? 'check' : 'dry run'}: nothing was changed)` } : {}) }
-      : { server: o.server.name, ok: 0, changed: appliedChanges(o), failed: 1, ...(o.applied.length ? { note: `(applied: ${o.applied.map((a) => a.step).join(', ')}; then failed)` } : {}) },
+      : { server: o.server.name, ok: 0, changed: appliedChanges(o), failed: 1, ...failureNote(o) },
   )
 }
 
@@ -77,6 +77,13 @@ export function appliedJson(applied: AppliedStep): unknown {
 export function checkExitCode(outcomes: ServerOutcome<ServerSyncResult>[]): 0 | 1 | 3 {
   if (outcomes.some((o) => !o.ok)) return 1
   return outcomes.some((o) => o.ok && o.value.pending) ? 3 : 0
+}
+
+/** What the recap says of a failed server: what it had applied, else why it failed when that has a name. */
+function failureNote(outcome: ServerOutcome<unknown>): { note?: string } {
+  if (outcome.applied.length) return { note: `(applied: ${outcome.applied.map((a) => a.step).join(', ')}; then failed)` }
+  const failure = failureOf(outcome.ok ? undefined : outcome.error)
+  return failure === 'FAILED' ? {} : { note: failure }
 }
 
 function appliedChanges(outcome: ServerOutcome<unknown>): number {

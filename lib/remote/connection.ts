@@ -5,7 +5,7 @@ import type { Server } from '../types.ts'
 import { InterruptedError, RemoteError } from '../errors.ts'
 import { remoteCommand, shellQuote } from './quote.ts'
 import { describeEndpoint } from './endpoint.ts'
-import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordMessage } from './ssh-errors.ts'
+import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
 import { createMasterNamer, runControlDir, warmControlDir } from './control-path.ts'
 
 // Loading execa takes about 0.3 s: only a run that really starts a command pays for it (not --help, not bad input).
@@ -199,7 +199,7 @@ async function startMaster(server: Server, base: string[], persist: ControlPersi
 
 function masterError(server: Server, exitCode: number | undefined, stderr: string): RemoteError {
   const reason = describeSshFailure(stderr, describeEndpoint(server)) ?? `ssh exited ${exitCode ?? 'on a timeout'}: ${lastLine(stderr)}`
-  return new RemoteError(server.name, reason, stderr)
+  return new RemoteError(server.name, reason, stderr, 'UNREACHABLE')
 }
 
 function describeMaster(origin: MasterOrigin, persist: ControlPersist, controlPath: string): string {
@@ -328,11 +328,11 @@ function withPrivilege(server: Server, argv: string[], privileged = false, isRoo
 
 function checkResult(server: Server, exitCode: number, stdout: string, stderr: string, timedOut: boolean): CommandResult {
   if (timedOut) throw new RemoteError(server.name, `a command on ${server.name} did not finish in time`, stderr)
-  if (sudoNeedsPassword(stderr)) throw new RemoteError(server.name, sudoPasswordMessage(server.name, server.username), stderr)
+  if (sudoNeedsPassword(stderr)) throw sudoPasswordError(server.name, server.username)
   // Our remote commands never exit 255 themselves: it is ssh saying the connection failed or dropped.
   if (exitCode === 255 && !server.local) {
     const endpoint = describeEndpoint(server)
-    throw new RemoteError(server.name, describeSshFailure(stderr, endpoint) ?? `the connection to ${endpoint} was lost (ssh exited 255)`, stderr)
+    throw new RemoteError(server.name, describeSshFailure(stderr, endpoint) ?? `the connection to ${endpoint} was lost (ssh exited 255)`, stderr, 'UNREACHABLE')
   }
   return { stdout, stderr, exitCode }
 }

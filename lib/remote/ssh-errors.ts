@@ -1,3 +1,5 @@
+import { RemoteError } from '../errors.ts'
+
 // Turns OpenSSH's and sudo's stderr into messages an operator can act on.
 
 const SSH_FAILURES: Array<[RegExp, (host: string) => string]> = [
@@ -21,10 +23,21 @@ export function sudoNeedsPassword(stderr: string): boolean {
   return /sudo: (a password is required|a terminal is required|no tty present)/.test(stderr)
 }
 
-export function sudoPasswordMessage(server: string, user: string): string {
-  return `${server}: sudo asks ${user} for a password; zx-supervisor runs privileged commands with "sudo -n" and cannot type one. ` +
-    `Fix on the server (as root): echo '${user} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/zx-supervisor && chmod 0440 /etc/sudoers.d/zx-supervisor ` +
-    `(or log in as root: username: root in the inventory)`
+/**
+ * One message for a sudo that wants a password, with a fix that works even when another sudoers file holds a password
+ * rule: in sudoers the last matching rule wins, so the NOPASSWD rule goes into a file that sorts after the others.
+ */
+export function sudoPasswordMessage(user: string): string {
+  const file = '/etc/sudoers.d/zzz-zx-supervisor'
+  return `sudo asks ${user} for a password; zx-supervisor runs privileged commands with "sudo -n" and cannot type one. ` +
+    `Fix on the server, as root: echo '${user} ALL=(ALL) NOPASSWD: ALL' > ${file} && chmod 0440 ${file} ` +
+    `(in sudoers the last matching rule wins, and this file sorts after the others in /etc/sudoers.d; ` +
+    `to see which rule wins, run as root: sudo -l -U ${user} — the last rule listed applies), or log in as root (username: root in the inventory)`
+}
+
+/** The error of a sudo that wants a password; sudo's own line adds nothing to the message, so none is kept. */
+export function sudoPasswordError(server: string, user: string): RemoteError {
+  return new RemoteError(server, sudoPasswordMessage(user), '', 'SUDO-PASSWORD')
 }
 
 export function lastLine(text: string): string {

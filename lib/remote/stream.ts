@@ -3,7 +3,7 @@ import readline from 'node:readline'
 import type { Connection } from './connection.ts'
 import { RemoteError } from '../errors.ts'
 import { describeEndpoint } from './endpoint.ts'
-import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordMessage } from './ssh-errors.ts'
+import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
 
 // A long-running remote command whose output arrives line by line (tail -F, journalctl -f), over the same
 // connection and ssh options as Connection.run, and that can be stopped without leaving anything running.
@@ -58,8 +58,8 @@ export function streamCommand(connection: Connection, argv: string[], options: S
   errors.on('line', (line) => {
     stderr.push(line)
     if (stderr.length > 50) stderr.shift()
-    // What ssh or the command says while being stopped is noise, not news.
-    if (!stopped) options.onErrorLine?.(line)
+    // What ssh or the command says while being stopped is noise, not news; sudo's password line becomes the one error.
+    if (!stopped && !sudoNeedsPassword(line)) options.onErrorLine?.(line)
   })
   const closed = (rl: readline.Interface) => new Promise<void>((resolve) => rl.once('close', resolve))
   const finished = Promise.all([child, closed(lines), closed(errors)]).then(([result]) => result)
@@ -68,10 +68,10 @@ export function streamCommand(connection: Connection, argv: string[], options: S
     const exitCode = result.exitCode ?? 255
     const text = stderr.join('\n')
     if (stopped) return { exitCode, stopped }
-    if (sudoNeedsPassword(text)) throw new RemoteError(connection.server.name, sudoPasswordMessage(connection.server.name, connection.server.username), text)
+    if (sudoNeedsPassword(text)) throw sudoPasswordError(connection.server.name, connection.server.username)
     if (exitCode === 255 && !connection.server.local) {
       const reason = describeSshFailure(text, describeEndpoint(connection.server)) ?? `ssh exited 255: ${lastLine(text)}`
-      throw new RemoteError(connection.server.name, reason, text)
+      throw new RemoteError(connection.server.name, reason, text, 'UNREACHABLE')
     }
     return { exitCode, stopped }
   })

@@ -4,6 +4,7 @@ import { RemoteError } from '../errors.ts'
 import type { Server } from '../types.ts'
 import type { ServerLayout } from '../layout.ts'
 import type { ProcessStatus } from '../supervisorctl.ts'
+import { redactSecrets } from '../redact.ts'
 
 // Runs lib/supervisor/supervisor.py on a server (python3, which every supervisor install has, as root): one process
 // per phase that reads the server's own supervisord config and asks supervisord over XML-RPC, instead of one
@@ -71,7 +72,7 @@ export async function runSupervisorScript(connection: Connection, command: strin
 }
 
 /** A process as supervisord's getAllProcessInfo describes it (plus what /proc says it runs). */
-export interface RawProcess { name: string; group: string; statename: string; pid: number; description: string; cwd?: string; releasePath?: string }
+export interface RawProcess { name: string; group: string; statename: string; pid: number; description: string; spawnerr?: string; cwd?: string; releasePath?: string; lastLog?: string }
 
 export function toProcessStatus(raw: RawProcess): ProcessStatus {
   const uptime = /uptime (\S+)/.exec(raw.description)?.[1]
@@ -85,6 +86,9 @@ export function toProcessStatus(raw: RawProcess): ProcessStatus {
     ...(uptime ? { uptime } : {}),
     ...(raw.cwd ? { cwd: raw.cwd } : {}),
     ...(raw.releasePath ? { releasePath: raw.releasePath } : {}),
+    ...(raw.spawnerr ? { spawnerr: raw.spawnerr } : {}),
+    // A program's own log line may print a secret by name (PASSWORD=...): shown as anywhere else in our output.
+    ...(raw.lastLog ? { lastLog: redactSecrets(raw.lastLog) } : {}),
   }
 }
 

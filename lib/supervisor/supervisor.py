@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -340,6 +341,30 @@ def process_release(pid):
     return result
 
 
+# States in which a process gave up or exited: status shows why, with the last line its program logged.
+GAVE_UP = ('FATAL', 'BACKOFF', 'EXITED')
+
+
+def last_log_line(path, size=4096, width=200):
+    """The last non-empty line of a program's log (its end only is read), printable and cut to width; '' if none."""
+    if not path or not os.path.isfile(path):
+        return ''
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - size))
+            tail = handle.read().decode('utf-8', 'replace')
+    except OSError:
+        return ''
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return ''
+    # A worker's colours or cursor codes must not reach the operator's terminal.
+    text = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', lines[-1])
+    text = ''.join(c if c.isprintable() else ' ' for c in text).strip()
+    return text if len(text) <= width else text[:width - 3] + '...'
+
+
 def link_target(path):
     """Where a site's `current` points (the release it runs), or None."""
     try:
@@ -377,6 +402,8 @@ def read_state(layout, server, options):
             for process in processes:
                 if process.get('pid'):
                     process.update(process_release(process['pid']))
+                if process.get('statename') in GAVE_UP:
+                    process['lastLog'] = last_log_line(process.get('stdout_logfile') or process.get('stderr_logfile'))
             document['processes'] = processes
         if options.get('reread'):
             ok, added, changed, removed, message = reload_config(server)

@@ -76,7 +76,8 @@ async function faultCase(context: Context, name: string, steps: { inject: () => 
 faults.before(async (context) => {
   context.sandbox = await startSandbox(1)
   context.host = context.sandbox.host('sandbox-1')
-  context.app = await writeAppDir(context.sandbox.dir, { 'worker.sh': WORKER, 'other.sh': WORKER })
+  // late.sh: a script no variant uses, for the supervisor-create cases, whichever variant the cases before left.
+  context.app = await writeAppDir(context.sandbox.dir, { 'worker.sh': WORKER, 'other.sh': WORKER, 'late.sh': WORKER })
   await deployApp(context.host, DOMAIN, { 'worker.sh': WORKER, 'other.sh': WORKER })
   context.variant = 0
   await setVariant(context, 0)
@@ -129,7 +130,7 @@ faults('sudo requires a password', counted('sudo password', async (context) => {
   await faultCase(context, 'sudo requires a password', {
     inject: () => fs.rename(rule, `${rule}.off`),
     run: () => sync(context),
-    expect: /sudo asks deployer for a password[\s\S]*deployer ALL=\(ALL\) NOPASSWD: ALL/,
+    expect: /sandbox-1: sudo asks deployer for a password[\s\S]*deployer ALL=\(ALL\) NOPASSWD: ALL' > \/etc\/sudoers\.d\/zzz-zx-supervisor[\s\S]*sudo -l -U deployer[\s\S]*sandbox-1\s+ok=0 changed=0 failed=1\s+SUDO-PASSWORD/,
     remove: () => fs.rename(`${rule}.off`, rule),
   })
 }))
@@ -172,6 +173,22 @@ faults('conf.d is read-only (a write error mid-activation)', counted('read-only 
     expect: /could not write .*conf\.d.*the previous files were restored/,
     remove: async () => {
       await hostExec(context.host, ['umount', '/etc/supervisor/conf.d'])
+    },
+  })
+  assert.is(verdict, 'old')
+}))
+
+faults('the disk under /var/tmp is full during the upload', counted('disk full', async (context) => {
+  const verdict = await faultCase(context, 'disk full during the upload', {
+    inject: async () => {
+      // A tiny filesystem over the host's /var/tmp, filled up: the staged files cannot be written.
+      await hostExec(context.host, ['mount', '-t', 'tmpfs', '-o', 'size=16k,mode=1777', 'zxs-full', '/var/tmp'])
+      await hostExec(context.host, ['dd', 'if=/dev/zero', 'of=/var/tmp/filler', 'bs=1k', 'count=64'])
+    },
+    run: () => sync(context),
+    expect: /sandbox-1: upload failed: the disk is full \(ENOSPC\) at \/var\/tmp\/zxs-stage-[0-9a-f]+: the upload needs [\d,]+ bytes, 0 bytes are free there; nothing was changed on the server/,
+    remove: async () => {
+      await hostExec(context.host, ['umount', '-l', '/var/tmp'])
     },
   })
   assert.is(verdict, 'old')
@@ -248,7 +265,7 @@ faults('two syncs of the same server at the same time never interleave', counted
 
 faults('the inventory changed on disk between read and write: nothing is overwritten', counted('inventory changed', async (context) => {
   const changed = `${await fs.readFile(context.sandbox.inventory, 'utf8')}# edited meanwhile by a colleague\n`
-  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', context.sandbox.inventory, '--app-dir', context.app, '--domain', DOMAIN, '--script', 'other.sh', '--program', 'late'], [
+  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', context.sandbox.inventory, '--app-dir', context.app, '--domain', DOMAIN, '--script', 'late.sh', '--program', 'late'], [
     ['Start on supervisord start?', async () => {
       await fs.writeFile(context.sandbox.inventory, changed)
       return 'y'
@@ -268,7 +285,7 @@ faults('the inventory file is unwritable: a clear error, the file untouched', co
   const inventory = path.join(dir, 'inventory.yml')
   await fs.copyFile(context.sandbox.inventory, inventory)
   const before = await fs.readFile(inventory, 'utf8')
-  const cli = [process.execPath, '--import', 'tsx', path.join(PROJECT, 'node_modules/zx/build/cli.js'), path.join(PROJECT, 'tasks/supervisor-create.mjs'), '--inventory', inventory, '--app-dir', context.app, '--domain', DOMAIN, '--script', 'other.sh', '--program', 'late']
+  const cli = [process.execPath, '--import', 'tsx', path.join(PROJECT, 'node_modules/zx/build/cli.js'), path.join(PROJECT, 'tasks/supervisor-create.mjs'), '--inventory', inventory, '--app-dir', context.app, '--domain', DOMAIN, '--script', 'late.sh', '--program', 'late']
   // Root ignores file modes, so the directory is made read-only the way a real mount would be.
   const run = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"', 'sh', dir, ...cli], { cwd: PROJECT, reject: false, all: true, stdin: 'ignore' })
   const held = (await fs.readFile(inventory, 'utf8')) === before && (await fs.readdir(dir)).length === 1
