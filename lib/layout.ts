@@ -81,6 +81,26 @@ export function releasesPath(siteRoot: string): string {
   return `${siteRoot}/releases`
 }
 
+/** Every directory sync or deploy creates for a site belongs to the site user, with this mode. */
+export const SITE_DIRECTORY_MODE = '0755'
+
+/**
+ * The directories a site needs, parents first, each created only when missing: the sites path (and any directory
+ * between it and the site root) when the site root lies under it, then the site root. All belong to the site user, so
+ * a deploy logged in as that user can add releases next to what a sync created as root.
+ */
+export function siteDirectories(siteRoot: string, sitesPath: string): string[] {
+  const parent = sitesPath.replace(/\/+$/, '')
+  if (!siteRoot.startsWith(`${parent}/`)) return [siteRoot]
+  const below = siteRoot.slice(parent.length + 1).split('/').filter(Boolean)
+  return [parent, ...below.map((_, i) => `${parent}/${below.slice(0, i + 1).join('/')}`)]
+}
+
+/** What a deploy needs besides: the site's directories, then releases/ and shared/ in it. */
+export function releaseDirectories(siteRoot: string, sitesPath: string): string[] {
+  return [...siteDirectories(siteRoot, sitesPath), releasesPath(siteRoot), sharedPath(siteRoot)]
+}
+
 /** Where runner.sh looks for a program's script on the server. */
 export function scriptPathOnServer(siteRoot: string, script: string): string {
   return `${currentPath(siteRoot)}/${SCRIPTS_DIR}/${script}`

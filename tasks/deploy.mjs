@@ -73,7 +73,7 @@ export const deploy = defineTask({
     const root = siteRoot(server, site)
     const desired = desiredFor(server)
     say(`batch ${batch}: deploying release ${release}`)
-    const uploaded = await uploadRelease(connection, { localDir: appDir, root, release })
+    const uploaded = await uploadRelease(connection, { localDir: appDir, root, release, owner: siteUser(server, site), sitesPath: server.sitesPath })
     applied('upload', uploaded)
     const switched = await switchCurrent(connection, { root, release })
     applied('switch', switched)
