@@ -5,7 +5,7 @@ import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisorctl.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
-import { MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, discoveryPatterns, markerProgram } from '../layout.ts'
+import { MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, discoveryPatterns, fullName, markerProgram } from '../layout.ts'
 import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 
 // Runs activate.sh on the server: under the server lock, check, back up, swap in, let supervisor judge (reread),
@@ -116,11 +116,12 @@ function stoppingLines(onStopping: (process: StoppingProcess) => void, running: 
 }
 
 /** Group → the stopwaitsecs its running processes were started with (from the confs this sync replaces). */
-function runningStopWaits(plan: SyncPlan): Map<string, string> {
+export function runningStopWaits(plan: Pick<SyncPlan, 'changes'>): Map<string, string> {
   const waits = new Map<string, string>()
   for (const change of plan.changes) {
     const seconds = change.before && /^stopwaitsecs\s*=\s*(\d+)/m.exec(change.before.content)?.[1]
-    const group = change.before?.marker ? markerProgram(change.before.marker) : null
+    // An adopted conf has no marker: its group is the one the new conf takes over.
+    const group = change.before?.marker ? markerProgram(change.before.marker) : change.after?.program ? fullName(change.after.domain, change.after.program) : null
     if (seconds && group) waits.set(group, seconds)
   }
   return waits

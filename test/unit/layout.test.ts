@@ -48,7 +48,6 @@ for (const [name, content, id, kind] of owners) {
     assert.ok(describeOwner(ownership).length > 0)
   })
 }
-test.run()
 
 // What sync and deploy create for a site, parents first (each only when missing, all the site user's).
 const siteDirs: Array<[string, string, string, string[]]> = [
@@ -68,3 +67,5 @@ for (const [name, root, sitesPath, expected] of siteDirs) {
 test('releaseDirectories: the site directories, then releases/ and shared/', () => {
   assert.equal(releaseDirectories('/home/deployer/sites/a.test', '/home/deployer/sites'), ['/home/deployer/sites', '/home/deployer/sites/a.test', '/home/deployer/sites/a.test/releases', '/home/deployer/sites/a.test/shared'])
 })
+
+test.run()
