@@ -8,6 +8,25 @@ export const SCRIPTS_DIR = '.deployer/supervisors'
 export const STAGE_PREFIX = '/var/tmp/zxs-stage-'
 /** The server-wide lock that keeps two activations from interleaving. */
 export const SERVER_LOCK = '/run/lock/zx-supervisor.lock'
+/** zx-supervisor's own state on a server: root's, private. */
+export const STATE_DIR = '/var/lib/zx-supervisor'
+/**
+ * Originals of adopted files, one directory per adopting sync, each file under its own absolute path:
+ * `<ADOPTED_DIR>/<stamp>/etc/supervisor/conf.d/x.conf`. Kept so a migration can be undone; never removed by us.
+ */
+export const ADOPTED_DIR = `${STATE_DIR}/adopted`
+/** A kept original may hold environment values (secrets): root's only. */
+export const KEPT_ORIGINAL = { owner: 'root', group: 'root', mode: '0600' } as const
+
+/** Where one sync keeps the originals it adopts: named by the time it ran, plus a random part against collisions. */
+export function adoptionDir(at: Date, random: string): string {
+  return `${ADOPTED_DIR}/${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`
+}
+
+export function keptOriginalPath(adoptionDirectory: string, file: string): string {
+  return `${adoptionDirectory}${file}`
+}
+
 /** The inventory id when the file has no top-level `id:`. */
 export const DEFAULT_INVENTORY_ID = 'default'
 

@@ -4,6 +4,7 @@ import { RemoteError } from '../errors.ts'
 import { formatPlanDiff } from '../sync/plan.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
 import type { StoppingProcess } from '../sync/activate.ts'
+import { ADOPTED_DIR } from '../layout.ts'
 
 // How a sync is shown: per-server lines, the dry-run diff, the recap and the --json document.
 
@@ -15,13 +16,16 @@ export function reportServerSync(output: Output, result: ServerSyncResult): void
   for (const script of plan.missingScripts) output.warn(`${name}: script missing from the current release: ${script} (deploy it, or the program will fail to start)`)
   if (result.dryRun) {
     output.server(name, plan.needsActivation ? `would change ${plan.changes.length} file(s); update ${plan.groups.join(', ') || 'no group'}` : 'up to date, nothing to do')
-    for (const change of plan.changes) if (change.kind === 'adopt' || change.reason) output.server(name, `would ${change.kind === 'adopt' ? 'adopt (unmarked)' : 'remove'} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
+    for (const change of plan.changes) if (change.kind === 'adopt' || change.reason) output.server(name, `would ${change.kind === 'adopt' ? 'adopt (unmarked)' : 'remove'} ${change.path}${change.reason ? ` (${change.reason})` : ''}${change.kind === 'adopt' ? ` (original to be kept under ${ADOPTED_DIR}/)` : ''}`)
     // --check is for CI and cron: the summary lines say what is pending; the diff only when asked for.
     const diff = result.check && !output.options.verbose ? '' : formatPlanDiff(plan)
     if (diff) output.info(diff.trimEnd())
     return
   }
-  for (const change of plan.changes) output.server(name, `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
+  for (const change of plan.changes) {
+    const kept = activation?.kept.get(change.path)
+    output.server(name, `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}${kept ? ` (original kept in ${kept})` : ''}`)
+  }
   for (const [kind, groups] of Object.entries(activation?.update ?? {})) for (const group of groups) output.server(name, `${group}: ${kind} process group`)
   if (!plan.needsActivation) output.server(name, 'up to date')
 }
@@ -50,7 +54,7 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
             dryRun: o.value.dryRun,
             pending: o.value.pending,
             changed: changedCount(o.value),
-            changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path, ...(c.reason ? { reason: c.reason } : {}) })),
+            changes: o.value.plan.changes.map((c) => ({ kind: c.kind, path: c.path, ...(c.reason ? { reason: c.reason } : {}), ...(o.value.activation?.kept.has(c.path) ? { kept: o.value.activation.kept.get(c.path) } : {}) })),
             groups: o.value.plan.groups,
             update: o.value.activation?.update ?? null,
             missingScripts: o.value.plan.missingScripts,
