@@ -13,7 +13,7 @@ import { hostExec, type SandboxHost } from '../../lib/sandbox/index.ts'
 const journey = suite<{ sandbox: TestSandbox; host: SandboxHost; app: string }>('journey: migrate a DeployerPHP server, then deploy a new site')
 
 // Lingers a moment on SIGTERM, so the adopting sync waits for it and says under which stopwaitsecs.
-const WORKER = '#!/bin/sh\ntrap \'sleep 2; exit 0\' TERM\necho "worker up in $DEPLOYER_RELEASE_PATH"\nwhile :; do sleep 1; done\n'
+const WORKER = '#!/bin/sh\ntrap \'sleep 1; exit 0\' TERM\necho "worker up in $DEPLOYER_RELEASE_PATH"\nwhile :; do sleep 1; done\n'
 const OLD_ROOT = '/home/deployer/sites/old.test'
 const CONF = '/etc/supervisor/conf.d/old.test-worker.conf'
 const LOGROTATE = '/etc/logrotate.d/supervisor-old.test-worker.conf'
