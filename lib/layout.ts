@@ -8,6 +8,25 @@ export const SCRIPTS_DIR = '.deployer/supervisors'
 export const STAGE_PREFIX = '/var/tmp/zxs-stage-'
 /** The server-wide lock that keeps two activations from interleaving. */
 export const SERVER_LOCK = '/run/lock/zx-supervisor.lock'
+/** zx-supervisor's own state on a server: root's, private. */
+export const STATE_DIR = '/var/lib/zx-supervisor'
+/**
+ * Originals of adopted files, one directory per adopting sync, each file under its own absolute path:
+ * `<ADOPTED_DIR>/<stamp>/etc/supervisor/conf.d/x.conf`. Kept so a migration can be undone; never removed by us.
+ */
+export const ADOPTED_DIR = `${STATE_DIR}/adopted`
+/** A kept original may hold environment values (secrets): root's only. */
+export const KEPT_ORIGINAL = { owner: 'root', group: 'root', mode: '0600' } as const
+
+/** Where one sync keeps the originals it adopts: named by the time it ran, plus a random part against collisions. */
+export function adoptionDir(at: Date, random: string): string {
+  return `${ADOPTED_DIR}/${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`
+}
+
+export function keptOriginalPath(adoptionDirectory: string, file: string): string {
+  return `${adoptionDirectory}${file}`
+}
+
 /** The inventory id when the file has no top-level `id:`. */
 export const DEFAULT_INVENTORY_ID = 'default'
 
@@ -79,6 +98,26 @@ export function sharedPath(siteRoot: string): string {
 
 export function releasesPath(siteRoot: string): string {
   return `${siteRoot}/releases`
+}
+
+/** Every directory sync or deploy creates for a site belongs to the site user, with this mode. */
+export const SITE_DIRECTORY_MODE = '0755'
+
+/**
+ * The directories a site needs, parents first, each created only when missing: the sites path (and any directory
+ * between it and the site root) when the site root lies under it, then the site root. All belong to the site user, so
+ * a deploy logged in as that user can add releases next to what a sync created as root.
+ */
+export function siteDirectories(siteRoot: string, sitesPath: string): string[] {
+  const parent = sitesPath.replace(/\/+$/, '')
+  if (!siteRoot.startsWith(`${parent}/`)) return [siteRoot]
+  const below = siteRoot.slice(parent.length + 1).split('/').filter(Boolean)
+  return [parent, ...below.map((_, i) => `${parent}/${below.slice(0, i + 1).join('/')}`)]
+}
+
+/** What a deploy needs besides: the site's directories, then releases/ and shared/ in it. */
+export function releaseDirectories(siteRoot: string, sitesPath: string): string[] {
+  return [...siteDirectories(siteRoot, sitesPath), releasesPath(siteRoot), sharedPath(siteRoot)]
 }
 
 /** Where runner.sh looks for a program's script on the server. */

@@ -47,10 +47,11 @@ console.log(`   site ${DOMAIN} on sandbox-1 added to ${INVENTORY}`)
 const session = createSession({ timeoutSeconds: 10, batch: true })
 try {
   const { inventory } = await loadInventory(INVENTORY)
-  const connection = await session.connect(findServer(inventory, 'sandbox-1'))
+  const server = findServer(inventory, 'sandbox-1')
+  const connection = await session.connect(server)
   const root = `/home/deployer/sites/${DOMAIN}`
   const release = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
-  await uploadRelease(connection, { localDir: APP_DIR, root, release })
+  await uploadRelease(connection, { localDir: APP_DIR, root, release, owner: server.siteUser, sitesPath: server.sitesPath })
   await switchCurrent(connection, { root, release })
   console.log(`   rsync → ${root}/releases/${release}, current → releases/${release}`)
 

@@ -84,7 +84,7 @@ export const deploy = defineTask({
     }
     begin('upload')
     say(`batch ${batch}: deploying release ${release}`)
-    const uploaded = await uploadRelease(connection, { localDir: appDir, root, release })
+    const uploaded = await uploadRelease(connection, { localDir: appDir, root, release, owner: siteUser(server, site), sitesPath: server.sitesPath })
     applied('upload', uploaded)
     begin('switch')
     const switched = await switchCurrent(connection, { root, release })

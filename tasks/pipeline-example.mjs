@@ -6,7 +6,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import {
   defineTask, runIfMain, PROJECT_DIR, InputError, RemoteError,
-  loadInventory, findSite, serversOfSite, siteRoot, fullName,
+  loadInventory, findSite, serversOfSite, siteRoot, siteUser, fullName,
   resolveEnvironmentRefs, renderDesiredStates, syncServer, uploadRelease, switchCurrent, controlPrograms, waitUntilRunning, forEachServer,
 } from '../lib/index.ts'
 
@@ -36,7 +36,7 @@ export const pipelineExample = defineTask({
 
   const outcomes = await forEachServer(servers, session, async (server, connection, applied) => {
     const root = siteRoot(server, site)
-    const uploaded = await uploadRelease(connection, { localDir: path.resolve(appDir), root, release })
+    const uploaded = await uploadRelease(connection, { localDir: path.resolve(appDir), root, release, owner: siteUser(server, site), sitesPath: server.sitesPath })
     applied('upload', uploaded)
     applied('sync', await syncServer(connection, desiredFor(server), { lockWaitSeconds: 60 }))
     applied('switch', await switchCurrent(connection, { root, release }))

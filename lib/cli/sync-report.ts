@@ -4,6 +4,7 @@ import { failureOf, RemoteError } from '../errors.ts'
 import { environmentChanges, formatPlanDiff, type FileChange } from '../sync/plan.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
 import type { StoppingProcess } from '../sync/activate.ts'
+import { ADOPTED_DIR } from '../layout.ts'
 
 // How a sync is shown: per-server lines, the dry-run diff, the recap and the --json document.
 
@@ -15,13 +16,16 @@ export function reportServerSync(output: Output, result: ServerSyncResult): void
   for (const script of plan.missingScripts) output.warn(`${name}: script missing from the current release: ${script} (deploy it, or the program will fail to start)`)
   if (result.dryRun) {
     output.server(name, plan.needsActivation ? `would change ${plan.changes.length} file(s); update ${plan.groups.join(', ') || 'no group'}` : 'up to date, nothing to do')
-    for (const change of plan.changes) if (change.kind === 'adopt' || change.reason) output.server(name, `would ${change.kind === 'adopt' ? 'adopt (unmarked)' : 'remove'} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
+    for (const change of plan.changes) if (change.kind === 'adopt' || change.reason) output.server(name, `would ${change.kind === 'adopt' ? 'adopt (unmarked)' : 'remove'} ${change.path}${change.reason ? ` (${change.reason})` : ''}${change.kind === 'adopt' ? ` (original to be kept under ${ADOPTED_DIR}/)` : ''}`)
     // --check is for CI and cron: the summary lines say what is pending; the diff only when asked for.
     const diff = result.check && !output.options.verbose ? '' : formatPlanDiff(plan)
     if (diff) output.info(diff.trimEnd())
     return
   }
-  for (const change of plan.changes) output.server(name, `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}`)
+  for (const change of plan.changes) {
+    const kept = activation?.kept.get(change.path)
+    output.server(name, `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}${kept ? ` (original kept in ${kept})` : ''}`)
+  }
   for (const [kind, groups] of Object.entries(activation?.update ?? {})) for (const group of groups) output.server(name, `${group}: ${kind} process group`)
   if (!plan.needsActivation) output.server(name, 'up to date')
 }
@@ -50,7 +54,7 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
             dryRun: o.value.dryRun,
             pending: o.value.pending,
             changed: changedCount(o.value),
-            changes: o.value.plan.changes.map(changeJson),
+            changes: o.value.plan.changes.map((c) => changeJson(c, o.value.activation?.kept.get(c.path))),
             groups: o.value.plan.groups,
             update: o.value.activation?.update ?? null,
             missingScripts: o.value.plan.missingScripts,
@@ -60,10 +64,13 @@ export function syncJson(outcomes: ServerOutcome<ServerSyncResult>[]) {
   }
 }
 
-/** One file of a plan, with the environment keys it changes (values shown by the one rule of lib/redact.ts). */
-function changeJson(change: FileChange) {
+/**
+ * One file of a plan, with the environment keys it changes (values shown by the one rule of lib/redact.ts) and,
+ * for an adopted file, where its original was kept.
+ */
+function changeJson(change: FileChange, kept: string | undefined) {
   const environment = environmentChanges(change.before, change.after)
-  return { kind: change.kind, path: change.path, ...(change.reason ? { reason: change.reason } : {}), ...(environment.length ? { environment } : {}) }
+  return { kind: change.kind, path: change.path, ...(change.reason ? { reason: change.reason } : {}), ...(environment.length ? { environment } : {}), ...(kept ? { kept } : {}) }
 }
 
 /** A failed server's steps that had changed it before the failure, as JSON (sync results summarised). */

@@ -1,18 +1,30 @@
 import fs from 'node:fs/promises'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
+import { SITE_DIRECTORY_MODE, releaseDirectories, releasesPath } from '../layout.ts'
+import { lastLine } from '../remote/ssh-errors.ts'
 
 // A release in DeployerPHP's layout: <root>/releases/<name>, with <root>/current switched atomically to it.
 
-export async function uploadRelease(connection: Connection, input: { localDir: string; root: string; release: string }): Promise<{ path: string }> {
-  const releasePath = `${input.root}/releases/${input.release}`
-  const made = await connection.run(['mkdir', '-p', '--', `${input.root}/releases`, `${input.root}/shared`])
-  if (made.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot create ${input.root}/releases: ${made.stderr.trim()}`)
+/**
+ * Uploads the app as releases/<release>. Every directory it creates for the site (sites path, site root, releases/,
+ * shared/, the release) and every uploaded file belongs to the site user (`owner`), whoever logs in: created as root
+ * with that owner, so a sites path a sync made as root never blocks it, and a root login leaves nothing root's.
+ */
+export async function uploadRelease(connection: Connection, input: { localDir: string; root: string; release: string; owner: string; sitesPath?: string }): Promise<{ path: string }> {
+  const releasePath = `${releasesPath(input.root)}/${input.release}`
+  const dirs = releaseDirectories(input.root, input.sitesPath ?? input.root)
+  const made = await connection.run(['sh', '-c', CREATE_MISSING_DIRS, 'sh', input.owner, SITE_DIRECTORY_MODE, ...dirs], { privileged: true })
+  if (made.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot create ${dirs.join(', ')} for ${input.owner}: ${lastLine(made.stderr)}`, made.stderr)
   await connection.rsync(input.localDir, releasePath, { permissions: 'preserve' })
+  const owned = await connection.run(['find', releasePath, '!', '-user', input.owner, '-exec', 'chown', '-h', `${input.owner}:${input.owner}`, '{}', '+'], { privileged: true })
+  if (owned.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot give ${releasePath} to ${input.owner}: ${lastLine(owned.stderr)}`, owned.stderr)
   return { path: releasePath }
 }
 
 const SWITCH_SCRIPT = new URL('./switch-current.sh', import.meta.url)
+// Creates each missing directory, in order, owned by $1 (user and group) with mode $2; existing ones are left alone.
+const CREATE_MISSING_DIRS = 'o=$1 m=$2; shift 2; for d; do [ -d "$d" ] || install -d -o "$o" -g "$o" -m "$m" -- "$d" || exit 1; done'
 
 /** Points current at the release with one rename, so a worker starting meanwhile sees the old or the new release. */
 export async function switchCurrent(connection: Connection, input: { root: string; release: string }): Promise<{ previous: string | null }> {

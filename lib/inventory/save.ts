@@ -10,8 +10,10 @@ export class InventoryChangedError extends InputError {
   constructor(path: string) {
     super([{
       field: path, value: '(changed on disk)', allowed: 'the file as it was when this run read it',
-      hint: 're-run the command to work on the current file',
-    }], `inventory changed on disk since it was read; re-run: ${path}`)
+      hint: 'run the command again to work on the current file',
+    }])
+    // The problem stays for --json; people get it said once, in one sentence.
+    this.message = `inventory ${path} changed on disk since this run read it (edited meanwhile); nothing was written. Hint: run the command again to work on the current file.`
     this.name = 'InventoryChangedError'
   }
 }

@@ -80,7 +80,7 @@ export function resolveLogSources(inventory: Inventory, server: Server, services
   const sources: LogSource[] = []
   const problems: Problem[] = []
   for (const name of names) {
-    const found = sourcesFor(name, programs)
+    const found = sourcesFor(name, programs, Boolean(site))
     if (found) sources.push(...found)
     else problems.push({ field: '--service', value: name, allowed, hint: whyUnknown(inventory, server, name, site) })
   }
@@ -88,9 +88,13 @@ export function resolveLogSources(inventory: Inventory, server: Server, services
   return sources.filter((source, index) => sources.findIndex((s) => s.service === source.service) === index)
 }
 
-function sourcesFor(name: string, programs: LogSource[]): LogSource[] | null {
+/**
+ * all-supervisors is the daemon's log and every program of the server; with --site, that site's programs only (the
+ * daemon's log is the whole server's: `supervisor` asks for it by name).
+ */
+function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogSource[] | null {
   if (name === DAEMON_SERVICE) return [{ kind: 'daemon', service: DAEMON_SERVICE }]
-  if (name === ALL_SERVICE) return programs.length ? [{ kind: 'daemon', service: DAEMON_SERVICE }, ...programs] : null
+  if (name === ALL_SERVICE) return programs.length ? [...(oneSite ? [] : [{ kind: 'daemon', service: DAEMON_SERVICE } as const]), ...programs] : null
   const program = programs.find((p) => p.service === name)
   return program ? [program] : null
 }

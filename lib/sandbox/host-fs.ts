@@ -5,11 +5,12 @@ import { execa } from 'execa'
 import { hostsFile, sshdConfig, sudoersRule } from './host-config.ts'
 import type { SandboxLayout } from './host-layout.ts'
 import type { LoginUser } from './user.ts'
+import { STATE_DIR } from '../layout.ts'
 
 /** Private in every host, mounted in this order after /run. Each must exist on the machine (a mount point). */
 const PRIVATE_DIRS = [
   '/etc/supervisor', '/etc/ssh', '/etc/sudoers.d', '/etc/logrotate.d',
-  '/var/log', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/opt',
+  '/var/log', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/opt', STATE_DIR,
 ]
 
 /** The private dirs of a host of this layout: what the layout hides from the machine is not mounted either. */
@@ -23,6 +24,7 @@ const TREE: [string, number][] = [
   ['run', 0o755], ['run/sshd', 0o755], ['run/lock', 0o1777],
   ['var', 0o755], ['var/log', 0o755], ['var/log/supervisor', 0o755], ['var/tmp', 0o1777],
   ['home', 0o755], ['root', 0o700], ['tmp', 0o1777], ['srv', 0o755], ['opt', 0o755],
+  ['var/lib', 0o755], [STATE_DIR.slice(1), 0o700],
 ]
 
 /** Copied from the machine so the tools inside behave as they do on it (skipped when absent). */
@@ -44,6 +46,8 @@ export interface HostSpec {
 
 /** Builds the tree and returns the host's public key (`ssh-ed25519 AAAA…`) for known_hosts. */
 export async function prepareHostFs(spec: HostSpec): Promise<{ hostKey: string }> {
+  // Our state directory is no distribution's: the machine gets an empty one as its mount point.
+  await fs.mkdir(STATE_DIR, { recursive: true, mode: 0o700 })
   for (const [dir, mode] of TREE) await makeDir(path.join(spec.root, dir), mode)
   for (const dir of spec.layout.dirs) await makeDir(path.join(spec.root, dir), 0o755)
   for (const hidden of spec.layout.hidden) await makeWhiteout(path.join(spec.root, hidden))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN PYTHON_SOURCE [pyopt OPTION]... [pattern GLOB]...
-#             [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]... [put STAGED DEST OWNER GROUP MODE]...
-#             [remove DEST]... [log PATH OWNER GROUP MODE]... [group NAME]...
+#             [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]... [keep PATH COPY OWNER GROUP MODE]...
+#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [log PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
 # be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, and restore
 # everything if it rejects it. The lock covers only that: it is released before the groups that changed are updated
@@ -79,6 +79,7 @@ main() {
         restore) mv -f -- "$backup/$n" "$target" ;;
         delete) rm -f -- "$target" ;;
         rmdir) rmdir -- "$target" ;;
+        rmtree) rm -rf -- "$target" ;;
       esac
     done
   }
@@ -96,6 +97,13 @@ main() {
           install -d -o "$3" -g "$4" -m "$5" -- "$2" 2>&1 || fail "WRITE-FAILED $2" 68
         fi
         shift 5 ;;
+      keep)
+        # An adopted file's original stays on the server (the migration can be undone); a rollback removes the copy.
+        top=${3%/*}
+        while [ -n "${top%/*}" ] && [ ! -d "${top%/*}" ]; do top=${top%/*}; done
+        [ -d "$top" ] || printf 'rmtree %s %s\n' "$n" "$top" >> "$journal"
+        (umask 077 && mkdir -p -- "${3%/*}" && cp -- "$2" "$3") && chown "$4:$5" -- "$3" && chmod "$6" -- "$3" || fail "WRITE-FAILED $3" 68
+        shift 6 ;;
       put)
         if [ -e "$3" ]; then
           cp -p -- "$3" "$backup/$n" && printf 'restore %s %s\n' "$n" "$3" >> "$journal" || fail "WRITE-FAILED $3" 68

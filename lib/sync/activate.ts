@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import type { Connection } from '../remote/connection.ts'
@@ -5,7 +6,7 @@ import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisorctl.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
-import { MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, discoveryPatterns, markerProgram } from '../layout.ts'
+import { KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram } from '../layout.ts'
 import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 
 // Runs activate.sh on the server: under the server lock, check, back up, swap in, let supervisor judge (reread),
@@ -15,6 +16,8 @@ import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 export interface ActivationResult {
   update: UpdateResult
   output: string
+  /** Adopted file → where its original is kept on the server (root's, 0600), so the migration can be undone. */
+  kept: Map<string, string>
 }
 
 /** A group whose old processes are still stopping: shown while a sync waits for it (up to its stopwaitsecs). */
@@ -43,7 +46,10 @@ export async function activatePlan(
   for (const pattern of discoveryPatterns(plan.server.sitesPath, plan.layout)) args.push('pattern', pattern)
   for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
   for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
+  const kept = keptOriginals(plan)
   for (const change of plan.changes) {
+    const copy = kept.get(change.path)
+    if (copy) args.push('keep', change.path, copy, KEPT_ORIGINAL.owner, KEPT_ORIGINAL.group, KEPT_ORIGINAL.mode)
     if (change.after) args.push('put', staged.names.get(change.path) as string, change.path, change.after.owner, change.after.group, change.after.mode)
     else args.push('remove', change.path)
   }
@@ -64,7 +70,7 @@ export async function activatePlan(
   const tail = output.split('\n').slice(1).join('\n')
   switch (result.exitCode) {
     case 0:
-      return { update: parseApplyLines(output), output }
+      return { update: parseApplyLines(output), output, kept }
     case 1: {
       const failed = output.split('\n').filter((l) => /^(BUSY|REJECTED|FAILED) /.test(l)).map(describeApplyFailure)
       throw new RemoteError(server, `the new configuration is in place but updating supervisor failed: ${failed.join('; ') || output}; run supervisor-sync again`, output)
@@ -84,6 +90,14 @@ export async function activatePlan(
     default:
       throw new RemoteError(server, `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(), output)
   }
+}
+
+/** Where this activation keeps the original of each file it adopts: one new directory per sync. */
+function keptOriginals(plan: SyncPlan): Map<string, string> {
+  const adopted = plan.changes.filter((c) => c.kind === 'adopt')
+  if (!adopted.length) return new Map()
+  const dir = adoptionDir(new Date(), crypto.randomBytes(3).toString('hex'))
+  return new Map(adopted.map((c) => [c.path, keptOriginalPath(dir, c.path)]))
 }
 
 /** `DONE <group> added|updated|removed|unchanged` lines of supervisor.py apply. */
@@ -116,11 +130,12 @@ function stoppingLines(onStopping: (process: StoppingProcess) => void, running: 
 }
 
 /** Group → the stopwaitsecs its running processes were started with (from the confs this sync replaces). */
-function runningStopWaits(plan: SyncPlan): Map<string, string> {
+export function runningStopWaits(plan: Pick<SyncPlan, 'changes'>): Map<string, string> {
   const waits = new Map<string, string>()
   for (const change of plan.changes) {
     const seconds = change.before && /^stopwaitsecs\s*=\s*(\d+)/m.exec(change.before.content)?.[1]
-    const group = change.before?.marker ? markerProgram(change.before.marker) : null
+    // An adopted conf has no marker: its group is the one the new conf takes over.
+    const group = change.before?.marker ? markerProgram(change.before.marker) : change.after?.program ? fullName(change.after.domain, change.after.program) : null
     if (seconds && group) waits.set(group, seconds)
   }
   return waits

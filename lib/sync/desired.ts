@@ -2,7 +2,7 @@ import type { Server, Site } from '../types.ts'
 import { renderProgramFiles, renderSiteFiles, type RenderedFile } from '../render/program-files.ts'
 import { createRenderer, type Renderer } from '../render/templates.ts'
 import { siteRoot, siteUser } from '../inventory/resolve.ts'
-import { DEBIAN_LAYOUT, currentPath, fullName, sameFileLayout, scriptPathOnServer, type PathLayout } from '../layout.ts'
+import { DEBIAN_LAYOUT, SITE_DIRECTORY_MODE, currentPath, fullName, sameFileLayout, scriptPathOnServer, siteDirectories, type PathLayout } from '../layout.ts'
 
 // What one server should hold for the sites in scope, rendered locally before any connection is made,
 // so a value that cannot be encoded stops the run before anything is sent anywhere.
@@ -67,7 +67,9 @@ export function renderDesiredState(input: DesiredInput): DesiredState {
     state.domains.push(site.domain)
     const root = siteRoot(server, site)
     const user = siteUser(server, site)
-    state.directories.push({ path: root, owner: user, group: user, mode: '0755' })
+    for (const dir of siteDirectories(root, server.sitesPath)) {
+      if (!state.directories.some((d) => d.path === dir)) state.directories.push({ path: dir, owner: user, group: user, mode: SITE_DIRECTORY_MODE })
+    }
     state.files.push(...renderSiteFiles({ templatesDir, server, site, inventoryId, layout, renderer }))
     for (const program of site.supervisors) {
       state.files.push(...renderProgramFiles({ templatesDir, server, site, program, inventoryId, layout, renderer }))

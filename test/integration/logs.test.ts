@@ -103,6 +103,7 @@ logs('--site: only that site; all-supervisors of a site without programs is refu
   const run = await logsTask(sandbox, ['--server', 'sandbox-1', '--site', 'app.test', '--service', 'all-supervisors'])
   assert.is(run.exitCode, 0, run.all)
   assert.match(run.stdout, 'supervisor:app.test/worker')
+  assert.not.match(run.stdout, /==> sandbox-1 supervisor \(/, "the daemon's log is not the site's")
   assert.not.match(run.stdout, 'ghost.test')
   const none = await logsTask(sandbox, ['--server', 'sandbox-2', '--site', 'empty.test', '--service', 'all-supervisors'])
   assert.is(none.exitCode, 2, none.all)

@@ -62,6 +62,23 @@ owned('--adopt --dry-run shows the adoption; --adopt takes the unmarked file ove
   await waitFor('the worker running', async () => (await processesOn(one)).some((p) => p.group === 'o.test-worker' && p.state === 'RUNNING'))
 })
 
+owned('an adoption supervisor rejects is undone whole: the hand-written file back, no kept copy left', async ({ sandbox }) => {
+  const one = sandbox.host('sandbox-1')
+  const adopted = path.join(one.root, 'var/lib/zx-supervisor/adopted')
+  const keptBefore = (await fs.readdir(adopted).catch(() => [])).sort()
+  await fs.writeFile(path.join(one.root, CONF), HAND_WRITTEN)
+  const text = await editInventory(sandbox.inventory, (doc) => doc.addIn(['sites', 0, 'supervisors'], { program: 'broken', script: 'other.sh', user: 'nosuchuser' }))
+  const run = await sync(sandbox, '--domain', 'o.test', '--adopt', '--server', 'sandbox-1')
+  await fs.writeFile(sandbox.inventory, text)
+  assert.is(run.exitCode, 1, run.all)
+  assert.match(run.stderr, 'supervisor rejected the new configuration; the previous files were restored')
+  assert.is(await fs.readFile(path.join(one.root, CONF), 'utf8'), HAND_WRITTEN)
+  assert.equal((await fs.readdir(adopted).catch(() => [])).sort(), keptBefore)
+  const again = await sync(sandbox, '--domain', 'o.test', '--adopt')
+  assert.is(again.exitCode, 0, again.all)
+  assert.match(again.stdout, /sandbox-1  \+ \(adopted\) \/etc\/supervisor\/conf\.d\/o\.test-worker\.conf \(original kept in \/var\/lib\/zx-supervisor\/adopted\/\d{8}T\d{6}Z-[0-9a-f]{6}\/etc\/supervisor\/conf\.d\/o\.test-worker\.conf\)/)
+})
+
 owned("another inventory's file is refused, even with --adopt", async ({ sandbox }) => {
   const one = sandbox.host('sandbox-1')
   const theirs = (await fs.readFile(path.join(one.root, CONF), 'utf8')).replace('inventory=default', 'inventory=blog')

@@ -314,7 +314,8 @@ test('saveInventory refuses a file changed on disk since it was read', () => wit
   const error = await thrownAsync(() => saveInventory(loaded, text))
   assert.instance(error, InventoryChangedError)
   assert.is((error as InputError).exitCode, 2)
-  assert.match(error.message, /inventory changed on disk since it was read; re-run/)
+  // One message, said once: what changed, that nothing was written, and what to do.
+  assert.is(error.message, `inventory ${path} changed on disk since this run read it (edited meanwhile); nothing was written. Hint: run the command again to work on the current file.`)
   assert.is(await readFile(path, 'utf8'), theirs)
   assert.equal(await readdir(dir), ['inventory.yml'])
 }))

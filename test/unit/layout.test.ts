@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { describeOwner, markerLine, ownershipOf, parseMarker, withMarker, type Marker } from '../../lib/layout.ts'
+import { describeOwner, markerLine, ownershipOf, parseMarker, releaseDirectories, siteDirectories, withMarker, type Marker } from '../../lib/layout.ts'
 
 // The server contract's ownership marker: one format, one parser.
 
@@ -48,4 +48,24 @@ for (const [name, content, id, kind] of owners) {
     assert.ok(describeOwner(ownership).length > 0)
   })
 }
+
+// What sync and deploy create for a site, parents first (each only when missing, all the site user's).
+const siteDirs: Array<[string, string, string, string[]]> = [
+  ['default root under the sites path', '/home/deployer/sites/a.test', '/home/deployer/sites', ['/home/deployer/sites', '/home/deployer/sites/a.test']],
+  ['sites path with a trailing slash', '/srv/sites/a.test', '/srv/sites/', ['/srv/sites', '/srv/sites/a.test']],
+  ['root nested below the sites path', '/srv/sites/shop/a.test', '/srv/sites', ['/srv/sites', '/srv/sites/shop', '/srv/sites/shop/a.test']],
+  ['root elsewhere (site root:)', '/var/www/a.test', '/home/deployer/sites', ['/var/www/a.test']],
+  ['a sibling sharing the prefix is not under it', '/home/deployer/sites2/a.test', '/home/deployer/sites', ['/home/deployer/sites2/a.test']],
+]
+
+for (const [name, root, sitesPath, expected] of siteDirs) {
+  test(`siteDirectories: ${name}`, () => {
+    assert.equal(siteDirectories(root, sitesPath), expected)
+  })
+}
+
+test('releaseDirectories: the site directories, then releases/ and shared/', () => {
+  assert.equal(releaseDirectories('/home/deployer/sites/a.test', '/home/deployer/sites'), ['/home/deployer/sites', '/home/deployer/sites/a.test', '/home/deployer/sites/a.test/releases', '/home/deployer/sites/a.test/shared'])
+})
+
 test.run()

@@ -52,7 +52,9 @@ const goodServices: Array<{ services: string; site?: string; expected: string[];
   { services: 'all-supervisors', expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws', 'supervisor:shop.test/queue'] },
   { services: ' supervisor:shop.test/queue , supervisor,, ', expected: ['supervisor:shop.test/queue', 'supervisor'] },
   { services: 'supervisor:app.test/ws,all-supervisors,supervisor', expected: ['supervisor:app.test/ws', 'supervisor', 'supervisor:app.test/worker', 'supervisor:shop.test/queue'] },
-  { services: 'all-supervisors', site: 'app.test', expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws'] },
+  // With --site, all-supervisors is that site's programs only: the daemon's log is the whole server's, asked by name.
+  { services: 'all-supervisors', site: 'app.test', expected: ['supervisor:app.test/worker', 'supervisor:app.test/ws'] },
+  { services: 'supervisor,all-supervisors', site: 'app.test', expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws'] },
   { services: 'supervisor:shop.test/queue', site: 'shop.test', expected: ['supervisor:shop.test/queue'], paths: ['/var/log/supervisor/shop.test-queue.log'] },
 ]
 for (const c of goodServices) {
