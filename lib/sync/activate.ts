@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisorctl.ts'
@@ -128,5 +127,5 @@ function runningStopWaits(plan: SyncPlan): Map<string, string> {
 
 /** Who owns this run's staging directories on the server (for `host: local`, the user running the task). */
 function loginUser(connection: Connection): string {
-  return connection.server.local ? os.userInfo().username : connection.server.username
+  return connection.login.user
 }
