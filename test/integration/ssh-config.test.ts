@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs/promises'
+import net from 'node:net'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { deployApp, processesOn, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
@@ -81,6 +82,28 @@ aliases('precedence: --ssh-config over $ZXS_SSH_CONFIG over sshConfig; the inven
   const { result, inner } = await withLogins(sandbox, () => runTask('supervisor-status', ['--inventory', asRoot, '--ssh-config', config]))
   assert.is(result.exitCode, 0, result.all)
   assert.equal([...new Set(inner)], ['root'], 'username: root in the inventory wins over User deployer')
+})
+
+aliases('a jump host forwards only to the sandbox\'s own hosts; a failed hop is exit 1 saying so, not "connection lost"', async ({ sandbox, config }) => {
+  // A listener on this machine's loopback that is not a sandbox host: the jump host must not connect to it (PermitOpen).
+  let reached = 0
+  const listener = net.createServer((socket) => { reached += 1; socket.destroy() })
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+  const { port } = listener.address() as net.AddressInfo
+  try {
+    const outside = path.join(sandbox.dir, 'client', 'outside_config')
+    const text = await fs.readFile(config, 'utf8')
+    await fs.writeFile(outside, text.replace(`Host ${INNER_ALIAS}`, 'Host nu-outside')
+      .replace(`HostName ${sandbox.host('sandbox-2').address}\n  Port ${sandbox.host('sandbox-2').port}`, `HostName 127.0.0.1\n  Port ${port}`))
+    const inventory = path.join(sandbox.dir, 'outside.yml')
+    await fs.writeFile(inventory, 'servers:\n  - name: outside\n    host: nu-outside\nsites: []\n')
+    const run = await runTask('supervisor-status', ['--inventory', inventory, '--ssh-config', outside])
+    assert.is(run.exitCode, 1, run.all)
+    assert.match(run.all, `the connection to nu-outside (127.0.0.1:${port} via ${JUMP_ALIAS}) as deployer closed in the jump (ProxyJump or ProxyCommand) before the login`, run.all)
+    assert.is(reached, 0, 'the jump host refused to forward outside the sandbox')
+  } finally {
+    listener.close()
+  }
 })
 
 aliases('a named ssh config that is missing: exit 2 naming where it was named, nothing sent', async ({ sandbox }) => {
