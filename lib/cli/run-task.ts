@@ -6,7 +6,7 @@ import { createOutput, type Output, type OutputOptions } from './output.ts'
 import { isInteractive } from './prompt.ts'
 import { CONTROL_PERSIST_ENV, createSession, DEFAULT_CONTROL_PERSIST_SECONDS, type Session, type SessionOptions } from '../remote/connection.ts'
 import { loadInventory, resolveInventoryPath } from '../inventory/load.ts'
-import { assertSshConfigExists, chooseSshConfig, type SshConfigFile } from '../remote/ssh-config.ts'
+import { assertSshConfigExists, chooseSshConfig, SSH_CONFIG_ENV, type SshConfigFile } from '../remote/ssh-config.ts'
 import { checkControlPersist } from '../values.ts'
 import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
 
@@ -165,7 +165,7 @@ function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist']
  * inventory that does not load is left for the task to report.
  */
 async function sshConfigFor(flags: ParsedFlags): Promise<SshConfigFile | undefined> {
-  const named = Boolean(flags['ssh-config'] || process.env.ZXS_SSH_CONFIG?.trim())
+  const named = Boolean(flags['ssh-config'] || process.env[SSH_CONFIG_ENV]?.trim())
   const inventory = named || !flags.inventory ? undefined : await loadInventory(flags.inventory).catch(() => undefined)
   const chosen = chooseSshConfig({
     flag: flags['ssh-config'],
