@@ -193,11 +193,20 @@ async function resolveLogin(server: Server, options: SessionOptions): Promise<Lo
     throw new RemoteError(server.name, `cannot resolve how to reach ${server.host}: ssh -G exited ${result.exitCode ?? 'on a timeout'}: ${lastLine(result.stderr)}; check the ssh config${named}`, result.stderr)
   }
   const login = decideLogin(server, parseResolvedConfig(result.stdout), {
-    localUser: os.userInfo().username,
+    localUser: localUserName(),
     configNamesUser: server.username === undefined && configNamesUser(server.host, readSshConfigText(options.sshConfig)),
   })
   options.onLogin?.(server.name, describeLogin(login, options.sshConfig ? `the ssh config ${options.sshConfig.path}` : 'the ssh config'))
   return login
+}
+
+/** ssh's own default login user; a uid without a passwd entry (some containers) has none, and ssh then fails itself. */
+function localUserName(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return ''
+  }
 }
 
 /**
