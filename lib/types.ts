@@ -2,11 +2,15 @@
 
 export interface Server {
   name: string
-  /** IP, hostname, an alias from ~/.ssh/config, or "local" to run on this machine without SSH. */
+  /** IP, hostname, an alias from the ssh config, or "local" to run on this machine without SSH. */
   host: string
-  port: number
-  /** SSH login user; non-root users run privileged commands through `sudo -n`. */
-  username: string
+  /** Only when the inventory sets it; otherwise the ssh config's Port, else 22. */
+  port?: number
+  /**
+   * SSH login user, only when the inventory sets it; otherwise the ssh config's User, else root. Non-root logins run
+   * privileged commands through `sudo -n` (the connection's `login.user` is the one that counts).
+   */
+  username?: string
   privateKeyPath?: string
   /** zx-supervisor addition: a known_hosts file for this server (host keys stay checked). */
   knownHostsFile?: string
@@ -86,6 +90,8 @@ export interface Inventory {
   sites: Site[]
   /** Top-level `controlPersist:` seconds an idle SSH master outlives a run that ended well, or false; absent: the default. */
   controlPersist?: number | false
+  /** Top-level `sshConfig:` the ssh config file for every connection, as written (relative to the inventory's directory). */
+  sshConfig?: string
 }
 
 /** One thing wrong with an input: where it is, what it was, what is allowed, how to fix it. */

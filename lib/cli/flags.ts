@@ -34,6 +34,8 @@ export const COMMON_FLAGS = [
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'show remote commands (secrets redacted) and stack traces' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'print only errors and the recap' },
   { name: 'timeout', type: 'integer', placeholder: 'SECONDS', description: 'SSH connect timeout', default: DEFAULT_TIMEOUT_SECONDS, min: 1 },
+  // No literal default: the frame resolves --ssh-config, then ZXS_SSH_CONFIG, then the inventory's sshConfig, then ssh's own.
+  { name: 'ssh-config', type: 'string', placeholder: 'PATH', description: 'ssh config file for every ssh and rsync call (default: $ZXS_SSH_CONFIG, else the inventory\'s sshConfig, else ~/.ssh/config)' },
   { name: 'persist', type: 'boolean', negatable: true, default: true, description: 'keep SSH connections open briefly after a run that ends well, for the next task (--no-persist: close them at exit)' },
   { name: 'parallel', type: 'integer', placeholder: 'N', description: 'servers worked on at once (their SSH connections are opened in turn)', default: DEFAULT_PARALLEL, min: 1, max: MAX_PARALLEL },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },

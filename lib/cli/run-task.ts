@@ -6,6 +6,7 @@ import { createOutput, type Output, type OutputOptions } from './output.ts'
 import { isInteractive } from './prompt.ts'
 import { CONTROL_PERSIST_ENV, createSession, DEFAULT_CONTROL_PERSIST_SECONDS, type Session, type SessionOptions } from '../remote/connection.ts'
 import { loadInventory, resolveInventoryPath } from '../inventory/load.ts'
+import { assertSshConfigExists, chooseSshConfig, SSH_CONFIG_ENV, type SshConfigFile } from '../remote/ssh-config.ts'
 import { checkControlPersist } from '../values.ts'
 import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
 
@@ -48,7 +49,7 @@ export interface Task {
 
 export interface TaskDefinition extends Omit<TaskMeta, 'flags' | 'exitCodes'> {
   flags: FlagSpec[]
-  /** The common flags this task really uses; --help is always offered. */
+  /** The common flags this task really uses; --help is always offered, --ssh-config with --timeout (it connects). */
   common: CommonFlagName[]
   /** Default: 0, 1, 2 and 130. Add 3 only for a task that compares the servers with the inventory. */
   exitCodes?: ExitCode[]
@@ -72,7 +73,8 @@ interface Frame {
 
 export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
   const { common, exitCodes = STANDARD_EXIT_CODES, interrupt = 'exit', ...meta } = definition
-  const commonFlags = COMMON_FLAGS.filter((flag) => flag.name === 'help' || common.includes(flag.name))
+  const connects = common.includes('timeout')
+  const commonFlags = COMMON_FLAGS.filter((flag) => flag.name === 'help' || common.includes(flag.name) || (flag.name === 'ssh-config' && connects))
   const full: TaskMeta = { ...meta, exitCodes, flags: [...meta.flags, ...commonFlags] }
 
   async function execute(args: string[], frame: Frame): Promise<TaskOutcome> {
@@ -122,11 +124,14 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
       }
       if (common.includes('inventory')) flags.inventory = resolveInventoryPath(flags.inventory, process.env, process.cwd())
       const interactive = frame.interactive(flags)
+      const sshConfig = connects ? await sshConfigFor(flags) : undefined
       session = createSession({
         timeoutSeconds: flags.timeout ?? DEFAULT_TIMEOUT_SECONDS,
         batch: !interactive,
         controlPersist: common.includes('persist') ? controlPersistFor(flags) : false,
+        ...(sshConfig ? { sshConfig } : {}),
         onCommand: (server, line) => output.detail(`${server}$ ${line}`),
+        onLogin: (server, note) => output.detail(`${server}: ${note}`),
         onMaster: (server, note) => output.detail(`${server}: ${note}`),
         onWarning: (message) => output.warn(message),
         interrupted: interruption.signal,
@@ -179,6 +184,24 @@ function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist']
     return checked.value
   }
   return async () => (await loadInventory(flags.inventory).catch(() => undefined))?.inventory.controlPersist ?? DEFAULT_CONTROL_PERSIST_SECONDS
+}
+
+/**
+ * The ssh config file every connection of the run reads: --ssh-config, else $ZXS_SSH_CONFIG, else the inventory's
+ * sshConfig, else none (ssh's own ~/.ssh/config). A named file that is missing is exit 2 before anything is sent; an
+ * inventory that does not load is left for the task to report.
+ */
+async function sshConfigFor(flags: ParsedFlags): Promise<SshConfigFile | undefined> {
+  const named = Boolean(flags['ssh-config'] || process.env[SSH_CONFIG_ENV]?.trim())
+  const inventory = named || !flags.inventory ? undefined : await loadInventory(flags.inventory).catch(() => undefined)
+  const chosen = chooseSshConfig({
+    flag: flags['ssh-config'],
+    env: process.env,
+    ...(inventory ? { inventory: { path: inventory.path, sshConfig: inventory.inventory.sshConfig } } : {}),
+    cwd: process.cwd(),
+  })
+  await assertSshConfigExists(chosen)
+  return chosen
 }
 
 const DISCARD = new Writable({ write: (_chunk, _encoding, done) => done() })

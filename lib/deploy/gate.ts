@@ -1,4 +1,3 @@
-import os from 'node:os'
 import type { Connection } from '../remote/connection.ts'
 import type { ProcessStatus } from '../supervisorctl.ts'
 import type { DesiredState } from '../sync/desired.ts'
@@ -147,7 +146,7 @@ function isStale(process: ProcessStatus, current: string): boolean {
 }
 
 function loginUser(connection: Connection): string {
-  return connection.server.local ? os.userInfo().username : connection.server.username
+  return connection.login.user
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,7 +8,7 @@ import {
 import { DEFAULT_INVENTORY_ID, fullName as programFullName } from '../layout.ts'
 import { siteRoot } from './resolve.ts'
 
-export const TOP_KEYS = ['id', 'servers', 'sites', 'controlPersist'] as const
+export const TOP_KEYS = ['id', 'servers', 'sites', 'controlPersist', 'sshConfig'] as const
 // provider, dropletId and instanceId are DeployerPHP's own keys: known, kept, unused here.
 export const SERVER_KEYS = [
   'name', 'host', 'port', 'username', 'privateKeyPath', 'provider', 'dropletId', 'instanceId',
@@ -25,7 +25,7 @@ export const PROGRAM_KEYS = [
 export const EXTENSION_PREFIX = 'x-'
 
 export const DEFAULTS = {
-  port: 22,
+  // Only when neither the inventory nor the ssh config names a login user (the port is left to OpenSSH: 22).
   username: 'root',
   siteUser: 'deployer',
   autostart: true,
@@ -62,6 +62,7 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   warnUnknownKeys(report, raw, '', TOP_KEYS)
   const id = optional(report, raw, 'id', '', checkInventoryId) ?? DEFAULT_INVENTORY_ID
   const controlPersist = optional(report, raw, 'controlPersist', '', checkControlPersist)
+  const sshConfig = optional(report, raw, 'sshConfig', '', checkFilePath)
   const servers = readList(report, raw, 'servers', '', true).flatMap((item, i) => readServer(report, item, `servers[${i}]`))
   checkServerNamesUnique(report, servers)
   checkGroupsAreNotServers(report, servers)
@@ -70,7 +71,8 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   checkDomainsUnique(report, sites)
   checkFullNamesUnique(report, sites)
   checkSiteRootsUnique(report, sites, servers)
-  const inventory: Inventory = controlPersist === undefined ? { id, servers, sites } : { id, servers, sites, controlPersist }
+  const inventory: Inventory = { id, servers, sites }
+  assignDefined(inventory, { controlPersist, sshConfig })
   return { inventory, problems: report.problems, warnings: report.warnings }
 }
 
@@ -191,13 +193,13 @@ function readServer(report: Report, item: unknown, path: string): Server[] {
   const server: Server = {
     name,
     host,
-    port: optional(report, map, 'port', path, checkPort) ?? DEFAULTS.port,
-    username: optional(report, map, 'username', path, checkUsername) ?? DEFAULTS.username,
     groups: readNames(report, map, 'groups', path, checkGroupName),
     siteUser,
     sitesPath: optional(report, map, 'sitesPath', path, checkAbsolutePath) ?? defaultSitesPath(siteUser),
     local: connection === 'local' || host === 'local',
   }
+  // Left out when absent: the ssh config (an alias's User and Port) decides, else root on 22.
+  assignDefined(server, { port: optional(report, map, 'port', path, checkPort), username: optional(report, map, 'username', path, checkUsername) })
   const privateKeyPath = optional(report, map, 'privateKeyPath', path, checkFilePath)
   const knownHostsFile = optional(report, map, 'knownHostsFile', path, checkFilePath)
   if (privateKeyPath !== undefined) server.privateKeyPath = privateKeyPath

@@ -4,7 +4,8 @@ import fs from 'node:fs/promises'
 import type { Server } from '../types.ts'
 import { InterruptedError, RemoteError } from '../errors.ts'
 import { remoteCommand, shellQuote } from './quote.ts'
-import { describeEndpoint } from './endpoint.ts'
+import { configNamesUser, decideLogin, describeEndpoint, describeLogin, parseResolvedConfig, type Login } from './endpoint.ts'
+import { readSshConfigText, sshConfigArgs, sshConfigFilesRead, type SshConfigFile } from './ssh-config.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
 import { createMasterNamer, runControlDir, warmControlDir } from './control-path.ts'
 
@@ -39,6 +40,8 @@ export interface RunOptions {
 /** Everything a step may do on a server. Exit codes come back as data; only a lost connection throws. */
 export interface Connection {
   readonly server: Server
+  /** Who the commands really run as, where (for `host: local`, this machine's user). */
+  readonly login: Login
   run(argv: string[], options?: RunOptions): Promise<CommandResult>
   /**
    * Copies the contents of a local directory to a remote directory, over the same multiplexed connection.
@@ -66,8 +69,12 @@ export interface SessionOptions {
    * the first master opens.
    */
   controlPersist?: ControlPersist | (() => Promise<ControlPersist>)
+  /** The ssh config every ssh and rsync call reads (-F); absent: OpenSSH's own (~/.ssh/config). */
+  sshConfig?: SshConfigFile
   /** Called with every command line that is run (for --verbose). */
   onCommand?: (server: string, line: string) => void
+  /** Called once per server with who it logs in as and where that came from (for --verbose). */
+  onLogin?: (server: string, note: string) => void
   /** Called once per server with how its master came to be: opened, reused or replaced (for --verbose). */
   onMaster?: (server: string, note: string) => void
   /** Called when masters cannot be kept warm this run, with the reason. */
@@ -99,9 +106,11 @@ export function createSession(options: SessionOptions): Session {
   const nameMaster = createMasterNamer()
   let place: Promise<MasterPlace> | undefined
   const openRemote = async (server: Server) => {
+    const login = await resolveLogin(server, options)
     const { dir, persist } = await (place ??= chooseMasterPlace(options))
-    const name = await nameMaster([server.host, String(server.port), server.username, String(persist)], connectionFiles(server))
-    return openSsh(server, path.join(dir, name), persist, options)
+    const settings = [server.host, login.hostName, String(login.port), login.user, options.sshConfig?.path ?? '', String(persist)]
+    const name = await nameMaster(settings, connectionFiles(server, options.sshConfig))
+    return openSsh(server, login, path.join(dir, name), persist, options)
   }
   return {
     connect(server) {
@@ -141,28 +150,40 @@ async function chooseMasterPlace(options: SessionOptions): Promise<MasterPlace> 
 }
 
 /** The files ssh reads to make a connection: a change in one must not reuse a master made before it. */
-function connectionFiles(server: Server): string[] {
+function connectionFiles(server: Server, sshConfig: SshConfigFile | undefined): string[] {
   const home = os.homedir()
   return [
     ...(server.privateKeyPath ? [expandHome(server.privateKeyPath)] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((key) => path.join(home, '.ssh', key))),
     server.knownHostsFile ? expandHome(server.knownHostsFile) : path.join(home, '.ssh', 'known_hosts'),
-    path.join(home, '.ssh', 'config'),
-    '/etc/ssh/ssh_config',
+    ...sshConfigFilesRead(sshConfig),
     '/etc/ssh/ssh_known_hosts',
   ]
 }
 
-/** ssh options shared by the master, every command and rsync's transport. */
-function sshOptions(server: Server, controlPath: string, options: SessionOptions): string[] {
+/** The settings of sshOptions that are not the server's own. */
+export interface SshSettings {
+  controlPath?: string
+  timeoutSeconds: number
+  batch: boolean
+  sshConfig?: SshConfigFile
+}
+
+/**
+ * ssh options shared by `ssh -G`, the master, every command and rsync's transport. -p and -l only when the inventory
+ * sets them (else the ssh config decides), and -l root when nothing names a user (the login is not known yet for -G).
+ */
+export function sshOptions(server: Server, login: Login | undefined, settings: SshSettings): string[] {
   const args = [
-    '-o', `ControlPath=${controlPath}`,
-    '-o', `ConnectTimeout=${options.timeoutSeconds}`,
+    ...sshConfigArgs(settings.sshConfig),
+    ...(settings.controlPath ? ['-o', `ControlPath=${settings.controlPath}`] : []),
+    '-o', `ConnectTimeout=${settings.timeoutSeconds}`,
     '-o', 'ServerAliveInterval=5',
     '-o', 'ServerAliveCountMax=3',
-    '-p', String(server.port),
-    '-l', server.username,
   ]
-  if (options.batch) args.push('-o', 'BatchMode=yes')
+  if (server.port !== undefined) args.push('-p', String(server.port))
+  if (server.username !== undefined) args.push('-l', server.username)
+  else if (login?.userFrom === 'default') args.push('-l', login.user)
+  if (settings.batch) args.push('-o', 'BatchMode=yes')
   if (server.privateKeyPath) args.push('-i', expandHome(server.privateKeyPath), '-o', 'IdentitiesOnly=yes')
   if (server.knownHostsFile) args.push('-o', `UserKnownHostsFile=${expandHome(server.knownHostsFile)}`)
   return args
@@ -170,12 +191,39 @@ function sshOptions(server: Server, controlPath: string, options: SessionOptions
 
 type MasterOrigin = 'opened' | 'reused' | 'replaced'
 
+/** Who the server's connection logs in as, from `ssh -G` with the same config file and options (nothing is sent). */
+async function resolveLogin(server: Server, options: SessionOptions): Promise<Login> {
+  const args = ['-G', ...sshOptions(server, undefined, options), '--', server.host]
+  options.onCommand?.(server.name, `ssh ${args.join(' ')}`)
+  const execa = await loadExeca()
+  const result = await execa('ssh', args, { reject: false, stdin: 'ignore', timeout: 5000 })
+  if (result.exitCode !== 0) {
+    const named = options.sshConfig ? ` (${options.sshConfig.path}, named by ${options.sshConfig.source})` : ''
+    throw new RemoteError(server.name, `cannot resolve how to reach ${server.host}: ssh -G exited ${result.exitCode ?? 'on a timeout'}: ${lastLine(result.stderr)}; check the ssh config${named}`, result.stderr)
+  }
+  const login = decideLogin(server, parseResolvedConfig(result.stdout), {
+    localUser: localUserName(),
+    configNamesUser: server.username === undefined && configNamesUser(server.host, readSshConfigText(options.sshConfig)),
+  })
+  options.onLogin?.(server.name, describeLogin(login, options.sshConfig ? `the ssh config ${options.sshConfig.path}` : 'the ssh config'))
+  return login
+}
+
+/** ssh's own default login user; a uid without a passwd entry (some containers) has none, and ssh then fails itself. */
+function localUserName(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return ''
+  }
+}
+
 /**
  * Starts the master at controlPath, or joins the warm one there (ControlMaster=auto also clears a dead master's socket).
  * A warm master whose server went away (sshd restarted, host gone) still answers `-O check`, so the join itself is
  * the test: when it fails, that master is closed and a fresh connection takes its place.
  */
-async function startMaster(server: Server, base: string[], persist: ControlPersist, options: SessionOptions): Promise<MasterOrigin> {
+async function startMaster(server: Server, login: Login, base: string[], persist: ControlPersist, options: SessionOptions): Promise<MasterOrigin> {
   const execa = await loadExeca()
   const control = (command: string) => execa('ssh', [...base, '-O', command, '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
   // A run's own directory is fresh, so its master is always new (yes); a warm one may be there to join (auto).
@@ -192,13 +240,13 @@ async function startMaster(server: Server, base: string[], persist: ControlPersi
     await control('exit')
     const fresh = await start(options.timeoutSeconds + 5)
     if (fresh.exitCode === 0) return 'replaced'
-    throw masterError(server, fresh.exitCode, fresh.stderr)
+    throw masterError(server, login, fresh.exitCode, fresh.stderr)
   }
-  throw masterError(server, first.exitCode, first.stderr)
+  throw masterError(server, login, first.exitCode, first.stderr)
 }
 
-function masterError(server: Server, exitCode: number | undefined, stderr: string): RemoteError {
-  const reason = describeSshFailure(stderr, describeEndpoint(server)) ?? `ssh exited ${exitCode ?? 'on a timeout'}: ${lastLine(stderr)}`
+function masterError(server: Server, login: Login, exitCode: number | undefined, stderr: string): RemoteError {
+  const reason = describeSshFailure(stderr, describeEndpoint(server, login)) ?? `ssh exited ${exitCode ?? 'on a timeout'}: ${lastLine(stderr)}`
   return new RemoteError(server.name, reason, stderr, 'UNREACHABLE')
 }
 
@@ -209,17 +257,18 @@ function describeMaster(origin: MasterOrigin, persist: ControlPersist, controlPa
   return `SSH master opened, ${lifetime} (${controlPath})`
 }
 
-async function openSsh(server: Server, controlPath: string, persist: ControlPersist, options: SessionOptions): Promise<Connection> {
-  const base = sshOptions(server, controlPath, options)
-  const origin = await startMaster(server, base, persist, options)
+async function openSsh(server: Server, login: Login, controlPath: string, persist: ControlPersist, options: SessionOptions): Promise<Connection> {
+  const base = sshOptions(server, login, { ...options, controlPath })
+  const origin = await startMaster(server, login, base, persist, options)
   options.onMaster?.(server.name, describeMaster(origin, persist, controlPath))
   const client = ['-o', 'ControlMaster=no', ...base]
   let closed = false
   return {
     server,
+    login,
     async run(argv, runOptions = {}) {
       const cancel = cancelOnInterrupt(server, options, runOptions)
-      const line = remoteCommand(withPrivilege(server, argv, runOptions.privileged))
+      const line = remoteCommand(withPrivilege(login, argv, runOptions.privileged))
       options.onCommand?.(server.name, line)
       const execa = await loadExeca()
       const result = await untilInterrupted(server, cancel, execa('ssh', [...client, '--', server.host, line], {
@@ -230,10 +279,10 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
         ...cancel,
         ...lineListener(runOptions.onLine),
       }))
-      return checkResult(server, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
+      return checkResult(server, login, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
-      const line = remoteCommand(withPrivilege(server, argv, commandOptions.privileged))
+      const line = remoteCommand(withPrivilege(login, argv, commandOptions.privileged))
       options.onCommand?.(server.name, line)
       return ['ssh', [...client, '--', server.host, line]]
     },
@@ -245,7 +294,7 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
       const execa = await loadExeca()
       const result = await untilInterrupted(server, cancel, execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel }))
       if (result.exitCode !== 0) {
-        const reason = describeSshFailure(result.stderr, describeEndpoint(server)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
+        const reason = describeSshFailure(result.stderr, describeEndpoint(server, login)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
         throw new RemoteError(server.name, `upload failed: ${reason}`, result.stderr)
       }
     },
@@ -261,19 +310,22 @@ async function openSsh(server: Server, controlPath: string, persist: ControlPers
 
 /** The same steps on this machine, without SSH (`host: local`). */
 function localConnection(server: Server, options: SessionOptions): Connection {
+  const user = os.userInfo().username
+  const login: Login = { host: server.host, hostName: server.host, port: 0, user, userFrom: 'default', portFrom: 'ssh config' }
   return {
     server,
+    login,
     async run(argv, runOptions = {}) {
       const cancel = cancelOnInterrupt(server, options, runOptions)
-      const full = withPrivilege(server, argv, runOptions.privileged, process.getuid?.() === 0)
+      const full = withPrivilege(login, argv, runOptions.privileged, process.getuid?.() === 0)
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
       const execa = await loadExeca()
       const result = await untilInterrupted(server, cancel, execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...cancel, ...lineListener(runOptions.onLine) }))
-      return checkResult(server, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
+      return checkResult(server, login, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
-      const [file, ...args] = withPrivilege(server, argv, commandOptions.privileged, process.getuid?.() === 0) as [string, ...string[]]
+      const [file, ...args] = withPrivilege(login, argv, commandOptions.privileged, process.getuid?.() === 0) as [string, ...string[]]
       options.onCommand?.(server.name, remoteCommand([file, ...args]))
       return [file, args]
     },
@@ -322,16 +374,16 @@ function interruptedError(server: Server, signal: AbortSignal): InterruptedError
   return new InterruptedError(String(signal.reason ?? 'a signal'), server.name)
 }
 
-function withPrivilege(server: Server, argv: string[], privileged = false, isRoot = server.username === 'root'): string[] {
+function withPrivilege(login: Login, argv: string[], privileged = false, isRoot = login.user === 'root'): string[] {
   return privileged && !isRoot ? ['sudo', '-n', '--', ...argv] : argv
 }
 
-function checkResult(server: Server, exitCode: number, stdout: string, stderr: string, timedOut: boolean): CommandResult {
+function checkResult(server: Server, login: Login, exitCode: number, stdout: string, stderr: string, timedOut: boolean): CommandResult {
   if (timedOut) throw new RemoteError(server.name, `a command on ${server.name} did not finish in time`, stderr)
-  if (sudoNeedsPassword(stderr)) throw sudoPasswordError(server.name, server.username)
+  if (sudoNeedsPassword(stderr)) throw sudoPasswordError(server.name, login.user)
   // Our remote commands never exit 255 themselves: it is ssh saying the connection failed or dropped.
   if (exitCode === 255 && !server.local) {
-    const endpoint = describeEndpoint(server)
+    const endpoint = describeEndpoint(server, login)
     throw new RemoteError(server.name, describeSshFailure(stderr, endpoint) ?? `the connection to ${endpoint} was lost (ssh exited 255)`, stderr, 'UNREACHABLE')
   }
   return { stdout, stderr, exitCode }

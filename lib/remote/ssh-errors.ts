@@ -10,6 +10,8 @@ const SSH_FAILURES: Array<[RegExp, (host: string) => string]> = [
   [/Permission denied \(/i, (h) => `authentication to ${h} failed (check username and privateKeyPath, or your ssh-agent)`],
   [/Could not resolve hostname/i, (h) => `cannot resolve the host name of ${h}`],
   [/No route to host|Network is unreachable/i, (h) => `no route to ${h}`],
+  // A hop that fails: a backgrounded master (ControlPersist) silences the jump's own ssh, leaving only this peer-less line.
+  [/stdio forwarding failed|channel \d+: open failed|Connection closed by UNKNOWN port 65535/i, (h) => `the connection to ${h} closed in the jump (ProxyJump or ProxyCommand) before the login: the jump host is unreachable or refused the login, or cannot or may not forward to the target (AllowTcpForwarding/PermitOpen there); ssh -v shows which`],
   [/Connection closed|Connection reset|Broken pipe|closed by remote host|mux_client|Control socket connect/i, (h) => `the connection to ${h} was lost`],
 ]
 

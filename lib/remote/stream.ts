@@ -68,9 +68,9 @@ export function streamCommand(connection: Connection, argv: string[], options: S
     const exitCode = result.exitCode ?? 255
     const text = stderr.join('\n')
     if (stopped) return { exitCode, stopped }
-    if (sudoNeedsPassword(text)) throw sudoPasswordError(connection.server.name, connection.server.username)
+    if (sudoNeedsPassword(text)) throw sudoPasswordError(connection.server.name, connection.login.user)
     if (exitCode === 255 && !connection.server.local) {
-      const reason = describeSshFailure(text, describeEndpoint(connection.server)) ?? `ssh exited 255: ${lastLine(text)}`
+      const reason = describeSshFailure(text, describeEndpoint(connection.server, connection.login)) ?? `ssh exited 255: ${lastLine(text)}`
       throw new RemoteError(connection.server.name, reason, text, 'UNREACHABLE')
     }
     return { exitCode, stopped }

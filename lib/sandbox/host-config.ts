@@ -84,8 +84,9 @@ files = /etc/supervisor.d/*.ini
 `
 }
 
-/** Key logins only, on the host's own loopback address. */
-export function sshdConfig({ name, address, port }: { name: string; address: string; port: number }): string {
+/** Key logins only, on the host's own loopback address; forwarding (ProxyJump) only to this sandbox's own hosts. */
+export function sshdConfig({ name, address, port, neighbours = [] }: { name: string; address: string; port: number; neighbours?: { address: string }[] }): string {
+  const jumpTargets = neighbours.map((host) => `${host.address}:${port}`)
   return `# sshd of sandbox host ${name} (written by zx-supervisor's tasks/sandbox.mjs)
 ListenAddress ${address}:${port}
 HostKey /etc/ssh/ssh_host_ed25519_key
@@ -104,6 +105,9 @@ MaxSessions 64
 UseDNS no
 PrintMotd no
 X11Forwarding no
+# A host may be a ProxyJump to the others (ssh -W): local forwards only, and only to the sandbox's loopback addresses.
+AllowTcpForwarding ${jumpTargets.length ? 'local' : 'no'}
+PermitOpen ${jumpTargets.length ? jumpTargets.join(' ') : 'none'}
 AcceptEnv LANG LC_*
 LoginGraceTime 30
 LogLevel INFO

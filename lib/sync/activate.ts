@@ -1,6 +1,5 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisorctl.ts'
@@ -143,5 +142,5 @@ export function runningStopWaits(plan: Pick<SyncPlan, 'changes'>): Map<string, s
 
 /** Who owns this run's staging directories on the server (for `host: local`, the user running the task). */
 function loginUser(connection: Connection): string {
-  return connection.server.local ? os.userInfo().username : connection.server.username
+  return connection.login.user
 }

@@ -20,7 +20,7 @@ test('applies every default', () => {
   assert.equal(inventory, {
     id: 'default',
     servers: [{
-      name: 'web-1', host: '203.0.113.10', port: 22, username: 'root', groups: [], siteUser: 'deployer',
+      name: 'web-1', host: '203.0.113.10', groups: [], siteUser: 'deployer',
       sitesPath: '/home/deployer/sites', local: false,
     }],
     sites: [{
@@ -60,7 +60,7 @@ test('reads every optional key', () => {
     sitesPath: '/srv/sites', local: false, privateKeyPath: '~/.ssh/a', knownHostsFile: '/tmp/kh',
   })
   assert.equal(inventory.servers[1], {
-    name: 'b', host: 'local', port: 22, username: 'root', groups: [], siteUser: 'deployer',
+    name: 'b', host: 'local', groups: [], siteUser: 'deployer',
     sitesPath: '/home/deployer/sites', local: true,
   })
   assert.is(inventory.servers[2]?.local, true)
@@ -192,10 +192,27 @@ test('unknown keys are warned about, not errors; DeployerPHP keys and nulls are 
     "inv.yml: sites[0].phpVersion: unknown key, kept as is and ignored; did you mean 'php_version'?",
     "inv.yml: sites[0].supervisors[0].numProcs: unknown key, kept as is and ignored; did you mean 'numprocs'?",
   ])
-  assert.is(inventory.servers[0]?.port, 22)
+  assert.is(inventory.servers[0]?.port, undefined)
   assert.is(inventory.servers[0]?.privateKeyPath, undefined)
   assert.is(inventory.sites[0]?.supervisors[0]?.stopwaitsecs, 3600)
   assert.not.ok('phpVersion' in (inventory.sites[0] ?? {}))
+})
+
+test('port and username stay absent unless the inventory sets them: the ssh config decides, then root on 22', () => {
+  const { inventory } = validateInventory({ servers: [{ name: 'a', host: 'nu-inner' }, { name: 'b', host: 'h', port: 2222, username: 'ops' }] })
+  assert.equal(inventory.servers.map((s) => [s.port, s.username]), [[undefined, undefined], [2222, 'ops']])
+  assert.not.ok('port' in (inventory.servers[0] ?? {}) || 'username' in (inventory.servers[0] ?? {}))
+})
+
+test('sshConfig: a file path, kept as written (the loader resolves it against the inventory directory)', () => {
+  const { inventory, problems, warnings } = validateInventory({ ...minimal(), sshConfig: 'ssh/config' })
+  assert.equal([problems, warnings], [[], []])
+  assert.is(inventory.sshConfig, 'ssh/config')
+  for (const bad of [5, '', '-F', ['a'], 'a\nb']) {
+    const { problems: refused } = validateInventory({ ...minimal(), sshConfig: bad })
+    assert.equal(fields(refused), ['sshConfig'], `sshConfig: ${JSON.stringify(bad)}`)
+  }
+  assert.not.ok('sshConfig' in validateInventory(minimal()).inventory)
 })
 
 test('a missing sites list is empty; a null list is empty', () => {

@@ -16,6 +16,7 @@ function fakeConnection(answer: (argv: string[]) => Partial<CommandResult>) {
   const sent: Array<{ argv: string[]; options?: RunOptions }> = []
   const connection: Connection = {
     server: SERVER,
+    login: { host: SERVER.host, hostName: SERVER.host, port: 22, user: 'deployer', userFrom: 'inventory', portFrom: 'ssh config' },
     async run(argv, options) {
       sent.push({ argv, options })
       return { stdout: '', stderr: '', exitCode: 0, ...answer(argv) }

@@ -23,6 +23,7 @@ function fakeSupervisor(onRestart: (process: FakeProcess) => void = () => {}) {
   }
   const connection: Connection = {
     server: SERVER,
+    login: { host: SERVER.host, hostName: SERVER.host, port: 22, user: 'deployer', userFrom: 'inventory', portFrom: 'ssh config' },
     async run(argv): Promise<CommandResult> {
       const [command = '', ...args] = argv.slice(argv.indexOf('-') + 1)
       const values = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []))
