@@ -8,6 +8,11 @@ export const SCRIPTS_DIR = '.deployer/supervisors'
 export const STAGE_PREFIX = '/var/tmp/zxs-stage-'
 /** The server-wide lock that keeps two activations from interleaving. */
 export const SERVER_LOCK = '/run/lock/zx-supervisor.lock'
+/**
+ * Each activation runs detached from the SSH session in a directory of its own here (root's, 0700): its output, its
+ * exit code, and `.lock`, held while it works. The next activation sweeps the finished ones nobody follows any more.
+ */
+export const ACTIVATION_RUNS = '/run/zx-supervisor/activations'
 /** The inventory id when the file has no top-level `id:`. */
 export const DEFAULT_INVENTORY_ID = 'default'
 
