@@ -10,7 +10,7 @@ import { deployApp, processesOn, startSandbox, writeAppDir, WORKER, type TestSan
 import { serverState, oldOrNew, type ServerState } from '../helpers/server-state.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
 import { dropSshSessions, hostExec, pauseSshd, resumeSshd, startSshd, stopSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
-import { activationStarted, nothingAtWork } from '../helpers/activation.ts'
+import { activationStarted, nothingAtWork, takeServerLock } from '../helpers/activation.ts'
 
 // Faults on a real sandbox server during supervisor-sync. Each case moves the inventory to a new variant, injects
 // the fault, runs the real task, and checks the message, the exit code, and that the server ended FULLY in the
@@ -114,7 +114,10 @@ async function convergedTo(context: Context, old: ServerState): Promise<void> {
   let last: unknown
   try {
     await waitFor('the server back in the old state or fully in the new one', async () => {
-      if (!(await nothingAtWork(context.host))) return (last = 'a sync still at work')
+      if (!(await nothingAtWork(context.host))) {
+        last = 'a sync still at work'
+        return false
+      }
       const now = await serverState(context.host, DOMAIN)
       if (JSON.stringify(now) === JSON.stringify(old)) return true
       const processes = await processesOn(context.host)
@@ -207,17 +210,25 @@ faults('conf.d is read-only (a write error mid-activation)', counted('read-only 
 }))
 
 faults('the connection drops mid-sync (sshd and its sessions killed after the upload)', counted('connection drop', async (context) => {
+  let release = async () => {}
+  let dropped = false
   await faultCase(context, 'connection drops after the upload', {
-    // Another sync's lock keeps the activation waiting on the server, so the drop lands in the middle of it.
-    inject: () => holdServerLock(context.host, 8),
+    // Another sync's lock keeps the activation waiting on the server until the drop, which lands in the middle of it.
+    inject: async () => {
+      release = await takeServerLock(context.host)
+    },
     run: async () => {
-      const running = sync(context, ['--lock-wait', '30'])
+      const running = sync(context, ['--lock-wait', '60'])
       await activationStarted(context.host)
       await dropSshSessions(context.host)
+      dropped = true
       return running
     },
     expect: /sandbox-1: .*(lost|closed|refused)[\s\S]*finishes or rolls back the activation on its own/,
-    remove: () => startSshd(context.host),
+    remove: async () => {
+      await release()
+      if (dropped) await startSshd(context.host)
+    },
     converge: (old) => convergedTo(context, old),
   })
 }))
