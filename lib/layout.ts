@@ -27,6 +27,11 @@ export function keptOriginalPath(adoptionDirectory: string, file: string): strin
   return `${adoptionDirectory}${file}`
 }
 
+/**
+ * Each activation runs detached from the SSH session in a directory of its own here (root's, 0700): its output, its
+ * exit code, and `.lock`, held while it works. The next activation sweeps the finished ones nobody follows any more.
+ */
+export const ACTIVATION_RUNS = '/run/zx-supervisor/activations'
 /** The inventory id when the file has no top-level `id:`. */
 export const DEFAULT_INVENTORY_ID = 'default'
 

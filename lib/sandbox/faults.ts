@@ -40,8 +40,9 @@ export async function startSshd(host: SandboxHost): Promise<void> {
   const pidFile = path.join(host.root, 'run/sshd.pid')
   await fs.rm(pidFile, { force: true })
   await mustExec(host, ['/usr/sbin/sshd', '-f', '/etc/ssh/sshd_config', '-E', '/var/log/sshd.log'])
-  const started = await pollUntil(async () => (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() !== '', { timeoutMs: 5000 })
-  if (!started) throw new SandboxError(`sshd of ${host.name} wrote no /run/sshd.pid within 5 s`)
+  // Generous: on a loaded machine sshd's start-up alone has taken more than 5 s.
+  const started = await pollUntil(async () => (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() !== '', { timeoutMs: 30_000 })
+  if (!started) throw new SandboxError(`sshd of ${host.name} wrote no /run/sshd.pid within 30 s`)
 }
 
 /** SIGSTOPs the listening sshd: connections hang until the client's ConnectTimeout, as with a dead network. */
@@ -56,4 +57,15 @@ export async function resumeSshd(host: SandboxHost): Promise<void> {
 /** Kills the host's PID 1, and so every process of the host, as a power cut would (files stay; `down` still works). */
 export async function crashHost(host: SandboxHost): Promise<void> {
   if (await hasNamespaces(host.initPid, { pid: host.pidNamespace, mnt: host.mountNamespace })) signal(host.initPid, 'SIGKILL')
+}
+
+/**
+ * Kills sshd and every process of its login sessions, as a dropped connection does where the session is torn down
+ * with it (logind's KillUserProcesses, sudo's pty monitor): only what runs detached from the session survives.
+ * Start sshd again with startSshd.
+ */
+export async function dropSshSessions(host: SandboxHost): Promise<void> {
+  // The sessions are read before sshd dies: then its children are re-parented and no longer tell which were its.
+  const script = 'sids=$(for p in $(pgrep -x sshd); do ps -o sid= --ppid "$p"; done | sort -u); pkill -KILL -x sshd; for s in $sids; do [ "$s" -gt 0 ] && pkill -KILL -s "$s"; done; exit 0'
+  await mustExec(host, ['sh', '-c', script])
 }

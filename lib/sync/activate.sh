@@ -10,11 +10,12 @@
 # marked file (TOKEN in its first two lines, found by the patterns) and every expected path is still what was read;
 # if another sync changed one meanwhile it stops with STALE and the caller plans again. Paths, patterns and the
 # marker come from lib/layout.ts; supervisor is asked through PYTHON_SOURCE (lib/supervisor/supervisor.py).
-# The whole script is one function called on the last line: sh reads all of it before running any of it, so a
-# connection lost while it is being sent cannot leave a half-read script running.
+# It runs detached from the SSH session (lib/remote/detached.sh): its output goes to a file the client follows, so
+# a dropped connection or a torn-down login session cannot stop it half-way, and nothing it writes can block.
+# The whole script is one function called on the last line: a script cut short cannot run half.
 main() {
   set -u
-  # A dropped connection must not stop this half-way: it either finishes or rolls back.
+  # Nothing may stop this half-way: it either finishes or rolls back.
   trap '' HUP PIPE
   stage=$1 lock_wait=$2 lock_file=$3 stage_prefix=$4 login=$5 token=$6 python_source=$7
   shift 7

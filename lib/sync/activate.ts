@@ -5,12 +5,14 @@ import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisorctl.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
-import { KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram } from '../layout.ts'
+import { ACTIVATION_RUNS, KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram } from '../layout.ts'
 import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
+import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
 
 // Runs activate.sh on the server: under the server lock, check, back up, swap in, let supervisor judge (reread),
 // restore if it rejects; then, with the lock released, update only the groups that changed (one group lock each).
-// The files end fully old or fully new.
+// It runs detached from the SSH session, so a dropped connection cannot stop it: the files end fully old or fully
+// new, and the changed groups are updated, with or without the client.
 
 export interface ActivationResult {
   update: UpdateResult
@@ -57,10 +59,10 @@ export async function activatePlan(
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
   let result
   try {
-    result = await connection.run(['sh', '-s', '--', ...args], { privileged: true, input: script, ...(options.onStopping ? { onLine: stoppingLines(options.onStopping, runningStopWaits(plan)) } : {}) })
+    result = await runDetached(connection, ACTIVATION_RUNS, 'activate', script, args, options.onStopping ? { onLine: stoppingLines(options.onStopping, runningStopWaits(plan)) } : {})
   } catch (error) {
     if (error instanceof RemoteError) {
-      error.message += '; the server finishes or rolls back the activation on its own (it ignores the hang-up): check with supervisor-status, then run supervisor-sync again'
+      error.message += '; the server finishes or rolls back the activation on its own (it runs detached from this connection): check with supervisor-status, then run supervisor-sync again'
     }
     throw error
   }
@@ -84,6 +86,10 @@ export async function activatePlan(
       throw new RemoteError(server, `supervisord stopped answering before our change; nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server}`, output)
     case 76:
       throw new StaleStateError(server, output)
+    case DETACHED_LOST:
+      throw new RemoteError(server, `the activation was killed on the server before it ended; check the server with supervisor-status, then run supervisor-sync again:\n${output}`, output)
+    case DETACH_FAILED:
+      throw new RemoteError(server, `could not start the activation: ${ACTIVATION_RUNS} cannot be created (read-only or full disk?); nothing was changed`, output)
     case 75:
       throw new RemoteError(server, `another sync holds this server's lock (waited ${options.lockWaitSeconds}s); nothing was changed. Try again when it is done.`, output)
     default:

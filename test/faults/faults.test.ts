@@ -9,7 +9,8 @@ import { PROJECT, runTask, runTaskOnTerminal, waitFor } from '../helpers/run-tas
 import { deployApp, processesOn, startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import { serverState, oldOrNew, type ServerState } from '../helpers/server-state.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
-import { hostExec, pauseSshd, resumeSshd, startSshd, stopSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { dropSshSessions, hostExec, pauseSshd, resumeSshd, startSshd, stopSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { activationStarted, nothingAtWork, takeServerLock } from '../helpers/activation.ts'
 
 // Faults on a real sandbox server during supervisor-sync. Each case moves the inventory to a new variant, injects
 // the fault, runs the real task, and checks the message, the exit code, and that the server ended FULLY in the
@@ -39,8 +40,8 @@ async function setVariant(context: Context, index: number, file = context.sandbo
 const sync = (context: Context, extra: string[] = []) => runTask('supervisor-sync', ['--inventory', context.sandbox.inventory, '--domain', DOMAIN, ...extra])
 
 async function settled(host: SandboxHost): Promise<void> {
-  // An update goes on on the server after the client is gone (it ignores the hang-up): wait for it to finish.
-  await waitFor('no update running on the server', async () => (await hostExec(host, ['pgrep', '-x', 'python3'])).exitCode === 1, 30_000)
+  // An activation goes on on the server after the client is gone: wait for it to finish.
+  await waitFor('no sync at work on the server', () => nothingAtWork(host), 60_000)
   await waitFor('processes settled', async () => (await processesOn(host)).every((p) => p.state === 'RUNNING' || p.state === 'STOPPED'))
   await waitFor('no stage dir left', async () => !(await fs.readdir(path.join(host.root, 'var/tmp'))).some((n) => n.startsWith('zxs-stage-')))
 }
@@ -49,7 +50,7 @@ async function settled(host: SandboxHost): Promise<void> {
  * One fault case: flip to the other variant, inject, run, check, remove the fault, retry (must succeed), and
  * require the faulted state to equal the old or the new one.
  */
-async function faultCase(context: Context, name: string, steps: { inject: () => Promise<void>; run: () => Promise<{ exitCode: number; all: string }>; expect: RegExp; code?: number; remove: () => Promise<void>; compareProcesses?: boolean; ignore?: string[] }): Promise<'old' | 'new' | 'mixed'> {
+async function faultCase(context: Context, name: string, steps: { inject: () => Promise<void>; run: () => Promise<{ exitCode: number; all: string }>; expect: RegExp; code?: number; remove: () => Promise<void>; compareProcesses?: boolean; ignore?: string[]; converge?: (old: ServerState) => Promise<void> }): Promise<'old' | 'new' | 'mixed'> {
   const old = await serverState(context.host, DOMAIN)
   context.variant = 1 - context.variant
   await setVariant(context, context.variant)
@@ -62,7 +63,7 @@ async function faultCase(context: Context, name: string, steps: { inject: () => 
   }
   assert.is(result.exitCode, steps.code ?? 1, result.all)
   assert.ok(steps.expect.test(result.all), `expected ${steps.expect} in:\n${result.all}`)
-  await settled(context.host)
+  await (steps.converge ? steps.converge(old) : settled(context.host))
   const after = await serverState(context.host, DOMAIN, { ignore: steps.ignore })
   const retry = await sync(context)
   assert.is(retry.exitCode, 0, `the retry after removing the fault: ${retry.all}`)
@@ -98,6 +99,37 @@ async function holdServerLock(host: SandboxHost, seconds: number): Promise<void>
 
 async function stageDirAppears(host: SandboxHost): Promise<void> {
   await waitFor('the upload (a stage dir on the server)', async () => (await fs.readdir(path.join(host.root, 'var/tmp'))).some((n) => n.startsWith('zxs-stage-')), 20_000)
+}
+
+/** The processes a variant wants, all RUNNING, as `supervisorctl status` names them. */
+function wantedProcesses(variant: number): string[] {
+  return (VARIANTS[variant] ?? []).flatMap((p) => Array.from({ length: p.numprocs ?? 1 }, (_, i) => `${DOMAIN}-${p.program}:${DOMAIN}-${p.program}_${String(i).padStart(2, '0')}`)).sort()
+}
+
+/**
+ * Waits, by the server's state, until nothing of the sync is at work any more and the server is exactly in the old
+ * state or fully in the new one (supervisor has applied every conf on disk and runs the new processes). A server that
+ * stays half-way fails here, at the deadline, showing its state.
+ */
+async function convergedTo(context: Context, old: ServerState): Promise<void> {
+  let last: unknown
+  try {
+    await waitFor('the server back in the old state or fully in the new one', async () => {
+      if (!(await nothingAtWork(context.host))) {
+        last = 'a sync still at work'
+        return false
+      }
+      const now = await serverState(context.host, DOMAIN)
+      if (JSON.stringify(now) === JSON.stringify(old)) return true
+      const processes = await processesOn(context.host)
+      const pending = (await hostExec(context.host, ['supervisorctl', 'reread'])).stdout.trim()
+      last = { pending, processes: processes.map((p) => `${p.name} ${p.state}`) }
+      const running = processes.filter((p) => p.state === 'RUNNING').map((p) => p.name).sort()
+      return pending === 'No config updates to processes' && processes.length === running.length && JSON.stringify(running) === JSON.stringify(wantedProcesses(context.variant))
+    }, 60_000)
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen: ${JSON.stringify(last)}`)
+  }
 }
 
 faults('the server is down before the run', counted('server down', async (context) => {
@@ -194,21 +226,27 @@ faults('the disk under /var/tmp is full during the upload', counted('disk full',
   assert.is(verdict, 'old')
 }))
 
-faults('the connection drops mid-sync (sshd killed after the upload)', counted('connection drop', async (context) => {
+faults('the connection drops mid-sync (sshd and its sessions killed after the upload)', counted('connection drop', async (context) => {
+  let release = async () => {}
+  let dropped = false
   await faultCase(context, 'connection drops after the upload', {
-    inject: () => holdServerLock(context.host, 8),
+    // Another sync's lock keeps the activation waiting on the server until the drop, which lands in the middle of it.
+    inject: async () => {
+      release = await takeServerLock(context.host)
+    },
     run: async () => {
-      const running = sync(context, ['--lock-wait', '30'])
-      await stageDirAppears(context.host)
-      await new Promise((r) => setTimeout(r, 500))
-      await hostExec(context.host, ['pkill', '-KILL', '-x', 'sshd'])
+      const running = sync(context, ['--lock-wait', '60'])
+      await activationStarted(context.host)
+      await dropSshSessions(context.host)
+      dropped = true
       return running
     },
     expect: /sandbox-1: .*(lost|closed|refused)[\s\S]*finishes or rolls back the activation on its own/,
     remove: async () => {
-      await startSshd(context.host)
-      await waitFor('the lock released', async () => (await hostExec(context.host, ['flock', '-n', '/run/lock/zx-supervisor.lock', 'true'])).exitCode === 0, 20_000)
+      await release()
+      if (dropped) await startSshd(context.host)
     },
+    converge: (old) => convergedTo(context, old),
   })
 }))
 
