@@ -203,12 +203,6 @@ export const SITE_FILES: ManagedFileSpec[] = [
 
 export const MANAGED_FILES: ManagedFileSpec[] = [...SITE_FILES, ...PROGRAM_FILES]
 
-export function fileSpec(kind: string): ManagedFileSpec {
-  const spec = MANAGED_FILES.find((s) => s.kind === kind)
-  if (!spec) throw new Error(`no managed file kind ${kind} in lib/layout.ts`)
-  return spec
-}
-
 /** Every discovery glob for a server, in MANAGED_FILES order (read-state tags each file it finds with the index). */
 export function discoveryPatterns(sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS): string[] {
   return MANAGED_FILES.map((spec) => spec.discover({ sitesPath, layout }))

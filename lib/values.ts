@@ -42,7 +42,7 @@ export const TEMPLATE_NAME_PATTERN = /^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/
 export const BRANCH_MAX = 255
 export const REPO_MAX = 1024
 export const CONNECTIONS = ['ssh', 'local'] as const
-export type Connection = (typeof CONNECTIONS)[number]
+export type ConnectionKind = (typeof CONNECTIONS)[number]
 
 // C0/C1 controls, DEL and the Unicode line/paragraph separators: each can end a line somewhere.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
@@ -531,7 +531,7 @@ export const checkTemplateName: Check<string> = (value, field, options) =>
     allowed: "a template name: letters, digits, '_' and '-', optionally in folders (queue/high-memory)",
   })
 
-export const checkConnection: Check<Connection> = (value, field, options) => {
+export const checkConnection: Check<ConnectionKind> = (value, field, options) => {
   const allowed = 'ssh or local'
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   const connection = CONNECTIONS.find((known) => known === value)
