@@ -100,8 +100,10 @@ for (const tier of tiers) {
       continue
     }
   }
+  const started = Date.now()
   if (tier === 'faults') await faults()
   else await uvu(`test/${tier}`)
+  console.log(`${tier}: ${Math.round((Date.now() - started) / 1000)} s`)
 }
 
 rmSync(scratch, { recursive: true, force: true })
