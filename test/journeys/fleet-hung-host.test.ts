@@ -65,10 +65,13 @@ async function processStates(host: SandboxHost): Promise<string[]> {
 }
 
 async function allRunning(hosts: SandboxHost[]): Promise<void> {
+  let last = ''
+  // The check returns a boolean: waitFor stops at the first truthy value, so a states string would end it at once.
   await waitFor(`the worker running on ${hosts.length} servers`, async () => {
     const states = await Promise.all(hosts.map(async (h) => (await processStates(h)).join(',')))
-    return states.every((s) => s === 'RUNNING') || states.join(' ')
-  }, 60_000).then((done) => assert.is(done, true))
+    last = states.join(' ')
+    return states.every((s) => s === 'RUNNING')
+  }, 60_000).catch((error: Error) => { throw new Error(`${error.message}; states: ${last}`) })
 }
 
 /** Lines of the run's stderr that mention the server. */
@@ -82,7 +85,7 @@ journey('sync with a hung host (exit 1) → status (1) → the host answers agai
   let step = await run(context, 'supervisor-sync', ['--all'])
   assert.is(step.exitCode, 1, step.all)
   assert.equal(linesAbout(step.stderr, HUNG), [linesAbout(step.stderr, HUNG)[0]], `the hung server is named in one error line:\n${step.stderr}`)
-  assert.match(step.stderr, new RegExp(`^error: ${HUNG}: connection to 127\\.0\\.\\d+\\.\\d+:22 timed out`, 'm'))
+  assert.match(step.stderr, new RegExp(`^error: ${HUNG}: connection to 127\\.0\\.\\d+\\.\\d+:22 as deployer timed out`, 'm'))
   assert.match(step.stdout, new RegExp(`^${HUNG}\\s+ok=0 changed=0 failed=1\\s+UNREACHABLE$`, 'm'))
   for (const host of others) assert.match(step.stdout, new RegExp(`^${host.name}\\s+ok=1 changed=\\d+ failed=0$`, 'm'))
   assert.equal((await Promise.all(others.map(hasConf))).filter(Boolean).length, others.length, 'the 23 others hold the conf')
