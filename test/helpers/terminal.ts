@@ -34,6 +34,7 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
   const tmux = (args: string[]) => execa('tmux', ['-S', socket, '-f', config, ...args], { extendEnv: false, env: { ...env, NO_COLOR: '1', ZXS_CONTROL_PERSIST: '0' }, timeout: 10_000 })
   let pane = 0
   const target = () => `journey${pane}`
+  const exitFile = () => path.join(dir, `exit-${pane}`)
   const screen = async () => (await tmux(['capture-pane', '-p', '-J', '-S', '-', '-t', target()])).stdout
   const poll = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
     const deadline = Date.now() + timeoutMs
@@ -47,7 +48,10 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
   return {
     async run(name, args) {
       pane += 1
-      const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map(shellQuote).join(' ')
+      const task = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map(shellQuote).join(' ')
+      // The pane's shell writes the task's exit code to a file: tmux 3.3 sometimes leaves an ended pane unreaped (a
+      // zombie it never marks dead), so its pane_dead_status cannot be waited for.
+      const command = `${task}; echo $? > ${shellQuote(exitFile())}`
       await tmux(['new-session', '-d', '-s', target(), '-x', '220', '-y', '50', '-c', PROJECT, command])
     },
     async type(text) {
@@ -60,9 +64,9 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
     }),
     async exit() {
       const exitCode = await poll('the task to end', async () => {
-        const [dead, status] = (await tmux(['display-message', '-p', '-t', target(), '#{pane_dead} #{pane_dead_status}'])).stdout.trim().split(' ')
-        // tmux may mark the pane dead a moment before it records the status.
-        return dead === '1' && /^\d+$/.test(status ?? '') ? Number(status) : undefined
+        const status = (await fs.readFile(exitFile(), 'utf8').catch(() => '')).trim()
+        // Written with its newline in one go, but read only once it is a whole number.
+        return /^\d+$/.test(status) ? Number(status) : undefined
       })
       return { exitCode, screen: await screen() }
     },
