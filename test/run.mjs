@@ -77,7 +77,7 @@ async function faults() {
 
 function integrationBlocker() {
   if (process.getuid?.() !== 0) return 'they need root (the sandbox servers use mount namespaces)'
-  const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo', '/usr/sbin/logrotate'].filter((p) => !existsSync(p))
+  const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo', '/usr/sbin/logrotate', '/usr/bin/tmux'].filter((p) => !existsSync(p))
   return missing.length ? `missing ${missing.join(', ')} (run: npx zx tasks/sandbox.mjs up, which installs them as root)` : null
 }
 

@@ -5,9 +5,12 @@ import { SandboxError, SandboxRequirementError } from './errors.ts'
 import { withSandboxLock } from './lock.ts'
 import type { Log } from './state.ts'
 
-/** iproute2 (ss) and procps (pgrep, pkill) are in most base images; checked anyway. */
+/**
+ * iproute2 (ss) and procps (pgrep, pkill) are in most base images; checked anyway. tmux is for the tests only: the
+ * terminal journey types into a real pane, so `npm run demo` leaves the machine ready for `npm test`.
+ */
 export const SANDBOX_PACKAGES = [
-  'openssh-server', 'openssh-client', 'openssh-sftp-server', 'supervisor', 'rsync', 'sudo', 'iproute2', 'procps', 'logrotate',
+  'openssh-server', 'openssh-client', 'openssh-sftp-server', 'supervisor', 'rsync', 'sudo', 'iproute2', 'procps', 'logrotate', 'tmux',
 ]
 const POLICY_RC = '/usr/sbin/policy-rc.d'
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' }
