@@ -82,6 +82,20 @@ export async function addSites(inventory: string, sitesYaml: string): Promise<vo
   await fs.writeFile(inventory, text.replace(/^sites: \[\]\s*$/m, `sites:\n${sitesYaml.replace(/^\n/, '')}`))
 }
 
+/** Deploy tests' site: d.test on `servers` with one quick worker (startsecs and stopwaitsecs 1 keep gates short). */
+export async function addDeploySite(inventory: string, servers: string[]): Promise<void> {
+  await addSites(inventory, `
+  - domain: d.test
+    server: [${servers.join(', ')}]
+    supervisors:
+      - program: worker
+        script: worker.sh
+        numprocs: 1
+        startsecs: 1
+        stopwaitsecs: 1
+`)
+}
+
 /** Edits the inventory through the YAML document (what a person would do in an editor), returning the old text. */
 export async function editInventory(inventory: string, edit: (document: ReturnType<typeof YAML.parseDocument>) => void): Promise<string> {
   const text = await fs.readFile(inventory, 'utf8')

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { startTask } from '../helpers/interrupt.ts'
-import { addSites, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
+import { addDeploySite, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
 import { hostExec } from '../../lib/sandbox/index.ts'
 
 // SIGINT to a rolling deploy in the middle of its first batch (4 servers, --batch 2): exit 130, no "failed"/"rolling
@@ -20,16 +20,7 @@ const GO_FILE = '/tmp/zxs-deploy-go'
 interrupted.before(async (context) => {
   context.sandbox = await startSandbox(4)
   context.app = await writeAppDir(context.sandbox.dir, { 'worker.sh': '#!/bin/sh\nexec sleep 100000\n' })
-  await addSites(context.sandbox.inventory, `
-  - domain: d.test
-    server: [${SERVERS.join(', ')}]
-    supervisors:
-      - program: worker
-        script: worker.sh
-        numprocs: 1
-        startsecs: 1
-        stopwaitsecs: 1
-`)
+  await addDeploySite(context.sandbox.inventory, SERVERS)
 })
 
 interrupted.after(async ({ sandbox }) => {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { PROJECT, runTask, waitFor } from '../helpers/run-task.ts'
 import { startTask } from '../helpers/interrupt.ts'
-import { addSites, editInventory, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
+import { addDeploySite, editInventory, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
 import { hostExec } from '../../lib/sandbox/index.ts'
 
 // An operator deploys v1, then v2 (which also changes the worker's environment) and presses Ctrl-C in the middle of
@@ -24,16 +24,7 @@ const GATE_GO = '/tmp/zxs-gate-go'
 journey.before(async (context) => {
   context.sandbox = await startSandbox(3)
   context.app = await writeAppDir(context.sandbox.dir, { 'worker.sh': '#!/bin/sh\nexec sleep 100000\n' })
-  await addSites(context.sandbox.inventory, `
-  - domain: d.test
-    server: [${SERVERS.join(', ')}]
-    supervisors:
-      - program: worker
-        script: worker.sh
-        numprocs: 1
-        startsecs: 1
-        stopwaitsecs: 1
-`)
+  await addDeploySite(context.sandbox.inventory, SERVERS)
 })
 
 journey.after(async ({ sandbox }) => {
