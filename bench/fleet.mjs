@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { dump, load } from 'js-yaml'
-import { hostExec, sandboxDown, sandboxUp } from '../lib/sandbox/index.ts'
-import { parseStatus } from '../lib/supervisorctl.ts'
+import { hostExec, sandboxDown, sandboxUp } from '../sandbox/index.ts'
+import { parseStatus } from '../sandbox/supervisorctl.ts'
 
 export const DOMAIN = 'bench.test'
 export const PROGRAMS = 10
@@ -15,7 +15,7 @@ const WORKER = '#!/bin/sh\nexec sleep 100000\n'
 const PROGRAM_NAMES = Array.from({ length: PROGRAMS }, (_, i) => `worker-${String(i + 1).padStart(2, '0')}`)
 
 /**
- * @typedef {import('../lib/sandbox/index.ts').SandboxHost} Host
+ * @typedef {import('../sandbox/index.ts').SandboxHost} Host
  * @typedef {{ dir: string, sandboxDir: string, sshConfig: string, hosts: Host[], inventories: Map<number, string> }} Fleet
  */
 

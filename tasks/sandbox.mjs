@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgv } from 'zx'
 import { EXIT, InterruptedError, ZxsError } from '../lib/errors.ts'
-import { DEFAULT_LAYOUT, SANDBOX_LAYOUTS, SANDBOX_PACKAGES, sandboxDown, sandboxStatus, sandboxUp } from '../lib/sandbox/index.ts'
+import { DEFAULT_LAYOUT, SANDBOX_LAYOUTS, SANDBOX_PACKAGES, sandboxDown, sandboxStatus, sandboxUp } from '../sandbox/index.ts'
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DEFAULT_DIR = path.join(PROJECT, '.sandbox')
@@ -87,7 +87,7 @@ async function up(flags, dir) {
   const interrupt = (/** @type {NodeJS.Signals} */ signal) => abort.abort(new InterruptedError(signal))
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt)
   try {
-    const layout = /** @type {import('../lib/sandbox/index.ts').SandboxLayoutName | undefined} */ (flags.layout)
+    const layout = /** @type {import('../sandbox/index.ts').SandboxLayoutName | undefined} */ (flags.layout)
     const state = await sandboxUp({ dir, count, inventoryPath, replaceInventory: flags.force, firstAddress: flags.address, layout, log, signal: abort.signal })
     log(`inventory written; use it with: --inventory ${shown(inventoryPath)}`)
     log(`log in with: ssh -F ${shown(path.join(dir, 'ssh_config'))} sandbox-1`)

@@ -1,5 +1,5 @@
 import type { Connection } from '../remote/connection.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import type { DesiredState } from '../sync/desired.ts'
 import { readLiveState, type LiveState } from '../sync/read-state.ts'
 import { releaseName } from './release.ts'

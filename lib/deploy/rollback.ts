@@ -1,6 +1,6 @@
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import { controlPrograms } from '../service/programs.ts'
 import type { ActivationResult } from '../sync/activate.ts'
 import type { DesiredState } from '../sync/desired.ts'

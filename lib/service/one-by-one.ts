@@ -1,5 +1,5 @@
 import type { Connection } from '../remote/connection.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import { controlProcesses, readProcesses } from '../supervisor/rpc.ts'
 import { readLoadedGroups, type ProgramsResult } from './programs.ts'
 

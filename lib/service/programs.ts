@@ -1,6 +1,6 @@
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import { controlProcesses, readProcesses } from '../supervisor/rpc.ts'
 import type { ServiceAction } from './daemon.ts'
 

@@ -1,6 +1,6 @@
 import { RemoteError } from '../errors.ts'
 import type { Connection } from '../remote/connection.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import { readProcesses } from '../supervisor/rpc.ts'
 
 // Waits until every process of the groups is RUNNING (supervisor has counted startsecs), or gives up naming the rest.

@@ -1,4 +1,4 @@
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import { describeOwner, ownershipOf } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import type { DesiredState } from '../sync/desired.ts'

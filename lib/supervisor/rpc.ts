@@ -3,7 +3,7 @@ import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 import type { Server } from '../types.ts'
 import type { ServerLayout } from '../layout.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from './process.ts'
 import { redactSecrets } from '../redact.ts'
 
 // Runs lib/supervisor/supervisor.py on a server (python3, which every supervisor install has, as root): one process

@@ -1,7 +1,7 @@
 import type { RemoteFile } from '../types.ts'
 import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import type { ProcessStatus } from '../supervisorctl.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import { MANAGED_FILES, MARKER_TOKEN, discoveryPatterns, parseMarker, type ManagedFileSpec, type Marker, type ServerLayout } from '../layout.ts'
 import { layoutOptions, rememberLayout, runSupervisorScript, toProcessStatus, type RawProcess } from '../supervisor/rpc.ts'
 import type { DesiredState } from './desired.ts'

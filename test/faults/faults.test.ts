@@ -9,7 +9,7 @@ import { PROJECT, runTask, runTaskOnTerminal, waitFor } from '../helpers/run-tas
 import { deployApp, processesOn, startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import { serverState, oldOrNew, type ServerState } from '../helpers/server-state.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
-import { dropSshSessions, hostExec, pauseSshd, resumeSshd, startSshd, stopSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { dropSshSessions, hostExec, pauseSshd, resumeSshd, startSshd, stopSshd, type SandboxHost } from '../../sandbox/index.ts'
 import { activationStarted, nothingAtWork, takeServerLock } from '../helpers/activation.ts'
 
 // Faults on a real sandbox server during supervisor-sync. Each case moves the inventory to a new variant, injects

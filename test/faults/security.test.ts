@@ -7,7 +7,7 @@ import { runTask } from '../helpers/run-task.ts'
 import { deployApp, editInventory, startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import { serverState } from '../helpers/server-state.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // Security defaults: host keys checked, secrets out of --verbose and --json (literals shown by the one rule of
 // lib/redact.ts), right owners and modes, no world-readable temp file with inventory content left behind.

@@ -1,4 +1,4 @@
-import { hostExec, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
 import { ACTIVATION_RUNS, SERVER_LOCK, STAGE_PREFIX } from '../../lib/layout.ts'
 import { waitFor } from './run-task.ts'
 

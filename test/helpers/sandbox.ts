@@ -2,8 +2,9 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { YAML } from 'zx'
-import { sandboxDown, sandboxLayout, sandboxUp, hostExec, type SandboxHost, type SandboxLayoutName, type SandboxState } from '../../lib/sandbox/index.ts'
-import { parseStatus, type ProcessStatus } from '../../lib/supervisorctl.ts'
+import { sandboxDown, sandboxLayout, sandboxUp, hostExec, type SandboxHost, type SandboxLayoutName, type SandboxState } from '../../sandbox/index.ts'
+import { parseStatus } from '../../sandbox/supervisorctl.ts'
+import type { ProcessStatus } from '../../lib/supervisor/process.ts'
 
 // Real sandbox servers for one test file: a fresh state dir, its own inventory, helpers to look inside a host.
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { SandboxHost } from '../../lib/sandbox/index.ts'
+import type { SandboxHost } from '../../sandbox/index.ts'
 import { processesOn } from './sandbox.ts'
 import { recordStateCheck } from './figure.ts'
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { SandboxHost } from '../../lib/sandbox/index.ts'
+import type { SandboxHost } from '../../sandbox/index.ts'
 import type { TestSandbox } from './sandbox.ts'
 
 // A private ssh config with an alias reached through another sandbox host (ProxyJump), as an operator writes one.

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask, runTaskOnTerminal, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, editInventory, processesOn, snapshotDir, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // delete, start/stop/restart (daemon and programs) and status, through the real tasks on two sandbox servers.
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { startTask } from '../helpers/interrupt.ts'
 import { addDeploySite, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // SIGINT to a rolling deploy in the middle of its first batch (4 servers, --batch 2): exit 130, no "failed"/"rolling
 // back" for connections the run closed itself, one summary with each server's state and the command that finishes

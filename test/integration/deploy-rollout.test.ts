@@ -4,8 +4,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask } from '../helpers/run-task.ts'
 import { addSites, editInventory, processesOn, snapshotDir, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
-import type { ProcessStatus } from '../../lib/supervisorctl.ts'
+import { hostExec } from '../../sandbox/index.ts'
+import type { ProcessStatus } from '../../lib/supervisor/process.ts'
 
 // Rolling deploys on one 6-server sandbox (shared by every test of this file, in order): gated batches, a failing
 // batch rolled back while later batches stay untouched, --max-fail letting one failure pass, --restart none leaving

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, processesOn, snapshotDir, startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // create → sync → status → server-logs → delete + sync through the real tasks on a host with RHEL/EPEL's supervisor
 // layout: /etc/supervisord.conf, [include] supervisord.d/*.ini, /run/supervisor/supervisor.sock. The tasks must find

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { PROJECT, waitFor } from '../helpers/run-task.ts'
 import { deployApp, processesOn, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // `host: local`: the same steps on the machine the task runs on, without SSH. The task runs INSIDE a sandbox host
 // (nsenter), so "this machine" is that host and the real machine's /etc/supervisor is never touched.

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { PROJECT, runTask, runTaskOnTerminal, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, startSandbox, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // server-logs through the real task on two sandbox servers: a program whose script prints known lines, the daemon's
 // own log, bad input refused before any connection, and --follow streaming until SIGTERM with nothing left behind.

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, editInventory, processesOn, snapshotDir, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // Ownership through the real tasks: sync changes only files whose marker names this inventory, refuses files that
 // are not ours (or adopts unmarked ones with --adopt), removes leftovers of sites taken off a server, and the

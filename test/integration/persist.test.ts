@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { runTask, waitFor, type TaskRun } from '../helpers/run-task.ts'
 import { editInventory, startSandbox, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec, startSshd, stopSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { hostExec, startSshd, stopSshd, type SandboxHost } from '../../sandbox/index.ts'
 
 // Warm SSH masters across runs, on a real sandbox server: a second run reuses the first one's master (no new sshd
 // login), a master idles out after controlPersist, a server that went away gets a new connection, a changed

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, processesOn, startSandbox, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // Secrets at rest: a synced environment value is readable by root only; program logs are not world-readable.
 

@@ -8,9 +8,9 @@ import { execa } from 'execa'
 import { load } from 'js-yaml'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { hostExec, pauseSshd, readSandbox, resumeSshd, sandboxDown, sandboxStatus, startSshd, stopSshd } from '../../lib/sandbox/index.ts'
-import type { SandboxHost, SandboxState } from '../../lib/sandbox/index.ts'
-import { processesIn } from '../../lib/sandbox/processes.ts'
+import { hostExec, pauseSshd, readSandbox, resumeSshd, sandboxDown, sandboxStatus, startSshd, stopSshd } from '../../sandbox/index.ts'
+import type { SandboxHost, SandboxState } from '../../sandbox/index.ts'
+import { processesIn } from '../../sandbox/processes.ts'
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const isRoot = process.getuid?.() === 0

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runTask } from '../helpers/run-task.ts'
 import { addSites, editInventory, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
 
 // Who owns what sync and deploy create for a site: every directory belongs to the site user, whoever logs in.
 // Sync first, then a deploy of a site not yet on the server: the normal migration order.

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { PROJECT, runTask, waitFor } from '../helpers/run-task.ts'
 import { startTask } from '../helpers/interrupt.ts'
 import { addDeploySite, editInventory, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // An operator deploys v1, then v2 (which also changes the worker's environment) and presses Ctrl-C in the middle of
 // the first batch; looks at status; runs the command the summary printed; looks at status again. The server state

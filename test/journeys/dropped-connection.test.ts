@@ -5,7 +5,7 @@ import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, processesOn, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import { activationStarted, nothingAtWork, takeServerLock } from '../helpers/activation.ts'
-import { dropSshSessions, hostExec, startSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { dropSshSessions, hostExec, startSshd, type SandboxHost } from '../../sandbox/index.ts'
 
 // An operator syncs, changes the inventory, syncs again — and the connection drops (with the login session torn down)
 // while the activation waits on the server. The server finishes on its own; status then shows the new state, and

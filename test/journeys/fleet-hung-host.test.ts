@@ -5,7 +5,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
-import { pauseSshd, resumeSshd, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { pauseSshd, resumeSshd, type SandboxHost } from '../../sandbox/index.ts'
 
 // An operator syncs a 24-server fleet while one server's sshd hangs: the other 23 are synced and running, the hung
 // one is named once as unreachable, status says the same; once it answers again, sync and status are clean.

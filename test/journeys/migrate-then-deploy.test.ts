@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, processesOn, startSandbox, writeAppDir, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
 
 // A DeployerPHP server migrated the way an operator does it: hand-written confs → a dry run with --adopt → the
 // adopting sync → a deploy of a new site on the same server → status. The server state and the exit code are

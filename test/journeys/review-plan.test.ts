@@ -5,7 +5,7 @@ import path from 'node:path'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, editInventory, processesOn, startSandbox, writeAppDir, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import { serverState } from '../helpers/server-state.ts'
-import { hostExec } from '../../lib/sandbox/index.ts'
+import { hostExec } from '../../sandbox/index.ts'
 
 // Review a plan: a program with a plain value, a secret-looking literal and a value from the environment is synced;
 // the operator changes two values, reviews the dry run (diff and --json) and applies it. The plan shows the plain

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { runTask, waitFor, type TaskRun } from '../helpers/run-task.ts'
 import { deployApp, processesOn, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
 import { INNER_ALIAS, JUMP_ALIAS, loginsSince, sshdLog, writeAliasConfig } from '../helpers/ssh-alias.ts'
-import type { ProcessStatus } from '../../lib/supervisorctl.ts'
+import type { ProcessStatus } from '../../lib/supervisor/process.ts'
 
 // An operator whose servers are reached through a bastion: the inventory says only `host: nu-inner` and names its ssh
 // config (`sshConfig:`), whose alias sets User, Port, the key and a ProxyJump through another sandbox host. Sync,

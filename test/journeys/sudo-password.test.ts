@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import { addSites, deployApp, processesOn, startSandbox, WORKER, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec, type SandboxHost } from '../../lib/sandbox/index.ts'
+import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
 
 // An operator whose server's sudo asks for a password: another sudoers file, sorting after the one the old hint
 // wrote, holds a password rule (in sudoers the last matching rule wins). Sync and status name the state and give a

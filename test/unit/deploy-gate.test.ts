@@ -6,7 +6,7 @@ import { planRollback } from '../../lib/sync/rollback.ts'
 import type { LiveFile, LiveState } from '../../lib/sync/read-state.ts'
 import type { SyncPlan } from '../../lib/sync/plan.ts'
 import type { RenderedFile } from '../../lib/render/program-files.ts'
-import type { ProcessStatus } from '../../lib/supervisorctl.ts'
+import type { ProcessStatus } from '../../lib/supervisor/process.ts'
 import { MANAGED_FILES } from '../../lib/layout.ts'
 
 // The gate's verdicts on one look at the process table, and the reverse plan a rollback activates.

@@ -4,8 +4,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { InputError } from '../../lib/errors.ts'
-import { assertInventoryReplaceable, inventoryText, removeInventory } from '../../lib/sandbox/client-files.ts'
-import type { SandboxHost, SandboxState } from '../../lib/sandbox/state.ts'
+import { assertInventoryReplaceable, inventoryText, removeInventory } from '../../sandbox/client-files.ts'
+import type { SandboxHost, SandboxState } from '../../sandbox/state.ts'
 
 // The inventory `sandbox.mjs up` writes: its comment names the file it is in, and neither `up` nor `down` replaces or
 // removes one that differs from what `up` wrote (supervisor-create edits it; those edits are the user's work).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# PID 1 of one sandbox host, run by lib/sandbox/launch.ts inside `unshare --mount --uts --pid --fork`.
+# PID 1 of one sandbox host, run by sandbox/launch.ts inside `unshare --mount --uts --pid --fork`.
 # Mounts the host's private directories, sets its hostname, starts supervisord and sshd, then reaps orphans.
 # Usage: host-init.sh HOST_DIR HOST_NAME ETC SUPERVISORD_CONFIG SUPERVISOR_SOCKET PRIVATE_DIR...
 #   HOST_DIR/fs is the private tree (HOST_DIR/fs/etc/ssh is mounted over /etc/ssh, and so on);

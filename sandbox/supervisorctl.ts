@@ -1,27 +1,10 @@
-import type { CommandResult, Connection } from './remote/connection.ts'
-import { layoutOf } from './supervisor/rpc.ts'
+import type { CommandResult, Connection } from '../lib/remote/connection.ts'
+import { layoutOf } from '../lib/supervisor/rpc.ts'
+import type { ProcessStatus } from '../lib/supervisor/process.ts'
 
-// supervisorctl, where a control action needs it (start/stop/restart of programs and their read-back): always with
-// the server's own config (-c), never its default search. Its output is parsed under the C locale; its exit codes
-// are data (3 = something not running). Reading state goes through lib/supervisor/supervisor.py instead.
-
-export interface ProcessStatus {
-  /** The namespec supervisorctl prints: `group:process` (or a bare name for a program without a group). */
-  name: string
-  group: string
-  process: string
-  state: string
-  pid?: number
-  uptime?: string
-  description: string
-  /** The directory the process runs in, and the release its environment names (from /proc, when read as root). */
-  cwd?: string
-  releasePath?: string
-  /** Why supervisor could not start or keep it (FATAL, BACKOFF), in its words (`Exited too quickly ...`). */
-  spawnerr?: string
-  /** The last line the program logged, for a process that gave up or exited (read with the status). */
-  lastLog?: string
-}
+// supervisorctl for the demo, the bench and the tests, which check a server with the tool an operator would use.
+// The product itself reads and controls supervisord through lib/supervisor/rpc.ts. Always the server's own config
+// (-c), output parsed under the C locale.
 
 export function supervisorctlArgv(config: string, args: readonly string[]): string[] {
   return ['env', 'LC_ALL=C', 'supervisorctl', '-c', config, ...args]
@@ -46,10 +29,4 @@ export function parseStatus(stdout: string): ProcessStatus[] {
     processes.push({ name, group, process, state, description, ...(pid ? { pid: Number(pid) } : {}), ...(uptime ? { uptime } : {}) })
   }
   return processes
-}
-
-export interface UpdateResult {
-  added: string[]
-  updated: string[]
-  removed: string[]
 }

@@ -1,5 +1,5 @@
 // Which distribution's supervisor layout a host imitates: where its supervisord config, include dir and socket live.
-import { InputError } from '../errors.ts'
+import { InputError } from '../lib/errors.ts'
 import { alpineSupervisordConf, rhelSupervisordConf, supervisordConf } from './host-config.ts'
 
 export const SANDBOX_LAYOUTS = ['debian', 'rhel', 'alpine'] as const

@@ -1,4 +1,4 @@
-import { EXIT, ZxsError } from '../errors.ts'
+import { EXIT, ZxsError } from '../lib/errors.ts'
 
 /** A host did not come up, or the machine got in the way. Exit 1; `details` holds the host's logs. */
 export class SandboxError extends ZxsError {

@@ -1,6 +1,6 @@
 // `down`: stop every host of a sandbox and remove its directory. Idempotent.
 import { promises as fs } from 'node:fs'
-import { InputError } from '../errors.ts'
+import { InputError } from '../lib/errors.ts'
 import { releaseAddresses } from './addresses.ts'
 import { removeInventory } from './client-files.ts'
 import { SandboxRequirementError } from './errors.ts'

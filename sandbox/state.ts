@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { InputError } from '../errors.ts'
+import { InputError } from '../lib/errors.ts'
 import { assertLoopback } from './addresses.ts'
 import { SandboxRequirementError } from './errors.ts'
 import { DEFAULT_LAYOUT } from './host-layout.ts'

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { dump } from 'js-yaml'
-import { InputError } from '../errors.ts'
+import { InputError } from '../lib/errors.ts'
 import { sandboxPaths } from './state.ts'
 import type { SandboxHost, SandboxState } from './state.ts'
 

@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { hostsFile, sshdConfig, sudoersRule } from './host-config.ts'
 import type { SandboxLayout } from './host-layout.ts'
 import type { LoginUser } from './user.ts'
-import { STATE_DIR } from '../layout.ts'
+import { STATE_DIR } from '../lib/layout.ts'
 
 /** Private in every host, mounted in this order after /run. Each must exist on the machine (a mount point). */
 const PRIVATE_DIRS = [

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { execa } from 'execa'
-import { InputError } from '../errors.ts'
+import { InputError } from '../lib/errors.ts'
 import { SandboxError } from './errors.ts'
 
 /** One file per reserved `ADDR:PORT`, holding its Reservation (JSON). */
