@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm test: typecheck, unit tests, integration, fault and journey tests against sandbox servers; ends with "N passed, N failed".
+// npm test: lint (format check + linter), typecheck, unit tests, integration, fault and journey tests against
+// sandbox servers; ends with "N passed, N failed".
 // Integration tests need root and the sandbox's Debian packages: without them they are skipped loudly, except
 // under CI=true, where that is a failure. A run in which no test ran fails.
 import { spawn } from 'node:child_process'
@@ -10,9 +11,17 @@ import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const mode = process.argv[2] ?? 'all'
-const tiers = { all: ['typecheck', 'unit', 'integration', 'faults', 'journeys'], unit: ['unit'], integration: ['integration'], faults: ['faults'], journeys: ['journeys'], typecheck: ['typecheck'] }[mode]
+const tiers = {
+  all: ['lint', 'typecheck', 'unit', 'integration', 'faults', 'journeys'],
+  unit: ['unit'],
+  integration: ['integration'],
+  faults: ['faults'],
+  journeys: ['journeys'],
+  typecheck: ['typecheck'],
+  lint: ['lint'],
+}[mode]
 if (!tiers) {
-  console.error(`usage: node test/run.mjs [all|typecheck|unit|integration|faults|journeys] (got ${mode})`)
+  console.error(`usage: node test/run.mjs [all|lint|typecheck|unit|integration|faults|journeys] (got ${mode})`)
   process.exit(2)
 }
 
@@ -88,6 +97,15 @@ for (const tier of tiers) {
     if (code === 0) totals.passed += 1
     else totals.failed += 1
     console.log(code === 0 ? 'typecheck: ok' : 'typecheck: FAILED')
+    continue
+  }
+  if (tier === 'lint') {
+    // As `npm run lint`: format check, linter and import order, no writes; warnings fail too.
+    const biome = path.join(root, 'node_modules/@biomejs/biome/bin/biome')
+    const { code } = await run(process.execPath, [biome, 'check', '--error-on-warnings', '--colors=off', '.'])
+    if (code === 0) totals.passed += 1
+    else totals.failed += 1
+    console.log(code === 0 ? 'lint: ok' : 'lint: FAILED (npm run format fixes the layout; the rest is listed above)')
     continue
   }
   if (tier === 'integration' || tier === 'faults' || tier === 'journeys') {
