@@ -18,14 +18,14 @@ export interface ProgramKeySpec<T = unknown> {
   check: Check<T>
   /** The inventory must give it. */
   required?: true
-  /** The value when the inventory leaves the key out; without one the key stays unset and supervisor's default applies. */
+  /** The value when the inventory leaves the key out; without one the key stays unset: supervisor decides. */
   default?: T
-  /** supervisor's own default for an unset key: shown in --help, used by steps that need the value a program runs with. */
+  /** supervisor's own default for an unset key: shown in --help, used by steps that need the effective value. */
   supervisorDefault?: T
   flag: ProgramFlag
   /** A second flag that sets the key to one value (`--autorestart-unexpected`). */
   valueFlag?: ProgramFlag & { name: string; sets: T }
-  /** supervisor-create's question on a terminal (answered by default with `default`); without one only the flag sets it. */
+  /** supervisor-create's question on a terminal, offering `default`; without one only the flag sets the key. */
   prompt?: string
   /**
    * The key the option sets in the conf (`stopwaitsecs=`): templates get its value under the inventory key's name, null
@@ -41,7 +41,9 @@ export const PROGRAM_SCHEMA = {
   program: {
     check: checkProgramName,
     required: true,
-    flag: { type: 'string', placeholder: 'NAME', description: 'program name, unique per site: letters, digits, _ and -' },
+    flag: {
+      type: 'string', placeholder: 'NAME', description: 'program name, unique per site: letters, digits, _ and -',
+    },
     prompt: 'Program name (unique identifier):',
   },
   script: {
@@ -111,7 +113,10 @@ export const PROGRAM_SCHEMA = {
   },
   template: {
     check: checkTemplateName,
-    flag: { type: 'string', placeholder: 'NAME', description: 'conf template templates/supervisor/NAME.hbs instead of program.conf' },
+    flag: {
+      type: 'string', placeholder: 'NAME',
+      description: 'conf template templates/supervisor/NAME.hbs instead of program.conf',
+    },
   },
 } as const satisfies ProgramSchema
 
@@ -152,8 +157,8 @@ export function programOptionSpecs(): Array<[string, ProgramKeySpec]> {
 /** The supervisor options' values for templates, by key: unset ones are null. */
 export function programOptionData(program: Program): ProgramOptionData {
   const values = program as unknown as Record<string, unknown>
-  const data = programKeySpecs().filter(([, spec]) => spec.iniKey !== undefined).map(([key]) => [key, values[key] ?? null])
-  return Object.fromEntries(data) as ProgramOptionData
+  const options = programKeySpecs().filter(([, spec]) => spec.iniKey !== undefined)
+  return Object.fromEntries(options.map(([key]) => [key, values[key] ?? null])) as ProgramOptionData
 }
 
 /** Every problem of a program's values, for a Program that may not have come through the loader (the renderer). */
@@ -162,7 +167,8 @@ export function programValueProblems(program: Program, path: string): Problem[] 
   const results: CheckResult<unknown>[] = []
   for (const [key, spec] of programKeySpecs()) {
     const value = values[key]
-    if (value !== undefined || spec.required || spec.default !== undefined) results.push(spec.check(value, `${path}.${key}`))
+    const alwaysSet = spec.required || spec.default !== undefined
+    if (value !== undefined || alwaysSet) results.push(spec.check(value, `${path}.${key}`))
   }
   for (const [key, value] of Object.entries(program.environment)) {
     const field = `${path}.${ENVIRONMENT_KEY}.${key}`

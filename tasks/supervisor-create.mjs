@@ -22,7 +22,10 @@ export const supervisorCreate = defineTask({
     ...programFlags(),
     { name: 'env', type: 'list', placeholder: 'KEY=VALUE', description: "an environment variable for the program" },
     { name: 'env-from-env', type: 'list', placeholder: 'KEY[=VAR]', description: 'an environment variable whose value sync reads from $VAR (default $KEY) on this machine; the inventory holds only { from_env: VAR }' },
-    { name: 'app-dir', type: 'string', placeholder: 'PATH', description: "read scripts from this checkout instead of cloning the site's repo/branch" },
+    {
+      name: 'app-dir', type: 'string', placeholder: 'PATH',
+      description: "read scripts from this checkout instead of cloning the site's repo/branch",
+    },
   ],
   common: ['inventory', 'json', 'verbose', 'quiet'],
   examples: [

@@ -70,7 +70,8 @@ export function defineControlTask(action: ServiceAction): Task {
     const { sites: resolvedSites } = resolveEnvironmentRefs(inventory, [{ ...site, supervisors: programs }], process.env, { mode: 'allow-unknown' })
     const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => resolvedSites, wholeServer: false })
 
-    const rolling = programs.map((p) => ({ name: fullName(site.domain, p.program), startSecs: p.startsecs ?? PROGRAM_SCHEMA.startsecs.supervisorDefault }))
+    const startSecs = (p: Site['supervisors'][number]) => p.startsecs ?? PROGRAM_SCHEMA.startsecs.supervisorDefault
+    const rolling = programs.map((p) => ({ name: fullName(site.domain, p.program), startSecs: startSecs(p) }))
     const progress = startFleetProgress(output, servers.length)
     const outcomes = await forEachServer(servers, session, async (server, connection) => {
       const drifted = action === 'restart' ? summarizeStatus(desiredFor(server), await readLiveState(connection, desiredFor(server), { withStatus: true }), { listUnknown: false }).programs.filter((p) => p.drift.length) : []

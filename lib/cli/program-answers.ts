@@ -51,14 +51,18 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   }
 
   let name: unknown = flags.program
-  if (name === undefined && interactive) name = await promptAsk(PROGRAM_SCHEMA.program.prompt, (answer) => programNameVerdict(site, answer), script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-'))
+  if (name === undefined && interactive) {
+    const suggested = script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-')
+    name = await promptAsk(PROGRAM_SCHEMA.program.prompt, (answer) => programNameVerdict(site, answer), suggested)
+  }
   let program: string | undefined
   if (name === undefined) problems.push({ field: '--program', value: undefined, allowed: 'a name of letters, digits, _ and -', hint: 'pass --program NAME, e.g. --program queue-worker' })
   else program = take(PROGRAM_SCHEMA.program.check, name, '--program')
   problems.push(...findProgramConflicts(site, { program: program ?? '', script: script ?? '' }, { program: '--program', script: '--script' }))
 
   const answer = async (key: string, spec: ProgramKeySpec): Promise<unknown> => {
-    if (spec.valueFlag && given.has(spec.valueFlag.name)) return take(spec.check, spec.valueFlag.sets, `--${spec.valueFlag.name}`)
+    const { valueFlag } = spec
+    if (valueFlag && given.has(valueFlag.name)) return take(spec.check, valueFlag.sets, `--${valueFlag.name}`)
     if (given.has(key)) return take(spec.check, flags[key], `--${key}`, { fromFlag: true })
     if (spec.default === undefined) return undefined
     if (!interactive || spec.prompt === undefined) return spec.default

@@ -386,7 +386,9 @@ function readProgram(report: Report, raw: unknown, path: string): Program[] {
   const program: Record<string, unknown> = {}
   for (const [key, spec] of programKeySpecs()) {
     // A refused name reads as '' so the rest of the entry is still checked; its problem is already reported.
-    const value = spec.required ? required(report, map, key, path, spec.check) ?? '' : optional(report, map, key, path, spec.check) ?? spec.default
+    const value = spec.required
+      ? required(report, map, key, path, spec.check) ?? ''
+      : optional(report, map, key, path, spec.check) ?? spec.default
     if (value !== undefined) program[key] = value
   }
   program[ENVIRONMENT_KEY] = readEnvironment(report, map, path)

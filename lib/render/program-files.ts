@@ -74,8 +74,10 @@ export interface RunnerTemplateData {
 // The conf: the one program file supervisor reads, whose template a program's `template:` replaces.
 const CONF_SPEC = PROGRAM_FILES.find((spec) => spec.updatesGroup) as ManagedFileSpec
 
-/** The template a program file renders with: a program's `template` key replaces the conf's, in its folder unless named. */
-export function programTemplateName(program: Pick<Program, 'template'>, spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = CONF_SPEC): string {
+/** The template a program file renders with: a program's `template` key replaces the conf's (in its folder if bare). */
+export function programTemplateName(
+  program: Pick<Program, 'template'>, spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = CONF_SPEC,
+): string {
   const name = program.template?.replace(/\.hbs$/, '')
   if (!spec.updatesGroup || name === undefined || name === '') return spec.template
   return name.includes('/') ? name : `${posix.dirname(spec.template)}/${name}`
