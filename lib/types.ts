@@ -1,4 +1,5 @@
 // The validated inventory model every step works on. Loading (lib/inventory/) is the only producer.
+import type { ProgramValues } from './program-schema.ts'
 
 export interface Server {
   name: string
@@ -37,26 +38,12 @@ export interface SupervisorOverrides {
 
 export type AutoRestart = boolean | 'unexpected'
 
-export interface Program {
-  program: string
-  /** Path relative to `.deployer/supervisors/` in the app repository. */
-  script: string
-  autostart: boolean
-  autorestart: AutoRestart
-  stopwaitsecs: number
-  numprocs: number
-  startsecs?: number
-  startretries?: number
-  stopsignal?: string
-  priority?: number
+/** A supervisor program of a site: the keys of lib/program-schema.ts, and its environment. */
+export interface Program extends ProgramValues {
   /** Literal values, or references the control machine resolves at run time (lib/secrets.ts) before rendering. */
   environment: Record<string, EnvValue>
   /** Set by resolveEnvironmentRefs: the keys of `environment` whose value came from `{ from_env }` (never shown). */
   resolvedFromEnv?: string[]
-  /** Overrides the site user for this program only. */
-  user?: string
-  /** A template name (looked up like any other) used instead of supervisor/program.conf. */
-  template?: string
 }
 
 /** A program as supervisor-create adds it to a site: `environment` is left out when it has no variables. */

@@ -3,7 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { SCRIPTS_DIR } from './layout.ts'
 import { fingerprintValue } from './redact.ts'
-import type { AutoRestart, EnvReference, EnvValue, Problem, Program, Server, Site } from './types.ts'
+import type { AutoRestart, EnvReference, EnvValue, Problem, Server, Site } from './types.ts'
 
 export type CheckResult<T> = { ok: true; value: T } | { ok: false; problem: Problem }
 
@@ -38,7 +38,8 @@ export const ABSOLUTE_PATH_PATTERN = /^\/[A-Za-z0-9._/-]+$/
 export const ABSOLUTE_PATH_MAX = 1024
 export const FILE_PATH_MAX = 4096
 export const PHP_VERSION_PATTERN = /^\d+\.\d+$/
-export const TEMPLATE_NAME_PATTERN = /^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/
+/** A template under templates/ (`supervisor/program.conf`): no segment starts with '.', so none leaves the folder. */
+export const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/
 export const BRANCH_MAX = 255
 export const REPO_MAX = 1024
 export const CONNECTIONS = ['ssh', 'local'] as const
@@ -523,13 +524,17 @@ export const checkRepo: Check<string> = (value, field, options) => {
   return pass(value)
 }
 
-/** A template name (`template: queue/high-memory`), looked up under templates/. */
-export const checkTemplateName: Check<string> = (value, field, options) =>
-  checkPatternString(value, field, options, {
+/** A program's `template: queue/high-memory`: a template name without the extension, so without any '.'. */
+export const checkTemplateName: Check<string> = (value, field, options) => {
+  const rule = {
     pattern: TEMPLATE_NAME_PATTERN, char: /[a-zA-Z0-9_/-]/, max: 255,
     shapeHint: "folders are separated by a single '/', with none at the start or end",
     allowed: "a template name: letters, digits, '_' and '-', optionally in folders (queue/high-memory)",
-  })
+  }
+  const result = checkPatternString(value, field, options, rule)
+  const dot = result.ok ? describeBadChar(result.value, rule.char) : undefined
+  return dot ? fail(field, value, rule.allowed, dot) : result
+}
 
 export const checkConnection: Check<ConnectionKind> = (value, field, options) => {
   const allowed = 'ssh or local'
@@ -543,22 +548,6 @@ export const checkInventoryId: Check<string> = (value, field, options) => checkN
 
 // --- Whole entries -------------------------------------------------------------------------------------------
 
-/** The rule of each key of a supervisor program: the loader, supervisor-create's flags and the renderer read it here. */
-export const PROGRAM_RULES = {
-  program: checkProgramName,
-  script: checkScript,
-  autostart: checkBoolean,
-  autorestart: checkAutorestart,
-  stopwaitsecs: checkPositiveInt,
-  numprocs: checkPositiveInt,
-  startsecs: checkNonNegativeInt,
-  startretries: checkNonNegativeInt,
-  stopsignal: checkStopSignal,
-  priority: checkNonNegativeInt,
-  user: checkUsername,
-  template: checkTemplateName,
-} as const
-
 /** The rule of each key of a site (inventory key names). */
 export const SITE_RULES = {
   domain: checkDomain,
@@ -569,31 +558,9 @@ export const SITE_RULES = {
   root: checkAbsolutePath,
 } as const
 
-const OPTIONAL_PROGRAM_KEYS: ReadonlyArray<keyof typeof PROGRAM_RULES> = ['startsecs', 'startretries', 'stopsignal', 'priority', 'user', 'template']
-
 /** The problems among check results, so a caller checking many values reports them all at once. */
 export function problemsOf(results: ReadonlyArray<CheckResult<unknown>>): Problem[] {
   return results.flatMap((result) => (result.ok ? [] : [result.problem]))
-}
-
-/** Every problem of a program's values, for a Program that may not have come through the loader (the renderer). */
-export function programValueProblems(program: Program, path: string): Problem[] {
-  const results: CheckResult<unknown>[] = []
-  for (const [key, check] of Object.entries(PROGRAM_RULES) as Array<[keyof typeof PROGRAM_RULES, Check<unknown>]>) {
-    const value = program[key]
-    if (value !== undefined || !OPTIONAL_PROGRAM_KEYS.includes(key)) results.push(check(value, `${path}.${key}`))
-  }
-  for (const [key, value] of Object.entries(program.environment)) {
-    const field = `${path}.environment.${key}`
-    results.push(checkProgramEnvKey(key, field), typeof value === 'string' ? checkEnvValue(value, field) : unresolvedReference(value, field))
-  }
-  return problemsOf(results)
-}
-
-// Rendering writes values, never references: a pipeline of lib/ steps must resolve them first (lib/secrets.ts).
-function unresolvedReference(reference: EnvReference, field: string): CheckResult<never> {
-  return fail(field, describeEnvReference(reference), 'a value resolved on the control machine before rendering',
-    'call resolveEnvironmentRefs (lib/secrets.ts) on the sites before rendering them')
 }
 
 /** Every problem of the values a site's files are rendered from: its own, and the server defaults it falls back on. */

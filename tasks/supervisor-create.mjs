@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { defineTask, runIfMain, PROJECT_DIR } from '../lib/cli/run-task.ts'
 import { askDomain, askScriptsCheckout } from '../lib/cli/ask.ts'
-import { collectProgramEntry, replayCommand } from '../lib/cli/program-answers.ts'
+import { collectProgramEntry, programFlags, replayCommand } from '../lib/cli/program-answers.ts'
 import { loadInventory } from '../lib/inventory/load.ts'
 import { findSite, serversOfSite } from '../lib/inventory/resolve.ts'
 import { addProgram } from '../lib/inventory/program-edits.ts'
@@ -19,22 +19,13 @@ export const supervisorCreate = defineTask({
   usage: '--domain DOMAIN --program NAME --script FILE [options]',
   flags: [
     { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site (prompted on a terminal)' },
-    { name: 'program', type: 'string', placeholder: 'NAME', description: 'program name, unique per site: letters, digits, _ and -' },
-    { name: 'script', type: 'string', placeholder: 'FILE', description: 'script under .deployer/supervisors/ of the app' },
-    { name: 'app-dir', type: 'string', placeholder: 'PATH', description: "read scripts from this checkout instead of cloning the site's repo/branch" },
-    { name: 'autostart', type: 'boolean', negatable: true, default: true, description: 'start when supervisord starts' },
-    { name: 'autorestart', type: 'boolean', negatable: true, default: true, description: 'restart when it exits' },
-    { name: 'autorestart-unexpected', type: 'boolean', description: 'restart only on an unexpected exit code (autorestart: unexpected)' },
-    { name: 'stopwaitsecs', type: 'integer', default: 3600, description: 'seconds to wait for a graceful stop before SIGKILL' },
-    { name: 'numprocs', type: 'integer', default: 1, description: 'number of processes' },
-    { name: 'startsecs', type: 'integer', description: 'seconds a process must stay up to count as started (supervisor: 1)' },
-    { name: 'startretries', type: 'integer', description: 'start attempts before FATAL (supervisor: 3)' },
-    { name: 'stopsignal', type: 'string', placeholder: 'SIGNAL', description: 'TERM, INT, QUIT, HUP, KILL, USR1 or USR2 (supervisor: TERM)' },
-    { name: 'priority', type: 'integer', description: 'start order, lower first (supervisor: 999)' },
+    ...programFlags(),
     { name: 'env', type: 'list', placeholder: 'KEY=VALUE', description: "an environment variable for the program" },
     { name: 'env-from-env', type: 'list', placeholder: 'KEY[=VAR]', description: 'an environment variable whose value sync reads from $VAR (default $KEY) on this machine; the inventory holds only { from_env: VAR }' },
-    { name: 'user', type: 'string', placeholder: 'USER', description: 'run as this user instead of the site user' },
-    { name: 'template', type: 'string', placeholder: 'NAME', description: 'conf template templates/supervisor/NAME.hbs instead of program.conf' },
+    {
+      name: 'app-dir', type: 'string', placeholder: 'PATH',
+      description: "read scripts from this checkout instead of cloning the site's repo/branch",
+    },
   ],
   common: ['inventory', 'json', 'verbose', 'quiet'],
   examples: [

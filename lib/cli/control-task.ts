@@ -8,6 +8,7 @@ import { InputError } from '../errors.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { findProgram, findServers, findSite, serversOfSite } from '../inventory/resolve.ts'
 import { fullName } from '../layout.ts'
+import { PROGRAM_SCHEMA } from '../program-schema.ts'
 import { renderDesiredStates } from '../sync/desired.ts'
 import { resolveEnvironmentRefs } from '../secrets.ts'
 import { readLiveState } from '../sync/read-state.ts'
@@ -23,7 +24,6 @@ import type { Inventory, Server, Site } from '../types.ts'
 // restart --one-by-one: one process of a group at a time, each RUNNING past its startsecs before the next stops.
 
 const DAEMON_WAIT_SECONDS = 10
-const DEFAULT_STARTSECS = 1
 
 const ONE_BY_ONE_FLAG = { name: 'one-by-one', type: 'boolean', description: "with --domain: restart each program's processes one at a time, each RUNNING for its startsecs before the next stops (keeps numprocs-1 running)" } as const
 
@@ -70,7 +70,8 @@ export function defineControlTask(action: ServiceAction): Task {
     const { sites: resolvedSites } = resolveEnvironmentRefs(inventory, [{ ...site, supervisors: programs }], process.env, { mode: 'allow-unknown' })
     const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => resolvedSites, wholeServer: false })
 
-    const rolling = programs.map((p) => ({ name: fullName(site.domain, p.program), startSecs: p.startsecs ?? DEFAULT_STARTSECS }))
+    const startSecs = (p: Site['supervisors'][number]) => p.startsecs ?? PROGRAM_SCHEMA.startsecs.supervisorDefault
+    const rolling = programs.map((p) => ({ name: fullName(site.domain, p.program), startSecs: startSecs(p) }))
     const progress = startFleetProgress(output, servers.length)
     const outcomes = await forEachServer(servers, session, async (server, connection) => {
       const drifted = action === 'restart' ? summarizeStatus(desiredFor(server), await readLiveState(connection, desiredFor(server), { withStatus: true }), { listUnknown: false }).programs.filter((p) => p.drift.length) : []

@@ -1,17 +1,32 @@
 import type { EnvValue, Problem, ProgramEntry, Site } from '../types.ts'
 import { unusedScripts } from '../app/available-scripts.ts'
 import { InputError } from '../errors.ts'
-import { checkEnvValue, checkEnvVariableName, checkProgramEnvKey, PROGRAM_RULES, type Check, type CheckOptions } from '../values.ts'
+import { checkEnvValue, checkEnvVariableName, checkProgramEnvKey, type Check, type CheckOptions } from '../values.ts'
+import { PROGRAM_SCHEMA, programKeySpecs, programOptionSpecs, type ProgramKeySpec } from '../program-schema.ts'
 import { fingerprintValue } from '../redact.ts'
 import { SCRIPTS_DIR } from '../layout.ts'
 import { shellQuote } from '../remote/quote.ts'
 import { findProgramConflicts } from '../inventory/validate.ts'
-import type { ParsedFlags } from './flags.ts'
+import type { FlagSpec, ParsedFlags } from './flags.ts'
 import { promptAsk, promptChoice, promptConfirm, type Verdict } from './prompt.ts'
 import { asVerdict } from './ask.ts'
 
 // supervisor-create's questions: each answer comes from its flag, else a prompt on a terminal, else the default;
-// every answer passes the same check as the inventory, and problems are reported all at once.
+// every answer passes the same check as the inventory, and problems are reported all at once. Flags, questions,
+// defaults and the replay come from the program schema (lib/program-schema.ts).
+
+/** supervisor-create's flags for the program's keys, in the schema's order, each named after its key. */
+export function programFlags(): FlagSpec[] {
+  return programKeySpecs().flatMap(([key, spec]) => {
+    const { valueFlag } = spec
+    const help = spec.supervisorDefault === undefined ? '' : ` (supervisor: ${String(spec.supervisorDefault)})`
+    const flag: FlagSpec = { name: key, ...spec.flag, description: `${spec.flag.description}${help}` }
+    if (spec.default !== undefined) flag.default = spec.default as FlagSpec['default']
+    if (!valueFlag) return [flag]
+    const { sets: _sets, ...second } = valueFlag
+    return [flag, second]
+  })
+}
 
 export async function collectProgramEntry(site: Site, scripts: string[], flags: ParsedFlags, given: Set<string>, interactive: boolean): Promise<ProgramEntry> {
   const problems: Problem[] = []
@@ -31,34 +46,35 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
     script = await promptChoice(scriptQuestion(scripts, free), free)
   }
   if (script === undefined) problems.push(missingScript(site, scripts, free))
-  else if (take(PROGRAM_RULES.script, script, '--script') !== undefined && !scripts.includes(script)) {
+  else if (take(PROGRAM_SCHEMA.script.check, script, '--script') !== undefined && !scripts.includes(script)) {
     problems.push({ field: '--script', value: script, allowed: `a script in ${where}`, hint: `Supervisor script not found: ${SCRIPTS_DIR}/${script}` })
   }
 
   let name: unknown = flags.program
-  if (name === undefined && interactive) name = await promptAsk('Program name (unique identifier):', (answer) => programNameVerdict(site, answer), script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-'))
+  if (name === undefined && interactive) {
+    const suggested = script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-')
+    name = await promptAsk(PROGRAM_SCHEMA.program.prompt, (answer) => programNameVerdict(site, answer), suggested)
+  }
   let program: string | undefined
   if (name === undefined) problems.push({ field: '--program', value: undefined, allowed: 'a name of letters, digits, _ and -', hint: 'pass --program NAME, e.g. --program queue-worker' })
-  else program = take(PROGRAM_RULES.program, name, '--program')
+  else program = take(PROGRAM_SCHEMA.program.check, name, '--program')
   problems.push(...findProgramConflicts(site, { program: program ?? '', script: script ?? '' }, { program: '--program', script: '--script' }))
 
-  const ask = async (flag: string, question: string, fallback: boolean) => (given.has(flag) ? Boolean(flags[flag]) : interactive ? promptConfirm(question, fallback) : fallback)
-  const autostart = await ask('autostart', 'Start on supervisord start?', true)
-  const autorestart = given.has('autorestart-unexpected') ? take(PROGRAM_RULES.autorestart, 'unexpected', '--autorestart-unexpected') : await ask('autorestart', 'Restart on exit?', true)
-  const number = async (flag: 'stopwaitsecs' | 'numprocs', question: string, fallback: number) => {
-    if (given.has(flag) || !interactive) return take(PROGRAM_RULES[flag], given.has(flag) ? flags[flag] : fallback, `--${flag}`, { fromFlag: true })
-    return promptAsk(question, (answer) => asVerdict(PROGRAM_RULES[flag](answer, `--${flag}`, { fromFlag: true })), String(fallback))
+  const answer = async (key: string, spec: ProgramKeySpec): Promise<unknown> => {
+    const { valueFlag } = spec
+    if (valueFlag && given.has(valueFlag.name)) return take(spec.check, valueFlag.sets, `--${valueFlag.name}`)
+    if (given.has(key)) return take(spec.check, flags[key], `--${key}`, { fromFlag: true })
+    if (spec.default === undefined) return undefined
+    if (!interactive || spec.prompt === undefined) return spec.default
+    if (typeof spec.default === 'boolean') return promptConfirm(spec.prompt, spec.default)
+    const verdict = (typed: string) => asVerdict(spec.check(typed, `--${key}`, { fromFlag: true }))
+    return promptAsk(spec.prompt, verdict, String(spec.default))
   }
-  const stopwaitsecs = await number('stopwaitsecs', 'Stop wait seconds:', 3600)
-  const numprocs = await number('numprocs', 'Number of processes:', 1)
-
-  const entry: ProgramEntry = { program: program ?? '', script: script ?? '', autostart, autorestart: autorestart ?? true, stopwaitsecs: stopwaitsecs ?? 3600, numprocs: numprocs ?? 1 }
-  for (const key of ['startsecs', 'startretries', 'priority'] as const) {
-    if (given.has(key)) entry[key] = take(PROGRAM_RULES[key], flags[key], `--${key}`, { fromFlag: true })
+  const entry: Record<string, unknown> = { program: program ?? '', script: script ?? '' }
+  for (const [key, spec] of programOptionSpecs()) {
+    const value = (await answer(key, spec)) ?? spec.default
+    if (value !== undefined) entry[key] = value
   }
-  if (given.has('stopsignal')) entry.stopsignal = take(PROGRAM_RULES.stopsignal, flags.stopsignal, '--stopsignal')
-  if (given.has('user')) entry.user = take(PROGRAM_RULES.user, flags.user, '--user')
-  if (given.has('template')) entry.template = take(PROGRAM_RULES.template, flags.template, '--template')
   const environment: Record<string, EnvValue> = {}
   const addVariable = (key: string, value: EnvValue, flag: string) => {
     if (key in environment) problems.push({ field: flag, value: key, allowed: 'each variable once across --env and --env-from-env', hint: `${key} is given twice; keep one` })
@@ -84,12 +100,12 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   }
   if (Object.keys(environment).length) entry.environment = environment
   if (problems.length) throw new InputError(problems)
-  return entry
+  return entry as ProgramEntry
 }
 
 /** A typed program name: the inventory's rule, and not yet a program of the site. */
 function programNameVerdict(site: Site, answer: string): Verdict<string> {
-  const checked = PROGRAM_RULES.program(answer, '--program')
+  const checked = PROGRAM_SCHEMA.program.check(answer, '--program')
   if (!checked.ok) return asVerdict(checked)
   const taken = findProgramConflicts(site, { program: checked.value, script: '' }, { program: '--program', script: '--script' }).find((p) => p.field === '--program')
   return taken ? { ok: false, allowed: taken.allowed, ...(taken.hint ? { hint: taken.hint } : {}) } : checked
@@ -112,10 +128,15 @@ function scriptQuestion(scripts: string[], free: string[]): string {
 export function replayCommand(domain: string, entry: ProgramEntry, inventoryPath: string, appDir?: string): string {
   const q = (v: string | number) => shellQuote(String(v))
   const parts = ['npx zx tasks/supervisor-create.mjs', `--inventory ${q(inventoryPath)}`, `--domain ${q(domain)}`, ...(appDir === undefined ? [] : [`--app-dir ${q(appDir)}`]), `--program ${q(entry.program)}`, `--script ${q(entry.script)}`,
-    entry.autostart ? '--autostart' : '--no-autostart',
-    entry.autorestart === 'unexpected' ? '--autorestart-unexpected' : entry.autorestart ? '--autorestart' : '--no-autorestart',
-    `--stopwaitsecs ${entry.stopwaitsecs}`, `--numprocs ${entry.numprocs}`]
-  for (const key of ['startsecs', 'startretries', 'stopsignal', 'priority', 'user', 'template'] as const) if (entry[key] !== undefined) parts.push(`--${key} ${q(entry[key] as string | number)}`)
+  ]
+  const values = entry as Record<string, unknown>
+  for (const [key, spec] of programOptionSpecs()) {
+    const value = values[key]
+    if (value === undefined) continue
+    if (spec.valueFlag && value === spec.valueFlag.sets) parts.push(`--${spec.valueFlag.name}`)
+    else if (typeof value === 'boolean') parts.push(value ? `--${key}` : `--no-${key}`)
+    else parts.push(`--${key} ${q(value as string | number)}`)
+  }
   for (const [key, value] of Object.entries(entry.environment ?? {})) {
     if (typeof value === 'string') parts.push(`--env ${q(`${key}=${value}`)}`)
     else parts.push(`--env-from-env ${q(value.fromEnv === key ? key : `${key}=${value.fromEnv}`)}`)

@@ -3,6 +3,7 @@ import type { ProcessStatus } from '../supervisor/process.ts'
 import type { DesiredState } from '../sync/desired.ts'
 import { readLiveState, type LiveState } from '../sync/read-state.ts'
 import { releaseName } from './release.ts'
+import { PROGRAM_SCHEMA } from '../program-schema.ts'
 
 // The gate a server must pass before the rollout goes on: every process of the site's programs RUNNING (within
 // --wait) on the release `current` points to, then still RUNNING with the same pid for startsecs + --hold, then the
@@ -52,7 +53,7 @@ export type ProcessVerdict = { kind: 'up'; processes: ProcessStatus[] } | { kind
 
 const DEFAULT_POLL_MS = 1000
 /** supervisor's own startsecs when a program sets none. */
-export const SUPERVISOR_DEFAULT_STARTSECS = 1
+export const SUPERVISOR_DEFAULT_STARTSECS: number = PROGRAM_SCHEMA.startsecs.supervisorDefault
 
 export async function passGate(connection: Connection, options: GateOptions): Promise<GateResult> {
   const up = await waitUntilUp(connection, options)

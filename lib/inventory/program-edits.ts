@@ -3,16 +3,11 @@
 import { InputError } from '../errors.ts'
 import type { EnvValue, ProgramEntry } from '../types.ts'
 import { ENV_REFERENCE_KEY } from '../values.ts'
+import { ENVIRONMENT_KEY, PROGRAM_KEYS } from '../program-schema.ts'
 import { isYamlMap, isYamlScalar, isYamlSeq, type LoadedInventory, type YamlMap, type YamlPair } from './load.ts'
 import { findProgram, findSite } from './resolve.ts'
 import { findProgramConflicts, validateProgram } from './validate.ts'
 import { appendToBlockList, editInventoryText, removeListItem, unsafeEdit, writeBlockList } from './yaml-text-edit.ts'
-
-// DeployerPHP's key order (dehydrateSupervisorDTO), then this project's optional keys.
-const ENTRY_ORDER = [
-  'program', 'script', 'autostart', 'autorestart', 'stopwaitsecs', 'numprocs',
-  'startsecs', 'startretries', 'stopsignal', 'priority', 'user', 'template', 'environment',
-] as const
 
 /** Returns the inventory text with `entry` appended to the site's `supervisors:` list. */
 export function addProgram(loaded: LoadedInventory, domain: string, entry: ProgramEntry): string {
@@ -46,13 +41,14 @@ export function removeProgram(loaded: LoadedInventory, domain: string, name: str
   return editInventoryText(loaded, siteIndex, expected, (text) => removeListItem(text, pair, index, existingEntries(loaded, siteIndex, pair.value)))
 }
 
-/** The program as YAML data, keys in DeployerPHP's order; an empty environment is left out. */
+/** The program as YAML data, keys in the schema's order; an empty environment is left out. */
 function entryData(entry: ProgramEntry): Record<string, unknown> {
+  const values = entry as Record<string, unknown>
   const data: Record<string, unknown> = {}
-  for (const key of ENTRY_ORDER) {
-    const value = entry[key]
+  for (const key of PROGRAM_KEYS) {
+    const value = values[key]
     if (value === undefined) continue
-    if (key === 'environment') {
+    if (key === ENVIRONMENT_KEY) {
       if (Object.keys(value as object).length > 0) data[key] = environmentData(value as Record<string, EnvValue>)
       continue
     }

@@ -2,10 +2,11 @@
 import type { EnvValue, Inventory, Problem, Program, Server, Site, SupervisorOverrides } from '../types.ts'
 import {
   checkAbsolutePath, checkConnection, checkControlPersist, checkEnvEntry, checkFilePath, checkGroupName, checkHost, checkInventoryId,
-  checkPort, checkProgramEnvKey, checkServerName, checkUsername, describeType, PROGRAM_RULES, SITE_RULES, type Check,
+  checkPort, checkProgramEnvKey, checkServerName, checkUsername, describeType, SITE_RULES, type Check,
   type CheckResult, SUPERVISOR_OVERRIDE_RULES,
 } from '../values.ts'
 import { DEFAULT_INVENTORY_ID, fullName as programFullName } from '../layout.ts'
+import { ENVIRONMENT_KEY, PROGRAM_KEYS, programKeySpecs } from '../program-schema.ts'
 import { siteRoot } from './resolve.ts'
 
 export const TOP_KEYS = ['id', 'servers', 'sites', 'controlPersist', 'sshConfig'] as const
@@ -16,10 +17,6 @@ export const SERVER_KEYS = [
 ] as const
 // crons belong to DeployerPHP's cron feature: known, kept, unused here.
 export const SITE_KEYS = ['domain', 'server', 'repo', 'branch', 'php_version', 'crons', 'supervisors', 'user', 'root'] as const
-export const PROGRAM_KEYS = [
-  'program', 'script', 'autostart', 'autorestart', 'stopwaitsecs', 'numprocs',
-  'startsecs', 'startretries', 'stopsignal', 'priority', 'environment', 'user', 'template',
-] as const
 
 /** Keys like `x-worker-defaults:` hold YAML anchors for `<<: *merge`; they are never warned about. */
 export const EXTENSION_PREFIX = 'x-'
@@ -28,10 +25,6 @@ export const DEFAULTS = {
   // Only when neither the inventory nor the ssh config names a login user (the port is left to OpenSSH: 22).
   username: 'root',
   siteUser: 'deployer',
-  autostart: true,
-  autorestart: true,
-  stopwaitsecs: 3600,
-  numprocs: 1,
 } as const
 
 export interface Validation {
@@ -390,30 +383,21 @@ function readProgram(report: Report, raw: unknown, path: string): Program[] {
   const map = readMapItem(report, raw, path || '(program)', 'supervisor program')
   if (!map) return []
   warnUnknownKeys(report, map, path, PROGRAM_KEYS)
-  const program: Program = {
-    program: required(report, map, 'program', path, PROGRAM_RULES.program) ?? '',
-    script: required(report, map, 'script', path, PROGRAM_RULES.script) ?? '',
-    autostart: optional(report, map, 'autostart', path, PROGRAM_RULES.autostart) ?? DEFAULTS.autostart,
-    autorestart: optional(report, map, 'autorestart', path, PROGRAM_RULES.autorestart) ?? DEFAULTS.autorestart,
-    stopwaitsecs: optional(report, map, 'stopwaitsecs', path, PROGRAM_RULES.stopwaitsecs) ?? DEFAULTS.stopwaitsecs,
-    numprocs: optional(report, map, 'numprocs', path, PROGRAM_RULES.numprocs) ?? DEFAULTS.numprocs,
-    environment: readEnvironment(report, map, path),
+  const program: Record<string, unknown> = {}
+  for (const [key, spec] of programKeySpecs()) {
+    // A refused name reads as '' so the rest of the entry is still checked; its problem is already reported.
+    const value = spec.required
+      ? required(report, map, key, path, spec.check) ?? ''
+      : optional(report, map, key, path, spec.check) ?? spec.default
+    if (value !== undefined) program[key] = value
   }
-  const optionals = {
-    startsecs: optional(report, map, 'startsecs', path, PROGRAM_RULES.startsecs),
-    startretries: optional(report, map, 'startretries', path, PROGRAM_RULES.startretries),
-    stopsignal: optional(report, map, 'stopsignal', path, PROGRAM_RULES.stopsignal),
-    priority: optional(report, map, 'priority', path, PROGRAM_RULES.priority),
-    user: optional(report, map, 'user', path, PROGRAM_RULES.user),
-    template: optional(report, map, 'template', path, PROGRAM_RULES.template),
-  }
-  assignDefined(program, optionals)
-  return [program]
+  program[ENVIRONMENT_KEY] = readEnvironment(report, map, path)
+  return [program as unknown as Program]
 }
 
 function readEnvironment(report: Report, map: RawMap, path: string): Record<string, EnvValue> {
-  const value = map.environment
-  const field = joinPath(path, 'environment')
+  const value = map[ENVIRONMENT_KEY]
+  const field = joinPath(path, ENVIRONMENT_KEY)
   if (value === undefined || value === null) return {}
   if (!isMap(value)) {
     report.problems.push({

@@ -1,8 +1,10 @@
 // Renders the files a site's programs need on a server: the supervisor conf and logrotate file per program, and
 // the site's runner.sh. Every value is checked here first, so one InputError lists every problem of a program.
+import { posix } from 'node:path'
 import { InputError } from '../errors.ts'
 import type { Problem, Program, RemoteFile, Server, Site } from '../types.ts'
-import { programValueProblems, siteValueProblems } from '../values.ts'
+import { siteValueProblems } from '../values.ts'
+import { programOptionData, programValueProblems, type ProgramOptionData } from '../program-schema.ts'
 import { createRenderer, type Renderer } from './templates.ts'
 import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
 import {
@@ -32,8 +34,11 @@ export interface FieldPaths {
   program?: string
 }
 
-/** What program.conf templates (shared or a site's own) can use; unset optional keys are null. */
-export interface ProgramTemplateData {
+/**
+ * What program.conf templates (shared or a site's own) can use: these, and every supervisor option of
+ * lib/program-schema.ts by its key (autostart, stopwaitsecs, priority, ...), null when unset.
+ */
+export interface ProgramTemplateData extends ProgramOptionData {
   domain: string
   program: string
   fullName: string
@@ -46,14 +51,6 @@ export interface ProgramTemplateData {
   scriptPath: string
   user: string
   home: string
-  autostart: boolean
-  autorestart: boolean | 'unexpected'
-  stopwaitsecs: number
-  numprocs: number
-  startsecs: number | null
-  startretries: number | null
-  stopsignal: string | null
-  priority: number | null
   logPath: string
   branch: string | null
   phpVersion: string | null
@@ -74,11 +71,16 @@ export interface RunnerTemplateData {
   phpBinary: string
 }
 
-/** The template a program file renders with: a program's `template` key replaces the conf's template. */
-export function programTemplateName(program: Pick<Program, 'template'>, spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = { template: 'supervisor/program.conf', updatesGroup: true }): string {
+// The conf: the one program file supervisor reads, whose template a program's `template:` replaces.
+const CONF_SPEC = PROGRAM_FILES.find((spec) => spec.updatesGroup) as ManagedFileSpec
+
+/** The template a program file renders with: a program's `template` key replaces the conf's (in its folder if bare). */
+export function programTemplateName(
+  program: Pick<Program, 'template'>, spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = CONF_SPEC,
+): string {
   const name = program.template?.replace(/\.hbs$/, '')
   if (!spec.updatesGroup || name === undefined || name === '') return spec.template
-  return name.includes('/') ? name : `supervisor/${name}`
+  return name.includes('/') ? name : `${posix.dirname(spec.template)}/${name}`
 }
 
 /** The values a program's conf is rendered from. Throws InputError listing every value that cannot be encoded. */
@@ -117,14 +119,7 @@ export function programTemplateData(
     scriptPath: `${SCRIPTS_DIR}/${program.script}`,
     user,
     home,
-    autostart: program.autostart,
-    autorestart: program.autorestart,
-    stopwaitsecs: program.stopwaitsecs,
-    numprocs: program.numprocs,
-    startsecs: program.startsecs ?? null,
-    startretries: program.startretries ?? null,
-    stopsignal: program.stopsignal ?? null,
-    priority: program.priority ?? null,
+    ...programOptionData(program),
     logPath: programLogPath(layout, fullName),
     branch: site.branch ?? null,
     phpVersion: site.phpVersion ?? null,

@@ -7,13 +7,10 @@ import type Handlebars from 'handlebars'
 import { EXIT, InputError, ZxsError } from '../errors.ts'
 import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from './ini.ts'
 import { singleQuote } from '../remote/quote.ts'
-import { checkDomain } from '../values.ts'
+import { checkDomain, TEMPLATE_NAME_PATTERN } from '../values.ts'
 
 /** The templates that ship with zx-supervisor. */
 export const DEFAULT_TEMPLATES_DIR: string = fileURLToPath(new URL('../../templates', import.meta.url))
-
-// Segments may not start with '.', so '.' and '..' cannot escape the templates directory.
-const TEMPLATE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/
 
 /** A template is missing or broken (it names the file): the team's templates need a fix. Exit 2. */
 export class TemplateError extends ZxsError {
@@ -184,7 +181,7 @@ function lineOf(options: Handlebars.HelperOptions): string {
 }
 
 function assertTemplateName(name: string): void {
-  if (TEMPLATE_NAME.test(name)) return
+  if (TEMPLATE_NAME_PATTERN.test(name)) return
   throw new InputError([
     {
       field: 'template',
