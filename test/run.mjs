@@ -50,7 +50,13 @@ function withoutNetworkClients() {
   mkdirSync(bin, { recursive: true })
   writeFileSync(record, '')
   for (const client of ['ssh', 'scp', 'sftp', 'rsync']) {
-    writeFileSync(path.join(bin, client), `#!/bin/sh\nprintf '%s\\n' "${client} $*" >> '${record}'\necho 'unit tests must not spawn ${client}' >&2\nexit 255\n`, { mode: 0o755 })
+    const stub = [
+      '#!/bin/sh',
+      `printf '%s\\n' "${client} $*" >> '${record}'`,
+      `echo 'unit tests must not spawn ${client}' >&2`,
+      'exit 255',
+    ].join('\n')
+    writeFileSync(path.join(bin, client), stub, { mode: 0o755 })
   }
   const calls = () => readFileSync(record, 'utf8').split('\n').filter(Boolean)
   return { env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, calls }
@@ -64,7 +70,8 @@ async function uvu(dir, env = {}) {
     totals.failed += 1
     return
   }
-  const { code, text } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'], env)
+  const uvuArgs = ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color']
+  const { code, text } = await run(process.execPath, uvuArgs, env)
   const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
   const total = count('Total')
   const passed = count('Passed')
@@ -124,7 +131,9 @@ for (const tier of tiers) {
     await uvu('test/unit', network.env)
     const calls = network.calls()
     if (calls.length) {
-      console.log(`unit: FAILED, ${calls.length} call(s) of a network client (move such tests to test/integration):\n${calls.join('\n')}`)
+      const list = calls.join('\n')
+      console.log(`unit: FAILED, ${calls.length} call(s) of a network client (such tests go in test/integration):`)
+      console.log(list)
       totals.failed += 1
     }
   } else await uvu(`test/${tier}`)

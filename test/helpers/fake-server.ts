@@ -24,7 +24,10 @@ export interface FakeSite {
  * What the inventory wants on server web-1 for these sites (Debian's layout until the live one is given). A
  * `{ from_env }` value is read from `env`; one it lacks is rendered as unknown, as in a plan that changes nothing.
  */
-export function desiredOn(sites: FakeSite[], options: { inventoryId?: string; wholeServer?: boolean; env?: NodeJS.ProcessEnv } = {}): DesiredState {
+export function desiredOn(
+  sites: FakeSite[],
+  options: { inventoryId?: string; wholeServer?: boolean; env?: NodeJS.ProcessEnv } = {},
+): DesiredState {
   const { inventory, problems } = validateInventory({
     servers: [{ name: 'web-1', host: '127.0.0.9' }],
     sites: sites.map((site) => ({
@@ -89,11 +92,13 @@ export function liveState(fake: FakeLive = {}): LiveState {
 
 /** A server that holds exactly what the desired state renders (the state a sync leaves behind). */
 export function syncedFiles(desired: DesiredState): Array<RemoteFile & { kind: string }> {
-  return desired.files.map(({ path, content, owner, group, mode, kind }) => ({ path, content, owner, group, mode, kind }))
+  return desired.files.map(({ path, content, owner, group, mode, kind }) => ({
+    path, content, owner, group, mode, kind,
+  }))
 }
 
 /** One supervisor process of a group, numbered as supervisor names them (`<group>_00`). */
-export function processOf(group: string, n: number, state = 'RUNNING', extra: Partial<ProcessStatus> = {}): ProcessStatus {
+export function processOf(group: string, n: number, state = 'RUNNING'): ProcessStatus {
   const process = `${group}_${String(n).padStart(2, '0')}`
-  return { name: `${group}:${process}`, group, process, state, description: '', ...extra }
+  return { name: `${group}:${process}`, group, process, state, description: '' }
 }

@@ -4,8 +4,8 @@ import { InputError } from '../../lib/errors.ts'
 // The one way tests expect an error: the call must throw (or reject with) that kind, and the error comes back for
 // assertions on its message, fields and exit code.
 
-// biome-ignore lint/suspicious/noExplicitAny: any constructor of an Error subclass
-type ErrorKind<E extends Error> = abstract new (...args: any[]) => E
+/** Any Error class, whatever its constructor takes. */
+type ErrorKind<E extends Error> = abstract new (...args: never[]) => E
 
 /** Runs `fn`, expecting it to throw an instance of `kind`; returns that error. */
 export function thrown<E extends Error>(fn: () => unknown, kind: ErrorKind<E>): E {

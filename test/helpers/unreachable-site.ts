@@ -6,7 +6,7 @@ import path from 'node:path'
 // ever leaves the machine), with an app that has its program's script: for deploy runs that must stop at their flags.
 
 const INVENTORY = `servers:
-${[1, 2, 3].map((n) => `  - name: web-${n}\n    host: 127.0.0.254\n    port: ${n + 1}\n    username: deployer`).join('\n')}
+${[1, 2, 3].map((n) => `  - { name: web-${n}, host: 127.0.0.254, port: ${n + 1}, username: deployer }`).join('\n')}
 sites:
   - domain: d.test
     server: [web-1, web-2, web-3]
@@ -26,10 +26,17 @@ export async function unreachableSite(): Promise<UnreachableSite> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-deploy-flags-'))
   await fs.writeFile(path.join(dir, 'inventory.yml'), INVENTORY)
   await fs.mkdir(path.join(dir, 'app/.deployer/supervisors'), { recursive: true })
-  await fs.writeFile(path.join(dir, 'app/.deployer/supervisors/worker.sh'), '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 })
+  const script = path.join(dir, 'app/.deployer/supervisors/worker.sh')
+  await fs.writeFile(script, '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 })
   return {
     dir,
-    base: { inventory: path.join(dir, 'inventory.yml'), domain: 'd.test', appDir: path.join(dir, 'app'), timeout: 1, persist: false },
+    base: {
+      inventory: path.join(dir, 'inventory.yml'),
+      domain: 'd.test',
+      appDir: path.join(dir, 'app'),
+      timeout: 1,
+      persist: false,
+    },
     remove: () => fs.rm(dir, { recursive: true, force: true }),
   }
 }

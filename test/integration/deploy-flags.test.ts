@@ -9,10 +9,12 @@ import { unreachableSite } from '../helpers/unreachable-site.ts'
 test('valid rollout flags get past the checks to the servers (unreachable here: exit 1, not 2)', async () => {
   const site = await unreachableSite()
   try {
-    const { exitCode, result } = await deploy.call({ ...site.base, batch: '1', canary: 1, maxFail: '1', restart: 'one-by-one', hold: 1, healthCmd: 'true' })
+    const flags = { batch: '1', canary: 1, maxFail: '1', restart: 'one-by-one', hold: 1, healthCmd: 'true' }
+    const { exitCode, result } = await deploy.call({ ...site.base, ...flags })
     assert.is(exitCode, 1, JSON.stringify(result))
     const servers = (result as { servers: Array<{ server: string; outcome: string; reason?: string }> }).servers
-    assert.equal(servers.map((s) => s.outcome), ['failed', 'failed', 'not-deployed'], 'the canary and batch 2 failed; past --max-fail 1 the rollout stops before batch 3')
+    // The canary and batch 2 failed; past --max-fail 1 the rollout stops before batch 3.
+    assert.equal(servers.map((s) => s.outcome), ['failed', 'failed', 'not-deployed'])
     assert.match(servers[0]?.reason ?? '', 'connection refused by 127.0.0.254:2')
   } finally {
     await site.remove()

@@ -120,7 +120,8 @@ test('scaffold-supervisors asks again for a destination it cannot use (~user), i
   assert.is(run.exitCode, 0, run.all)
   assert.match(run.all, '"~bob/app" is not an answer here; allowed: ~, ~/path, an absolute path or one relative to the current directory. Hint: write the home directory out')
   const shipped = (await fs.readdir(path.join(PROJECT, 'templates/scaffold'))).sort()
-  assert.equal((await fs.readdir(path.join(dir, '.deployer/supervisors'))).sort(), shipped, 'every script the scaffold ships, in the folder given at the second ask')
+  const written = (await fs.readdir(path.join(dir, '.deployer/supervisors'))).sort()
+  assert.equal(written, shipped, 'every script the scaffold ships, in the folder given at the second ask')
 }))
 
 test.run()

@@ -9,7 +9,8 @@ import { inputError } from '../helpers/input-error.ts'
 /** Runs `fn`, expecting an InputError whose message names `field`, shows `value` and says why (`allowed`). */
 function assertRejected(fn: () => unknown, field: string, value: string, allowed: RegExp): InputError {
   const error = inputError(fn)
-  assert.ok(error.message.includes(`${field}: got ${showValue(value)}`), `message names field and value: ${error.message}`)
+  const named = error.message.includes(`${field}: got ${showValue(value)}`)
+  assert.ok(named, `message names field and value: ${error.message}`)
   assert.match(error.message, allowed)
   return error
 }

@@ -206,14 +206,17 @@ test('CRLF files stay CRLF; a missing final newline is handled', () => {
 
 test('addProgram refuses duplicates with DeployerPHP messages, and invalid entries', () => {
   const loaded = loadText(SMALL)
-  const duplicate = thrown(() => addProgram(loaded, 'example.com', programEntry({ program: 'mailer', script: 'mailer.sh' })), InputError)
+  const mailer = programEntry({ program: 'mailer', script: 'mailer.sh' })
+  const duplicate = thrown(() => addProgram(loaded, 'example.com', mailer), InputError)
   assert.equal(duplicate.problems.map((p) => p.hint), [
     "Supervisor 'mailer' is already configured for 'example.com'",
     "Supervisor script 'mailer.sh' is already configured for 'example.com'",
   ])
-  const invalid = thrown(() => addProgram(loaded, 'example.com', programEntry({ program: 'bad name', script: '../x.sh', numprocs: 0 })), InputError)
+  const bad = programEntry({ program: 'bad name', script: '../x.sh', numprocs: 0 })
+  const invalid = thrown(() => addProgram(loaded, 'example.com', bad), InputError)
   assert.equal(invalid.problems.map((p) => p.field), ['program', 'script', 'numprocs'])
-  const unknown = thrown(() => addProgram(loaded, 'nope.com', programEntry({ program: 'p', script: 'p.sh' })), InputError)
+  const p = programEntry({ program: 'p', script: 'p.sh' })
+  const unknown = thrown(() => addProgram(loaded, 'nope.com', p), InputError)
   assert.match(unknown.message, /Site 'nope\.com' not found in inventory/)
   const missing = thrown(() => removeProgram(loaded, 'example.com', 'nope'), InputError)
   assert.match(missing.message, /Supervisor program 'nope' not found/)
@@ -253,7 +256,8 @@ sites:
   - <<: *site
     domain: a.com
 `
-  assert.match(thrown(() => addProgram(loadText(merged), 'a.com', programEntry({ program: 'p', script: 'p.sh' })), InputError).message, /safely/)
+  const entry = programEntry({ program: 'p', script: 'p.sh' })
+  assert.match(thrown(() => addProgram(loadText(merged), 'a.com', entry), InputError).message, /safely/)
 })
 
 test('the DeployerPHP fixture round-trips through add and remove byte for byte', async () => {

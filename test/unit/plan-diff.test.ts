@@ -3,8 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { formatPlanDiff } from '../../lib/sync/plan.ts'
-import { planSync } from '../../lib/sync/plan.ts'
+import { formatPlanDiff, planSync } from '../../lib/sync/plan.ts'
 import { desiredOn, liveState, syncedFiles, type FakeLive, type FakeSite } from '../helpers/fake-server.ts'
 
 // What --dry-run shows: formatPlanDiff of plans against fake servers, compared with expected files. Values here
@@ -15,23 +14,34 @@ const EXPECTED = fileURLToPath(new URL('../fixtures/plan-diff/', import.meta.url
 const UPDATE = process.env.UPDATE_GOLDEN === '1'
 
 const W: FakeSite = { domain: 'a.test', supervisors: [{ program: 'w', environment: { QUEUE: 'high' } }] }
-const W_CHANGED: FakeSite = { domain: 'a.test', supervisors: [{ program: 'w', numprocs: 2, environment: { QUEUE: 'low', RATE: '5' } }] }
-const W_AND_API: FakeSite = { domain: 'a.test', supervisors: [...W.supervisors, { program: 'api', autorestart: 'unexpected', stopwaitsecs: 30 }] }
+const W_CHANGED: FakeSite = {
+  domain: 'a.test',
+  supervisors: [{ program: 'w', numprocs: 2, environment: { QUEUE: 'low', RATE: '5' } }],
+}
+const W_AND_API: FakeSite = {
+  domain: 'a.test',
+  supervisors: [...W.supervisors, { program: 'api', autorestart: 'unexpected', stopwaitsecs: 30 }],
+}
+const API: FakeSite = { domain: 'a.test', supervisors: [{ program: 'api' }] }
+const API_AND_W: FakeSite = { domain: 'a.test', supervisors: [{ program: 'api' }, { program: 'w' }] }
 const files = syncedFiles(desiredOn([W]))
+const HAND_WRITTEN = '[program:a.test-w]\ncommand=php artisan queue:work\nnumprocs=1\n'
 const CONF = '/etc/supervisor/conf.d/a.test-w.conf'
 const LOGROTATE = '/etc/logrotate.d/supervisor-a.test-w.conf'
+const withFile = (path: string, change: Partial<(typeof files)[number]>) =>
+  files.map((f) => (f.path === path ? { ...f, ...change } : f))
 
 const cases: Array<{ name: string; want: FakeSite; live: FakeLive; adopt?: boolean }> = [
   { name: 'nothing-to-do', want: W, live: { files } },
   { name: 'program-changed', want: W_CHANGED, live: { files } },
   { name: 'program-added', want: W_AND_API, live: { files } },
-  { name: 'program-removed', want: { domain: 'a.test', supervisors: [{ program: 'api' }] }, live: { files: syncedFiles(desiredOn([{ domain: 'a.test', supervisors: [{ program: 'api' }, { program: 'w' }] }])) } },
-  { name: 'mode-only', want: W, live: { files: files.map((f) => (f.path === LOGROTATE ? { ...f, mode: '0600', owner: 'deployer' } : f)) } },
+  { name: 'program-removed', want: API, live: { files: syncedFiles(desiredOn([API_AND_W])) } },
+  { name: 'mode-only', want: W, live: { files: withFile(LOGROTATE, { mode: '0600', owner: 'deployer' }) } },
   {
     name: 'adopted',
     want: W,
     adopt: true,
-    live: { files: files.map((f) => (f.path === CONF ? { ...f, mode: '0644', content: '[program:a.test-w]\ncommand=php artisan queue:work\nnumprocs=1\n' } : f)) },
+    live: { files: withFile(CONF, { mode: '0644', content: HAND_WRITTEN }) },
   },
 ]
 

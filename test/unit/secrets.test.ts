@@ -10,7 +10,7 @@ import { displayEnvironment, fingerprintKeyPath, fingerprintValue, loadFingerpri
 import { renderProgramFiles } from '../../lib/render/program-files.ts'
 import { resolveEnvironmentRefs, resolveScopeEnvironment, sameIgnoringUnknown } from '../../lib/secrets.ts'
 import { replayCommand } from '../../lib/cli/program-answers.ts'
-import type { Inventory, Problem } from '../../lib/types.ts'
+import type { Inventory, Problem, Server } from '../../lib/types.ts'
 import { inputError } from '../helpers/input-error.ts'
 
 const KEY_DIR = mkdtempSync(join(tmpdir(), 'zxs-secrets-test-'))
@@ -137,7 +137,9 @@ test('only the sites given are resolved: a run of site A does not need B\'s vari
   const scoped = resolveScopeEnvironment(inventory, scope, { STRIPE_SECRET: 'sk_test_1' }, { mode: 'require' })
   assert.equal(scoped.sitesOn(inventory.servers[0]!)[0]?.supervisors[0]?.environment.STRIPE_SECRET, 'sk_test_1')
   // With every server in scope, site B's unset variable is needed too.
-  inputError(() => resolveScopeEnvironment(inventory, { servers: inventory.servers, sitesOn: (s) => inventory.sites.filter((site) => site.servers.includes(s.name)) }, { STRIPE_SECRET: 'x' }, { mode: 'require' }))
+  const sitesOn = (s: Server) => inventory.sites.filter((site) => site.servers.includes(s.name))
+  const everyServer = { servers: inventory.servers, sitesOn }
+  inputError(() => resolveScopeEnvironment(inventory, everyServer, { STRIPE_SECRET: 'x' }, { mode: 'require' }))
 })
 
 test('allow-unknown: the value renders as "unknown (VAR unset)" and is listed; nothing is thrown', () => {

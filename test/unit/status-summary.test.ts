@@ -11,6 +11,8 @@ const LOGROTATE = '/etc/logrotate.d/supervisor-a.test-w.conf'
 const RUNNER = '/home/deployer/sites/a.test/runner.sh'
 const CURRENT = '/home/deployer/sites/a.test/current'
 const RELEASES = '/home/deployer/sites/a.test/releases'
+const DIFFERS = 'differs from the inventory (edited by hand, or the inventory changed since the last sync)'
+const NO_MARKER = 'no zx-supervisor marker (written by hand or by another tool)'
 
 const W: FakeSite = { domain: 'a.test', supervisors: [{ program: 'w', numprocs: 2, environment: { QUEUE: 'high' } }] }
 const W_AND_GONE: FakeSite = { domain: 'a.test', supervisors: [...W.supervisors, { program: 'gone' }] }
@@ -18,7 +20,7 @@ const W_AND_GONE: FakeSite = { domain: 'a.test', supervisors: [...W.supervisors,
 const desired = desiredOn([W])
 const files = syncedFiles(desired)
 const running = [processOf('a.test-w', 0), processOf('a.test-w', 1)]
-const onRelease = (release: string, extra: Record<string, string> = {}) => running.map((p) => ({ ...p, releasePath: `${RELEASES}/${release}`, ...extra }))
+const onRelease = (release: string) => running.map((p) => ({ ...p, releasePath: `${RELEASES}/${release}` }))
 
 /** The synced files, with one changed. */
 function withFile(path: string, change: (file: (typeof files)[number]) => Partial<(typeof files)[number]>) {
@@ -27,7 +29,8 @@ function withFile(path: string, change: (file: (typeof files)[number]) => Partia
 }
 
 /** A server that matches the inventory, its processes on the release `current` points to, with `fake` on top. */
-const server = (fake: FakeLive = {}) => liveState({ files, processes: onRelease('r2'), currents: { [CURRENT]: `${RELEASES}/r2` }, ...fake })
+const server = (fake: FakeLive = {}) =>
+  liveState({ files, processes: onRelease('r2'), currents: { [CURRENT]: `${RELEASES}/r2` }, ...fake })
 
 interface StatusCase {
   name: string
@@ -42,18 +45,27 @@ interface StatusCase {
 }
 
 const cases: StatusCase[] = [
-  { name: 'a server that matches the inventory, every process RUNNING on the current release', live: server(), healthy: true },
+  {
+    name: 'a server that matches the inventory, every process RUNNING on the current release',
+    live: server(),
+    healthy: true,
+  },
   {
     name: 'a process not RUNNING: unhealthy, though nothing drifts',
     live: server({ processes: [running[0]!, processOf('a.test-w', 1, 'FATAL')] }),
     running: 1,
     healthy: false,
   },
-  { name: 'a conf never synced', live: server({ files: files.filter((f) => f.path !== CONF) }), drift: [`${CONF} is missing (never synced?)`], healthy: false },
+  {
+    name: 'a conf never synced',
+    live: server({ files: files.filter((f) => f.path !== CONF) }),
+    drift: [`${CONF} is missing (never synced?)`],
+    healthy: false,
+  },
   {
     name: 'a conf edited by hand: the variables that differ, server → inventory',
     live: server({ files: withFile(CONF, (f) => ({ content: f.content.replace('QUEUE="high"', 'QUEUE="low"') })) }),
-    drift: [`${CONF} differs from the inventory (edited by hand, or the inventory changed since the last sync); environment (server → inventory): QUEUE low → high`],
+    drift: [`${CONF} ${DIFFERS}; environment (server → inventory): QUEUE low → high`],
     healthy: false,
   },
   {
@@ -65,12 +77,12 @@ const cases: StatusCase[] = [
   {
     name: 'an unmarked file where our conf belongs',
     live: server({ files: withFile(CONF, () => ({ content: '[program:a.test-w]\ncommand=/bin/true\n' })) }),
-    drift: [`${CONF} is not ours (owner: no zx-supervisor marker (written by hand or by another tool)); sync refuses it unless --adopt`],
+    drift: [`${CONF} is not ours (owner: ${NO_MARKER}); sync refuses it unless --adopt`],
     healthy: false,
   },
   {
     name: "another inventory's conf where ours belongs: no --adopt offered",
-    live: server({ files: withFile(CONF, (f) => ({ content: f.content.replace('inventory=default', 'inventory=blog') })) }),
+    live: server({ files: withFile(CONF, (f) => ({ content: f.content.replace('=default', '=blog') })) }),
     drift: [`${CONF} is not ours (owner: inventory 'blog', site a.test, program w); sync refuses it`],
     healthy: false,
   },
@@ -90,7 +102,10 @@ const cases: StatusCase[] = [
   {
     name: 'processes on an older release than current: stale, with the restart to run',
     live: server({ processes: onRelease('r1') }),
-    drift: ['a.test-w_00 runs release r1, a.test-w_01 runs release r1, not the current r2: restart to pick up the deploy (supervisor-restart --domain a.test --program w)'],
+    drift: [
+      'a.test-w_00 runs release r1, a.test-w_01 runs release r1, not the current r2: ' +
+        'restart to pick up the deploy (supervisor-restart --domain a.test --program w)',
+    ],
     healthy: false,
   },
   {
@@ -100,7 +115,12 @@ const cases: StatusCase[] = [
   },
   {
     name: 'a stopped process is not stale, whatever release it last ran',
-    live: server({ processes: [{ ...running[0]!, releasePath: `${RELEASES}/r2` }, { ...processOf('a.test-w', 1, 'STOPPED'), releasePath: `${RELEASES}/r1` }] }),
+    live: server({
+      processes: [
+        { ...running[0]!, releasePath: `${RELEASES}/r2` },
+        { ...processOf('a.test-w', 1, 'STOPPED'), releasePath: `${RELEASES}/r1` },
+      ],
+    }),
     running: 1,
     healthy: false,
   },
@@ -112,7 +132,7 @@ const cases: StatusCase[] = [
   {
     name: 'runner.sh edited by hand: site drift',
     live: server({ files: withFile(RUNNER, (f) => ({ content: `${f.content}# edited\n` })) }),
-    siteDrift: [`${RUNNER} differs from the inventory (edited by hand, or the inventory changed since the last sync)`],
+    siteDrift: [`${RUNNER} ${DIFFERS}`],
     healthy: false,
   },
   {
@@ -136,7 +156,12 @@ const cases: StatusCase[] = [
     live: server({ processes: [...onRelease('r2'), processOf('legacy', 0)] }),
     healthy: true,
   },
-  { name: 'supervisord down: unhealthy', live: server({ daemon: { running: false, message: 'no socket' }, processes: [] }), running: 0, healthy: false },
+  {
+    name: 'supervisord down: unhealthy',
+    live: server({ daemon: { running: false, message: 'no socket' }, processes: [] }),
+    running: 0,
+    healthy: false,
+  },
 ]
 
 for (const c of cases) {
@@ -156,13 +181,18 @@ for (const c of cases) {
 test('summarizeStatus: each process carries the release it runs and whether that is stale', () => {
   const processes = [{ ...running[0]!, releasePath: `${RELEASES}/r1` }, { ...running[1]!, cwd: `${RELEASES}/r2/` }]
   const status = summarizeStatus(desired, server({ processes }), { listUnknown: false })
-  assert.equal(status.programs[0]?.processes.map((p) => [p.process, p.release, p.stale]), [['a.test-w_00', 'r1', true], ['a.test-w_01', 'r2', false]])
+  assert.equal(status.programs[0]?.processes.map((p) => [p.process, p.release, p.stale]), [
+    ['a.test-w_00', 'r1', true],
+    ['a.test-w_01', 'r2', false],
+  ])
 })
 
 test('summarizeStatus: an unknown program lists its processes; the daemon state is named', () => {
-  const status = summarizeStatus(desired, server({ processes: [...onRelease('r2'), processOf('legacy', 0), processOf('legacy', 1)] }), { listUnknown: true })
+  const processes = [...onRelease('r2'), processOf('legacy', 0), processOf('legacy', 1)]
+  const status = summarizeStatus(desired, server({ processes }), { listUnknown: true })
   assert.is(status.daemon, 'running')
-  assert.equal(status.unknown.map((u) => [u.group, u.processes.map((p) => p.process)]), [['legacy', ['legacy_00', 'legacy_01']]])
+  const unknown = status.unknown.map((u) => [u.group, u.processes.map((p) => p.process)])
+  assert.equal(unknown, [['legacy', ['legacy_00', 'legacy_01']]])
   assert.is(summarizeStatus(desired, server({ daemon: { running: false } }), { listUnknown: false }).daemon, 'down')
 })
 

@@ -161,7 +161,8 @@ test('call on a real task: scaffold-supervisors writes the scripts and lists the
     const files = (result as { files: Array<{ name: string; path: string; status: string }> }).files
     const shipped = (await fs.readdir(path.join(PROJECT, 'templates/scaffold'))).sort()
     const scripts = path.join(dir, '.deployer/supervisors')
-    assert.equal(files, shipped.map((name) => ({ name, path: path.join(scripts, name), status: 'created' })), 'every script the scaffold ships')
+    const created = shipped.map((name) => ({ name, path: path.join(scripts, name), status: 'created' }))
+    assert.equal(files, created, 'every script the scaffold ships')
     assert.equal((await fs.readdir(scripts)).sort(), shipped)
   } finally {
     await fs.rm(dir, { recursive: true, force: true })

@@ -36,7 +36,9 @@ function table<T>(name: string, check: Check<T>, cases: Case[], options?: CheckO
           assert.ok(result.problem.allowed.length > 5, `${name}: no "allowed" for ${shown}`)
           assert.ok((result.problem.hint ?? '').length > 3, `${name}: no hint for ${shown}`)
           // The message names the field and the value, says what is allowed, and gives the hint.
-          assert.is(formatProblem(result.problem), `field.path: got ${showValue(result.problem.value)}; allowed: ${result.problem.allowed}. Hint: ${result.problem.hint}`)
+          const { value, allowed, hint } = result.problem
+          const message = `field.path: got ${showValue(value)}; allowed: ${allowed}. Hint: ${hint}`
+          assert.is(formatProblem(result.problem), message)
         }
       } else {
         assert.ok(result.ok, `${name} refused ${shown}: ${result.ok ? '' : formatProblem(result.problem)}`)
