@@ -4,7 +4,7 @@
 // Integration tests need root and the sandbox's Debian packages: without them they are skipped loudly, except
 // under CI=true, where that is a failure. A run in which no test ran fails.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,15 +48,39 @@ function run(command, args, env = {}) {
   })
 }
 
-/** @param {string} dir */
-async function uvu(dir) {
+/**
+ * A unit test must not reach any server: in the unit tier ssh, scp, sftp and rsync are stubs that record the call
+ * and fail, and the tier fails when any was called.
+ * @returns {{ env: Record<string, string>, calls: () => string[] }}
+ */
+function withoutNetworkClients() {
+  const bin = path.join(scratch, 'no-network')
+  const record = path.join(scratch, 'network-calls.log')
+  mkdirSync(bin, { recursive: true })
+  writeFileSync(record, '')
+  for (const client of ['ssh', 'scp', 'sftp', 'rsync']) {
+    const stub = [
+      '#!/bin/sh',
+      `printf '%s\\n' "${client} $*" >> '${record}'`,
+      `echo 'unit tests must not spawn ${client}' >&2`,
+      'exit 255',
+    ].join('\n')
+    writeFileSync(path.join(bin, client), stub, { mode: 0o755 })
+  }
+  const calls = () => readFileSync(record, 'utf8').split('\n').filter(Boolean)
+  return { env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, calls }
+}
+
+/** @param {string} dir @param {Record<string, string>} [env] */
+async function uvu(dir, env = {}) {
   // A tier whose folder is missing or holds no test is a failure: uvu itself exits 0 when nothing ran.
   if (!existsSync(path.join(root, dir))) {
     console.log(`${dir}: missing, no test ran`)
     totals.failed += 1
     return
   }
-  const { code, text } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'])
+  const uvuArgs = ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color']
+  const { code, text } = await run(process.execPath, uvuArgs, env)
   const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
   const total = count('Total')
   const passed = count('Passed')
@@ -120,7 +144,17 @@ for (const tier of tiers) {
   }
   const started = Date.now()
   if (tier === 'faults') await faults()
-  else await uvu(`test/${tier}`)
+  else if (tier === 'unit') {
+    const network = withoutNetworkClients()
+    await uvu('test/unit', network.env)
+    const calls = network.calls()
+    if (calls.length) {
+      const list = calls.join('\n')
+      console.log(`unit: FAILED, ${calls.length} call(s) of a network client (such tests go in test/integration):`)
+      console.log(list)
+      totals.failed += 1
+    }
+  } else await uvu(`test/${tier}`)
   console.log(`${tier}: ${Math.round((Date.now() - started) / 1000)} s`)
 }
 

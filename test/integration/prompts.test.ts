@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { runTaskOnTerminal } from '../helpers/run-task.ts'
+import { PROJECT, runTaskOnTerminal } from '../helpers/run-task.ts'
 
 // Questions on a real terminal (a pseudo-terminal, as a person types): only a clear answer counts, anything else is
 // asked again; what was typed ahead after a refused answer never answers a later question; a missing input is asked.
@@ -119,7 +119,9 @@ test('scaffold-supervisors asks again for a destination it cannot use (~user), i
   const run = await runTaskOnTerminal('scaffold-supervisors', [], [['Destination directory:', '~bob/app'], ['Destination directory:', dir]])
   assert.is(run.exitCode, 0, run.all)
   assert.match(run.all, '"~bob/app" is not an answer here; allowed: ~, ~/path, an absolute path or one relative to the current directory. Hint: write the home directory out')
-  assert.ok((await fs.readdir(path.join(dir, '.deployer/supervisors'))).length > 0)
+  const shipped = (await fs.readdir(path.join(PROJECT, 'templates/scaffold'))).sort()
+  const written = (await fs.readdir(path.join(dir, '.deployer/supervisors'))).sort()
+  assert.equal(written, shipped, 'every script the scaffold ships, in the folder given at the second ask')
 }))
 
 test.run()

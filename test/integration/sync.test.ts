@@ -36,7 +36,9 @@ sync('create adds the program to the inventory only, keeping the rest of the fil
   const after = await fs.readFile(sandbox.inventory, 'utf8')
   assert.ok(after.startsWith(before.split('sites:')[0] as string), 'servers block and header comment kept')
   assert.match(after, /- program: worker\n\s+script: worker.sh\n\s+autostart: true\n\s+autorestart: true\n\s+stopwaitsecs: 3600\n\s+numprocs: 2/)
-  assert.is((await snapshotDir(sandbox.host('sandbox-1'), 'etc/supervisor/conf.d')).length, undefined, 'nothing sent to a server yet')
+  for (const name of ['sandbox-1', 'sandbox-2']) {
+    assert.equal(await snapshotDir(sandbox.host(name), 'etc/supervisor/conf.d'), {}, `nothing sent to ${name} yet`)
+  }
 })
 
 sync('sync puts the program live on its server, with numprocs 2 → two running processes, and not on the other server', async ({ sandbox }) => {

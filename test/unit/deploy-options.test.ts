@@ -1,12 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
 import { checkRolloutOptions, type RolloutInput } from '../../lib/deploy/options.ts'
-import { InputError } from '../../lib/errors.ts'
 import { deploy } from '../../tasks/deploy.mjs'
 import { captureOutput } from '../helpers/capture.ts'
+import { inputError } from '../helpers/input-error.ts'
+import { unreachableSite } from '../helpers/unreachable-site.ts'
 
 // deploy's rollout flags: every bad value is exit 2 naming its flag, found before any server is contacted.
 
@@ -35,44 +33,18 @@ const BAD: Array<[string, Partial<RolloutInput>, string]> = [
 
 for (const [name, input, field] of BAD) {
   test(`checkRolloutOptions refuses ${name}`, () => {
-    try {
-      checkRolloutOptions({ ...DEFAULTS, ...input }, 6)
-      assert.unreachable('accepted')
-    } catch (error) {
-      assert.instance(error, InputError)
-      assert.equal((error as InputError).problems.map((p) => p.field), [field])
-    }
+    const error = inputError(() => checkRolloutOptions({ ...DEFAULTS, ...input }, 6))
+    assert.equal(error.problems.map((p) => p.field), [field])
   })
 }
 
 test('checkRolloutOptions reports every bad flag at once', () => {
-  try {
-    checkRolloutOptions({ batch: '0', maxFail: 'x', restart: 'sometimes', canary: 9 }, 6)
-    assert.unreachable('accepted')
-  } catch (error) {
-    assert.equal((error as InputError).problems.map((p) => p.field), ['--batch', '--max-fail', '--canary', '--restart'])
-  }
+  const error = inputError(() => checkRolloutOptions({ batch: '0', maxFail: 'x', restart: 'sometimes', canary: 9 }, 6))
+  assert.equal(error.problems.map((p) => p.field), ['--batch', '--max-fail', '--canary', '--restart'])
 })
 
-// Three servers nobody can reach (TEST-NET-3): a run that got past the checks would fail on a connection (exit 1).
-const INVENTORY = `servers:
-${[1, 2, 3].map((n) => `  - name: web-${n}\n    host: 203.0.113.${n}\n    username: deployer`).join('\n')}
-sites:
-  - domain: d.test
-    server: [web-1, web-2, web-3]
-    supervisors:
-      - program: worker
-        script: worker.sh
-`
-
-async function fixture() {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-deploy-flags-'))
-  await fs.writeFile(path.join(dir, 'inventory.yml'), INVENTORY)
-  await fs.mkdir(path.join(dir, 'app/.deployer/supervisors'), { recursive: true })
-  await fs.writeFile(path.join(dir, 'app/.deployer/supervisors/worker.sh'), '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 })
-  return { dir, base: { inventory: path.join(dir, 'inventory.yml'), domain: 'd.test', appDir: path.join(dir, 'app'), timeout: 1, persist: false } }
-}
-
+// A run that got past the checks would try its servers (loopback ports nothing listens on) and end with exit 1;
+// test/integration/deploy-flags.test.ts shows that valid flags do.
 const FLAGS: Array<[string, Record<string, unknown>, RegExp]> = [
   ['--batch 0', { batch: '0' }, /^--batch: got "0"/m],
   ['--batch 150%', { batch: '150%' }, /^--batch: got "150%"/m],
@@ -90,19 +62,19 @@ const FLAGS: Array<[string, Record<string, unknown>, RegExp]> = [
 
 for (const [name, flags, message] of FLAGS) {
   test(`deploy ${name}: exit 2 naming the flag, before any server is contacted`, async () => {
-    const { dir, base } = await fixture()
+    const site = await unreachableSite()
     try {
-      const { exitCode, result } = await deploy.call({ ...base, ...flags })
+      const { exitCode, result } = await deploy.call({ ...site.base, ...flags })
       assert.is(exitCode, 2, JSON.stringify(result))
       assert.match((result as { error: string }).error, message)
     } finally {
-      await fs.rm(dir, { recursive: true, force: true })
+      await site.remove()
     }
   })
 }
 
 test('deploy --max-fail -1 (a separate argument) is exit 2 naming --max-fail', async () => {
-  const { dir, base } = await fixture()
+  const { base, remove } = await unreachableSite()
   try {
     const captured = captureOutput()
     const code = await deploy.run(['--inventory', base.inventory, '--domain', 'd.test', '--app-dir', base.appDir, '--max-fail', '-1'], { output: captured.output })
@@ -110,19 +82,7 @@ test('deploy --max-fail -1 (a separate argument) is exit 2 naming --max-fail', a
     assert.match(captured.stderr(), /--max-fail: got "-1"; allowed: a whole number N ≥ 0/, 'the negative number is read as the value of --max-fail')
     assert.not.match(captured.stderr(), 'one of --', 'not reported as an unknown flag -1')
   } finally {
-    await fs.rm(dir, { recursive: true, force: true })
-  }
-})
-
-test('control: valid rollout flags get past the checks to the servers (unreachable here: exit 1, not 2)', async () => {
-  const { dir, base } = await fixture()
-  try {
-    const { exitCode, result } = await deploy.call({ ...base, batch: '1', canary: 1, maxFail: '1', restart: 'one-by-one', hold: 1, healthCmd: 'true' })
-    assert.is(exitCode, 1, JSON.stringify(result))
-    const servers = (result as { servers: Array<{ server: string; outcome: string }> }).servers
-    assert.equal(servers.map((s) => s.outcome), ['failed', 'failed', 'not-deployed'], 'the canary and batch 2 failed; past --max-fail 1 the rollout stops before batch 3')
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true })
+    await remove()
   }
 })
 

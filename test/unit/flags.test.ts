@@ -2,7 +2,6 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { COMMON_FLAGS, formatExitCodes, formatHelp, optionsToArgs, parseFlags, type FlagSpec } from '../../lib/cli/flags.ts'
 import type { Task } from '../../lib/cli/run-task.ts'
-import { InputError } from '../../lib/errors.ts'
 import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
 import { supervisorDelete } from '../../tasks/supervisor-delete.mjs'
 import { supervisorSync } from '../../tasks/supervisor-sync.mjs'
@@ -13,6 +12,7 @@ import { supervisorRestart } from '../../tasks/supervisor-restart.mjs'
 import { serverLogs } from '../../tasks/server-logs.mjs'
 import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
 import { deploy } from '../../tasks/deploy.mjs'
+import { inputError } from '../helpers/input-error.ts'
 
 const SPECS: FlagSpec[] = [
   { name: 'domain', type: 'string', description: 'site' },
@@ -66,13 +66,7 @@ const BAD: Array<[string, string[], RegExp, FlagSpec[]?]> = [
 
 for (const [name, args, pattern, specs = SPECS] of BAD) {
   test(`parseFlags rejects ${name}`, () => {
-    try {
-      parseFlags(specs, args)
-      assert.unreachable('should have thrown')
-    } catch (error) {
-      assert.instance(error, InputError)
-      assert.match((error as Error).message, pattern)
-    }
+    assert.match(inputError(() => parseFlags(specs, args)).message, pattern)
   })
 }
 

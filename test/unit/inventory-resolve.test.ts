@@ -1,12 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { InputError } from '../../lib/errors.ts'
 import { validateInventory } from '../../lib/inventory/validate.ts'
 import {
   findProgram, findServer, findServers, findSite, groupNames, programUser, serversOfSite, siteRoot,
   siteUser, sitesOnServer,
 } from '../../lib/inventory/resolve.ts'
 import { fullName } from '../../lib/layout.ts'
+import { inputError } from '../helpers/input-error.ts'
 
 const { inventory, problems } = validateInventory({
   servers: [
@@ -26,24 +26,14 @@ assert.equal(problems, [])
 const [web1, web2] = inventory.servers as [typeof inventory.servers[0] & object, typeof inventory.servers[0] & object]
 const [shop, blog] = inventory.sites as [typeof inventory.sites[0] & object, typeof inventory.sites[0] & object]
 
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (error) {
-    assert.instance(error, InputError)
-    return error as InputError
-  }
-  throw new Error('expected an InputError')
-}
-
 test('findSite returns the site or lists the known domains', () => {
   assert.is(findSite(inventory, 'blog.example.com'), blog)
-  const error = thrown(() => findSite(inventory, 'nope.com'))
+  const error = inputError(() => findSite(inventory, 'nope.com'))
   assert.equal(error.problems, [{
     field: '--domain', value: 'nope.com', allowed: 'a domain from the inventory (example.com, blog.example.com)',
     hint: "Site 'nope.com' not found in inventory",
   }])
-  assert.is(thrown(() => findSite(inventory, 'x', 'domain')).problems[0]?.field, 'domain')
+  assert.is(inputError(() => findSite(inventory, 'x', 'domain')).problems[0]?.field, 'domain')
 })
 
 test('findServers takes a server name or a group name', () => {
@@ -51,11 +41,11 @@ test('findServers takes a server name or a group name', () => {
   assert.equal(findServers(inventory, 'web').map((s) => s.name), ['web-1', 'web-2'])
   assert.equal(findServers(inventory, 'eu').map((s) => s.name), ['web-1'])
   assert.equal(groupNames(inventory), ['web', 'eu'])
-  const error = thrown(() => findServers(inventory, 'us'))
+  const error = inputError(() => findServers(inventory, 'us'))
   assert.is(error.problems[0]?.allowed, 'a server (web-1, web-2, db) or a group (web, eu)')
   assert.is(error.problems[0]?.hint, "Server 'us' not found in inventory")
   assert.is(findServer(inventory, 'web-2'), web2)
-  assert.match(thrown(() => findServer(inventory, 'web')).problems[0]?.allowed ?? '', /web-1, web-2, db/)
+  assert.match(inputError(() => findServer(inventory, 'web')).problems[0]?.allowed ?? '', /web-1, web-2, db/)
 })
 
 test('servers of a site and sites on a server', () => {
@@ -79,12 +69,12 @@ test('site root and users fall back from program to site to server', () => {
 
 test('findProgram returns the program or lists the site programs', () => {
   assert.is(findProgram(shop, 'mailer').script, 'm.sh')
-  const error = thrown(() => findProgram(shop, 'sms'))
+  const error = inputError(() => findProgram(shop, 'sms'))
   assert.equal(error.problems, [{
     field: '--program', value: 'sms', allowed: 'a program of example.com (worker, mailer)',
     hint: "Supervisor program 'sms' not found",
   }])
-  assert.match(thrown(() => findProgram(blog, 'x')).problems[0]?.allowed ?? '', /none in the inventory/)
+  assert.match(inputError(() => findProgram(blog, 'x')).problems[0]?.allowed ?? '', /none in the inventory/)
 })
 
 test.run()

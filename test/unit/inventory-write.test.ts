@@ -9,6 +9,7 @@ import { loadInventory, parseInventory, type LoadedInventory } from '../../lib/i
 import { addProgram, removeProgram } from '../../lib/inventory/program-edits.ts'
 import { InventoryChangedError, InventoryWriteError, saveInventory } from '../../lib/inventory/save.ts'
 import type { ProgramEntry } from '../../lib/types.ts'
+import { rejected, thrown } from '../helpers/input-error.ts'
 
 const FIXTURES = new URL('../fixtures/inventory/', import.meta.url).pathname
 const SMALL = readFileSync(join(FIXTURES, 'small.yml'), 'utf8')
@@ -21,24 +22,6 @@ function loadText(text: string, path = 'inventory.yml'): LoadedInventory {
 function edited(text: string, find: string, replacement: string): string {
   assert.is(text.split(find).length, 2, `fixture must contain ${JSON.stringify(find)} once`)
   return text.replace(find, replacement)
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected an error')
-}
-
-async function thrownAsync(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn()
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected an error')
 }
 
 /** An entry as supervisor-create builds it: DeployerPHP's defaults unless given. */
@@ -223,17 +206,19 @@ test('CRLF files stay CRLF; a missing final newline is handled', () => {
 
 test('addProgram refuses duplicates with DeployerPHP messages, and invalid entries', () => {
   const loaded = loadText(SMALL)
-  const duplicate = thrown(() => addProgram(loaded, 'example.com', programEntry({ program: 'mailer', script: 'mailer.sh' })))
-  assert.instance(duplicate, InputError)
-  assert.equal((duplicate as InputError).problems.map((p) => p.hint), [
+  const mailer = programEntry({ program: 'mailer', script: 'mailer.sh' })
+  const duplicate = thrown(() => addProgram(loaded, 'example.com', mailer), InputError)
+  assert.equal(duplicate.problems.map((p) => p.hint), [
     "Supervisor 'mailer' is already configured for 'example.com'",
     "Supervisor script 'mailer.sh' is already configured for 'example.com'",
   ])
-  const invalid = thrown(() => addProgram(loaded, 'example.com', programEntry({ program: 'bad name', script: '../x.sh', numprocs: 0 })))
-  assert.equal((invalid as InputError).problems.map((p) => p.field), ['program', 'script', 'numprocs'])
-  const unknown = thrown(() => addProgram(loaded, 'nope.com', programEntry({ program: 'p', script: 'p.sh' })))
+  const bad = programEntry({ program: 'bad name', script: '../x.sh', numprocs: 0 })
+  const invalid = thrown(() => addProgram(loaded, 'example.com', bad), InputError)
+  assert.equal(invalid.problems.map((p) => p.field), ['program', 'script', 'numprocs'])
+  const p = programEntry({ program: 'p', script: 'p.sh' })
+  const unknown = thrown(() => addProgram(loaded, 'nope.com', p), InputError)
   assert.match(unknown.message, /Site 'nope\.com' not found in inventory/)
-  const missing = thrown(() => removeProgram(loaded, 'example.com', 'nope'))
+  const missing = thrown(() => removeProgram(loaded, 'example.com', 'nope'), InputError)
   assert.match(missing.message, /Supervisor program 'nope' not found/)
 })
 
@@ -256,8 +241,7 @@ sites:
     () => addProgram(loadText(shared), 'a.com', programEntry({ program: 'p', script: 'p.sh' })),
     () => removeProgram(loadText(shared), 'a.com', 'a'),
   ]) {
-    const error = thrown(edit)
-    assert.instance(error, InputError)
+    const error = thrown(edit, InputError)
     assert.match(error.message, /Cannot edit inventory\.yml safely/)
   }
   const merged = `x-site: &site
@@ -272,7 +256,8 @@ sites:
   - <<: *site
     domain: a.com
 `
-  assert.match(thrown(() => addProgram(loadText(merged), 'a.com', programEntry({ program: 'p', script: 'p.sh' }))).message, /safely/)
+  const entry = programEntry({ program: 'p', script: 'p.sh' })
+  assert.match(thrown(() => addProgram(loadText(merged), 'a.com', entry), InputError).message, /safely/)
 })
 
 test('the DeployerPHP fixture round-trips through add and remove byte for byte', async () => {
@@ -311,9 +296,8 @@ test('saveInventory refuses a file changed on disk since it was read', () => wit
   const text = removeProgram(loaded, 'example.com', 'mailer')
   const theirs = SMALL.replace('notes: keep me', 'notes: edited by someone else')
   await writeFile(path, theirs)
-  const error = await thrownAsync(() => saveInventory(loaded, text))
-  assert.instance(error, InventoryChangedError)
-  assert.is((error as InputError).exitCode, 2)
+  const error = await rejected(() => saveInventory(loaded, text), InventoryChangedError)
+  assert.is(error.exitCode, 2)
   // One message, said once: what changed, that nothing was written, and what to do.
   assert.is(error.message, `inventory ${path} changed on disk since this run read it (edited meanwhile); nothing was written. Hint: run the command again to work on the current file.`)
   assert.is(await readFile(path, 'utf8'), theirs)
@@ -324,7 +308,7 @@ test('saveInventory refuses a file that appeared since the run found none', () =
   const path = join(dir, 'inventory.yml')
   const loaded = { ...loadText(SMALL, path), text: '' }
   await writeFile(path, 'servers: []\nsites: []\n')
-  assert.instance(await thrownAsync(() => saveInventory(loaded, SMALL)), InventoryChangedError)
+  await rejected(() => saveInventory(loaded, SMALL), InventoryChangedError)
   assert.is(await readFile(path, 'utf8'), 'servers: []\nsites: []\n')
 }))
 
@@ -332,8 +316,7 @@ test('saveInventory never writes an invalid inventory', () => withDir(async (dir
   const path = join(dir, 'inventory.yml')
   await writeFile(path, SMALL)
   const loaded = await loadInventory(path)
-  const error = await thrownAsync(() => saveInventory(loaded, SMALL.replace('numprocs: 2', 'numprocs: 0')))
-  assert.instance(error, InputError)
+  const error = await rejected(() => saveInventory(loaded, SMALL.replace('numprocs: 2', 'numprocs: 0')), InputError)
   assert.match(error.message, /sites\[0\]\.supervisors\[1\]\.numprocs/)
   assert.is(await readFile(path, 'utf8'), SMALL)
   assert.equal(await readdir(dir), ['inventory.yml'])
@@ -357,8 +340,7 @@ test('saveInventory creates a new file as 0600 and writes through a symlink', ()
 
 test('saveInventory names the path when it cannot write', () => withDir(async (dir) => {
   const path = join(dir, 'missing-dir', 'inventory.yml')
-  const error = await thrownAsync(() => saveInventory({ ...loadText(SMALL, path), text: '' }, SMALL))
-  assert.instance(error, InventoryWriteError)
+  const error = await rejected(() => saveInventory({ ...loadText(SMALL, path), text: '' }, SMALL), InventoryWriteError)
   assert.match(error.message, new RegExp(`Cannot write inventory ${path}: a parent directory does not exist`))
 }))
 

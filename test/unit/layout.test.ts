@@ -33,19 +33,41 @@ test('markerLine and withMarker round-trip through parseMarker', () => {
   assert.equal(parseMarker(runner), { inventory: 'i', site: 'a', program: null, file: 'runner' })
 })
 
+// [case, file content, ownership from inventory shop's point of view, how messages name the owner]
 const owners: Array<[string, string, string, string]> = [
-  ['our inventory', '; zx-supervisor inventory=shop site=a program=b\n', 'shop', 'ours'],
-  ['no id yet: ours, upgraded on the next sync', '; zx-supervisor site=a program=b\n', 'shop', 'ours'],
-  ['another inventory', '; zx-supervisor inventory=blog site=a program=b\n', 'shop', 'other-inventory'],
-  ['the default id is an id like any other', '; zx-supervisor inventory=default site=a program=b\n', 'shop', 'other-inventory'],
-  ['unmarked', '[program:a-b]\n', 'shop', 'unmarked'],
+  ['our inventory', '; zx-supervisor inventory=shop site=a program=b\n', 'ours', "inventory 'shop', site a, program b"],
+  [
+    'no id yet: ours, upgraded on the next sync',
+    '; zx-supervisor site=a program=b\n',
+    'ours',
+    "inventory 'default', site a, program b",
+  ],
+  [
+    'another inventory',
+    '; zx-supervisor inventory=blog site=a program=b\n',
+    'other-inventory',
+    "inventory 'blog', site a, program b",
+  ],
+  [
+    'the default id is an id like any other',
+    '; zx-supervisor inventory=default site=a program=b\n',
+    'other-inventory',
+    "inventory 'default', site a, program b",
+  ],
+  [
+    'a site file of another inventory',
+    '#!/bin/sh\n# zx-supervisor inventory=blog site=a file=runner\n',
+    'other-inventory',
+    "inventory 'blog', site a",
+  ],
+  ['unmarked', '[program:a-b]\n', 'unmarked', 'no zx-supervisor marker (written by hand or by another tool)'],
 ]
 
-for (const [name, content, id, kind] of owners) {
+for (const [name, content, kind, owner] of owners) {
   test(`ownershipOf: ${name}`, () => {
-    const ownership = ownershipOf(content, id)
+    const ownership = ownershipOf(content, 'shop')
     assert.is(ownership.kind, kind)
-    assert.ok(describeOwner(ownership).length > 0)
+    assert.is(describeOwner(ownership), owner)
   })
 }
 

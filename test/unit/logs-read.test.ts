@@ -5,6 +5,7 @@ import { locateDaemonLog, readLogs, splitLines } from '../../lib/logs/read.ts'
 import type { LogSource } from '../../lib/logs/sources.ts'
 import type { CommandResult, Connection, RunOptions } from '../../lib/remote/connection.ts'
 import type { Server } from '../../lib/types.ts'
+import { rejected } from '../helpers/input-error.ts'
 
 // Reading the last N lines: the commands sent (as root, argv with `--`), and what their answers mean — a missing
 // file is a warning, an unreadable one a server failure, an empty journal falls back to nothing.
@@ -47,14 +48,9 @@ test('program logs: tail -n N -- PATH as root; a missing file is marked, not an 
 
 test('a log that cannot be read for another reason is a failure of that server', async () => {
   const { connection } = fakeConnection(() => ({ exitCode: 1, stderr: "tail: error reading '/var/log/supervisor/a.test-worker.log': Is a directory" }))
-  try {
-    await readLogs(connection, [worker], 5)
-    assert.unreachable('should have thrown')
-  } catch (error) {
-    assert.instance(error, RemoteError)
-    assert.is((error as RemoteError).server, 'web-1')
-    assert.match((error as Error).message, 'cannot read /var/log/supervisor/a.test-worker.log: tail: error reading')
-  }
+  const error = await rejected(() => readLogs(connection, [worker], 5), RemoteError)
+  assert.is(error.server, 'web-1')
+  assert.match(error.message, 'cannot read /var/log/supervisor/a.test-worker.log: tail: error reading')
 })
 
 const daemonCases = [

@@ -3,19 +3,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createHash } from 'node:crypto'
 import { validateInventory } from '../../lib/inventory/validate.ts'
-import { DEBIAN_LAYOUT, MANAGED_FILES, parseMarker } from '../../lib/layout.ts'
 import { fingerprintValue } from '../../lib/redact.ts'
 import { resolveEnvironmentRefs } from '../../lib/secrets.ts'
 import { renderDesiredState } from '../../lib/sync/desired.ts'
 import { formatPlanDiff, planSync } from '../../lib/sync/plan.ts'
-import type { LiveFile, LiveState } from '../../lib/sync/read-state.ts'
+import type { LiveState } from '../../lib/sync/read-state.ts'
 import { syncJson } from '../../lib/cli/sync-report.ts'
 import { summarizeStatus } from '../../lib/status/summarize.ts'
 import type { ServerSyncResult } from '../../lib/sync/sync-server.ts'
 import type { ServerOutcome } from '../../lib/fleet.ts'
 import { captureOutput } from '../helpers/capture.ts'
+import { liveState, syncedFiles } from '../helpers/fake-server.ts'
 
 // What a plan shows of environment values (SPEC §3, "In output"): a literal written in the inventory in the clear is
 // shown in the diff and in --json, both sides, per key; a secret-looking key or a URL holding credentials, a value
@@ -50,10 +49,7 @@ function desiredOf(programs: Array<{ program: string; environment: Record<string
 // The server holds what the old inventory rendered (its from_env value 'old-stripe-1'), plus a program since removed.
 function liveOf(): LiveState {
   const old = desiredOf([{ program: 'w', environment: OLD }, { program: 'gone', environment: { QUEUE: 'gone-queue-1', OTHER: 'other-1' } }], { STRIPE_VAR: 'old-stripe-1' })
-  const files = new Map<string, LiveFile>(old.files.map((f) => [f.path, {
-    ...f, marker: parseMarker(f.content), spec: MANAGED_FILES.find((spec) => spec.kind === f.kind) ?? null, sha256: createHash('sha256').update(f.content).digest('hex'),
-  }]))
-  return { layout: DEBIAN_LAYOUT, files, missingScripts: [], daemon: { running: true }, reread: { ok: true, message: '', pending: new Map() }, currents: new Map() }
+  return liveState({ files: syncedFiles(old) })
 }
 
 const plan = () => planSync(desiredOf([{ program: 'w', environment: NEW }], ENV), liveOf())

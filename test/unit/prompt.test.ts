@@ -2,6 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { PassThrough } from 'node:stream'
 import { createPrompts, parseChoice, parseYesNo, refusal } from '../../lib/cli/prompt.ts'
+import { inputErrorAsync } from '../helpers/input-error.ts'
 
 // The prompt layer on plain streams: which answers count, asking again, and what typed-ahead lines answer.
 
@@ -153,13 +154,8 @@ test('the input ending at a question is an InputError (exit 2), also while askin
   t.type('maybe\n')
   await t.until('Sure? [y/N] ', 2)
   t.end()
-  try {
-    await answer
-    assert.unreachable('the answer resolved')
-  } catch (error) {
-    assert.is((error as Error).name, 'InputError')
-    assert.match((error as Error).message, 'No answer: the input ended (Ctrl-D) at a prompt')
-  }
+  const error = await inputErrorAsync(() => answer)
+  assert.match(error.message, 'No answer: the input ended (Ctrl-D) at a prompt')
 })
 
 test.run()

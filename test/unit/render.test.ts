@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
 import { programTemplateName, renderProgramFiles, renderRunner } from '../../lib/render/program-files.ts'
 import { DEBIAN_LAYOUT, fullName as programFullName, parseMarker, PROGRAM_FILES } from '../../lib/layout.ts'
-import { inputError } from '../helpers/input-error.ts'
+import { inputError, thrown } from '../helpers/input-error.ts'
 import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
 import { singleQuote } from '../../lib/remote/quote.ts'
 import type { Program, Server, Site } from '../../lib/types.ts'
@@ -45,15 +45,9 @@ function assertGolden(caseName: string, file: { path: string; content: string })
 }
 
 function expectTemplateError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn()
-  } catch (error) {
-    assert.instance(error, TemplateError)
-    assert.match((error as Error).message, pattern)
-    assert.is((error as TemplateError).exitCode, 2)
-    return
-  }
-  assert.unreachable('expected a TemplateError')
+  const error = thrown(fn, TemplateError)
+  assert.match(error.message, pattern)
+  assert.is(error.exitCode, 2)
 }
 
 // --- golden files -----------------------------------------------------------------------------------------------

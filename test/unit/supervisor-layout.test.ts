@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseLiveState } from '../../lib/sync/read-state.ts'
 import { RemoteError } from '../../lib/errors.ts'
+import { thrown } from '../helpers/input-error.ts'
 
 // lib/supervisor/supervisor.py's layout discovery, run here on config files of each distribution's shape (its
 // `layout` command reads only the config: no supervisord needed), and the client refusing a cut-short answer.
@@ -59,13 +60,9 @@ test('a layout that cannot be determined is exit 4 naming what was looked for', 
 })
 
 test('a read-state answer without its parts is an error, never "all fine"', () => {
-  try {
-    parseLiveState('web-1', { layout: {}, files: [] })
-    assert.unreachable('should have thrown')
-  } catch (error) {
-    assert.instance(error, RemoteError)
-    assert.match((error as Error).message, 'incomplete state')
-  }
+  const error = thrown(() => parseLiveState('web-1', { layout: {}, files: [] }), RemoteError)
+  assert.is(error.server, 'web-1')
+  assert.match(error.message, 'the server sent an incomplete state (output cut short?)')
 })
 
 test.run()

@@ -158,9 +158,12 @@ test('call on a real task: scaffold-supervisors writes the scripts and lists the
   try {
     const { exitCode, result } = await scaffoldSupervisorsTask.call({ destination: dir })
     assert.is(exitCode, 0)
-    const files = (result as { files: Array<{ path?: string; file?: string }> }).files
-    assert.ok(files.length >= 4, JSON.stringify(result))
-    assert.ok((await fs.readdir(path.join(dir, '.deployer/supervisors'))).length >= 4)
+    const files = (result as { files: Array<{ name: string; path: string; status: string }> }).files
+    const shipped = (await fs.readdir(path.join(PROJECT, 'templates/scaffold'))).sort()
+    const scripts = path.join(dir, '.deployer/supervisors')
+    const created = shipped.map((name) => ({ name, path: path.join(scripts, name), status: 'created' }))
+    assert.equal(files, created, 'every script the scaffold ships')
+    assert.equal((await fs.readdir(scripts)).sort(), shipped)
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }

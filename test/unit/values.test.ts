@@ -6,7 +6,7 @@ import {
   checkIniName, checkIniValue, checkProgramEnvKey, checkProgramName, checkRepo, checkScript, checkServerName,
   checkStopSignal, checkTemplateName, checkUsername, describeBadChar, type Check, type CheckOptions,
 } from '../../lib/values.ts'
-import { formatProblem } from '../../lib/errors.ts'
+import { formatProblem, showValue } from '../../lib/errors.ts'
 import { fingerprintValue } from '../../lib/redact.ts'
 
 const BAD = Symbol('bad')
@@ -35,7 +35,10 @@ function table<T>(name: string, check: Check<T>, cases: Case[], options?: CheckO
           assert.ok(Object.is(result.problem.value, shownValue), `${name}: problem value of ${shown}`)
           assert.ok(result.problem.allowed.length > 5, `${name}: no "allowed" for ${shown}`)
           assert.ok((result.problem.hint ?? '').length > 3, `${name}: no hint for ${shown}`)
-          assert.type(formatProblem(result.problem), 'string')
+          // The message names the field and the value, says what is allowed, and gives the hint.
+          const { value, allowed, hint } = result.problem
+          const message = `field.path: got ${showValue(value)}; allowed: ${allowed}. Hint: ${hint}`
+          assert.is(formatProblem(result.problem), message)
         }
       } else {
         assert.ok(result.ok, `${name} refused ${shown}: ${result.ok ? '' : formatProblem(result.problem)}`)
