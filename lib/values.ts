@@ -421,19 +421,6 @@ export const checkIniName: Check<string> = (value, field, options) => {
   return fail(field, value, allowed, `${why}: supervisor refuses spaces, ':' and '/' in names, and '[' or ']' would break the section header`)
 }
 
-/** The INI encoding rules above, in words, for docs and --help texts. */
-export const INI_RULES: readonly string[] = [
-  'No control characters (newline, carriage return, NUL, tab, ...): a newline would start a new INI line, e.g. a new [program:x] section.',
-  "No ';' or '#' right after whitespace: supervisor ends the value there (an inline comment), even inside quotes.",
-  'No leading or trailing whitespace in plain values: the INI parser strips it (environment values are quoted and keep it).',
-  "Every '%' is written as '%%': supervisor expands %(name)s in every value.",
-  "No '%(here)s' anywhere: supervisor substitutes it before expanding, so it cannot be written literally.",
-  `Environment keys match ${ENV_KEY_PATTERN.source}; values are at most ${ENV_VALUE_MAX} characters.`,
-  'Environment values are double-quoted, or single-quoted when they contain \'"\'; a value cannot contain both quote kinds, nor start or end with a quote character (supervisor strips them).',
-  'Command arguments outside [A-Za-z0-9_./@%+=:,-] are single-quoted for the shlex split supervisor applies to command=.',
-  'Section and program names use only [A-Za-z0-9._-].',
-]
-
 /** A relative path under .deployer/supervisors/ in the app repository, safe in supervisor's command=. */
 export const checkScript: Check<string> = (value, field, options) => {
   const allowed = `a path relative to ${SCRIPTS_DIR}/: segments of letters, digits, '.', '_' and '-' separated by '/' (${SCRIPT_MAX} characters at most)`
