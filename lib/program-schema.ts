@@ -34,6 +34,7 @@ export interface ProgramKeySpec<T = unknown> {
   iniKey?: string
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: each entry has its own value type; ProgramKeySpec<T> keeps it per key
 export type ProgramSchema = Record<string, ProgramKeySpec<any>>
 
 // In the order supervisor-create writes them: DeployerPHP's (dehydrateSupervisorDTO), then this project's own.

@@ -24,6 +24,7 @@ export function installCommand(packages: string[]): string[] {
 }
 
 export async function missingSandboxPackages(packages = SANDBOX_PACKAGES): Promise<string[]> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format, not a template
   const query = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...packages], { reject: false })
   if (query.code === 'ENOENT') {
     throw new SandboxRequirementError('the sandbox needs a Debian or Ubuntu machine (dpkg-query was not found)')

@@ -122,7 +122,7 @@ export async function readSandbox(dir: string): Promise<SandboxState> {
   } catch (error) {
     throw new InputError([{ field: file, value: text, allowed: 'the JSON `sandbox.mjs up` wrote', hint: `${String(error)}; run down, then up again` }])
   }
-  state.hosts.forEach((host, i) => assertLoopback(host.address, `${file}: hosts[${i}].address`))
+  for (const [i, host] of state.hosts.entries()) assertLoopback(host.address, `${file}: hosts[${i}].address`)
   // A host recorded before hosts had layouts is a Debian one.
   for (const host of state.hosts) host.layout ??= DEFAULT_LAYOUT
   return state

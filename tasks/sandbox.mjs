@@ -71,7 +71,10 @@ export async function sandbox(args) {
   const dir = path.resolve(flags.dir ?? DEFAULT_DIR)
   try {
     if (command === 'up') return await up(flags, dir)
-    if (command === 'down') return (await sandboxDown({ dir, log }), EXIT.ok)
+    if (command === 'down') {
+      await sandboxDown({ dir, log })
+      return EXIT.ok
+    }
     return await status(flags, dir)
   } catch (error) {
     return report(error)

@@ -32,8 +32,14 @@ export const supervisorDelete = defineTask({
   }
   const program = await askProgram(site, flags, interactive)
   const answer = await confirmDeletion(program, flags, interactive)
-  if (answer === 'mismatch') return (output.error('Program name does not match. Deletion cancelled.'), 1)
-  if (answer === 'declined') return (output.info('Cancelled deleting supervisor program'), 0)
+  if (answer === 'mismatch') {
+    output.error('Program name does not match. Deletion cancelled.')
+    return 1
+  }
+  if (answer === 'declined') {
+    output.info('Cancelled deleting supervisor program')
+    return 0
+  }
   await saveInventory(loaded, removeProgram(loaded, site.domain, program))
 
   output.info(`Supervisor '${program}' removed from inventory (${loaded.path})`)

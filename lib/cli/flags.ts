@@ -20,6 +20,7 @@ export interface FlagSpec {
 }
 
 // Values are checked against their FlagSpec by parseFlags; tasks read them by name.
+// biome-ignore lint/suspicious/noExplicitAny: a task reads its own flags by name; their types come from its FlagSpec list
 export type ParsedFlags = { _: string[]; [name: string]: any }
 
 export const DEFAULT_TIMEOUT_SECONDS = 10

@@ -52,7 +52,7 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
 
   let name: unknown = flags.program
   if (name === undefined && interactive) {
-    const suggested = script?.replace(/\.[^.\/]+$/, '').replaceAll('/', '-')
+    const suggested = script?.replace(/\.[^./]+$/, '').replaceAll('/', '-')
     name = await promptAsk(PROGRAM_SCHEMA.program.prompt, (answer) => programNameVerdict(site, answer), suggested)
   }
   let program: string | undefined

@@ -28,6 +28,7 @@ export interface TaskContext {
   interrupted: AbortSignal
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a task that returns nothing has finished well (exit 0)
 export type TaskMain = (context: TaskContext) => Promise<number | void>
 
 /** A task's flags as a plain object, keyed by flag name or its camelCase (`dryRun`); `output` receives what it prints. */

@@ -107,7 +107,8 @@ export function createSession(options: SessionOptions): Session {
   let place: Promise<MasterPlace> | undefined
   const openRemote = async (server: Server) => {
     const login = await resolveLogin(server, options)
-    const { dir, persist } = await (place ??= chooseMasterPlace(options))
+    place ??= chooseMasterPlace(options)
+    const { dir, persist } = await place
     const settings = [server.host, login.hostName, String(login.port), login.user, options.sshConfig?.path ?? '', String(persist)]
     const name = await nameMaster(settings, connectionFiles(server, options.sshConfig))
     return openSsh(server, login, path.join(dir, name), persist, options)

@@ -40,7 +40,10 @@ export function createMasterNamer(): (settings: string[], files: string[]) => Pr
   const stamps = new Map<string, Promise<string>>()
   const stampOf = (file: string) => {
     let stamp = stamps.get(file)
-    if (!stamp) stamps.set(file, (stamp = fileStamp(file)))
+    if (!stamp) {
+      stamp = fileStamp(file)
+      stamps.set(file, stamp)
+    }
     return stamp
   }
   return async (settings, files) => {

@@ -13,7 +13,7 @@ export function singleQuote(arg: string): string {
 
 /** One argument for a POSIX shell: left bare when it has no character a shell (or rsync) would read, else quoted. */
 export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_\/.=:@%+,-]+$/.test(arg) ? arg : singleQuote(arg)
+  return /^[A-Za-z0-9_/.=:@%+,-]+$/.test(arg) ? arg : singleQuote(arg)
 }
 
 /** An argv array as one command line for the remote shell. */

@@ -55,7 +55,7 @@ async function faultCase(context: Context, name: string, steps: { inject: () => 
   context.variant = 1 - context.variant
   await setVariant(context, context.variant)
   await steps.inject()
-  let result
+  let result: Awaited<ReturnType<typeof steps.run>>
   try {
     result = await steps.run()
   } finally {

@@ -267,7 +267,7 @@ for (const c of CASES) {
     const message = captured.stderr()
     assert.is(code, 2, `exit code (stderr: ${message}${captured.stdout()})`)
     assert.ok(message.includes(c.field), `the message names ${c.field}: ${message}`)
-    const shown = c.shown ?? JSON.stringify(c.args.length && !c.inventory ? valueOf(c) : (c.inventory as [unknown, unknown])[1]).slice(0, 20)
+    const shown = c.shown ?? JSON.stringify(c.args.length && !c.inventory ? caseValue(c) : (c.inventory as [unknown, unknown])[1]).slice(0, 20)
     assert.ok(message.includes(shown), `the message shows the value ${shown}: ${message}`)
     if (c.mentions) assert.ok(message.includes(c.mentions), `the message says ${c.mentions}: ${message}`)
     if (c.secret !== undefined) {
@@ -316,7 +316,7 @@ function showsSecret(text: string, secret: string): boolean {
 }
 
 /** The hostile value of a flag case: the value right after the field's flag, or the last argument. */
-function valueOf(c: Case): string {
+function caseValue(c: Case): string {
   const flag = c.field.split(' ')[0] as string
   const at = c.args.lastIndexOf(flag)
   const value = at >= 0 ? (c.args[at + 1] ?? '') : (c.args.at(-1) ?? '')

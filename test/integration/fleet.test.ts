@@ -53,7 +53,10 @@ function mostAtOnce(intervals: Array<{ open: number; close: number }>): number {
   const edges = intervals.flatMap((i) => [[i.open, 1], [i.close, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1])
   let now = 0
   let most = 0
-  for (const [, step] of edges) most = Math.max(most, (now += step))
+  for (const [, step] of edges) {
+    now += step
+    most = Math.max(most, now)
+  }
   return most
 }
 

@@ -67,7 +67,7 @@ journey('2. v2 synced while the connection drops mid-activation: exit 1, the ser
   await fs.writeFile(inventory, (await fs.readFile(inventory, 'utf8')).replace('X: v1', 'X: v2').replace('stopwaitsecs: 3', 'stopwaitsecs: 3\n        numprocs: 2'))
   // Another sync's lock keeps our activation waiting on the server, so the drop lands in the middle of it.
   const release = await takeServerLock(context.host)
-  let run
+  let run: Awaited<ReturnType<typeof sync>>
   try {
     const syncing = sync(context)
     await activationStarted(context.host)

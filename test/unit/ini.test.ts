@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { InputError, showValue } from '../../lib/errors.ts'
+import { type InputError, showValue } from '../../lib/errors.ts'
 import { fingerprintValue } from '../../lib/redact.ts'
 import { shellQuote } from '../../lib/remote/quote.ts'
 import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from '../../lib/render/ini.ts'

@@ -491,7 +491,7 @@ test('runner.sh parses under dash (sh -n)', () => {
 
 const SUPERVISORD = '/usr/bin/supervisord'
 
-const PARSE_CONF = String.raw`
+const PARSE_CONF = `
 import json, shlex, sys
 from supervisor.datatypes import RestartWhenExitUnexpected
 from supervisor.options import ServerOptions
