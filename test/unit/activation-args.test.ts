@@ -2,7 +2,10 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { CREATED_DIRECTORIES, DEBIAN_LAYOUT, MANAGED_FILES, MARKER_TOKEN, SERVER_LOCK, STAGE_PREFIX, type ManagedFileSpec } from '../../lib/layout.ts'
 import { activationArgs, type ActivationInput } from '../../lib/sync/activate.ts'
-import type { FileChange, SyncPlan } from '../../lib/sync/plan.ts'
+import { planSync, type FileChange, type SyncPlan } from '../../lib/sync/plan.ts'
+import { planRollback } from '../../lib/sync/rollback.ts'
+import type { DesiredState } from '../../lib/sync/desired.ts'
+import type { LiveState } from '../../lib/sync/read-state.ts'
 import type { RenderedFile } from '../../lib/render/program-files.ts'
 import type { LiveFile } from '../../lib/sync/read-state.ts'
 import type { Server } from '../../lib/types.ts'
@@ -120,6 +123,53 @@ test('activationArgs: the discovery patterns come from the contract it is given 
   }
   const args = activationArgs(plan([]), { ...INPUT, contract: [...MANAGED_FILES, health] })
   assert.equal(args.slice(HEAD.length), [...PATTERNS, 'pattern', '/etc/zx-supervisor/healthchecks/*.json'])
+})
+
+// A per-program JSON file in a directory of its own, as a team's contract would add it.
+const HEALTH_SPEC: ManagedFileSpec = {
+  kind: 'health', scope: 'program', template: 't', path: (c) => HEALTH(c.fullName ?? ''),
+  discover: () => '/etc/zx-supervisor/healthchecks/*.json', marker: 'json', owner: 'root', mode: '0644', updatesGroup: false,
+  parents: { top: () => '/etc/zx-supervisor' },
+}
+
+function desired(files: RenderedFile[]): DesiredState {
+  const state: DesiredState = {
+    server: SERVER, inventoryId: 'default', domains: ['a.test'], wholeServer: false, programs: [], directories: [], files, layout: DEBIAN_LAYOUT,
+    forLayout: () => state,
+  }
+  return state
+}
+
+function liveState(files: LiveFile[]): LiveState {
+  return {
+    layout: DEBIAN_LAYOUT, files: new Map(files.map((f) => [f.path, f])), missingScripts: [], daemon: { running: true },
+    reread: { ok: true, message: '', pending: new Map() }, currents: new Map(),
+  }
+}
+
+const ours = (path: string, program: string): LiveFile => ({
+  ...live(path), content: `{"zx-supervisor": "inventory=default site=a.test program=${program}"}\n`,
+  marker: { inventory: 'default', site: 'a.test', program, file: null }, spec: HEALTH_SPEC,
+})
+
+test('planSync: a file of ours the inventory dropped goes with the directories its contract entry declares', () => {
+  const plan = planSync(desired([]), liveState([ours(HEALTH('a.test-w'), 'w')]))
+  assert.equal(plan.changes.map((c) => [c.kind, c.path, c.pruneDirectories]), [['remove', HEALTH('a.test-w'), ['/etc/zx-supervisor', '/etc/zx-supervisor/healthchecks']]])
+  const args = activationArgs(plan, INPUT)
+  assert.equal(args.slice(args.indexOf('remove')), ['remove', HEALTH('a.test-w'), 'prune', '/etc/zx-supervisor/healthchecks', 'prune', '/etc/zx-supervisor'])
+})
+
+test('planRollback: an added file leaves with its directories; a removed one comes back into them', () => {
+  const added = file(HEALTH('a.test-w'), { kind: 'health', directories: HEALTH_DIRS })
+  const applied = plan([
+    { kind: 'add', path: added.path, after: added },
+    { kind: 'remove', path: HEALTH('a.test-v'), before: ours(HEALTH('a.test-v'), 'v'), pruneDirectories: HEALTH_DIRS.map((d) => d.path) },
+  ])
+  const rollback = planRollback(applied)
+  assert.equal(rollback.changes.map((c) => [c.kind, c.path, c.pruneDirectories ?? null, c.after?.directories ?? null]), [
+    ['remove', HEALTH('a.test-w'), ['/etc/zx-supervisor', '/etc/zx-supervisor/healthchecks'], null],
+    ['add', HEALTH('a.test-v'), null, HEALTH_DIRS],
+  ])
 })
 
 test.run()
