@@ -228,7 +228,9 @@ export const SITE_FILES: ManagedFileSpec[] = [
 export const MANAGED_FILES: ManagedFileSpec[] = [...SITE_FILES, ...PROGRAM_FILES]
 
 /** Every discovery glob for a server, in the contract's order (read-state tags each file it finds with the index). */
-export function discoveryPatterns(sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS, files: ManagedFileSpec[] = MANAGED_FILES): string[] {
+export function discoveryPatterns(
+  sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS, files: ManagedFileSpec[] = MANAGED_FILES,
+): string[] {
   return files.map((spec) => spec.discover({ sitesPath, layout }))
 }
 
@@ -245,7 +247,10 @@ export interface ContractDirectory {
  * directories declared `site-user`). Empty when the spec declares none.
  */
 export function parentDirectories(
-  spec: Pick<ManagedFileSpec, 'kind' | 'parents'>, path: string, context: Pick<PathContext, 'sitesPath' | 'layout'>, account = 'root',
+  spec: Pick<ManagedFileSpec, 'kind' | 'parents'>,
+  path: string,
+  context: Pick<PathContext, 'sitesPath' | 'layout'>,
+  account = 'root',
 ): ContractDirectory[] {
   if (!spec.parents) return []
   const top = spec.parents.top(context).replace(/\/+$/, '')
@@ -282,16 +287,25 @@ const MARKER_NAME = '[A-Za-z0-9._-]+'
 const MARKER_OWNER = `site=(${MARKER_NAME})(?: program=(${MARKER_NAME})| file=(${MARKER_NAME}))`
 const MARKER_LINE = new RegExp(`^[;#] ${MARKER_TOKEN}(?: inventory=(${MARKER_NAME}))? ${MARKER_OWNER}\\r?$`)
 // The JSON key on line 1 as we write it, or on line 2 after a lone `{` (the file pretty-printed by hand).
-const MARKER_KEY = new RegExp(`^\\s*\\{?\\s*"${MARKER_TOKEN}"\\s*:\\s*"(?:inventory=(${MARKER_NAME}) )?${MARKER_OWNER}"\\s*[,}]`)
+const MARKER_KEY = new RegExp(
+  `^\\s*\\{?\\s*"${MARKER_TOKEN}"\\s*:\\s*"(?:inventory=(${MARKER_NAME}) )?${MARKER_OWNER}"\\s*[,}]`,
+)
 
 /** The marker's text after the comment character (or as the JSON key's value, without the token). */
-function markerBody(spec: Pick<ManagedFileSpec, 'scope' | 'kind'>, owner: { inventory: string; site: string; program?: string }): string {
+/** Who a marker names: the inventory, the site, and the program (or, for site files, the kind). */
+export interface MarkerOwner {
+  inventory: string
+  site: string
+  program?: string
+}
+
+function markerBody(spec: Pick<ManagedFileSpec, 'scope' | 'kind'>, owner: MarkerOwner): string {
   const what = spec.scope === 'program' ? `program=${owner.program}` : `file=${spec.kind}`
   return `inventory=${owner.inventory} site=${owner.site} ${what}`
 }
 
 /** The comment line that marks a file (comment styles only; see markFile for every style). */
-export function markerLine(spec: Pick<ManagedFileSpec, 'scope' | 'kind'> & { marker: ';' | '#' }, owner: { inventory: string; site: string; program?: string }): string {
+export function markerLine(spec: Pick<ManagedFileSpec, 'scope' | 'kind'> & { marker: ';' | '#' }, owner: MarkerOwner) {
   return `${spec.marker} ${MARKER_TOKEN} ${markerBody(spec, owner)}`
 }
 
@@ -308,7 +322,9 @@ export function withMarker(content: string, marker: string): string {
  * The rendered content with its owner's marker, carried as the spec says. A JSON file must render one object: the
  * marker becomes its first key on line 1; null when the content does not start with `{` (the template is wrong).
  */
-export function markFile(spec: Pick<ManagedFileSpec, 'marker' | 'scope' | 'kind'>, content: string, owner: { inventory: string; site: string; program?: string }): string | null {
+export function markFile(
+  spec: Pick<ManagedFileSpec, 'marker' | 'scope' | 'kind'>, content: string, owner: MarkerOwner,
+): string | null {
   if (spec.marker !== 'json') return withMarker(content, markerLine({ ...spec, marker: spec.marker }, owner))
   const start = content.search(/\S/)
   if (content[start] !== '{') return null
@@ -319,7 +335,8 @@ export function markFile(spec: Pick<ManagedFileSpec, 'marker' | 'scope' | 'kind'
 /** The one parser of ownership markers: who wrote this file, or null when it carries no marker of ours. */
 export function parseMarker(content: string): Marker | null {
   const [first = '', second = ''] = content.split('\n', 2)
-  const match = MARKER_LINE.exec(first.startsWith('#!') ? second : first) ?? MARKER_KEY.exec(first.trim() === '{' ? second : first)
+  const match =
+    MARKER_LINE.exec(first.startsWith('#!') ? second : first) ?? MARKER_KEY.exec(first.trim() === '{' ? second : first)
   if (!match?.[2]) return null
   return { inventory: match[1] ?? null, site: match[2], program: match[3] ?? null, file: match[4] ?? null }
 }

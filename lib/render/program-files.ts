@@ -7,8 +7,8 @@ import { createRenderer, type Renderer } from './templates.ts'
 import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
 import {
   DEBIAN_LAYOUT, DEFAULT_INVENTORY_ID, PROGRAM_FILES, SCRIPTS_DIR, SITE_FILES, currentPath, fullName as programFullName,
-  LAYOUT_PLACEHOLDERS, markFile, parentDirectories, programLogPath, sharedPath, type ContractDirectory, type ManagedFileSpec,
-  type PathContext, type PathLayout,
+  LAYOUT_PLACEHOLDERS, markFile, parentDirectories, programLogPath, sharedPath, type ContractDirectory,
+  type ManagedFileSpec, type PathContext, type PathLayout,
 } from '../layout.ts'
 
 /** A rendered file: what the contract says it is, whose it is, and the template it came from. */
@@ -224,8 +224,11 @@ function managedFile(
   const user = siteUserOf(owner.server, owner.site)
   const account = spec.owner === 'root' ? 'root' : user
   const path = spec.path(owner.context)
-  const marker = { inventory: owner.inventoryId ?? DEFAULT_INVENTORY_ID, site: owner.site.domain, ...(owner.program ? { program: owner.program } : {}) }
-  const content = markFile(spec, rendered.content, marker)
+  const content = markFile(spec, rendered.content, {
+    inventory: owner.inventoryId ?? DEFAULT_INVENTORY_ID,
+    site: owner.site.domain,
+    ...(owner.program ? { program: owner.program } : {}),
+  })
   if (content === null || (spec.marker === 'json' && !isJsonObject(content))) {
     throw new InputError([{
       field: rendered.templatePath, value: rendered.content.trim().split('\n')[0]?.slice(0, 60) ?? '',

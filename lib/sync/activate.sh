@@ -1,7 +1,8 @@
 #!/bin/sh
 # activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN DIR_RECORD PYTHON_SOURCE [pyopt OPTION]...
-#             [pattern GLOB]... [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]... [ourdir PATH OWNER GROUP MODE]...
-#             [keep PATH COPY OWNER GROUP MODE]... [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [prune PATH]...
+#             [pattern GLOB]... [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]...
+#             [ourdir PATH OWNER GROUP MODE]... [keep PATH COPY OWNER GROUP MODE]...
+#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [prune PATH]...
 #             [log PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
 # be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, and restore
@@ -84,7 +85,9 @@ main() {
         delete) rm -f -- "$target" ;;
         rmdir) rmdir -- "$target" ;;
         rmtree) rm -rf -- "$target" ;;
-        mkdir) mkdir -- "$target" && chown "$(cut -d' ' -f1 "$backup/$n")" -- "$target" && chmod "$(cut -d' ' -f2 "$backup/$n")" -- "$target" ;;
+        mkdir)
+          read -r owner mode < "$backup/$n"
+          mkdir -- "$target" && chown "$owner" -- "$target" && chmod "$mode" -- "$target" ;;
       esac
     done
   }
@@ -132,7 +135,8 @@ main() {
           stat -c '%U:%G %a' -- "$2" > "$backup/$n" || fail "WRITE-FAILED $2" 68
           if rmdir -- "$2" 2>/dev/null; then
             printf 'mkdir %s %s\n' "$n" "$2" >> "$journal"
-            { grep -v -F -x -e "$2" -- "$dir_record" || true; } > "$dir_record.zxs-new" && mv -f -- "$dir_record.zxs-new" "$dir_record" || fail "WRITE-FAILED $dir_record" 68
+            { grep -v -F -x -e "$2" -- "$dir_record" || true; } > "$dir_record.zxs-new" \
+              && mv -f -- "$dir_record.zxs-new" "$dir_record" || fail "WRITE-FAILED $dir_record" 68
           fi
         fi
         shift 2 ;;

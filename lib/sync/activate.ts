@@ -6,8 +6,8 @@ import type { UpdateResult } from '../supervisor/process.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
 import {
-  ACTIVATION_RUNS, CREATED_DIRECTORIES, KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, adoptionDir,
-  discoveryPatterns, fullName, keptOriginalPath, markerProgram, type ManagedFileSpec,
+  ACTIVATION_RUNS, CREATED_DIRECTORIES, KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX,
+  adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram, type ManagedFileSpec,
 } from '../layout.ts'
 import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
@@ -108,9 +108,13 @@ export interface ActivationInput {
 
 /** activate.sh's arguments for a plan, in the order the script reads them: a pure function of the plan. */
 export function activationArgs(plan: SyncPlan, input: ActivationInput): string[] {
-  const args = [input.stageDir, String(input.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, input.login, MARKER_TOKEN, CREATED_DIRECTORIES, input.pythonSource]
+  const args = [
+    input.stageDir, String(input.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, input.login, MARKER_TOKEN,
+    CREATED_DIRECTORIES, input.pythonSource,
+  ]
   for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
-  for (const pattern of discoveryPatterns(plan.server.sitesPath, plan.layout, input.contract)) args.push('pattern', pattern)
+  const patterns = discoveryPatterns(plan.server.sitesPath, plan.layout, input.contract)
+  for (const pattern of patterns) args.push('pattern', pattern)
   for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
   for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
   const needed = new Map(plan.changes.flatMap((c) => c.after?.directories ?? []).map((dir) => [dir.path, dir]))
@@ -118,8 +122,11 @@ export function activationArgs(plan: SyncPlan, input: ActivationInput): string[]
   for (const change of plan.changes) {
     const copy = input.kept.get(change.path)
     if (copy) args.push('keep', change.path, copy, KEPT_ORIGINAL.owner, KEPT_ORIGINAL.group, KEPT_ORIGINAL.mode)
-    if (change.after) args.push('put', input.stagedNames.get(change.path) as string, change.path, change.after.owner, change.after.group, change.after.mode)
-    else args.push('remove', change.path)
+    if (!change.after) args.push('remove', change.path)
+    else {
+      const { owner, group, mode } = change.after
+      args.push('put', input.stagedNames.get(change.path) as string, change.path, owner, group, mode)
+    }
   }
   // Deepest first, so a directory emptied by pruning its last subdirectory goes too.
   const prune = [...new Set(plan.changes.flatMap((c) => c.pruneDirectories ?? []))].filter((dir) => !needed.has(dir))

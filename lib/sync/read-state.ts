@@ -60,7 +60,9 @@ interface RawFile { found: number | null; path: string; mode: string; owner: str
 interface RawReread { ok: boolean; added: string[]; changed: string[]; removed: string[]; message: string }
 
 /** Parses supervisor.py's `read` document; a document without its parts is an error, never "all fine". */
-export function parseLiveState(server: string, document: Record<string, unknown>, contract: ManagedFileSpec[] = MANAGED_FILES): LiveState {
+export function parseLiveState(
+  server: string, document: Record<string, unknown>, contract: ManagedFileSpec[] = MANAGED_FILES,
+): LiveState {
   const daemon = document.daemon as LiveState['daemon'] | undefined
   if (!document.layout || !Array.isArray(document.files) || !Array.isArray(document.missing) || !daemon) {
     throw new RemoteError(server, 'the server sent an incomplete state (output cut short?)', JSON.stringify(document).slice(0, 500))

@@ -48,7 +48,8 @@ function reverseChange(change: FileChange, plan: Pick<SyncPlan, 'server' | 'layo
   if (change.kind === 'add') {
     const added = change.after as RenderedFile
     const prune = (added.directories ?? []).map((d) => d.path)
-    return { kind: 'remove', path: change.path, before: asLive(added), reason, ...(prune.length ? { pruneDirectories: prune } : {}) }
+    const removal: FileChange = { kind: 'remove', path: change.path, before: asLive(added), reason }
+    return prune.length ? { ...removal, pruneDirectories: prune } : removal
   }
   const restored = restoredFile(change, plan)
   if (change.kind === 'remove') return { kind: 'add', path: change.path, after: restored }
