@@ -40,7 +40,7 @@ export { assertNothingRefused, filesToUpload, formatPlanDiff, planSync } from '.
 export type { FileChange, SyncPlan } from './sync/plan.ts'
 export { stageFiles } from './sync/stage.ts'
 export type { StagedFiles } from './sync/stage.ts'
-export { activatePlan, StaleStateError } from './sync/activate.ts'
+export { activatePlan, activationArgs, StaleStateError } from './sync/activate.ts'
 export type { ActivationResult } from './sync/activate.ts'
 export { syncServer } from './sync/sync-server.ts'
 export type { ServerSyncResult, SyncServerOptions } from './sync/sync-server.ts'

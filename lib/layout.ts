@@ -15,6 +15,11 @@ export const STATE_DIR = '/var/lib/zx-supervisor'
  * `<ADOPTED_DIR>/<stamp>/etc/supervisor/conf.d/x.conf`. Kept so a migration can be undone; never removed by us.
  */
 export const ADOPTED_DIR = `${STATE_DIR}/adopted`
+/**
+ * The directories of the contract (ManagedFileSpec.parents) that activations created, one path a line: only these are
+ * removed, once empty, when the last file of ours leaves them. Root's, private, kept by activate.sh under the lock.
+ */
+export const CREATED_DIRECTORIES = `${STATE_DIR}/directories`
 /** A kept original may hold environment values (secrets): root's only. */
 export const KEPT_ORIGINAL = { owner: 'root', group: 'root', mode: '0600' } as const
 
@@ -142,6 +147,23 @@ export interface PathContext {
   fullName?: string
 }
 
+/**
+ * How a file carries its ownership marker: a comment line (`;` or `#`), or, for JSON (which has no comments), a first
+ * key `"zx-supervisor"` in its top-level object, so the marker travels with the bytes like a comment does.
+ */
+export type MarkerStyle = ';' | '#' | 'json'
+
+/**
+ * Directories a file needs that a server may not have: `top` and every directory below it down to the file's own.
+ * Activation creates the missing ones (root's 0755 unless declared) and records them as ours; one is removed when the
+ * last file leaves it and it is empty, only if an activation created it. Never name a directory of the system here.
+ */
+export interface ParentDirectories {
+  top(context: Pick<PathContext, 'sitesPath' | 'layout'>): string
+  owner?: 'root' | 'site-user'
+  mode?: string
+}
+
 /** One kind of file zx-supervisor writes on a server. */
 export interface ManagedFileSpec {
   /** Short name, also used in messages and JSON (`conf`, `logrotate`, `runner`). */
@@ -153,10 +175,12 @@ export interface ManagedFileSpec {
   path(context: PathContext): string
   /** The glob that finds every file of this kind on a server (leftovers included). */
   discover(context: Pick<PathContext, 'sitesPath' | 'layout'>): string
-  /** The comment character the ownership marker uses in this file. */
-  comment: ';' | '#'
+  /** How the ownership marker is carried in this file. */
+  marker: MarkerStyle
   owner: 'root' | 'site-user'
   mode: string
+  /** Directories the file needs that activation creates, and removes when left empty (none: its directory exists). */
+  parents?: ParentDirectories
   /** A change to this file must be applied with `supervisorctl update <group>`. */
   updatesGroup: boolean
 }
@@ -168,7 +192,7 @@ export const PROGRAM_FILES: ManagedFileSpec[] = [
     template: 'supervisor/program.conf',
     path: (c) => `${c.layout.confDir}/${c.fullName}${c.layout.confExt}`,
     discover: (c) => `${c.layout.confDir}/*${c.layout.confExt}`,
-    comment: ';',
+    marker: ';',
     owner: 'root',
     // Environment values may be secrets: supervisord reads confs as root, nobody else needs to.
     mode: '0600',
@@ -180,7 +204,7 @@ export const PROGRAM_FILES: ManagedFileSpec[] = [
     template: 'supervisor/logrotate',
     path: (c) => `/etc/logrotate.d/supervisor-${c.fullName}.conf`,
     discover: () => '/etc/logrotate.d/supervisor-*.conf',
-    comment: '#',
+    marker: '#',
     owner: 'root',
     mode: '0644',
     updatesGroup: false,
@@ -194,7 +218,7 @@ export const SITE_FILES: ManagedFileSpec[] = [
     template: 'runner.sh',
     path: (c) => `${c.siteRoot}/runner.sh`,
     discover: (c) => `${c.sitesPath}/*/runner.sh`,
-    comment: '#',
+    marker: '#',
     owner: 'site-user',
     mode: '0755',
     updatesGroup: false,
@@ -203,15 +227,48 @@ export const SITE_FILES: ManagedFileSpec[] = [
 
 export const MANAGED_FILES: ManagedFileSpec[] = [...SITE_FILES, ...PROGRAM_FILES]
 
-/** Every discovery glob for a server, in MANAGED_FILES order (read-state tags each file it finds with the index). */
-export function discoveryPatterns(sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS): string[] {
-  return MANAGED_FILES.map((spec) => spec.discover({ sitesPath, layout }))
+/** Every discovery glob for a server, in the contract's order (read-state tags each file it finds with the index). */
+export function discoveryPatterns(
+  sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS, files: ManagedFileSpec[] = MANAGED_FILES,
+): string[] {
+  return files.map((spec) => spec.discover({ sitesPath, layout }))
+}
+
+/** A directory a file needs, as activation creates it. */
+export interface ContractDirectory {
+  path: string
+  owner: string
+  group: string
+  mode: string
+}
+
+/**
+ * The directories the contract declares for a file at `path`, parents first (`account`: the site user, for
+ * directories declared `site-user`). Empty when the spec declares none.
+ */
+export function parentDirectories(
+  spec: Pick<ManagedFileSpec, 'kind' | 'parents'>,
+  path: string,
+  context: Pick<PathContext, 'sitesPath' | 'layout'>,
+  account = 'root',
+): ContractDirectory[] {
+  if (!spec.parents) return []
+  const top = spec.parents.top(context).replace(/\/+$/, '')
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  if (!top.startsWith('/') || (dir !== top && !dir.startsWith(`${top}/`))) {
+    throw new Error(`lib/layout.ts: ${spec.kind}'s parents.top ${top} is not an absolute directory above ${path}`)
+  }
+  const owner = spec.parents.owner === 'site-user' ? account : 'root'
+  const below = dir.slice(top.length).split('/').filter(Boolean)
+  const paths = [top, ...below.map((_, i) => `${top}/${below.slice(0, i + 1).join('/')}`)]
+  return paths.map((p) => ({ path: p, owner, group: owner, mode: spec.parents?.mode ?? '0755' }))
 }
 
 // --- The ownership marker -------------------------------------------------------------------------------------
-// Line 1 of every file we write (line 2 when line 1 is a `#!` shebang):
+// Line 1 of every file we write (line 2 when line 1 is a `#!` shebang), in the file's MarkerStyle:
 //   `; zx-supervisor inventory=<id> site=<domain> program=<program>`   (program files)
 //   `# zx-supervisor inventory=<id> site=<domain> file=<kind>`         (site files)
+//   `{"zx-supervisor": "inventory=<id> site=<domain> program=<program>", ...`   (JSON: the object's first key)
 // Markers written before inventories had ids have no `inventory=`: they count as the current inventory's.
 
 /** The word every marker starts with; remote scripts use it to pick candidate files cheaply. */
@@ -227,13 +284,29 @@ export interface Marker {
 }
 
 const MARKER_NAME = '[A-Za-z0-9._-]+'
-const MARKER_LINE = new RegExp(
-  `^[;#] ${MARKER_TOKEN}(?: inventory=(${MARKER_NAME}))? site=(${MARKER_NAME})(?: program=(${MARKER_NAME})| file=(${MARKER_NAME}))\\r?$`,
+const MARKER_OWNER = `site=(${MARKER_NAME})(?: program=(${MARKER_NAME})| file=(${MARKER_NAME}))`
+const MARKER_LINE = new RegExp(`^[;#] ${MARKER_TOKEN}(?: inventory=(${MARKER_NAME}))? ${MARKER_OWNER}\\r?$`)
+// The JSON key on line 1 as we write it, or on line 2 after a lone `{` (the file pretty-printed by hand).
+const MARKER_KEY = new RegExp(
+  `^\\s*\\{?\\s*"${MARKER_TOKEN}"\\s*:\\s*"(?:inventory=(${MARKER_NAME}) )?${MARKER_OWNER}"\\s*[,}]`,
 )
 
-export function markerLine(spec: Pick<ManagedFileSpec, 'comment' | 'scope' | 'kind'>, owner: { inventory: string; site: string; program?: string }): string {
+/** The marker's text after the comment character (or as the JSON key's value, without the token). */
+/** Who a marker names: the inventory, the site, and the program (or, for site files, the kind). */
+export interface MarkerOwner {
+  inventory: string
+  site: string
+  program?: string
+}
+
+function markerBody(spec: Pick<ManagedFileSpec, 'scope' | 'kind'>, owner: MarkerOwner): string {
   const what = spec.scope === 'program' ? `program=${owner.program}` : `file=${spec.kind}`
-  return `${spec.comment} ${MARKER_TOKEN} inventory=${owner.inventory} site=${owner.site} ${what}`
+  return `inventory=${owner.inventory} site=${owner.site} ${what}`
+}
+
+/** The comment line that marks a file (comment styles only; see markFile for every style). */
+export function markerLine(spec: Pick<ManagedFileSpec, 'scope' | 'kind'> & { marker: ';' | '#' }, owner: MarkerOwner) {
+  return `${spec.marker} ${MARKER_TOKEN} ${markerBody(spec, owner)}`
 }
 
 /** Puts the marker on line 1, or on line 2 after a shebang (which must stay first). */
@@ -245,10 +318,25 @@ export function withMarker(content: string, marker: string): string {
   return `${marker}\n${content}`
 }
 
+/**
+ * The rendered content with its owner's marker, carried as the spec says. A JSON file must render one object: the
+ * marker becomes its first key on line 1; null when the content does not start with `{` (the template is wrong).
+ */
+export function markFile(
+  spec: Pick<ManagedFileSpec, 'marker' | 'scope' | 'kind'>, content: string, owner: MarkerOwner,
+): string | null {
+  if (spec.marker !== 'json') return withMarker(content, markerLine({ ...spec, marker: spec.marker }, owner))
+  const start = content.search(/\S/)
+  if (content[start] !== '{') return null
+  const rest = content.slice(start + 1)
+  return `{"${MARKER_TOKEN}": "${markerBody(spec, owner)}"${/^\s*\}/.test(rest) ? '' : ','}${rest}`
+}
+
 /** The one parser of ownership markers: who wrote this file, or null when it carries no marker of ours. */
 export function parseMarker(content: string): Marker | null {
   const [first = '', second = ''] = content.split('\n', 2)
-  const match = MARKER_LINE.exec(first.startsWith('#!') ? second : first)
+  const match =
+    MARKER_LINE.exec(first.startsWith('#!') ? second : first) ?? MARKER_KEY.exec(first.trim() === '{' ? second : first)
   if (!match?.[2]) return null
   return { inventory: match[1] ?? null, site: match[2], program: match[3] ?? null, file: match[4] ?? null }
 }

@@ -9,7 +9,8 @@ import { createRenderer, type Renderer } from './templates.ts'
 import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
 import {
   DEBIAN_LAYOUT, DEFAULT_INVENTORY_ID, PROGRAM_FILES, SCRIPTS_DIR, SITE_FILES, currentPath, fullName as programFullName,
-  LAYOUT_PLACEHOLDERS, markerLine, programLogPath, sharedPath, withMarker, type ManagedFileSpec, type PathContext, type PathLayout,
+  LAYOUT_PLACEHOLDERS, markFile, parentDirectories, programLogPath, sharedPath, type ContractDirectory,
+  type ManagedFileSpec, type PathContext, type PathLayout,
 } from '../layout.ts'
 
 /** A rendered file: what the contract says it is, whose it is, and the template it came from. */
@@ -26,6 +27,8 @@ export interface RenderedFile extends RemoteFile {
   template: string
   /** Environment keys written from literals the inventory holds in the clear (HOME, USER, DEPLOYER_*, plain values): output may show their values; none when absent. */
   literalEnv?: string[]
+  /** The contract's directories for it (ManagedFileSpec.parents), parents first: created before it is written. */
+  directories?: ContractDirectory[]
 }
 
 /** Where problems are reported: paths in the inventory file (the defaults name the site and program). */
@@ -215,11 +218,23 @@ function managedFile(
 ): RenderedFile {
   const user = siteUserOf(owner.server, owner.site)
   const account = spec.owner === 'root' ? 'root' : user
-  const marker = markerLine(spec, { inventory: owner.inventoryId ?? DEFAULT_INVENTORY_ID, site: owner.site.domain, ...(owner.program ? { program: owner.program } : {}) })
+  const path = spec.path(owner.context)
+  const content = markFile(spec, rendered.content, {
+    inventory: owner.inventoryId ?? DEFAULT_INVENTORY_ID,
+    site: owner.site.domain,
+    ...(owner.program ? { program: owner.program } : {}),
+  })
+  if (content === null || (spec.marker === 'json' && !isJsonObject(content))) {
+    throw new InputError([{
+      field: rendered.templatePath, value: rendered.content.trim().split('\n')[0]?.slice(0, 60) ?? '',
+      allowed: 'one JSON object ({ ... }): the file carries its zx-supervisor marker as the object\'s first key',
+      hint: 'render the values with {{json value}}, and no text before or after the object',
+    }])
+  }
   return {
-    path: spec.path(owner.context),
+    path,
     readPath: spec.path({ ...owner.context, layout: LAYOUT_PLACEHOLDERS }),
-    content: withMarker(rendered.content, marker),
+    content,
     owner: account,
     group: account,
     mode: spec.mode,
@@ -228,6 +243,16 @@ function managedFile(
     program: owner.program,
     updatesGroup: spec.updatesGroup,
     template: rendered.templatePath,
+    ...(spec.parents ? { directories: parentDirectories(spec, path, owner.context, account) } : {}),
+  }
+}
+
+function isJsonObject(content: string): boolean {
+  try {
+    const value: unknown = JSON.parse(content)
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+  } catch {
+    return false
   }
 }
 

@@ -123,6 +123,11 @@ function createHandlebars(): typeof Handlebars {
     const [value, options] = helperArgs('sh', args, 1)
     return singleQuote(String(scalar('sh', value, options)))
   })
+  // JSON files (contract entries with marker 'json'): a value as a JSON literal, quotes and escapes included.
+  handlebars.registerHelper('json', (...args: unknown[]) => {
+    const [value, options] = helperArgs('json', args, 1, { allowNull: true })
+    return JSON.stringify(value === null ? null : scalar('json', value, options))
+  })
   // For optional keys: null means "not set"; undefined means a misspelt name, which must not pass silently.
   handlebars.registerHelper('isSet', (...args: unknown[]) => {
     const [value] = helperArgs('isSet', args, 1, { allowNull: true })

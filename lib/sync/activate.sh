@@ -1,7 +1,9 @@
 #!/bin/sh
-# activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN PYTHON_SOURCE [pyopt OPTION]... [pattern GLOB]...
-#             [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]... [keep PATH COPY OWNER GROUP MODE]...
-#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [log PATH OWNER GROUP MODE]... [group NAME]...
+# activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN DIR_RECORD PYTHON_SOURCE [pyopt OPTION]...
+#             [pattern GLOB]... [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]...
+#             [ourdir PATH OWNER GROUP MODE]... [keep PATH COPY OWNER GROUP MODE]...
+#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [prune PATH]...
+#             [log PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
 # be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, and restore
 # everything if it rejects it. The lock covers only that: it is released before the groups that changed are updated
@@ -10,6 +12,8 @@
 # marked file (TOKEN in its first two lines, found by the patterns) and every expected path is still what was read;
 # if another sync changed one meanwhile it stops with STALE and the caller plans again. Paths, patterns and the
 # marker come from lib/layout.ts; supervisor is asked through PYTHON_SOURCE (lib/supervisor/supervisor.py).
+# The contract's own directories (ourdir) are created when missing and listed in DIR_RECORD; prune removes one only
+# when it is listed there and empty. Both, and the record, are undone with the files when supervisor rejects.
 # It runs detached from the SSH session (lib/remote/detached.sh): its output goes to a file the client follows, so
 # a dropped connection or a torn-down login session cannot stop it half-way, and nothing it writes can block.
 # The whole script is one function called on the last line: a script cut short cannot run half.
@@ -17,8 +21,8 @@ main() {
   set -u
   # Nothing may stop this half-way: it either finishes or rolls back.
   trap '' HUP PIPE
-  stage=$1 lock_wait=$2 lock_file=$3 stage_prefix=$4 login=$5 token=$6 python_source=$7
-  shift 7
+  stage=$1 lock_wait=$2 lock_file=$3 stage_prefix=$4 login=$5 token=$6 dir_record=$7 python_source=$8
+  shift 8
   journal="$stage/.journal"
   backup="$stage/.backup"
   say() { printf '%s\n' "$*" 2>/dev/null || true; }
@@ -81,9 +85,27 @@ main() {
         delete) rm -f -- "$target" ;;
         rmdir) rmdir -- "$target" ;;
         rmtree) rm -rf -- "$target" ;;
+        mkdir)
+          read -r owner mode < "$backup/$n"
+          mkdir -- "$target" && chown "$owner" -- "$target" && chmod "$mode" -- "$target" ;;
       esac
     done
   }
+
+  # The record of directories we created is backed up once, before its first change, so a rollback restores it.
+  record_saved=''
+  save_record() {
+    [ -n "$record_saved" ] && return 0
+    record_saved=1
+    if [ -e "$dir_record" ]; then
+      cp -p -- "$dir_record" "$backup/record" && printf 'restore record %s\n' "$dir_record" >> "$journal"
+    else
+      [ -d "${dir_record%/*}" ] || printf 'rmdir record-dir %s\n' "${dir_record%/*}" >> "$journal"
+      printf 'delete record %s\n' "$dir_record" >> "$journal"
+      (umask 077 && mkdir -p -- "${dir_record%/*}")
+    fi
+  }
+  recorded() { [ -f "$dir_record" ] && grep -q -F -x -e "$1" -- "$dir_record"; }
 
   fail() { say "$1"; restore; exit "$2"; }
 
@@ -98,6 +120,26 @@ main() {
           install -d -o "$3" -g "$4" -m "$5" -- "$2" 2>&1 || fail "WRITE-FAILED $2" 68
         fi
         shift 5 ;;
+      ourdir)
+        if [ ! -d "$2" ]; then
+          save_record || fail "WRITE-FAILED $dir_record" 68
+          printf 'rmdir %s %s\n' "$n" "$2" >> "$journal"
+          mkdir -- "$2" && chown "$3:$4" -- "$2" && chmod "$5" -- "$2" || fail "WRITE-FAILED $2" 68
+          recorded "$2" || (umask 077 && printf '%s\n' "$2" >> "$dir_record") || fail "WRITE-FAILED $dir_record" 68
+        fi
+        shift 5 ;;
+      prune)
+        # Only a directory an activation created, once nothing is left in it (ours or anyone's: rmdir refuses then).
+        if [ -d "$2" ] && [ ! -L "$2" ] && recorded "$2"; then
+          save_record || fail "WRITE-FAILED $dir_record" 68
+          stat -c '%U:%G %a' -- "$2" > "$backup/$n" || fail "WRITE-FAILED $2" 68
+          if rmdir -- "$2" 2>/dev/null; then
+            printf 'mkdir %s %s\n' "$n" "$2" >> "$journal"
+            { grep -v -F -x -e "$2" -- "$dir_record" || true; } > "$dir_record.zxs-new" \
+              && mv -f -- "$dir_record.zxs-new" "$dir_record" || fail "WRITE-FAILED $dir_record" 68
+          fi
+        fi
+        shift 2 ;;
       keep)
         # An adopted file's original stays on the server (the migration can be undone); a rollback removes the copy.
         top=${3%/*}

@@ -5,7 +5,10 @@ import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisor/process.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
-import { ACTIVATION_RUNS, KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX, adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram } from '../layout.ts'
+import {
+  ACTIVATION_RUNS, CREATED_DIRECTORIES, KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX,
+  adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram, type ManagedFileSpec,
+} from '../layout.ts'
 import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
 
@@ -42,20 +45,11 @@ export async function activatePlan(
   connection: Connection, plan: SyncPlan, staged: StagedFiles,
   options: { lockWaitSeconds: number; onStopping?: (process: StoppingProcess) => void },
 ): Promise<ActivationResult> {
-  const args = [staged.remoteDir, String(options.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, loginUser(connection), MARKER_TOKEN, await supervisorScript()]
-  for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
-  for (const pattern of discoveryPatterns(plan.server.sitesPath, plan.layout)) args.push('pattern', pattern)
-  for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
-  for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
   const kept = keptOriginals(plan)
-  for (const change of plan.changes) {
-    const copy = kept.get(change.path)
-    if (copy) args.push('keep', change.path, copy, KEPT_ORIGINAL.owner, KEPT_ORIGINAL.group, KEPT_ORIGINAL.mode)
-    if (change.after) args.push('put', staged.names.get(change.path) as string, change.path, change.after.owner, change.after.group, change.after.mode)
-    else args.push('remove', change.path)
-  }
-  for (const log of plan.logs) args.push('log', log, PROGRAM_LOG.owner, PROGRAM_LOG.group, PROGRAM_LOG.mode)
-  for (const group of plan.groups) args.push('group', group)
+  const args = activationArgs(plan, {
+    stageDir: staged.remoteDir, stagedNames: staged.names, lockWaitSeconds: options.lockWaitSeconds,
+    login: loginUser(connection), pythonSource: await supervisorScript(), kept,
+  })
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
   let result
   try {
@@ -95,6 +89,51 @@ export async function activatePlan(
     default:
       throw new RemoteError(server, `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(), output)
   }
+}
+
+export interface ActivationInput {
+  /** The staging directory on the server, and each destination path's file name in it. */
+  stageDir: string
+  stagedNames: Map<string, string>
+  lockWaitSeconds: number
+  /** Who owns this run's staging directories (activation sweeps that user's abandoned ones). */
+  login: string
+  /** lib/supervisor/supervisor.py, run by the script for reread and apply. */
+  pythonSource: string
+  /** Adopted file → where its original is kept. */
+  kept: Map<string, string>
+  /** The server contract (lib/layout.ts); a test passes a copy. */
+  contract?: ManagedFileSpec[]
+}
+
+/** activate.sh's arguments for a plan, in the order the script reads them: a pure function of the plan. */
+export function activationArgs(plan: SyncPlan, input: ActivationInput): string[] {
+  const args = [
+    input.stageDir, String(input.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, input.login, MARKER_TOKEN,
+    CREATED_DIRECTORIES, input.pythonSource,
+  ]
+  for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
+  const patterns = discoveryPatterns(plan.server.sitesPath, plan.layout, input.contract)
+  for (const pattern of patterns) args.push('pattern', pattern)
+  for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
+  for (const dir of plan.directories) args.push('dir', dir.path, dir.owner, dir.group, dir.mode)
+  const needed = new Map(plan.changes.flatMap((c) => c.after?.directories ?? []).map((dir) => [dir.path, dir]))
+  for (const dir of needed.values()) args.push('ourdir', dir.path, dir.owner, dir.group, dir.mode)
+  for (const change of plan.changes) {
+    const copy = input.kept.get(change.path)
+    if (copy) args.push('keep', change.path, copy, KEPT_ORIGINAL.owner, KEPT_ORIGINAL.group, KEPT_ORIGINAL.mode)
+    if (!change.after) args.push('remove', change.path)
+    else {
+      const { owner, group, mode } = change.after
+      args.push('put', input.stagedNames.get(change.path) as string, change.path, owner, group, mode)
+    }
+  }
+  // Deepest first, so a directory emptied by pruning its last subdirectory goes too.
+  const prune = [...new Set(plan.changes.flatMap((c) => c.pruneDirectories ?? []))].filter((dir) => !needed.has(dir))
+  for (const dir of prune.sort((a, b) => b.split('/').length - a.split('/').length)) args.push('prune', dir)
+  for (const log of plan.logs) args.push('log', log, PROGRAM_LOG.owner, PROGRAM_LOG.group, PROGRAM_LOG.mode)
+  for (const group of plan.groups) args.push('group', group)
+  return args
 }
 
 /** Where this activation keeps the original of each file it adopts: one new directory per sync. */

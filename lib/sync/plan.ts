@@ -2,7 +2,9 @@ import { createRequire } from 'node:module'
 import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
 import { displayEnvironment, displayValue, environmentPairs, parseUnknownValue } from '../redact.ts'
-import { describeOwner, fullName, markerProgram, ownershipOf, programLogPath, type ServerLayout } from '../layout.ts'
+import {
+  describeOwner, fullName, markerProgram, ownershipOf, parentDirectories, programLogPath, type ServerLayout,
+} from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
 import { isReservedEnvKey } from '../values.ts'
@@ -21,6 +23,8 @@ export interface FileChange {
   after?: RenderedFile
   /** For removals: why the file goes (its program left the inventory, or its site left this server). */
   reason?: string
+  /** For removals: the contract's directories the file needed; activation removes those it created once empty. */
+  pruneDirectories?: string[]
 }
 
 /** A file at a path we want that is not ours: the server is refused, nothing there changes. */
@@ -75,7 +79,10 @@ export function planSync(rendered: DesiredState, live: LiveState, options: { ado
   for (const file of live.files.values()) {
     const reason = leftoverReason(file, wanted, desired)
     if (!reason) continue
-    changes.push({ kind: 'remove', path: file.path, before: file, reason })
+    const context = { sitesPath: desired.server.sitesPath, layout: live.layout }
+    const prune = file.spec ? parentDirectories(file.spec, file.path, context).map((d) => d.path) : []
+    const removal: FileChange = { kind: 'remove', path: file.path, before: file, reason }
+    changes.push(prune.length ? { ...removal, pruneDirectories: prune } : removal)
     const program = file.marker && file.spec?.updatesGroup ? markerProgram(file.marker) : null
     if (program) removedPrograms.add(program)
   }

@@ -60,7 +60,9 @@ interface RawFile { found: number | null; path: string; mode: string; owner: str
 interface RawReread { ok: boolean; added: string[]; changed: string[]; removed: string[]; message: string }
 
 /** Parses supervisor.py's `read` document; a document without its parts is an error, never "all fine". */
-export function parseLiveState(server: string, document: Record<string, unknown>): LiveState {
+export function parseLiveState(
+  server: string, document: Record<string, unknown>, contract: ManagedFileSpec[] = MANAGED_FILES,
+): LiveState {
   const daemon = document.daemon as LiveState['daemon'] | undefined
   if (!document.layout || !Array.isArray(document.files) || !Array.isArray(document.missing) || !daemon) {
     throw new RemoteError(server, 'the server sent an incomplete state (output cut short?)', JSON.stringify(document).slice(0, 500))
@@ -68,7 +70,7 @@ export function parseLiveState(server: string, document: Record<string, unknown>
   const files = new Map<string, LiveFile>()
   for (const raw of document.files as RawFile[]) {
     const content = Buffer.from(raw.content, 'base64').toString('utf8')
-    const spec = raw.found === null ? null : MANAGED_FILES[raw.found] ?? null
+    const spec = raw.found === null ? null : contract[raw.found] ?? null
     files.set(raw.path, { path: raw.path, content, owner: raw.owner, group: raw.group, mode: raw.mode, sha256: raw.sha256, marker: parseMarker(content), spec })
   }
   const reread = document.reread as RawReread | undefined

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import type { Connection } from '../remote/connection.ts'
-import { fullName, markerProgram } from '../layout.ts'
+import { fullName, markerProgram, parentDirectories } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import { filesToUpload, type FileChange, type SyncPlan } from './plan.ts'
 import type { LiveFile } from './read-state.ts'
@@ -13,7 +13,7 @@ import { activatePlan, type ActivationResult } from './activate.ts'
 // left it: if another sync changed these files since, activation stops (STALE) and nothing is rolled back.
 
 export function planRollback(plan: SyncPlan): SyncPlan {
-  const changes = plan.changes.map(reverseChange)
+  const changes = plan.changes.map((change) => reverseChange(change, plan))
   const expected = new Map(plan.expected)
   for (const change of plan.changes) expected.set(change.path, change.after ? sha256(change.after.content) : null)
   return {
@@ -43,17 +43,24 @@ export async function revertPlan(connection: Connection, plan: SyncPlan, options
   }
 }
 
-function reverseChange(change: FileChange): FileChange {
+function reverseChange(change: FileChange, plan: Pick<SyncPlan, 'server' | 'layout'>): FileChange {
   const reason = 'rollback'
-  if (change.kind === 'add') return { kind: 'remove', path: change.path, before: asLive(change.after as RenderedFile), reason }
-  const restored = restoredFile(change)
+  if (change.kind === 'add') {
+    const added = change.after as RenderedFile
+    const prune = (added.directories ?? []).map((d) => d.path)
+    const removal: FileChange = { kind: 'remove', path: change.path, before: asLive(added), reason }
+    return prune.length ? { ...removal, pruneDirectories: prune } : removal
+  }
+  const restored = restoredFile(change, plan)
   if (change.kind === 'remove') return { kind: 'add', path: change.path, after: restored }
   return { kind: 'change', path: change.path, ...(change.after ? { before: asLive(change.after) } : {}), after: restored }
 }
 
-/** The file as the sync found it, in the shape activation writes. */
-function restoredFile(change: FileChange): RenderedFile {
+/** The file as the sync found it, in the shape activation writes (in the directories it had, if a sync pruned them). */
+function restoredFile(change: FileChange, plan: Pick<SyncPlan, 'server' | 'layout'>): RenderedFile {
   const before = change.before as LiveFile
+  const context = { sitesPath: plan.server?.sitesPath ?? '', layout: plan.layout }
+  const directories = before.spec?.parents ? parentDirectories(before.spec, before.path, context, before.owner) : []
   const shape = change.after ?? {
     kind: before.spec?.kind ?? 'file',
     domain: before.marker?.site ?? '',
@@ -62,7 +69,10 @@ function restoredFile(change: FileChange): RenderedFile {
     readPath: before.path,
     template: '',
   }
-  return { ...shape, path: before.path, content: before.content, owner: before.owner, group: before.group, mode: before.mode }
+  return {
+    ...shape, path: before.path, content: before.content, owner: before.owner, group: before.group, mode: before.mode,
+    ...(directories.length ? { directories } : {}),
+  }
 }
 
 function asLive(file: RenderedFile): LiveFile {

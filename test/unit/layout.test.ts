@@ -1,6 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { describeOwner, markerLine, ownershipOf, parseMarker, releaseDirectories, siteDirectories, withMarker, type Marker } from '../../lib/layout.ts'
+import {
+  DEBIAN_LAYOUT, describeOwner, markFile, markerLine, ownershipOf, parentDirectories, parseMarker, releaseDirectories, siteDirectories, withMarker,
+  type ManagedFileSpec, type Marker,
+} from '../../lib/layout.ts'
 
 // The server contract's ownership marker: one format, one parser.
 
@@ -17,6 +20,12 @@ const markers: Array<[string, string, Marker | null]> = [
   ['other tool', '; managed by puppet site=a.com program=b\n', null],
   ['trailing text', '; zx-supervisor site=a.com program=b extra\n', null],
   ['empty file', '', null],
+  ['JSON: the first key, as sync writes it', '{"zx-supervisor": "inventory=shop site=a.com program=b", "url": "/up"}\n', { inventory: 'shop', site: 'a.com', program: 'b', file: null }],
+  ['JSON: an object holding only the marker', '{"zx-supervisor": "inventory=shop site=a.com program=b"}\n', { inventory: 'shop', site: 'a.com', program: 'b', file: null }],
+  ['JSON pretty-printed by hand (jq): key on line 2', '{\n  "zx-supervisor": "inventory=shop site=a.com program=b",\n  "url": "/up"\n}\n', { inventory: 'shop', site: 'a.com', program: 'b', file: null }],
+  ['JSON without the key', '{"url": "/up"}\n', null],
+  ['JSON: the key not first', '{"url": "/up",\n"zx-supervisor": "inventory=shop site=a.com program=b"}\n', null],
+  ['JSON: trailing text in the value', '{"zx-supervisor": "inventory=shop site=a.com program=b extra"}\n', null],
 ]
 
 for (const [name, content, expected] of markers) {
@@ -26,11 +35,59 @@ for (const [name, content, expected] of markers) {
 }
 
 test('markerLine and withMarker round-trip through parseMarker', () => {
-  const conf = withMarker('[program:a-b]\n', markerLine({ comment: ';', scope: 'program', kind: 'conf' }, { inventory: 'i', site: 'a', program: 'b' }))
+  const conf = withMarker('[program:a-b]\n', markerLine({ marker: ';', scope: 'program', kind: 'conf' }, { inventory: 'i', site: 'a', program: 'b' }))
   assert.is(conf.split('\n')[0], '; zx-supervisor inventory=i site=a program=b')
-  const runner = withMarker('#!/bin/sh\nexit 0\n', markerLine({ comment: '#', scope: 'site', kind: 'runner' }, { inventory: 'i', site: 'a' }))
+  const runner = withMarker('#!/bin/sh\nexit 0\n', markerLine({ marker: '#', scope: 'site', kind: 'runner' }, { inventory: 'i', site: 'a' }))
   assert.is(runner, '#!/bin/sh\n# zx-supervisor inventory=i site=a file=runner\nexit 0\n')
   assert.equal(parseMarker(runner), { inventory: 'i', site: 'a', program: null, file: 'runner' })
+})
+
+// Every marker style of the contract round-trips through the one parser; JSON stays JSON.
+const styles: Array<[ManagedFileSpec['marker'], string, string]> = [
+  [';', '[program:a-b]\n', '; zx-supervisor inventory=i site=a program=b\n[program:a-b]\n'],
+  ['#', '/var/log/a-b.log {\n}\n', '# zx-supervisor inventory=i site=a program=b\n/var/log/a-b.log {\n}\n'],
+  ['json', '{\n  "url": "/up"\n}\n', '{"zx-supervisor": "inventory=i site=a program=b",\n  "url": "/up"\n}\n'],
+  ['json', '  {}\n', '{"zx-supervisor": "inventory=i site=a program=b"}\n'],
+  ['json', '{"url": "/up"}', '{"zx-supervisor": "inventory=i site=a program=b","url": "/up"}'],
+]
+
+for (const [marker, content, expected] of styles) {
+  test(`markFile (${marker}): ${JSON.stringify(content)}`, () => {
+    const marked = markFile({ marker, scope: 'program', kind: 'x' }, content, { inventory: 'i', site: 'a', program: 'b' })
+    assert.is(marked, expected)
+    assert.equal(parseMarker(marked ?? ''), { inventory: 'i', site: 'a', program: 'b', file: null })
+    if (marker === 'json') assert.is(JSON.parse(marked ?? '')['zx-supervisor'], 'inventory=i site=a program=b')
+  })
+}
+
+test('markFile: JSON content that is not one object cannot carry the marker (null: the template is wrong)', () => {
+  for (const content of ['["a"]\n', 'url=/up\n', '']) assert.is(markFile({ marker: 'json', scope: 'program', kind: 'x' }, content, { inventory: 'i', site: 'a', program: 'b' }), null)
+})
+
+// The directories a contract entry declares: from its top down to the file's own, parents first.
+const CONTEXT = { sitesPath: '/home/deployer/sites', layout: DEBIAN_LAYOUT }
+const parentCases: Array<[string, Pick<ManagedFileSpec, 'kind' | 'parents'>, string, string[]]> = [
+  ['none declared', { kind: 'conf' }, '/etc/supervisor/conf.d/a-b.conf', []],
+  ['the file in its top', { kind: 'x', parents: { top: () => '/etc/zx-supervisor' } }, '/etc/zx-supervisor/a-b.json', ['/etc/zx-supervisor']],
+  ['two levels', { kind: 'x', parents: { top: () => '/etc/zx-supervisor' } }, '/etc/zx-supervisor/healthchecks/a-b.json', ['/etc/zx-supervisor', '/etc/zx-supervisor/healthchecks']],
+  ['a top with a trailing slash', { kind: 'x', parents: { top: () => '/etc/zx-supervisor/' } }, '/etc/zx-supervisor/h/a-b.json', ['/etc/zx-supervisor', '/etc/zx-supervisor/h']],
+  ['a top from the layout', { kind: 'x', parents: { top: (c) => `${c.layout.confDir}/extra` } }, '/etc/supervisor/conf.d/extra/a-b.json', ['/etc/supervisor/conf.d/extra']],
+]
+
+for (const [name, spec, file, expected] of parentCases) {
+  test(`parentDirectories: ${name}`, () => {
+    assert.equal(parentDirectories(spec, file, CONTEXT).map((d) => d.path), expected)
+  })
+}
+
+test('parentDirectories: root 0755 by default; the site user and a mode when declared', () => {
+  assert.equal(parentDirectories({ kind: 'x', parents: { top: () => '/etc/z' } }, '/etc/z/f', CONTEXT, 'deployer'), [{ path: '/etc/z', owner: 'root', group: 'root', mode: '0755' }])
+  assert.equal(parentDirectories({ kind: 'x', parents: { top: () => '/srv/z', owner: 'site-user', mode: '0750' } }, '/srv/z/f', CONTEXT, 'deployer'), [{ path: '/srv/z', owner: 'deployer', group: 'deployer', mode: '0750' }])
+})
+
+test('parentDirectories: a top that is not above the file is a contract error naming the kind', () => {
+  assert.throws(() => parentDirectories({ kind: 'health', parents: { top: () => '/etc/zx' } }, '/etc/zx-other/f.json', CONTEXT), /health's parents\.top \/etc\/zx is not an absolute directory above \/etc\/zx-other\/f\.json/)
+  assert.throws(() => parentDirectories({ kind: 'health', parents: { top: () => 'etc/zx' } }, 'etc/zx/f.json', CONTEXT), /health's parents\.top/)
 })
 
 // [case, file content, ownership from inventory shop's point of view, how messages name the owner]

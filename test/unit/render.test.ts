@@ -138,10 +138,11 @@ test('markers of sites sharing a prefix stay apart (a.com vs a.com-b), and name 
   const program: Program = { program: 'x', script: 'x.sh', autostart: true, autorestart: true, stopwaitsecs: 1, numprocs: 1, environment: {} }
   const site = (domain: string): Site => ({ domain, servers: ['production'], supervisors: [] })
   const [aConf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com'), program: { ...program, program: 'b-x' }, inventoryId: 'shop' })
-  const [bConf, bRotate] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com-b'), program, inventoryId: 'shop' })
+  const bFiles = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com-b'), program, inventoryId: 'shop' })
   assert.equal(parseMarker(aConf?.content ?? ''), { inventory: 'shop', site: 'a.com', program: 'b-x', file: null })
-  assert.equal(parseMarker(bConf?.content ?? ''), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null })
-  assert.equal(parseMarker(bRotate?.content ?? ''), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null })
+  // Every per-program file of the contract carries the marker, whichever way its format holds it.
+  assert.equal(bFiles.map((f) => f.kind), PROGRAM_FILES.map((spec) => spec.kind))
+  for (const file of bFiles) assert.equal(parseMarker(file.content), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null }, file.kind)
 })
 
 test('runner.sh carries its marker on line 2, after the shebang', () => {
