@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
-import type { Connection } from '../remote/connection.ts'
+import type { CommandResult, Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 import type { UpdateResult } from '../supervisor/process.ts'
 import type { SyncPlan } from './plan.ts'
@@ -51,7 +51,7 @@ export async function activatePlan(
     login: loginUser(connection), pythonSource: await supervisorScript(), kept,
   })
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
-  let result
+  let result: CommandResult
   try {
     result = await runDetached(connection, ACTIVATION_RUNS, 'activate', script, args, options.onStopping ? { onLine: stoppingLines(options.onStopping, runningStopWaits(plan)) } : {})
   } catch (error) {
