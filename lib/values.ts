@@ -462,7 +462,7 @@ export const checkFilePath: Check<string> = (value, field, options) => {
   if (value === '') return fail(field, value, allowed, 'the value is empty')
   if (value.length > FILE_PATH_MAX) return fail(field, value, allowed, `it is ${value.length} characters long`)
   if (hasControlChar(value)) return fail(field, value, allowed, describeBadChar(value, NOT_CONTROL_CHAR))
-  if (value.startsWith('-')) return fail(field, value, allowed, 'it must not start with "-"; write ./' + value)
+  if (value.startsWith('-')) return fail(field, value, allowed, `it must not start with "-"; write ./${value}`)
   return pass(value)
 }
 

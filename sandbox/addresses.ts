@@ -13,7 +13,7 @@ const WILDCARDS = new Set(['0.0.0.0', '*', '[::]'])
 
 export function isLoopback(address: string): boolean {
   const octets = LOOPBACK.exec(address)?.slice(1).map(Number)
-  return octets !== undefined && octets.every((n) => n <= 255)
+  return octets?.every((n) => n <= 255) ?? false
 }
 
 export function assertLoopback(address: string, field = '--address'): void {

@@ -143,7 +143,7 @@ export function optionsToArgs(specs: FlagSpec[], options: Record<string, unknown
 
 /** `-n5` (a value attached to a one-letter alias) and `-fy` (grouped one-letter booleans), as minimist reads them. */
 function inShortGroup(spec: FlagSpec, arg: string): boolean {
-  if (!spec.alias || spec.alias.length !== 1 || !/^-[A-Za-z]/.test(arg) || arg.startsWith('--')) return false
+  if (spec.alias?.length !== 1 || !/^-[A-Za-z]/.test(arg) || arg.startsWith('--')) return false
   return spec.type === 'boolean' ? /^-[A-Za-z]+$/.test(arg) && arg.includes(spec.alias) : arg[1] === spec.alias
 }
 

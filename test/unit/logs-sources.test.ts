@@ -1,6 +1,5 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { InputError } from '../../lib/errors.ts'
 import { availableServices, checkLines, findSiteOnServer, resolveLogSources } from '../../lib/logs/sources.ts'
 import type { Inventory, Program, Server, Site } from '../../lib/types.ts'
 import { inputError } from '../helpers/input-error.ts'
