@@ -27,15 +27,13 @@ export function deploySite(session: Session, input: SiteDeployInput): Promise<De
   const { batches, desiredFor, onBatchStarted, onBatchDone, onServerEvent, ...steps } = input
   const deployBatch = (servers: Server[], batch: number) => {
     onBatchStarted?.(servers, batch)
-    const onServer =
-      (server: Server): ServerDeployInput['onEvent'] =>
-      (event) =>
-        onServerEvent?.(server.name, event)
     return forEachServer(
       servers,
       session,
-      (server, connection, applied) =>
-        deployServer(connection, { ...steps, batch, desired: desiredFor(server), applied, onEvent: onServer(server) }),
+      (server, connection, applied) => {
+        const onEvent = (event: DeployEvent) => onServerEvent?.(server.name, event)
+        return deployServer(connection, { ...steps, batch, desired: desiredFor(server), applied, onEvent })
+      },
       servers.length,
     )
   }

@@ -6,11 +6,12 @@ import {
   releasePrograms,
   type ServerDeployInput,
 } from '../../lib/deploy/deploy-server.ts'
+import { deploySite } from '../../lib/deploy/deploy-site.ts'
 import type { ReleaseRestart } from '../../lib/deploy/restart.ts'
 import { groupsOnNewRelease } from '../../lib/deploy/rollback.ts'
 import { InputError, RemoteError } from '../../lib/errors.ts'
 import type { AppliedStep } from '../../lib/fleet.ts'
-import type { CommandResult, Connection } from '../../lib/remote/connection.ts'
+import type { CommandResult, Connection, Session } from '../../lib/remote/connection.ts'
 import type { DesiredState } from '../../lib/sync/desired.ts'
 import type { ServerSyncResult } from '../../lib/sync/sync-server.ts'
 import type { Program, Server, Site } from '../../lib/types.ts'
@@ -76,10 +77,10 @@ for (const [name, input, groups] of GROUPS) {
 }
 
 /** A connection whose every command gets `answer`; records what was sent. */
-function fakeConnection(answer: (argv: string[]) => Partial<CommandResult>) {
+function fakeConnection(answer: (argv: string[]) => Partial<CommandResult>, server = SERVER) {
   const sent: string[][] = []
   const connection: Connection = {
-    server: SERVER,
+    server,
     login: {
       host: SERVER.host,
       hostName: SERVER.host,
@@ -190,5 +191,52 @@ test('control: a good name gets past the checks to the upload (the fake rsync is
   )
   assert.not.instance(error, InputError)
 })
+
+// [max-fail, batches started, servers never touched, rollout stopped after batch]
+const ROLLOUTS: Array<[number, string[][], string[], number | null]> = [
+  [0, [['web-1']], ['web-2', 'web-3'], 1],
+  [5, [['web-1'], ['web-2', 'web-3']], [], null],
+]
+
+for (const [maxFailures, started, skipped, stoppedAfter] of ROLLOUTS) {
+  test(`deploySite, every upload failing, --max-fail ${maxFailures}: batches ${JSON.stringify(started)}`, async () => {
+    const servers = ['web-1', 'web-2', 'web-3'].map((name) => ({ ...SERVER, name }))
+    const connected: string[] = []
+    const session: Session = {
+      async connect(server) {
+        connected.push(server.name)
+        return fakeConnection(() => ({ exitCode: 1, stderr: 'No space left on device' }), server).connection
+      },
+      async closeAll() {},
+    }
+    const seen = { started: [] as string[][], done: [] as number[], events: [] as string[] }
+    const { applied: _applied, onEvent: _onEvent, batch: _batch, desired: _desired, ...shared } = input().value
+    const result = await deploySite(session, {
+      ...shared,
+      rollout: { batch: { count: 2 }, canary: 1, maxFailures, restart: 'all' },
+      batches: [[servers[0] as Server], servers.slice(1)],
+      desiredFor: () => ({}) as DesiredState,
+      onBatchStarted: (batch) => seen.started.push(batch.map((s) => s.name)),
+      onBatchDone: (batch) => seen.done.push(batch.number),
+      onServerEvent: (server, event) => seen.events.push(`${server} ${event.kind}`),
+    })
+    assert.equal(seen.started, started)
+    assert.equal(
+      seen.done,
+      started.map((_, index) => index + 1),
+    )
+    assert.equal(connected, started.flat(), 'a server of a batch that never started is never connected to')
+    assert.equal(
+      seen.events,
+      started.flat().map((name) => `${name} started`),
+    )
+    assert.equal(
+      result.skipped.map((s) => s.name),
+      skipped,
+    )
+    assert.is(result.stoppedAfter, stoppedAfter)
+    assert.is(result.failures, started.flat().length)
+  })
+}
 
 test.run()
