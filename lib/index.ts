@@ -7,6 +7,7 @@ export { defineTask, runIfMain, PROJECT_DIR } from './cli/run-task.ts'
 export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
 export type { Output, RecapRow } from './cli/output.ts'
 export { EXIT, InputError, RemoteError, ZxsError } from './errors.ts'
+export { checkCommandLine, checkReleaseName, requireValid } from './values.ts'
 export type { EnvReference, EnvValue, Inventory, Problem, Program, RemoteFile, Server, Site } from './types.ts'
 
 // The inventory: load, resolve.
@@ -57,14 +58,34 @@ export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
 export { readLogs } from './logs/read.ts'
 export { resolveLogSources } from './logs/sources.ts'
 
-// Releases and rolling deploys: batches, the gate, rollback.
-export { pruneReleases, readCurrentRelease, restoreCurrent, switchCurrent, uploadRelease } from './deploy/release.ts'
+// Releases and rolling deploys: one server's deploy and its steps, batches, the gate, rollback, the report.
+export {
+  pruneReleases,
+  readCurrentRelease,
+  readCurrentReleases,
+  releaseTimestamp,
+  requireReleaseName,
+  restoreCurrent,
+  switchCurrent,
+  uploadRelease,
+} from './deploy/release.ts'
+export { requireAppDir, requireScripts } from './deploy/app-dir.ts'
+export { checkRolloutOptions } from './deploy/options.ts'
+export type { RolloutOptions } from './deploy/options.ts'
 export { batchSize, failureBudget, planBatches } from './deploy/batches.ts'
 export { rollOut } from './deploy/rollout.ts'
+export { deploySite, siteDesiredStates } from './deploy/deploy-site.ts'
+export type { SiteDeployInput } from './deploy/deploy-site.ts'
+export { deployServer, releasePrograms } from './deploy/deploy-server.ts'
+export type { DeployEvent, ServerDeploy, ServerDeployInput } from './deploy/deploy-server.ts'
 export { passGate, runHealthCommand, waitUntilUp } from './deploy/gate.ts'
 export type { GateOptions, GateResult } from './deploy/gate.ts'
 export { restartForRelease } from './deploy/restart.ts'
-export { rollBackServer } from './deploy/rollback.ts'
+export { groupsOnNewRelease, rollBackServer } from './deploy/rollback.ts'
+export { deployFailed, deployReports, interruptedReports, serversToReadBack } from './deploy/report.ts'
+export type { DeployReport, DeployRollout, InterruptedReport } from './deploy/report.ts'
+export { sameDeployCommand } from './deploy/interrupted.ts'
+export { reportDeploy, reportInterruptedDeploy, startDeployProgress } from './cli/deploy-report.ts'
 export { planRollback, revertPlan } from './sync/rollback.ts'
 
 // The tasks themselves.

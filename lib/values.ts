@@ -1,6 +1,7 @@
 // What a valid value is, in one place: the inventory loader, task flags, the renderer and the INI encoders all ask
 // these checkers, so a value gets the same verdict wherever it comes in.
 import { isIPv4, isIPv6 } from 'node:net'
+import { InputError } from './errors.ts'
 import { SCRIPTS_DIR } from './layout.ts'
 import { fingerprintValue } from './redact.ts'
 import type { AutoRestart, EnvReference, EnvValue, Problem, Server, Site } from './types.ts'
@@ -62,6 +63,13 @@ export function pass<T>(value: T): CheckResult<T> {
 
 export function fail(field: string, value: unknown, allowed: string, hint?: string): CheckResult<never> {
   return { ok: false, problem: hint ? { field, value, allowed, hint } : { field, value, allowed } }
+}
+
+/** The value a rule accepts, or an InputError with its problem (exit 2): for a single flag or step input. */
+export function requireValid<T>(check: Check<T>, value: unknown, field: string, options?: CheckOptions): T {
+  const checked = check(value, field, options)
+  if (!checked.ok) throw new InputError([checked.problem])
+  return checked.value
 }
 
 /** "a list", "a map", "a number"… for messages about a value of the wrong YAML type. */
@@ -139,6 +147,31 @@ export const checkServerName: Check<string> = (value, field, options) => checkNa
 
 /** A server group (`groups: [web]`): same rules as a server name. */
 export const checkGroupName: Check<string> = checkServerName
+
+export const RELEASE_NAME_PATTERN = /^[A-Za-z0-9._-]+$/
+export const RELEASE_NAME_MAX = 255
+
+/** A release: one directory under <site root>/releases/, named in remote paths (a leading '.' would hide it). */
+export const checkReleaseName: Check<string> = (value, field, options) => {
+  const allowed = `letters, digits, '.', '_' and '-', not starting with '.' (${RELEASE_NAME_MAX} characters at most)`
+  const rule = { pattern: RELEASE_NAME_PATTERN, char: /[A-Za-z0-9._-]/, max: RELEASE_NAME_MAX, allowed }
+  const result = checkPatternString(value, field, options, rule)
+  const hidden = result.ok && result.value.startsWith('.')
+  const refused = hidden ? fail(field, value, allowed, "it must not start with '.'") : result
+  if (refused.ok || !options?.fromFlag) return refused
+  const hint = refused.problem.hint ?? 'see what is allowed'
+  return fail(field, value, allowed, `${hint}; or leave the flag out for a UTC timestamp`)
+}
+
+/** A shell command run by `sh -c` on a server (a health command): one line, so it cannot smuggle a second one. */
+export const checkCommandLine: Check<string> = (value, field, options) => {
+  const allowed = 'a shell command on one line'
+  if (typeof value !== 'string') return notAString(field, value, allowed, options)
+  if (value.trim() === '') return fail(field, value, allowed, 'the value is empty')
+  const hint = 'join the lines with && or ;, or put them in a script in the release'
+  if (/[\r\n\0]/.test(value)) return fail(field, value, allowed, hint)
+  return pass(value)
+}
 
 export const checkProgramName: Check<string> = (value, field, options) => {
   const result = checkName(value, field, options, `${NAME_ALLOWED}, not "all"`)

@@ -5,9 +5,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import {
-  defineTask, runIfMain, PROJECT_DIR, InputError, RemoteError,
+  defineTask, runIfMain, RemoteError, requireValid, checkCommandLine,
   loadInventory, findSite, serversOfSite, siteRoot, siteUser, fullName,
-  resolveEnvironmentRefs, renderDesiredStates, syncServer, uploadRelease, switchCurrent, controlPrograms, waitUntilRunning, forEachServer,
+  requireAppDir, requireReleaseName, releaseTimestamp,
+  siteDesiredStates, syncServer, uploadRelease, switchCurrent, controlPrograms, waitUntilRunning, forEachServer,
 } from '../lib/index.ts'
 
 export const pipelineExample = defineTask({
@@ -26,17 +27,18 @@ export const pipelineExample = defineTask({
 }, async ({ flags, output, session }) => {
   const { inventory } = await loadInventory(flags.inventory)
   const site = findSite(inventory, flags.domain)
-  const appDir = requireFlag(flags['app-dir'], '--app-dir', 'the folder to upload as the release')
-  const healthCmd = requireOneLine(flags['health-cmd'])
-  const release = flags.release ?? new Date().toISOString().replace(/\D/g, '').slice(0, 14)
+  const appDir = requireAppDir(flags['app-dir'])
+  const healthCmd = requireValid(checkCommandLine, flags['health-cmd'], '--health-cmd', { fromFlag: true })
+  const release = requireReleaseName(flags.release ?? releaseTimestamp(new Date()), '--release', { fromFlag: true })
   const groups = site.supervisors.map((p) => fullName(site.domain, p.program))
   const servers = serversOfSite(inventory, site)
-  const { sites: resolvedSites } = resolveEnvironmentRefs(inventory, [site], process.env, { mode: 'require' })
-  const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), inventoryId: inventory.id, servers, sitesOn: () => resolvedSites, wholeServer: false })
+  const desiredFor = siteDesiredStates(inventory, site, process.env)
 
   const outcomes = await forEachServer(servers, session, async (server, connection, applied) => {
     const root = siteRoot(server, site)
-    const uploaded = await uploadRelease(connection, { localDir: path.resolve(appDir), root, release, owner: siteUser(server, site), sitesPath: server.sitesPath })
+    const owner = siteUser(server, site)
+    const { sitesPath } = server
+    const uploaded = await uploadRelease(connection, { localDir: appDir, root, release, owner, sitesPath })
     applied('upload', uploaded)
     applied('sync', await syncServer(connection, desiredFor(server), { lockWaitSeconds: 60 }))
     applied('switch', await switchCurrent(connection, { root, release }))
@@ -66,19 +68,6 @@ async function healthCheck(connection, releasePath, command) {
 /** Our own step: one line per deployed server in a local log. @param {string} file @param {string} line */
 async function appendDeployLog(file, line) {
   await fs.appendFile(path.resolve(file), `${line}\n`)
-}
-
-/** @param {unknown} value @param {string} field @param {string} allowed */
-function requireFlag(value, field, allowed) {
-  if (typeof value !== 'string' || value === '') throw new InputError([{ field, value, allowed, hint: `pass ${field}` }])
-  return value
-}
-
-/** @param {unknown} value */
-function requireOneLine(value) {
-  const command = requireFlag(value, '--health-cmd', 'a shell command on one line')
-  if (/[\r\n\0]/.test(command)) throw new InputError([{ field: '--health-cmd', value: command, allowed: 'a shell command on one line', hint: 'join the lines with && or ;' }])
-  return command
 }
 
 await runIfMain(import.meta.url, pipelineExample)

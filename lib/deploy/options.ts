@@ -1,6 +1,7 @@
 import { InputError } from '../errors.ts'
 import type { Problem } from '../types.ts'
 import { failureBudget, parseShare, type Share } from './batches.ts'
+import { checkCommandLine } from '../values.ts'
 
 // The rollout's own inputs, checked together before any server is contacted: every problem is reported at once,
 // each naming its flag (exit 2).
@@ -37,8 +38,9 @@ export function checkRolloutOptions(input: RolloutInput, fleet: number): Rollout
   if (!(RESTART_MODES as readonly string[]).includes(input.restart)) {
     problems.push({ field: '--restart', value: input.restart, allowed: RESTART_MODES.join(', '), hint: 'all: every process at once; one-by-one: keeps numprocs-1 running; none: you restart them yourself' })
   }
-  if (input.healthCmd !== undefined && (input.healthCmd.trim() === '' || /[\r\n\0]/.test(input.healthCmd))) {
-    problems.push({ field: '--health-cmd', value: input.healthCmd, allowed: 'a shell command on one line', hint: 'join the lines with && or ;, or put them in a script in the release' })
+  if (input.healthCmd !== undefined) {
+    const healthCmd = checkCommandLine(input.healthCmd, '--health-cmd', { fromFlag: true })
+    if (!healthCmd.ok) problems.push(healthCmd.problem)
   }
   if (problems.length || !batch.ok || !maxFail.ok) throw new InputError(problems)
   return {

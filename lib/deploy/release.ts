@@ -1,8 +1,12 @@
 import fs from 'node:fs/promises'
-import type { Connection } from '../remote/connection.ts'
+import type { Connection, Session } from '../remote/connection.ts'
+import { forEachServer } from '../fleet.ts'
+import { siteRoot } from '../inventory/resolve.ts'
+import type { Server, Site } from '../types.ts'
 import { RemoteError } from '../errors.ts'
 import { SITE_DIRECTORY_MODE, releaseDirectories, releasesPath } from '../layout.ts'
 import { lastLine } from '../remote/ssh-errors.ts'
+import { checkReleaseName, requireValid, type CheckOptions } from '../values.ts'
 
 // A release in DeployerPHP's layout: <root>/releases/<name>, with <root>/current switched atomically to it.
 
@@ -12,6 +16,7 @@ import { lastLine } from '../remote/ssh-errors.ts'
  * with that owner, so a sites path a sync made as root never blocks it, and a root login leaves nothing root's.
  */
 export async function uploadRelease(connection: Connection, input: { localDir: string; root: string; release: string; owner: string; sitesPath?: string }): Promise<{ path: string }> {
+  requireReleaseName(input.release, 'release')
   const releasePath = `${releasesPath(input.root)}/${input.release}`
   const dirs = releaseDirectories(input.root, input.sitesPath ?? input.root)
   const made = await connection.run(['sh', '-c', CREATE_MISSING_DIRS, 'sh', input.owner, SITE_DIRECTORY_MODE, ...dirs], { privileged: true })
@@ -22,12 +27,23 @@ export async function uploadRelease(connection: Connection, input: { localDir: s
   return { path: releasePath }
 }
 
+/** The release name, or an InputError naming `field` (the rulebook's rule): nothing is sent with a bad one. */
+export function requireReleaseName(value: unknown, field: string, options?: CheckOptions): string {
+  return requireValid(checkReleaseName, value, field, options)
+}
+
+/** The default release name: the UTC time to the second, e.g. 20240601120000. */
+export function releaseTimestamp(now: Date): string {
+  return now.toISOString().replace(/\D/g, '').slice(0, 14)
+}
+
 const SWITCH_SCRIPT = new URL('./switch-current.sh', import.meta.url)
 // Creates each missing directory, in order, owned by $1 (user and group) with mode $2; existing ones are left alone.
 const CREATE_MISSING_DIRS = 'o=$1 m=$2; shift 2; for d; do [ -d "$d" ] || install -d -o "$o" -g "$o" -m "$m" -- "$d" || exit 1; done'
 
 /** Points current at the release with one rename, so a worker starting meanwhile sees the old or the new release. */
 export async function switchCurrent(connection: Connection, input: { root: string; release: string }): Promise<{ previous: string | null }> {
+  requireReleaseName(input.release, 'release')
   const current = `${input.root}/current`
   const { previous } = await switchLink(connection, current, `releases/${input.release}`, `cannot switch ${current} to releases/${input.release}`)
   return { previous }
@@ -66,6 +82,22 @@ export async function readCurrentRelease(connection: Connection, input: { root: 
 }
 
 /**
+ * Where current points on each of `servers` for the site, by server name (null: no current; undefined: not read,
+ * e.g. unreachable). Reads only.
+ */
+export async function readCurrentReleases(
+  session: Session,
+  servers: Server[],
+  site: Site,
+  options: { afterInterrupt?: boolean } = {},
+): Promise<Map<string, string | null | undefined>> {
+  const read = await forEachServer(servers, session, (server, connection) =>
+    readCurrentRelease(connection, { root: siteRoot(server, site), ...options }),
+  )
+  return new Map(read.map((o) => [o.server.name, o.ok ? o.value : undefined]))
+}
+
+/**
  * Removes all but the `keep` most recently uploaded releases; the ones named in `protect` (current, previous) always
  * stay. Upload order is the directory's change time: rsync sets a release's mtime from the local folder, so mtime
  * says nothing about when it arrived.
@@ -87,8 +119,9 @@ async function listReleases(connection: Connection, root: string): Promise<Array
   const listed = await connection.run(['find', releases, '-mindepth', '1', '-maxdepth', '1', '-type', 'd', '-printf', '%C@ %f\\n'])
   if (listed.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot list ${releases}: ${listed.stderr.trim()}`)
   return listed.stdout.split('\n').flatMap((line) => {
-    const match = /^(\d+(?:\.\d+)?) ([A-Za-z0-9._-]+)$/.exec(line.trim())
-    return match && !(match[2] as string).startsWith('.') ? [{ uploaded: Number(match[1]), name: match[2] as string }] : []
+    const match = /^(\d+(?:\.\d+)?) (.+)$/.exec(line.trim())
+    const name = match?.[2]
+    return name && checkReleaseName(name, 'release').ok ? [{ uploaded: Number(match?.[1]), name }] : []
   }).sort((a, b) => b.uploaded - a.uploaded || b.name.localeCompare(a.name))
 }
 

@@ -6,6 +6,8 @@ import type { ActivationResult } from '../sync/activate.ts'
 import type { DesiredState } from '../sync/desired.ts'
 import { revertPlan } from '../sync/rollback.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
+import type { RestartMode } from './options.ts'
+import type { ReleaseRestart } from './restart.ts'
 import { restoreCurrent, releaseName } from './release.ts'
 import { waitUntilUp } from './gate.ts'
 
@@ -35,6 +37,24 @@ export interface ServerRollback {
   reverted: ActivationResult | null
   restarted: string[]
   processes: ProcessStatus[]
+}
+
+/**
+ * Every group the deploy may have put on the new release, so the rollback puts it back: those the sync's update
+ * added or changed, and those the restart step restarted (when it was cut off by a failure, all of the site's, unless
+ * --restart none).
+ */
+export function groupsOnNewRelease(input: {
+  programs: Array<{ name: string }>
+  mode: RestartMode
+  synced?: ServerSyncResult
+  restart?: ReleaseRestart
+}): string[] {
+  const update = input.synced?.activation?.update
+  const bySync = [...(update?.added ?? []), ...(update?.updated ?? [])]
+  const restartStep = input.synced && input.mode !== 'none' ? input.programs.map((p) => p.name) : []
+  const restarted = input.restart?.restarted ?? restartStep
+  return [...new Set([...bySync, ...restarted])]
 }
 
 export async function rollBackServer(connection: Connection, input: RollbackInput): Promise<ServerRollback> {
