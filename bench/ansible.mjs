@@ -19,12 +19,20 @@ export async function ensureAnsible(log) {
   const present = await ansibleVersion()
   if (present) return present
   if (process.getuid?.() !== 0) {
-    throw new Error('the bench needs ansible-playbook: run it as root (it installs ansible-core), or: sudo apt-get install --no-install-recommends ansible-core')
+    throw new Error(
+      'the bench needs ansible-playbook: run it as root (it installs ansible-core), or: sudo apt-get install --no-install-recommends ansible-core',
+    )
   }
-  log('installing ansible-core from Debian as root: apt-get update, apt-get install --no-install-recommends ansible-core')
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120', 'ansible-core']]) {
+  log(
+    'installing ansible-core from Debian as root: apt-get update, apt-get install --no-install-recommends ansible-core',
+  )
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120', 'ansible-core'],
+  ]) {
     const result = await execa('apt-get', args, { env: APT_ENV, reject: false, stdin: 'ignore' })
-    if (result.failed) throw new Error(`apt-get ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`)
+    if (result.failed)
+      throw new Error(`apt-get ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`)
   }
   const installed = await ansibleVersion()
   if (!installed) throw new Error('ansible-core was installed but ansible-playbook does not run')
@@ -48,13 +56,18 @@ export async function prepareAnsible({ dir, sshConfig, hosts, filesFor }) {
   await fs.mkdir(path.join(root, 'cp'), { recursive: true, mode: 0o700 })
   await fs.mkdir(path.join(root, 'host_vars'), { recursive: true })
   // ssh takes the first value it finds, so a trailing `Host *` adds the master settings to every sandbox host.
-  await fs.writeFile(muxConfig, `${await fs.readFile(sshConfig, 'utf8')}
+  await fs.writeFile(
+    muxConfig,
+    `${await fs.readFile(sshConfig, 'utf8')}
 Host *
   ControlMaster auto
   ControlPath ${root}/cp/%C
   ControlPersist 60s
-`)
-  await fs.writeFile(path.join(root, 'ansible.cfg'), `[defaults]
+`,
+  )
+  await fs.writeFile(
+    path.join(root, 'ansible.cfg'),
+    `[defaults]
 forks = 10
 retry_files_enabled = False
 local_tmp = ${root}/tmp
@@ -64,13 +77,17 @@ interpreter_python = /usr/bin/python3
 # The ControlMaster settings come from ssh_config.mux; pipelining is what a tuned Ansible uses (fewer round trips).
 ssh_args =
 pipelining = True
-`)
+`,
+  )
   const inventory = path.join(root, 'hosts.ini')
-  await fs.writeFile(inventory, `[bench]\n${hosts.join('\n')}\n\n[bench:vars]
+  await fs.writeFile(
+    inventory,
+    `[bench]\n${hosts.join('\n')}\n\n[bench:vars]
 ansible_user=deployer
 ansible_python_interpreter=/usr/bin/python3
 ansible_ssh_common_args='-F ${muxConfig}'
-`)
+`,
+  )
   for (const host of hosts) await writeHostFiles(root, host, filesFor(host))
   return { dir: root, inventory, muxConfig, env: plainEnv({ ANSIBLE_CONFIG: path.join(root, 'ansible.cfg') }) }
 }
@@ -79,17 +96,26 @@ ansible_ssh_common_args='-F ${muxConfig}'
 async function writeHostFiles(root, host, files) {
   const local = path.join(root, 'files', host)
   await fs.mkdir(local, { recursive: true })
-  const entries = await Promise.all(files.map(async (file, i) => {
-    const src = path.join(local, `${i}-${path.basename(file.path)}`)
-    await fs.writeFile(src, file.content)
-    return { src, dest: file.path, owner: file.owner, group: file.group, mode: file.mode }
-  }))
-  await fs.writeFile(path.join(root, 'host_vars', `${host}.json`), `${JSON.stringify({ bench_files: entries }, null, 2)}\n`)
+  const entries = await Promise.all(
+    files.map(async (file, i) => {
+      const src = path.join(local, `${i}-${path.basename(file.path)}`)
+      await fs.writeFile(src, file.content)
+      return { src, dest: file.path, owner: file.owner, group: file.group, mode: file.mode }
+    }),
+  )
+  await fs.writeFile(
+    path.join(root, 'host_vars', `${host}.json`),
+    `${JSON.stringify({ bench_files: entries }, null, 2)}\n`,
+  )
 }
 
 /** @param {AnsibleSetup} setup @param {string} playbook @param {string[]} hosts */
 function playbook(setup, playbook, hosts) {
-  return timed('ansible-playbook', ['-b', '-i', setup.inventory, '--limit', hosts.join(','), path.join(PLAYBOOKS, playbook)], { env: setup.env })
+  return timed(
+    'ansible-playbook',
+    ['-b', '-i', setup.inventory, '--limit', hosts.join(','), path.join(PLAYBOOKS, playbook)],
+    { env: setup.env },
+  )
 }
 
 /** @param {AnsibleSetup} setup @param {string[]} hosts */
@@ -105,5 +131,9 @@ export function ansibleCommand(/** @type {string} */ playbook) {
 
 /** Closes the ControlMasters Ansible left behind (ControlPersist 60s); best effort. @param {AnsibleSetup} setup @param {string[]} hosts */
 export async function closeMasters(setup, hosts) {
-  await Promise.all(hosts.map((host) => execa('ssh', ['-F', setup.muxConfig, '-O', 'exit', host], { reject: false, stdin: 'ignore', timeout: 2000 })))
+  await Promise.all(
+    hosts.map((host) =>
+      execa('ssh', ['-F', setup.muxConfig, '-O', 'exit', host], { reject: false, stdin: 'ignore', timeout: 2000 }),
+    ),
+  )
 }

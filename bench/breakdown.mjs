@@ -1,10 +1,11 @@
 // Where our time goes: the fixed cost of starting a task (node, tsx, zx, the task's modules), one SSH login, and
 // the same scenarios run in-process through the exported task objects (no start-up; not what a user types).
-import { Writable } from 'node:stream'
+
 import { performance } from 'node:perf_hooks'
+import { Writable } from 'node:stream'
 import { createOutput } from '../lib/cli/output.ts'
-import { supervisorSync } from '../tasks/supervisor-sync.mjs'
 import { supervisorStatus } from '../tasks/supervisor-status.mjs'
+import { supervisorSync } from '../tasks/supervisor-sync.mjs'
 import { resetHosts } from './fleet.mjs'
 import { median, seconds, throwIfInterrupted, timed } from './measure.mjs'
 import { PROJECT, taskArgv } from './ours.mjs'
@@ -22,12 +23,28 @@ export async function whereTimeGoes({ fleet, runs, log }) {
   /** @type {Array<[string, () => Promise<number>, (() => Promise<void>)?]>} */
   const parts = [
     ['node start (`node -e 0`)', spawned(process.execPath, ['-e', '0'])],
-    ['task start: node + tsx + zx + the task\'s modules (`supervisor-sync --help`)', spawned(process.execPath, taskArgv('supervisor-sync', ['--help']))],
-    ['the same through `npx zx tasks/supervisor-sync.mjs --help`', spawned('npx', ['zx', 'tasks/supervisor-sync.mjs', '--help'])],
+    [
+      "task start: node + tsx + zx + the task's modules (`supervisor-sync --help`)",
+      spawned(process.execPath, taskArgv('supervisor-sync', ['--help'])),
+    ],
+    [
+      'the same through `npx zx tasks/supervisor-sync.mjs --help`',
+      spawned('npx', ['zx', 'tasks/supervisor-sync.mjs', '--help']),
+    ],
     ['one new SSH login (`ssh sandbox-1 true`)', spawned('ssh', ['-F', fleet.sshConfig, host, 'true'])],
-    ['new SSH login + `sudo supervisorctl status`', spawned('ssh', ['-F', fleet.sshConfig, host, 'sudo', '-n', 'supervisorctl', 'status'])],
-    ['one `supervisorctl status` run on a server, no SSH (python start-up)', spawned('nsenter', ['--target', initPid, '--mount', '--uts', '--pid', '--wd=/', '--', 'supervisorctl', 'status'])],
-    ['in-process sync → 3 servers from empty (exported task, no start-up)', inProcess(supervisorSync, ['--inventory', inventory, '--all']), () => resetHosts(hosts)],
+    [
+      'new SSH login + `sudo supervisorctl status`',
+      spawned('ssh', ['-F', fleet.sshConfig, host, 'sudo', '-n', 'supervisorctl', 'status']),
+    ],
+    [
+      'one `supervisorctl status` run on a server, no SSH (python start-up)',
+      spawned('nsenter', ['--target', initPid, '--mount', '--uts', '--pid', '--wd=/', '--', 'supervisorctl', 'status']),
+    ],
+    [
+      'in-process sync → 3 servers from empty (exported task, no start-up)',
+      inProcess(supervisorSync, ['--inventory', inventory, '--all']),
+      () => resetHosts(hosts),
+    ],
     ['in-process no-op re-sync, 3 servers', inProcess(supervisorSync, ['--inventory', inventory, '--all'])],
     ['in-process status, 3 servers', inProcess(supervisorStatus, ['--inventory', inventory])],
   ]
@@ -55,8 +72,16 @@ export async function whereTimeGoes({ fleet, runs, log }) {
 export async function taskStart({ runs, log }) {
   // Start-up varies by tens of ms from run to run: a ratio of two medians needs more samples than a scenario.
   const samples = Math.max(runs, TASK_START_RUNS)
-  const task = { label: '`npx zx tasks/supervisor-status.mjs --help`', run: spawned('npx', ['zx', 'tasks/supervisor-status.mjs', '--help']), times: /** @type {number[]} */ ([]) }
-  const empty = { label: '`npx zx bench/empty-task.mjs` (one console.log)', run: spawned('npx', ['zx', 'bench/empty-task.mjs']), times: /** @type {number[]} */ ([]) }
+  const task = {
+    label: '`npx zx tasks/supervisor-status.mjs --help`',
+    run: spawned('npx', ['zx', 'tasks/supervisor-status.mjs', '--help']),
+    times: /** @type {number[]} */ ([]),
+  }
+  const empty = {
+    label: '`npx zx bench/empty-task.mjs` (one console.log)',
+    run: spawned('npx', ['zx', 'bench/empty-task.mjs']),
+    times: /** @type {number[]} */ ([]),
+  }
   for (let i = 0; i <= samples; i++) {
     for (const side of [task, empty]) {
       const ms = await side.run()
@@ -83,7 +108,11 @@ function spawned(file, args) {
 function inProcess(task, args) {
   return async () => {
     throwIfInterrupted()
-    const sink = new Writable({ write(_chunk, _encoding, done) { done() } })
+    const sink = new Writable({
+      write(_chunk, _encoding, done) {
+        done()
+      },
+    })
     const output = createOutput({ json: false, quiet: false, verbose: false }, { out: sink, err: sink })
     const started = performance.now()
     const code = await task.run(args, { output })

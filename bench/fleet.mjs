@@ -33,7 +33,8 @@ export async function startFleet({ count, sizes, log, signal }) {
   try {
     fleet.hosts = (await sandboxUp({ dir: sandboxDir, count, inventoryPath: generated, log, signal })).hosts
     await Promise.all(fleet.hosts.map(deployApp))
-    const servers = /** @type {{ servers: Array<{ name: string }> }} */ (load(await fs.readFile(generated, 'utf8'))).servers
+    const servers = /** @type {{ servers: Array<{ name: string }> }} */ (load(await fs.readFile(generated, 'utf8')))
+      .servers
     for (const size of sizes) {
       const file = path.join(dir, `inventory-${size}.yml`)
       await fs.writeFile(file, inventoryText(servers.slice(0, size)))
@@ -85,11 +86,13 @@ export function currentRelease(host) {
 /** Back to an empty conf.d: the programs' files removed and supervisor told, so a sync starts from nothing. @param {Host[]} hosts */
 export async function resetHosts(hosts) {
   const script = `rm -f /etc/supervisor/conf.d/*.conf /etc/logrotate.d/supervisor-* ${SITE_ROOT}/runner.sh && supervisorctl update >/dev/null`
-  await Promise.all(hosts.map(async (host) => {
-    await mustExec(host, ['sh', '-c', script])
-    const left = await processes(host)
-    if (left.length) throw new Error(`${host.name}: processes left after reset: ${left.join(', ')}`)
-  }))
+  await Promise.all(
+    hosts.map(async (host) => {
+      await mustExec(host, ['sh', '-c', script])
+      const left = await processes(host)
+      if (left.length) throw new Error(`${host.name}: processes left after reset: ${left.join(', ')}`)
+    }),
+  )
 }
 
 /** `name pid` of every process supervisor knows on the host. @param {Host} host */
@@ -104,7 +107,8 @@ export async function waitUntilRunning(hosts, timeoutMs = 20_000) {
   for (const host of hosts) {
     let running = await processes(host)
     while (running.length !== PROGRAMS || running.some((p) => p.endsWith(' -'))) {
-      if (Date.now() > deadline) throw new Error(`${host.name}: programs not all running after ${timeoutMs / 1000} s: ${running.join(', ')}`)
+      if (Date.now() > deadline)
+        throw new Error(`${host.name}: programs not all running after ${timeoutMs / 1000} s: ${running.join(', ')}`)
       await new Promise((resolve) => setTimeout(resolve, 200))
       running = await processes(host)
     }
@@ -128,7 +132,11 @@ export async function fileTimes(host) {
 
 /** What a no-op is compared on: processes with pids, and file mtimes. @param {Host[]} hosts */
 export async function snapshot(hosts) {
-  return JSON.stringify(await Promise.all(hosts.map(async (h) => ({ host: h.name, processes: await processes(h), files: await fileTimes(h) }))))
+  return JSON.stringify(
+    await Promise.all(
+      hosts.map(async (h) => ({ host: h.name, processes: await processes(h), files: await fileTimes(h) })),
+    ),
+  )
 }
 
 /** "Accepted publickey" lines in each host's sshd log: one per SSH connection. @param {Host[]} hosts */
@@ -158,12 +166,16 @@ export async function verifySynced(hosts, filesFor) {
       if (content !== file.content) throw new Error(`${host.name}: ${file.path} is not what the renderer produced`)
     }
     const running = await processes(host)
-    if (running.length !== PROGRAMS) throw new Error(`${host.name}: ${running.length} processes after sync, expected ${PROGRAMS}: ${running.join(', ')}`)
+    if (running.length !== PROGRAMS)
+      throw new Error(
+        `${host.name}: ${running.length} processes after sync, expected ${PROGRAMS}: ${running.join(', ')}`,
+      )
   }
 }
 
 /** @param {Host} host @param {string[]} argv */
 async function mustExec(host, argv) {
   const result = await hostExec(host, argv)
-  if (result.exitCode !== 0) throw new Error(`${host.name}: ${argv.join(' ')} failed (exit ${result.exitCode}): ${result.stderr.trim()}`)
+  if (result.exitCode !== 0)
+    throw new Error(`${host.name}: ${argv.join(' ')} failed (exit ${result.exitCode}): ${result.stderr.trim()}`)
 }

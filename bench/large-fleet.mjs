@@ -9,10 +9,19 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { execa } from 'execa'
-import { closeMasters, ansibleStatus, ansibleSync } from './ansible.mjs'
-import { currentRelease, DOMAIN, loginCounts, loginDelta, resetHosts, snapshot, waitUntilRunning, writeApp } from './fleet.mjs'
+import { ansibleStatus, ansibleSync, closeMasters } from './ansible.mjs'
+import {
+  currentRelease,
+  DOMAIN,
+  loginCounts,
+  loginDelta,
+  resetHosts,
+  snapshot,
+  waitUntilRunning,
+  writeApp,
+} from './fleet.mjs'
 import { expectRun, measure, parseRecap } from './measure.mjs'
-import { oursCold, oursWarm, taskArgv, taskRunner, PROJECT } from './ours.mjs'
+import { oursCold, oursWarm, PROJECT, taskArgv, taskRunner } from './ours.mjs'
 import { inventoryOf, loginNote, names } from './scenarios.mjs'
 
 export const FLEET_SIZE = 48
@@ -42,7 +51,12 @@ export async function largeFleetRows({ fleet, ansible, log, size = FLEET_SIZE })
   /** One timed run: `before` untimed, logins counted around the command, `check` returns the note. @param {string} label @param {() => Promise<Timed>} command @param {(result: Timed) => Promise<Partial<import('./measure.mjs').RunFacts>>} check @param {() => Promise<void>} [before] */
   const once = async (label, command, check, before) => {
     let loginsBefore = /** @type {Record<string, number>} */ ({})
-    return measure({ runs: 1, warmUp: false, label: `${label}, ${size} servers`, log, run: command,
+    return measure({
+      runs: 1,
+      warmUp: false,
+      label: `${label}, ${size} servers`,
+      log,
+      run: command,
       before: async () => {
         await before?.()
         loginsBefore = await loginCounts(hosts)
@@ -50,29 +64,50 @@ export async function largeFleetRows({ fleet, ansible, log, size = FLEET_SIZE })
       check: async (result) => {
         const facts = await check(result)
         const logins = loginDelta(loginsBefore, await loginCounts(hosts))
-        return { recap: parseRecap(result.stdout), ...facts, logins, note: [loginNote(logins), facts.note].filter(Boolean).join('; ') }
-      } })
+        return {
+          recap: parseRecap(result.stdout),
+          ...facts,
+          logins,
+          note: [loginNote(logins), facts.note].filter(Boolean).join('; '),
+        }
+      },
+    })
   }
   /** A no-op sync: exit 0, every server changed=0, pids and mtimes as before. @param {string} label @param {() => Promise<Timed>} command @param {() => Promise<void>} [before] */
   const noop = (label, command, before) => {
     let state = ''
-    return once(label, command, async (result) => {
-      expectRun(result.exitCode === 0, `${label} failed`, result)
-      const recap = parseRecap(result.stdout)
-      const reportedNoChange = hosts.every((h) => recap.get(h.name)?.changed === 0)
-      const untouched = (await snapshot(hosts)) === state
-      expectRun(reportedNoChange && untouched, `${label}: ${reportedNoChange ? '' : 'reported a change; '}${untouched ? '' : 'files or pids changed'}`, result)
-      return { reportedNoChange, untouched, note: 'changed=0, pids and mtimes unchanged' }
-    }, async () => {
-      await before?.()
-      state = await snapshot(hosts)
-    })
+    return once(
+      label,
+      command,
+      async (result) => {
+        expectRun(result.exitCode === 0, `${label} failed`, result)
+        const recap = parseRecap(result.stdout)
+        const reportedNoChange = hosts.every((h) => recap.get(h.name)?.changed === 0)
+        const untouched = (await snapshot(hosts)) === state
+        expectRun(
+          reportedNoChange && untouched,
+          `${label}: ${reportedNoChange ? '' : 'reported a change; '}${untouched ? '' : 'files or pids changed'}`,
+          result,
+        )
+        return { reportedNoChange, untouched, note: 'changed=0, pids and mtimes unchanged' }
+      },
+      async () => {
+        await before?.()
+        state = await snapshot(hosts)
+      },
+    )
   }
   /** @param {string} label @param {() => Promise<Timed>} command @param {() => Promise<void>} [before] */
-  const status = (label, command, before) => once(label, command, async (result) => {
-    expectRun(result.exitCode === 0, `${label}: expected exit 0`, result)
-    return { note: 'exit 0' }
-  }, before)
+  const status = (label, command, before) =>
+    once(
+      label,
+      command,
+      async (result) => {
+        expectRun(result.exitCode === 0, `${label}: expected exit 0`, result)
+        return { note: 'exit 0' }
+      },
+      before,
+    )
   const closeAnsibleMasters = () => closeMasters(ansible, hostNames)
 
   log(`${size} servers: ours syncs them first (untimed; it also opens the SSH masters the warm runs join)`)
@@ -88,13 +123,23 @@ export async function largeFleetRows({ fleet, ansible, log, size = FLEET_SIZE })
   noopRow.oursCold = await noop('ours no-op re-sync (cold, --no-persist)', () => oursCold.sync(inventory))
   statusRow.oursCold = await status('ours status (cold, --no-persist)', () => oursCold.status(inventory))
   // Cold first: its ControlMasters are what the warm runs after it join.
-  statusRow.ansibleCold = await status('Ansible status (cold)', () => ansibleStatus(ansible, hostNames), closeAnsibleMasters)
+  statusRow.ansibleCold = await status(
+    'Ansible status (cold)',
+    () => ansibleStatus(ansible, hostNames),
+    closeAnsibleMasters,
+  )
   statusRow.ansible = await status('Ansible status (warm)', () => ansibleStatus(ansible, hostNames))
   noopRow.ansible = await noop('Ansible no-op re-sync (warm)', () => ansibleSync(ansible, hostNames))
-  noopRow.ansibleCold = await noop('Ansible no-op re-sync (cold)', () => ansibleSync(ansible, hostNames), closeAnsibleMasters)
+  noopRow.ansibleCold = await noop(
+    'Ansible no-op re-sync (cold)',
+    () => ansibleSync(ansible, hostNames),
+    closeAnsibleMasters,
+  )
 
   // A failure below costs its own row only: the rows above took many minutes and stand on their own.
-  const deploy = await rollingDeploy({ hosts, inventory, app: await writeApp(fleet), once, log }).catch((error) => ({ notRun: failure(error, log) }))
+  const deploy = await rollingDeploy({ hosts, inventory, app: await writeApp(fleet), once, log }).catch((error) => ({
+    notRun: failure(error, log),
+  }))
 
   let baselineNote = 'notRun' in baseline ? baseline.notRun : undefined
   if ('runner' in baseline) {
@@ -110,7 +155,13 @@ export async function largeFleetRows({ fleet, ansible, log, size = FLEET_SIZE })
     }
   }
   if (baselineNote) log(`baseline rows not run: ${baselineNote}`)
-  return { size, noop: /** @type {FleetRow} */ (noopRow), status: /** @type {FleetRow} */ (statusRow), deploy, ...(baselineNote ? { baselineNote } : {}) }
+  return {
+    size,
+    noop: /** @type {FleetRow} */ (noopRow),
+    status: /** @type {FleetRow} */ (statusRow),
+    deploy,
+    ...(baselineNote ? { baselineNote } : {}),
+  }
 }
 
 /**
@@ -121,23 +172,34 @@ export async function largeFleetRows({ fleet, ansible, log, size = FLEET_SIZE })
  * @returns {Promise<DeployRow>}
  */
 async function rollingDeploy({ hosts, inventory, app, once, log }) {
-  const help = await execa(process.execPath, taskArgv('deploy', ['--help']), { cwd: PROJECT, reject: false, stdin: 'ignore' })
+  const help = await execa(process.execPath, taskArgv('deploy', ['--help']), {
+    cwd: PROJECT,
+    reject: false,
+    stdin: 'ignore',
+  })
   if (!/--batch\b/.test(help.stdout)) {
     const notRun = '`tasks/deploy.mjs --help` lists no --batch flag yet'
     log(`rolling deploy rows not run: ${notRun}`)
     return { notRun }
   }
   /** @param {string} batch @param {string} release */
-  const deploy = (batch, release) => once(`ours deploy --batch ${batch}`,
-    () => oursWarm.deploy(inventory, ['--domain', DOMAIN, '--app-dir', app, '--release', release, '--batch', batch]),
-    async (result) => {
-      expectRun(result.exitCode === 0, `deploy --batch ${batch} failed`, result)
-      const elsewhere = []
-      for (const host of hosts) if ((await currentRelease(host)) !== `releases/${release}`) elsewhere.push(host.name)
-      expectRun(elsewhere.length === 0, `deploy --batch ${batch}: current is not releases/${release} on ${elsewhere.join(', ')}`, result)
-      await waitUntilRunning(hosts)
-      return { note: `release ${release} live, programs running` }
-    })
+  const deploy = (batch, release) =>
+    once(
+      `ours deploy --batch ${batch}`,
+      () => oursWarm.deploy(inventory, ['--domain', DOMAIN, '--app-dir', app, '--release', release, '--batch', batch]),
+      async (result) => {
+        expectRun(result.exitCode === 0, `deploy --batch ${batch} failed`, result)
+        const elsewhere = []
+        for (const host of hosts) if ((await currentRelease(host)) !== `releases/${release}`) elsewhere.push(host.name)
+        expectRun(
+          elsewhere.length === 0,
+          `deploy --batch ${batch}: current is not releases/${release} on ${elsewhere.join(', ')}`,
+          result,
+        )
+        await waitUntilRunning(hosts)
+        return { note: `release ${release} live, programs running` }
+      },
+    )
   return { batchOne: await deploy('1', 'bench-batch-1'), batchQuarter: await deploy('25%', 'bench-batch-25') }
 }
 
@@ -160,12 +222,17 @@ async function syncOnce(running, what) {
  */
 async function findBaseline() {
   const setup = `git worktree add --detach ${BASELINE_DIR} ${BASELINE_COMMIT} && (cd ${BASELINE_DIR} && npm ci)`
-  if (!existsSync(path.join(BASELINE_DIR, 'node_modules', 'zx')) || !existsSync(path.join(BASELINE_DIR, 'tasks', 'supervisor-sync.mjs'))) {
+  if (
+    !existsSync(path.join(BASELINE_DIR, 'node_modules', 'zx')) ||
+    !existsSync(path.join(BASELINE_DIR, 'tasks', 'supervisor-sync.mjs'))
+  ) {
     return { notRun: `no baseline checkout with node_modules at ${BASELINE_DIR}; to compare, run: ${setup}` }
   }
   const head = await execa('git', ['-C', BASELINE_DIR, 'rev-parse', 'HEAD'], { reject: false, stdin: 'ignore' })
   if (!String(head.stdout).startsWith(BASELINE_COMMIT)) {
-    return { notRun: `${BASELINE_DIR} is at ${String(head.stdout).slice(0, 7) || 'no git commit'}, not ${BASELINE_COMMIT}; to compare, remove it and run: ${setup}` }
+    return {
+      notRun: `${BASELINE_DIR} is at ${String(head.stdout).slice(0, 7) || 'no git commit'}, not ${BASELINE_COMMIT}; to compare, remove it and run: ${setup}`,
+    }
   }
   return { runner: taskRunner({ project: BASELINE_DIR }) }
 }

@@ -37,7 +37,12 @@ export async function timed(file, args, options = {}) {
   const ownBefore = reapedChildrenCpu()
   const started = performance.now()
   const result = await execa(file, args, {
-    cwd: options.cwd, env: options.env ?? plainEnv(), extendEnv: false, reject: false, stdin: 'ignore', cancelSignal: interrupt.signal,
+    cwd: options.cwd,
+    env: options.env ?? plainEnv(),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    cancelSignal: interrupt.signal,
   })
   const ms = performance.now() - started
   const cpuAfter = cpuTimes()
@@ -45,7 +50,16 @@ export async function timed(file, args, options = {}) {
   throwIfInterrupted()
   const cpu = (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total)
   const machineCpuSeconds = (cpuAfter.busy - cpuBefore.busy) / TICKS
-  return { ms, cpu, machineCpuSeconds, ownCpuSeconds, exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), command: [file, ...args].join(' ') }
+  return {
+    ms,
+    cpu,
+    machineCpuSeconds,
+    ownCpuSeconds,
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    command: [file, ...args].join(' '),
+  }
 }
 
 /** Clock ticks per second of /proc (USER_HZ, 100 on Linux). */
@@ -88,15 +102,23 @@ export async function measure({ runs, label, log, warmUp = true, before, run, ch
     const result = await run()
     const fact = await check(result)
     const name = i === 0 ? 'warm-up' : `run ${i}/${runs}`
-    log(`${label}: ${name} ${seconds(result.ms)}, CPUs ${percent(result.cpu)} busy${fact.note ? ` (${fact.note})` : ''}`)
+    log(
+      `${label}: ${name} ${seconds(result.ms)}, CPUs ${percent(result.cpu)} busy${fact.note ? ` (${fact.note})` : ''}`,
+    )
     if (i === 0) continue
     samples.push(result.ms)
     timings.push(result)
     facts.push(fact)
   }
   const of = (/** @type {(t: Timed) => number} */ pick) => median(timings.map(pick))
-  return { median: median(samples), samples, cpuShare: of((t) => t.cpu), machineCpuSeconds: of((t) => t.machineCpuSeconds),
-    ownCpuSeconds: of((t) => t.ownCpuSeconds), facts }
+  return {
+    median: median(samples),
+    samples,
+    cpuShare: of((t) => t.cpu),
+    machineCpuSeconds: of((t) => t.machineCpuSeconds),
+    ownCpuSeconds: of((t) => t.ownCpuSeconds),
+    facts,
+  }
 }
 
 /** @param {number[]} values */
@@ -122,7 +144,9 @@ export function percent(share) {
  */
 export function parseRecap(stdout) {
   const rows = new Map()
-  for (const match of stdout.matchAll(/^(\S+)\s+:?\s*ok=(\d+)\s+changed=(\d+)\s+(?:unreachable=\d+\s+)?failed=(\d+)/gm)) {
+  for (const match of stdout.matchAll(
+    /^(\S+)\s+:?\s*ok=(\d+)\s+changed=(\d+)\s+(?:unreachable=\d+\s+)?failed=(\d+)/gm,
+  )) {
     rows.set(match[1], { ok: Number(match[2]), changed: Number(match[3]), failed: Number(match[4]) })
   }
   return rows

@@ -14,7 +14,13 @@ export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 
 /** `node --import tsx <project>/node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs. */
 export function taskArgv(/** @type {string} */ task, /** @type {string[]} */ args, project = PROJECT) {
-  return ['--import', 'tsx', path.join(project, 'node_modules', 'zx', 'build', 'cli.js'), path.join('tasks', `${task}.mjs`), ...args]
+  return [
+    '--import',
+    'tsx',
+    path.join(project, 'node_modules', 'zx', 'build', 'cli.js'),
+    path.join('tasks', `${task}.mjs`),
+    ...args,
+  ]
 }
 
 /**
@@ -27,7 +33,8 @@ export function taskRunner({ project = PROJECT, persistFlag } = {}) {
   // A ZXS_CONTROL_PERSIST of the shell running the bench must not decide what "warm" means here.
   const { ZXS_CONTROL_PERSIST: _persist, ...env } = plainEnv()
   const flags = persistFlag ? [persistFlag] : []
-  const run = (/** @type {string} */ task, /** @type {string[]} */ args) => timed(process.execPath, taskArgv(task, [...args, ...flags], project), { cwd: project, env })
+  const run = (/** @type {string} */ task, /** @type {string[]} */ args) =>
+    timed(process.execPath, taskArgv(task, [...args, ...flags], project), { cwd: project, env })
   return {
     sync: (inventory) => run('supervisor-sync', ['--inventory', inventory, '--all']),
     status: (inventory) => run('supervisor-status', ['--inventory', inventory]),

@@ -2,8 +2,8 @@
 // exactly these, so both tools put identical bytes in place.
 import path from 'node:path'
 import { loadInventory } from '../lib/inventory/load.ts'
-import { resolveSyncScope } from '../lib/sync/scope.ts'
 import { renderDesiredStates } from '../lib/sync/desired.ts'
+import { resolveSyncScope } from '../lib/sync/scope.ts'
 import { PROJECT } from './ours.mjs'
 
 /** @param {string} inventory @returns {Promise<(host: string) => import('../lib/types.ts').RemoteFile[]>} */

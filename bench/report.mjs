@@ -2,8 +2,8 @@
 // client and server, the 48-server rows, task start, the SPEC §8 targets marked met / missed, where our time goes,
 // and the machine it ran on; as bench/results.md, and the same tables on the terminal.
 import os from 'node:os'
-import { percent, seconds } from './measure.mjs'
 import { BASELINE_COMMIT, BASELINE_DIR, FLEET_SIZE } from './large-fleet.mjs'
+import { percent, seconds } from './measure.mjs'
 
 /**
  * @typedef {import('./measure.mjs').Measured} Measured
@@ -27,8 +27,10 @@ const ratio = (slow, fast) => slow.median / fast.median
 const times = (/** @type {number} */ n) => `${n.toFixed(1)}×`
 /** CPU-s per server per run: the command's own process tree (client) and the rest of the machine (server). @param {Measured} m @param {number} servers */
 const clientCpu = (m, servers) => m.ownCpuSeconds / servers
-const serverCpu = (/** @type {Measured} */ m, /** @type {number} */ servers) => (m.machineCpuSeconds - m.ownCpuSeconds) / servers
-const cpuSplit = (/** @type {Measured} */ m, /** @type {number} */ servers) => `${clientCpu(m, servers).toFixed(2)} / ${serverCpu(m, servers).toFixed(2)}`
+const serverCpu = (/** @type {Measured} */ m, /** @type {number} */ servers) =>
+  (m.machineCpuSeconds - m.ownCpuSeconds) / servers
+const cpuSplit = (/** @type {Measured} */ m, /** @type {number} */ servers) =>
+  `${clientCpu(m, servers).toFixed(2)} / ${serverCpu(m, servers).toFixed(2)}`
 
 /** @param {Results} results @returns {Target[]} */
 export function targets(results) {
@@ -42,39 +44,71 @@ export function targets(results) {
   const statusCpu = [
     { label: '3 servers warm', value: serverCpu(results.status.ours, 3), verdict: true },
     { label: 'cold', value: serverCpu(results.status.oursCold, 3), verdict: false },
-    ...(fleet ? [{ label: `${fleet.size} servers warm`, value: serverCpu(fleet.status.ours, fleet.size), verdict: true },
-      { label: 'cold', value: serverCpu(fleet.status.oursCold, fleet.size), verdict: false }] : []),
+    ...(fleet
+      ? [
+          { label: `${fleet.size} servers warm`, value: serverCpu(fleet.status.ours, fleet.size), verdict: true },
+          { label: 'cold', value: serverCpu(fleet.status.oursCold, fleet.size), verdict: false },
+        ]
+      : []),
   ]
   /** @param {'status' | 'noop'} kind @param {string} what */
   const againstBaseline = (kind, what) => {
     const target = `${fleet?.size ?? FLEET_SIZE}-server ${what} ≥ ${BASELINE_SPEEDUP}× faster than ${BASELINE_COMMIT} (ours cold vs the baseline, which always logs in anew)`
     const row = fleet?.[kind]
-    if (!row?.baseline) return { target, value: fleet ? `not measured: ${fleet.baselineNote}` : 'not measured: run `npm run bench -- --fleet`', met: undefined }
-    return { target, value: `${seconds(row.oursCold.median)} vs ${seconds(row.baseline.median)} = ${times(ratio(row.baseline, row.oursCold))} (ours warm: ${seconds(row.ours.median)} = ${times(ratio(row.baseline, row.ours))})`,
-      met: ratio(row.baseline, row.oursCold) >= BASELINE_SPEEDUP }
+    if (!row?.baseline)
+      return {
+        target,
+        value: fleet ? `not measured: ${fleet.baselineNote}` : 'not measured: run `npm run bench -- --fleet`',
+        met: undefined,
+      }
+    return {
+      target,
+      value: `${seconds(row.oursCold.median)} vs ${seconds(row.baseline.median)} = ${times(ratio(row.baseline, row.oursCold))} (ours warm: ${seconds(row.ours.median)} = ${times(ratio(row.baseline, row.ours))})`,
+      met: ratio(row.baseline, row.oursCold) >= BASELINE_SPEEDUP,
+    }
   }
   const startRatio = results.start.task.ms / results.start.empty.ms
-  const coldLogins = results.rows.flatMap((row) => row.oursCold.facts).flatMap((fact) => Object.values(fact.logins ?? {}))
+  const coldLogins = results.rows
+    .flatMap((row) => row.oursCold.facts)
+    .flatMap((fact) => Object.values(fact.logins ?? {}))
   const warmLogins = results.rows.flatMap((row) => row.ours.facts).flatMap((fact) => Object.values(fact.logins ?? {}))
   const noopFacts = [...results.noop.ours.facts, ...results.noop.oursCold.facts]
   return [
-    againstAnsible(results.status, STATUS_SPEEDUP, `status of 3 servers ≥ ${STATUS_SPEEDUP}× faster than Ansible (warm vs warm)`),
+    againstAnsible(
+      results.status,
+      STATUS_SPEEDUP,
+      `status of 3 servers ≥ ${STATUS_SPEEDUP}× faster than Ansible (warm vs warm)`,
+    ),
     againstAnsible(results.noop, NOOP_SPEEDUP, `no-op sync (3 servers) ≥ ${NOOP_SPEEDUP}× faster than Ansible warm`),
     ...[results.sync1, results.sync3, results.sync9].map((row) =>
-      againstAnsible(row, SYNC_SPEEDUP, `sync of 10 programs to ${row.servers} server${row.servers > 1 ? 's' : ''} ≥ ${SYNC_SPEEDUP}× faster than Ansible warm`)),
-    { target: `server-side CPU per server for status ≤ ${SERVER_CPU_PER_STATUS} CPU-s (warm, the default)`,
+      againstAnsible(
+        row,
+        SYNC_SPEEDUP,
+        `sync of 10 programs to ${row.servers} server${row.servers > 1 ? 's' : ''} ≥ ${SYNC_SPEEDUP}× faster than Ansible warm`,
+      ),
+    ),
+    {
+      target: `server-side CPU per server for status ≤ ${SERVER_CPU_PER_STATUS} CPU-s (warm, the default)`,
       value: `${statusCpu.map((s) => `${s.label} ${s.value.toFixed(3)}`).join(', ')} (machine CPU minus our process tree)`,
-      met: statusCpu.filter((s) => s.verdict).every((s) => s.value <= SERVER_CPU_PER_STATUS) },
+      met: statusCpu.filter((s) => s.verdict).every((s) => s.value <= SERVER_CPU_PER_STATUS),
+    },
     againstBaseline('status', 'status'),
     againstBaseline('noop', 'no-op sync'),
-    { target: `task start ≤ ${TASK_START_LIMIT}× an empty \`npx zx\` script`,
-      value: `${seconds(results.start.task.ms)} vs ${seconds(results.start.empty.ms)} = ${startRatio.toFixed(2)}×`, met: startRatio <= TASK_START_LIMIT },
-    { target: 'one SSH connection per server per run',
+    {
+      target: `task start ≤ ${TASK_START_LIMIT}× an empty \`npx zx\` script`,
+      value: `${seconds(results.start.task.ms)} vs ${seconds(results.start.empty.ms)} = ${startRatio.toFixed(2)}×`,
+      met: startRatio <= TASK_START_LIMIT,
+    },
+    {
+      target: 'one SSH connection per server per run',
       value: `cold: ${range(coldLogins)} per server in each of ${coldLogins.length} (server, run) pairs; warm: ${range(warmLogins)} (joins the master of the run before)`,
-      met: coldLogins.every((n) => n === 1) && warmLogins.every((n) => n <= 1) },
-    { target: 'a no-op sync writes nothing and restarts nothing',
+      met: coldLogins.every((n) => n === 1) && warmLogins.every((n) => n <= 1),
+    },
+    {
+      target: 'a no-op sync writes nothing and restarts nothing',
       value: `${noopFacts.every((f) => f.reportedNoChange) ? 'changed=0' : 'REPORTED A CHANGE'}; pids and mtimes ${noopFacts.every((f) => f.untouched) ? 'unchanged' : 'CHANGED'} (${noopFacts.length} runs, warm and cold)`,
-      met: noopFacts.every((f) => f.reportedNoChange && f.untouched) },
+      met: noopFacts.every((f) => f.reportedNoChange && f.untouched),
+    },
   ]
 }
 
@@ -87,34 +121,76 @@ function range(counts) {
   return low === high ? String(low) : `${low}–${high}`
 }
 
-const HEADER = ['scenario (median)', 'ours warm', 'Ansible warm', 'ratio', 'ours cold', 'Ansible cold', 'ratio', 'our SSH logins/server warm / cold', 'CPUs busy (ours warm)']
+const HEADER = [
+  'scenario (median)',
+  'ours warm',
+  'Ansible warm',
+  'ratio',
+  'ours cold',
+  'Ansible cold',
+  'ratio',
+  'our SSH logins/server warm / cold',
+  'CPUs busy (ours warm)',
+]
 /** @param {Row} row */
 function cells(row) {
   const logins = (/** @type {Measured} */ m) => range(m.facts.flatMap((f) => Object.values(f.logins ?? {})))
-  return [row.label, seconds(row.ours.median), seconds(row.ansible.median), times(ratio(row.ansible, row.ours)),
-    seconds(row.oursCold.median), seconds(row.ansibleCold.median), times(ratio(row.ansibleCold, row.oursCold)),
-    `${logins(row.ours)} / ${logins(row.oursCold)}`, percent(row.ours.cpuShare)]
+  return [
+    row.label,
+    seconds(row.ours.median),
+    seconds(row.ansible.median),
+    times(ratio(row.ansible, row.ours)),
+    seconds(row.oursCold.median),
+    seconds(row.ansibleCold.median),
+    times(ratio(row.ansibleCold, row.oursCold)),
+    `${logins(row.ours)} / ${logins(row.oursCold)}`,
+    percent(row.ours.cpuShare),
+  ]
 }
 
-const CPU_HEADER = ['CPU-s per server per run (median): client / server', 'ours warm', 'ours cold', 'Ansible warm', 'Ansible cold']
+const CPU_HEADER = [
+  'CPU-s per server per run (median): client / server',
+  'ours warm',
+  'ours cold',
+  'Ansible warm',
+  'Ansible cold',
+]
 /** @param {Row} row */
 function cpuCells(row) {
   return [row.label, ...[row.ours, row.oursCold, row.ansible, row.ansibleCold].map((m) => cpuSplit(m, row.servers))]
 }
 
-const FLEET_HEADER = ['scenario (one run each)', 'ours warm', 'ours cold', 'Ansible warm', 'Ansible cold', BASELINE_COMMIT,
-  `vs ${BASELINE_COMMIT}: cold / warm`, 'vs Ansible: warm / cold']
+const FLEET_HEADER = [
+  'scenario (one run each)',
+  'ours warm',
+  'ours cold',
+  'Ansible warm',
+  'Ansible cold',
+  BASELINE_COMMIT,
+  `vs ${BASELINE_COMMIT}: cold / warm`,
+  'vs Ansible: warm / cold',
+]
 /** @param {string} label @param {import('./large-fleet.mjs').FleetRow} row */
 function fleetCells(label, row) {
   const { baseline } = row
-  return [label, seconds(row.ours.median), seconds(row.oursCold.median), seconds(row.ansible.median), seconds(row.ansibleCold.median),
-    baseline ? seconds(baseline.median) : '—', baseline ? `${times(ratio(baseline, row.oursCold))} / ${times(ratio(baseline, row.ours))}` : '—',
-    `${times(ratio(row.ansible, row.ours))} / ${times(ratio(row.ansibleCold, row.oursCold))}`]
+  return [
+    label,
+    seconds(row.ours.median),
+    seconds(row.oursCold.median),
+    seconds(row.ansible.median),
+    seconds(row.ansibleCold.median),
+    baseline ? seconds(baseline.median) : '—',
+    baseline ? `${times(ratio(baseline, row.oursCold))} / ${times(ratio(baseline, row.ours))}` : '—',
+    `${times(ratio(row.ansible, row.ours))} / ${times(ratio(row.ansibleCold, row.oursCold))}`,
+  ]
 }
 /** @param {string} label @param {import('./large-fleet.mjs').FleetRow} row @param {number} servers */
 function fleetCpuCells(label, row, servers) {
-  return [label, ...[row.ours, row.oursCold, row.ansible, row.ansibleCold].map((m) => cpuSplit(m, servers)),
-    row.baseline ? cpuSplit(row.baseline, servers) : '—']
+  return [
+    label,
+    ...[row.ours, row.oursCold, row.ansible, row.ansibleCold].map((m) => cpuSplit(m, servers)),
+    row.baseline ? cpuSplit(row.baseline, servers) : '—',
+  ]
 }
 
 /** What one more server costs, from the 1- and 9-server syncs (ours warm). @param {Results} results */
@@ -123,29 +199,50 @@ function perServer(results) {
   const sync9 = results.sync9.ours
   const machine = (sync9.machineCpuSeconds - sync1.machineCpuSeconds) / 8
   const own = (sync9.ownCpuSeconds - sync1.ownCpuSeconds) / 8
-  return `each server beyond the first adds ${machine.toFixed(2)} CPU-s on this machine, ${own.toFixed(2)} of them in our process tree ` +
+  return (
+    `each server beyond the first adds ${machine.toFixed(2)} CPU-s on this machine, ${own.toFixed(2)} of them in our process tree ` +
     `(node, ssh, rsync) and ${(machine - own).toFixed(2)} outside it: mostly the sandbox server (sshd, sudo, supervisorctl, ` +
     `supervisord), also our daemonized ssh master and whatever else ran — the servers share this machine's ${os.availableParallelism()} CPUs`
+  )
 }
 
 /** The tables, in markdown. @param {Results} results */
 function tables(results) {
   const row = (/** @type {string[]} */ list) => `| ${list.join(' | ')} |`
-  const table = (/** @type {string[]} */ header, /** @type {string[][]} */ rows) =>
-    [row(header), row(['---', ...header.slice(1).map(() => '---:')]), ...rows.map(row)]
-  const { fleet } = results
-  const fleetLines = !fleet ? ['', `The ${FLEET_SIZE}-server rows (no-op sync, status, rolling deploy; against ${BASELINE_COMMIT}) run with \`npm run bench -- --fleet\`.`] : [
-    '',
-    `## ${fleet.size} servers (\`--fleet\`; each figure one run)`,
-    '',
-    ...table(FLEET_HEADER, [fleetCells('no-op re-sync', fleet.noop), fleetCells('status', fleet.status)]),
-    '',
-    ...table([`CPU-s per server, ${fleet.size} servers: client / server`, 'ours warm', 'ours cold', 'Ansible warm', 'Ansible cold', BASELINE_COMMIT],
-      [fleetCpuCells('no-op re-sync', fleet.noop, fleet.size), fleetCpuCells('status', fleet.status, fleet.size)]),
-    '',
-    'notRun' in fleet.deploy ? `Rolling deploy, --batch 25% vs --batch 1: not run (${fleet.deploy.notRun}).` : rollingLine(fleet.deploy, fleet.size),
-    ...(fleet.baselineNote ? ['', `Baseline ${BASELINE_COMMIT}: not run (${fleet.baselineNote}).`] : []),
+  const table = (/** @type {string[]} */ header, /** @type {string[][]} */ rows) => [
+    row(header),
+    row(['---', ...header.slice(1).map(() => '---:')]),
+    ...rows.map(row),
   ]
+  const { fleet } = results
+  const fleetLines = !fleet
+    ? [
+        '',
+        `The ${FLEET_SIZE}-server rows (no-op sync, status, rolling deploy; against ${BASELINE_COMMIT}) run with \`npm run bench -- --fleet\`.`,
+      ]
+    : [
+        '',
+        `## ${fleet.size} servers (\`--fleet\`; each figure one run)`,
+        '',
+        ...table(FLEET_HEADER, [fleetCells('no-op re-sync', fleet.noop), fleetCells('status', fleet.status)]),
+        '',
+        ...table(
+          [
+            `CPU-s per server, ${fleet.size} servers: client / server`,
+            'ours warm',
+            'ours cold',
+            'Ansible warm',
+            'Ansible cold',
+            BASELINE_COMMIT,
+          ],
+          [fleetCpuCells('no-op re-sync', fleet.noop, fleet.size), fleetCpuCells('status', fleet.status, fleet.size)],
+        ),
+        '',
+        'notRun' in fleet.deploy
+          ? `Rolling deploy, --batch 25% vs --batch 1: not run (${fleet.deploy.notRun}).`
+          : rollingLine(fleet.deploy, fleet.size),
+        ...(fleet.baselineNote ? ['', `Baseline ${BASELINE_COMMIT}: not run (${fleet.baselineNote}).`] : []),
+      ]
   return [
     ...table(HEADER, results.rows.map(cells)),
     '',
@@ -154,7 +251,13 @@ function tables(results) {
     `From the 1- and 9-server syncs: ${perServer(results)}.`,
     ...fleetLines,
     '',
-    ...table(['task start (median)', 'time'], [[results.start.task.label, seconds(results.start.task.ms)], [results.start.empty.label, seconds(results.start.empty.ms)]]),
+    ...table(
+      ['task start (median)', 'time'],
+      [
+        [results.start.task.label, seconds(results.start.task.ms)],
+        [results.start.empty.label, seconds(results.start.empty.ms)],
+      ],
+    ),
     '',
     '## Targets (SPEC §8)',
     '',
@@ -166,8 +269,10 @@ function tables(results) {
 
 /** @param {{ batchOne: Measured, batchQuarter: Measured }} deploy @param {number} servers */
 function rollingLine({ batchOne, batchQuarter }, servers) {
-  return `Rolling deploy of a new release, ${servers} servers (ours, upload + switch + sync + restart + wait per server): ` +
+  return (
+    `Rolling deploy of a new release, ${servers} servers (ours, upload + switch + sync + restart + wait per server): ` +
     `--batch 1 ${seconds(batchOne.median)}, --batch 25% ${seconds(batchQuarter.median)} = ${times(ratio(batchOne, batchQuarter))} faster.`
+  )
 }
 
 /** @param {Results} results */
@@ -207,9 +312,13 @@ export function markdownReport(results) {
     '## Commands timed',
     '',
     ...results.commands.map((c) => `- ${c}`),
-    ...(results.fleet ? [`- baseline: the same task commands in a checkout of ${BASELINE_COMMIT} (${BASELINE_DIR}, its own node_modules). ` +
-      'It shares the servers and the inventory, not the programs\' state: its markers carry no `inventory=`, so each version would rewrite ' +
-      "the other's files; its no-op and status run after its own sync from an empty conf.d, ours and Ansible's after ours."] : []),
+    ...(results.fleet
+      ? [
+          `- baseline: the same task commands in a checkout of ${BASELINE_COMMIT} (${BASELINE_DIR}, its own node_modules). ` +
+            "It shares the servers and the inventory, not the programs' state: its markers carry no `inventory=`, so each version would rewrite " +
+            "the other's files; its no-op and status run after its own sync from an empty conf.d, ours and Ansible's after ours.",
+        ]
+      : []),
     '',
   ].join('\n')
 }
@@ -220,7 +329,11 @@ export function machineFacts(ansibleVersion, runs) {
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     runs: String(runs),
-    machine: `${os.availableParallelism()} CPUs (nproc; ${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, ` +
-      `node ${process.version}, ${ansibleVersion}, load average at start ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+    machine:
+      `${os.availableParallelism()} CPUs (nproc; ${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, ` +
+      `node ${process.version}, ${ansibleVersion}, load average at start ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
   }
 }

@@ -6,7 +6,7 @@
 // Needs root (sandbox servers; installs ansible-core when missing). Not a test: nothing here is part of npm test.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { closeMasters, ensureAnsible, prepareAnsible, ansibleCommand } from './ansible.mjs'
+import { ansibleCommand, closeMasters, ensureAnsible, prepareAnsible } from './ansible.mjs'
 import { taskStart, whereTimeGoes } from './breakdown.mjs'
 import { startFleet, stopFleet } from './fleet.mjs'
 import { FLEET_SIZE, largeFleetRows } from './large-fleet.mjs'
@@ -17,7 +17,8 @@ import { machineFacts, markdownReport, terminalReport } from './report.mjs'
 import { createScenarios } from './scenarios.mjs'
 
 const SIZES = [1, 3, 9]
-const USAGE = 'usage: npm run bench [-- [--runs N] [--fleet]]   (root; sandbox servers; installs ansible-core when missing)\n'
+const USAGE =
+  'usage: npm run bench [-- [--runs N] [--fleet]]   (root; sandbox servers; installs ansible-core when missing)\n'
 const { runs, withFleet } = parseFlags(process.argv.slice(2))
 const log = (/** @type {string} */ line) => process.stderr.write(`bench: ${line}\n`)
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
@@ -38,12 +39,20 @@ try {
   const { fleet, ansible, filesFor } = await bringUp(Math.max(...SIZES), SIZES)
   const bench = createScenarios({ fleet, ansible, filesFor, runs, log })
   /** One scenario through each tool, in turn: each cold run follows a warm one, so it needs no warm-up. @param {string} label @param {number} servers @param {(tool: import('./scenarios.mjs').Tool) => Promise<import('./measure.mjs').Measured>} scenario */
-  const compare = async (label, servers, scenario) => ({ label, servers,
-    ansible: await scenario('ansible'), ansibleCold: await scenario('ansible-cold'), ours: await scenario('ours'), oursCold: await scenario('ours-cold') })
+  const compare = async (label, servers, scenario) => ({
+    label,
+    servers,
+    ansible: await scenario('ansible'),
+    ansibleCold: await scenario('ansible-cold'),
+    ours: await scenario('ours'),
+    oursCold: await scenario('ours-cold'),
+  })
   const sync3 = await compare('sync 10 programs → 3 servers (empty conf.d)', 3, (tool) => bench.syncFromEmpty(tool, 3))
   const noop = await compare('no-op re-sync, 3 servers', 3, (tool) => bench.noop(tool, 3))
   const status = await compare('status, 3 servers (all running)', 3, (tool) => bench.status(tool, 3))
-  const drift = await compare('status, 3 servers, one conf edited by hand (ours: drift, exit 3)', 3, (tool) => bench.statusWithDrift(tool, 3))
+  const drift = await compare('status, 3 servers, one conf edited by hand (ours: drift, exit 3)', 3, (tool) =>
+    bench.statusWithDrift(tool, 3),
+  )
   const sync1 = await compare('sync 10 programs → 1 server', 1, (tool) => bench.syncFromEmpty(tool, 1))
   const sync9 = await compare('sync 10 programs → 9 servers', 9, (tool) => bench.syncFromEmpty(tool, 9))
   const parts = await whereTimeGoes({ fleet, runs, log })
@@ -56,11 +65,23 @@ try {
     await tearDown()
   }
 
-  const results = { rows: [sync3, noop, status, drift, sync1, sync9], sync1, sync3, sync9, noop, status, drift, start, parts,
-    ...(large ? { fleet: large } : {}), facts, commands: [
+  const results = {
+    rows: [sync3, noop, status, drift, sync1, sync9],
+    sync1,
+    sync3,
+    sync9,
+    noop,
+    status,
+    drift,
+    start,
+    parts,
+    ...(large ? { fleet: large } : {}),
+    facts,
+    commands: [
       `ours: \`${oursCommand('supervisor-sync', '--inventory INVENTORY --all')}\`, \`${oursCommand('supervisor-status', '--inventory INVENTORY')}\`; cold: the same with \`--no-persist\``,
       `Ansible: \`${ansibleCommand('sync.yml')}\`, \`${ansibleCommand('status.yml')}\` (forks 10, pipelining, no fact gathering; ControlMaster with ControlPersist 60s: "warm" reuses the masters of the previous run, "cold" closes them first)`,
-    ] }
+    ],
+  }
   process.stdout.write(terminalReport(results))
   await fs.writeFile(path.join(PROJECT, 'bench', 'results.md'), markdownReport(results))
   log('written: bench/results.md')
@@ -77,7 +98,12 @@ async function bringUp(count, sizes) {
   const entry = { fleet, ansible: /** @type {import('./ansible.mjs').AnsibleSetup | undefined} */ (undefined) }
   running.push(entry)
   const filesFor = await renderedFiles(fleet.inventories.get(count) ?? '')
-  const ansible = await prepareAnsible({ dir: fleet.dir, sshConfig: fleet.sshConfig, hosts: fleet.hosts.map((h) => h.name), filesFor })
+  const ansible = await prepareAnsible({
+    dir: fleet.dir,
+    sshConfig: fleet.sshConfig,
+    hosts: fleet.hosts.map((h) => h.name),
+    filesFor,
+  })
   entry.ansible = ansible
   return { fleet, ansible, filesFor }
 }
@@ -85,8 +111,15 @@ async function bringUp(count, sizes) {
 /** Stops every sandbox fleet still up (our warm SSH masters end with their servers). */
 async function tearDown() {
   for (const { fleet, ansible } of running.splice(0)) {
-    if (ansible) await closeMasters(ansible, fleet.hosts.map((h) => h.name))
-    await stopFleet(fleet).then(() => log('sandbox servers stopped'), (error) => log(`teardown failed: ${error}; remove with: npx zx tasks/sandbox.mjs down --dir ${fleet.sandboxDir}`))
+    if (ansible)
+      await closeMasters(
+        ansible,
+        fleet.hosts.map((h) => h.name),
+      )
+    await stopFleet(fleet).then(
+      () => log('sandbox servers stopped'),
+      (error) => log(`teardown failed: ${error}; remove with: npx zx tasks/sandbox.mjs down --dir ${fleet.sandboxDir}`),
+    )
   }
 }
 

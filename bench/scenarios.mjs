@@ -3,10 +3,10 @@
 // having done the work, and the sshd logins it made are counted.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import { ansibleStatus, ansibleSync, closeMasters } from './ansible.mjs'
 import { DOMAIN, loginCounts, loginDelta, resetHosts, snapshot, verifySynced, waitUntilRunning } from './fleet.mjs'
 import { expectRun, measure, parseRecap } from './measure.mjs'
 import { oursCold, oursWarm } from './ours.mjs'
-import { ansibleStatus, ansibleSync, closeMasters } from './ansible.mjs'
 
 /**
  * @typedef {import('./fleet.mjs').Fleet} Fleet
@@ -23,11 +23,17 @@ import { ansibleStatus, ansibleSync, closeMasters } from './ansible.mjs'
  */
 export function createScenarios({ fleet, ansible, filesFor, runs, log }) {
   /** @type {Commands} */
-  const viaAnsible = { sync: (n) => ansibleSync(ansible, names(fleet, n)), status: (n) => ansibleStatus(ansible, names(fleet, n)) }
+  const viaAnsible = {
+    sync: (n) => ansibleSync(ansible, names(fleet, n)),
+    status: (n) => ansibleStatus(ansible, names(fleet, n)),
+  }
   /** @type {Record<Tool, Commands>} */
   const commands = {
     ours: { sync: (n) => oursWarm.sync(inventoryOf(fleet, n)), status: (n) => oursWarm.status(inventoryOf(fleet, n)) },
-    'ours-cold': { sync: (n) => oursCold.sync(inventoryOf(fleet, n)), status: (n) => oursCold.status(inventoryOf(fleet, n)) },
+    'ours-cold': {
+      sync: (n) => oursCold.sync(inventoryOf(fleet, n)),
+      status: (n) => oursCold.status(inventoryOf(fleet, n)),
+    },
     ansible: viaAnsible,
     'ansible-cold': viaAnsible,
   }
@@ -44,7 +50,11 @@ export function createScenarios({ fleet, ansible, filesFor, runs, log }) {
       warmUp: !tool.endsWith('-cold'),
       before: async () => {
         await prepare()
-        if (tool === 'ansible-cold') await closeMasters(ansible, hosts.map((h) => h.name))
+        if (tool === 'ansible-cold')
+          await closeMasters(
+            ansible,
+            hosts.map((h) => h.name),
+          )
         before = await loginCounts(hosts)
       },
       run: command,
@@ -54,28 +64,58 @@ export function createScenarios({ fleet, ansible, filesFor, runs, log }) {
 
   /** @param {Tool} tool @param {Host[]} hosts @param {string} label @param {{ exit: number, says?: string }} expected */
   const statusOf = (tool, hosts, label, expected) => {
-    const step = counted(tool, hosts, async () => {}, () => commands[tool].status(hosts.length))
-    return measure({ runs, log, label, ...step, check: async (result) => {
-      expectRun(result.exitCode === expected.exit, `${tool} status: expected exit ${expected.exit}`, result)
-      expectRun(!expected.says || result.stdout.includes(expected.says), `${tool} status: expected ${expected.says} in its output`, result)
-      const logins = await step.logins()
-      return { recap: parseRecap(result.stdout), logins, note: `exit ${result.exitCode}; ${loginNote(logins)}` }
-    } })
+    const step = counted(
+      tool,
+      hosts,
+      async () => {},
+      () => commands[tool].status(hosts.length),
+    )
+    return measure({
+      runs,
+      log,
+      label,
+      ...step,
+      check: async (result) => {
+        expectRun(result.exitCode === expected.exit, `${tool} status: expected exit ${expected.exit}`, result)
+        expectRun(
+          !expected.says || result.stdout.includes(expected.says),
+          `${tool} status: expected ${expected.says} in its output`,
+          result,
+        )
+        const logins = await step.logins()
+        return { recap: parseRecap(result.stdout), logins, note: `exit ${result.exitCode}; ${loginNote(logins)}` }
+      },
+    })
   }
 
   return {
     /** 10 programs onto n servers whose conf.d is empty: every file written, every program started. */
     async syncFromEmpty(/** @type {Tool} */ tool, /** @type {number} */ n) {
       const hosts = hostsOf(n)
-      const step = counted(tool, hosts, () => resetHosts(hosts), () => commands[tool].sync(n))
-      return measure({ runs, log, label: `${tool} sync → ${n} server(s)`, ...step, check: async (result) => {
-        expectRun(result.exitCode === 0, `${tool} sync failed`, result)
-        const recap = parseRecap(result.stdout)
-        expectRun(hosts.every((h) => (recap.get(h.name)?.changed ?? 0) > 0), `${tool} sync: not every server reported a change`, result)
-        await verifySynced(hosts, filesFor)
-        const logins = await step.logins()
-        return { recap, logins, note: loginNote(logins) }
-      } })
+      const step = counted(
+        tool,
+        hosts,
+        () => resetHosts(hosts),
+        () => commands[tool].sync(n),
+      )
+      return measure({
+        runs,
+        log,
+        label: `${tool} sync → ${n} server(s)`,
+        ...step,
+        check: async (result) => {
+          expectRun(result.exitCode === 0, `${tool} sync failed`, result)
+          const recap = parseRecap(result.stdout)
+          expectRun(
+            hosts.every((h) => (recap.get(h.name)?.changed ?? 0) > 0),
+            `${tool} sync: not every server reported a change`,
+            result,
+          )
+          await verifySynced(hosts, filesFor)
+          const logins = await step.logins()
+          return { recap, logins, note: loginNote(logins) }
+        },
+      })
     },
 
     /** The same sync again with nothing to do: must report no change, write nothing (mtimes) and restart nothing (pids). */
@@ -86,16 +126,34 @@ export function createScenarios({ fleet, ansible, filesFor, runs, log }) {
       expectRun(first.exitCode === 0, `${tool} sync (before the no-op runs) failed`, first)
       await waitUntilRunning(hosts)
       let state = ''
-      const step = counted(tool, hosts, async () => { state = await snapshot(hosts) }, () => commands[tool].sync(n))
-      return measure({ runs, log, label: `${tool} no-op re-sync, ${n} server(s)`, ...step, check: async (result) => {
-        expectRun(result.exitCode === 0, `${tool} no-op sync failed`, result)
-        const recap = parseRecap(result.stdout)
-        const reportedNoChange = hosts.every((h) => recap.get(h.name)?.changed === 0)
-        const untouched = (await snapshot(hosts)) === state
-        const logins = await step.logins()
-        return { recap, logins, reportedNoChange, untouched,
-          note: `${loginNote(logins)}; ${reportedNoChange ? 'changed=0' : 'REPORTED A CHANGE'}; ${untouched ? 'pids and mtimes unchanged' : 'FILES OR PIDS CHANGED'}` }
-      } })
+      const step = counted(
+        tool,
+        hosts,
+        async () => {
+          state = await snapshot(hosts)
+        },
+        () => commands[tool].sync(n),
+      )
+      return measure({
+        runs,
+        log,
+        label: `${tool} no-op re-sync, ${n} server(s)`,
+        ...step,
+        check: async (result) => {
+          expectRun(result.exitCode === 0, `${tool} no-op sync failed`, result)
+          const recap = parseRecap(result.stdout)
+          const reportedNoChange = hosts.every((h) => recap.get(h.name)?.changed === 0)
+          const untouched = (await snapshot(hosts)) === state
+          const logins = await step.logins()
+          return {
+            recap,
+            logins,
+            reportedNoChange,
+            untouched,
+            note: `${loginNote(logins)}; ${reportedNoChange ? 'changed=0' : 'REPORTED A CHANGE'}; ${untouched ? 'pids and mtimes unchanged' : 'FILES OR PIDS CHANGED'}`,
+          }
+        },
+      })
     },
 
     /** Status of n servers as the last sync left them, every program running: both tools answer exit 0. */

@@ -61,7 +61,7 @@ export function formatProblem(p: Problem): string {
 /** Shows a bad value so that newlines, NULs and invisible characters are visible. */
 export function showValue(value: unknown): string {
   if (value === undefined) return 'nothing'
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)
   return typeof value === 'string' ? shown : `${shown.slice(1, -1)} (${Array.isArray(value) ? 'list' : typeof value})`
 }

@@ -1,5 +1,5 @@
-import type { Server } from './types.ts'
 import type { Connection, Session } from './remote/connection.ts'
+import type { Server } from './types.ts'
 
 // Many servers at once: each gets its own connection and its own outcome; one failure never stops the others.
 // A step that changed a server records it (`applied`), so a later failure on that server is reported together
@@ -18,9 +18,7 @@ export type ServerOutcome<T> =
 export type RecordApplied = (step: string, result: unknown) => void
 
 /** What forEachServer reports as servers take their turn and finish, for a progress display (steps never print). */
-export type FleetEvent =
-  | { kind: 'started'; server: Server }
-  | { kind: 'finished'; server: Server; ok: boolean }
+export type FleetEvent = { kind: 'started'; server: Server } | { kind: 'finished'; server: Server; ok: boolean }
 
 /**
  * Runs work on every server, at most `concurrency` at a time. A server's connection is opened at its turn, inside
@@ -43,7 +41,12 @@ export async function forEachServer<T>(
       const record: RecordApplied = (step, result) => applied.push({ step, result })
       onProgress?.({ kind: 'started', server })
       try {
-        outcomes[index] = { server, ok: true, value: await work(server, await session.connect(server), record), applied }
+        outcomes[index] = {
+          server,
+          ok: true,
+          value: await work(server, await session.connect(server), record),
+          applied,
+        }
       } catch (error) {
         outcomes[index] = { server, ok: false, error, applied }
       }

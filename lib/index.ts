@@ -2,62 +2,35 @@
 // the tasks themselves (`run(argv)` or `call(options)` → `{ exitCode, result }`). The project's own code never
 // imports this file, so each command loads only what it uses.
 
-// The task frame: define a task of your own, with flags, output, one SSH session and exit codes.
-export { defineTask, runIfMain, PROJECT_DIR } from './cli/run-task.ts'
-export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
+export { deploy } from '../tasks/deploy.mjs'
+export { scaffoldSupervisorsTask as scaffoldSupervisors } from '../tasks/scaffold-supervisors.mjs'
+export { serverLogs } from '../tasks/server-logs.mjs'
+// The tasks themselves.
+export { supervisorCreate } from '../tasks/supervisor-create.mjs'
+export { supervisorDelete } from '../tasks/supervisor-delete.mjs'
+export { supervisorRestart } from '../tasks/supervisor-restart.mjs'
+export { supervisorStart } from '../tasks/supervisor-start.mjs'
+export { supervisorStatus } from '../tasks/supervisor-status.mjs'
+export { supervisorStop } from '../tasks/supervisor-stop.mjs'
+export { supervisorSync } from '../tasks/supervisor-sync.mjs'
+export { reportDeploy, reportInterruptedDeploy, startDeployProgress } from './cli/deploy-report.ts'
 export type { Output, RecapRow } from './cli/output.ts'
-export { EXIT, InputError, RemoteError, ZxsError } from './errors.ts'
-export { checkCommandLine, checkReleaseName, requireValid } from './values.ts'
-export type { EnvReference, EnvValue, Inventory, Problem, Program, RemoteFile, Server, Site } from './types.ts'
-
-// The inventory: load, resolve.
-export { loadInventory, parseInventory } from './inventory/load.ts'
-export type { LoadedInventory } from './inventory/load.ts'
-export { findProgram, findServer, findServers, findSite, serversOfSite, siteRoot, siteUser, sitesOnServer } from './inventory/resolve.ts'
-
-// The server contract: paths, owners, modes, markers, discovery patterns.
-export * as layout from './layout.ts'
-export { fullName } from './layout.ts'
-
-// The session and many servers at once.
-export { createSession } from './remote/connection.ts'
-export type { CommandResult, Connection, Session } from './remote/connection.ts'
-export { forEachServer } from './fleet.ts'
-export type { AppliedStep, FleetEvent, RecordApplied, ServerOutcome } from './fleet.ts'
-export { startFleetProgress } from './cli/progress.ts'
 export type { FleetProgress } from './cli/progress.ts'
-
-// Sync, step by step: desired state → live state → plan → stage → activate; or all four in one: syncServer.
-export { resolveSyncScope } from './sync/scope.ts'
-export type { SyncScope } from './sync/scope.ts'
-export { renderDesiredState, renderDesiredStates } from './sync/desired.ts'
-export { resolveEnvironmentRefs, resolveScopeEnvironment, sameIgnoringUnknown } from './secrets.ts'
-export type { ResolvedSites, UnknownEnvValue } from './secrets.ts'
-export type { DesiredState } from './sync/desired.ts'
-export { renderProgramFiles, renderSiteFiles } from './render/program-files.ts'
-export { readLiveState } from './sync/read-state.ts'
-export type { LiveState } from './sync/read-state.ts'
-export { assertNothingRefused, filesToUpload, formatPlanDiff, planSync } from './sync/plan.ts'
-export type { FileChange, SyncPlan } from './sync/plan.ts'
-export { stageFiles } from './sync/stage.ts'
-export type { StagedFiles } from './sync/stage.ts'
-export { activatePlan, activationArgs, StaleStateError } from './sync/activate.ts'
-export type { ActivationResult } from './sync/activate.ts'
-export { syncServer } from './sync/sync-server.ts'
-export type { ServerSyncResult, SyncServerOptions } from './sync/sync-server.ts'
-
-// Programs and the daemon: control, wait, status, logs.
-export { controlPrograms } from './service/programs.ts'
-export type { ProgramsResult } from './service/programs.ts'
-export { restartOneByOne } from './service/one-by-one.ts'
-export type { OneByOneResult, RollingGroup } from './service/one-by-one.ts'
-export { controlDaemon } from './service/daemon.ts'
-export { waitUntilRunning } from './service/wait.ts'
-export { summarizeStatus } from './status/summarize.ts'
-export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
-export { readLogs } from './logs/read.ts'
-export { resolveLogSources } from './logs/sources.ts'
-
+export { startFleetProgress } from './cli/progress.ts'
+export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
+// The task frame: define a task of your own, with flags, output, one SSH session and exit codes.
+export { defineTask, PROJECT_DIR, runIfMain } from './cli/run-task.ts'
+export { requireAppDir, requireScripts } from './deploy/app-dir.ts'
+export { batchSize, failureBudget, planBatches } from './deploy/batches.ts'
+export type { DeployEvent, ServerDeploy, ServerDeployInput } from './deploy/deploy-server.ts'
+export { deployServer, releasePrograms } from './deploy/deploy-server.ts'
+export type { SiteDeployInput } from './deploy/deploy-site.ts'
+export { deploySite, siteDesiredStates } from './deploy/deploy-site.ts'
+export type { GateOptions, GateResult } from './deploy/gate.ts'
+export { passGate, runHealthCommand, waitUntilUp } from './deploy/gate.ts'
+export { sameDeployCommand } from './deploy/interrupted.ts'
+export type { RolloutOptions } from './deploy/options.ts'
+export { checkRolloutOptions } from './deploy/options.ts'
 // Releases and rolling deploys: one server's deploy and its steps, batches, the gate, rollback, the report.
 export {
   pruneReleases,
@@ -69,33 +42,62 @@ export {
   switchCurrent,
   uploadRelease,
 } from './deploy/release.ts'
-export { requireAppDir, requireScripts } from './deploy/app-dir.ts'
-export { checkRolloutOptions } from './deploy/options.ts'
-export type { RolloutOptions } from './deploy/options.ts'
-export { batchSize, failureBudget, planBatches } from './deploy/batches.ts'
-export { rollOut } from './deploy/rollout.ts'
-export { deploySite, siteDesiredStates } from './deploy/deploy-site.ts'
-export type { SiteDeployInput } from './deploy/deploy-site.ts'
-export { deployServer, releasePrograms } from './deploy/deploy-server.ts'
-export type { DeployEvent, ServerDeploy, ServerDeployInput } from './deploy/deploy-server.ts'
-export { passGate, runHealthCommand, waitUntilUp } from './deploy/gate.ts'
-export type { GateOptions, GateResult } from './deploy/gate.ts'
+export type { DeployReport, DeployRollout, InterruptedReport } from './deploy/report.ts'
+export { deployFailed, deployReports, interruptedReports, serversToReadBack } from './deploy/report.ts'
 export { restartForRelease } from './deploy/restart.ts'
 export { groupsOnNewRelease, rollBackServer } from './deploy/rollback.ts'
-export { deployFailed, deployReports, interruptedReports, serversToReadBack } from './deploy/report.ts'
-export type { DeployReport, DeployRollout, InterruptedReport } from './deploy/report.ts'
-export { sameDeployCommand } from './deploy/interrupted.ts'
-export { reportDeploy, reportInterruptedDeploy, startDeployProgress } from './cli/deploy-report.ts'
+export { rollOut } from './deploy/rollout.ts'
+export { EXIT, InputError, RemoteError, ZxsError } from './errors.ts'
+export type { AppliedStep, FleetEvent, RecordApplied, ServerOutcome } from './fleet.ts'
+export { forEachServer } from './fleet.ts'
+export type { LoadedInventory } from './inventory/load.ts'
+// The inventory: load, resolve.
+export { loadInventory, parseInventory } from './inventory/load.ts'
+export {
+  findProgram,
+  findServer,
+  findServers,
+  findSite,
+  serversOfSite,
+  siteRoot,
+  sitesOnServer,
+  siteUser,
+} from './inventory/resolve.ts'
+// The server contract: paths, owners, modes, markers, discovery patterns.
+export * as layout from './layout.ts'
+export { fullName } from './layout.ts'
+export { readLogs } from './logs/read.ts'
+export { resolveLogSources } from './logs/sources.ts'
+export type { CommandResult, Connection, Session } from './remote/connection.ts'
+// The session and many servers at once.
+export { createSession } from './remote/connection.ts'
+export { renderProgramFiles, renderSiteFiles } from './render/program-files.ts'
+export type { ResolvedSites, UnknownEnvValue } from './secrets.ts'
+export { resolveEnvironmentRefs, resolveScopeEnvironment, sameIgnoringUnknown } from './secrets.ts'
+export { controlDaemon } from './service/daemon.ts'
+export type { OneByOneResult, RollingGroup } from './service/one-by-one.ts'
+export { restartOneByOne } from './service/one-by-one.ts'
+export type { ProgramsResult } from './service/programs.ts'
+// Programs and the daemon: control, wait, status, logs.
+export { controlPrograms } from './service/programs.ts'
+export { waitUntilRunning } from './service/wait.ts'
+export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
+export { summarizeStatus } from './status/summarize.ts'
+export type { ActivationResult } from './sync/activate.ts'
+export { activatePlan, activationArgs, StaleStateError } from './sync/activate.ts'
+export type { DesiredState } from './sync/desired.ts'
+export { renderDesiredState, renderDesiredStates } from './sync/desired.ts'
+export type { FileChange, SyncPlan } from './sync/plan.ts'
+export { assertNothingRefused, filesToUpload, formatPlanDiff, planSync } from './sync/plan.ts'
+export type { LiveState } from './sync/read-state.ts'
+export { readLiveState } from './sync/read-state.ts'
 export { planRollback, revertPlan } from './sync/rollback.ts'
-
-// The tasks themselves.
-export { supervisorCreate } from '../tasks/supervisor-create.mjs'
-export { supervisorDelete } from '../tasks/supervisor-delete.mjs'
-export { supervisorSync } from '../tasks/supervisor-sync.mjs'
-export { supervisorStatus } from '../tasks/supervisor-status.mjs'
-export { supervisorStart } from '../tasks/supervisor-start.mjs'
-export { supervisorStop } from '../tasks/supervisor-stop.mjs'
-export { supervisorRestart } from '../tasks/supervisor-restart.mjs'
-export { serverLogs } from '../tasks/server-logs.mjs'
-export { scaffoldSupervisorsTask as scaffoldSupervisors } from '../tasks/scaffold-supervisors.mjs'
-export { deploy } from '../tasks/deploy.mjs'
+export type { SyncScope } from './sync/scope.ts'
+// Sync, step by step: desired state → live state → plan → stage → activate; or all four in one: syncServer.
+export { resolveSyncScope } from './sync/scope.ts'
+export type { StagedFiles } from './sync/stage.ts'
+export { stageFiles } from './sync/stage.ts'
+export type { ServerSyncResult, SyncServerOptions } from './sync/sync-server.ts'
+export { syncServer } from './sync/sync-server.ts'
+export type { EnvReference, EnvValue, Inventory, Problem, Program, RemoteFile, Server, Site } from './types.ts'
+export { checkCommandLine, checkReleaseName, requireValid } from './values.ts'

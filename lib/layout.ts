@@ -25,7 +25,10 @@ export const KEPT_ORIGINAL = { owner: 'root', group: 'root', mode: '0600' } as c
 
 /** Where one sync keeps the originals it adopts: named by the time it ran, plus a random part against collisions. */
 export function adoptionDir(at: Date, random: string): string {
-  return `${ADOPTED_DIR}/${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`
+  return `${ADOPTED_DIR}/${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${random}`
 }
 
 export function keptOriginalPath(adoptionDirectory: string, file: string): string {
@@ -121,7 +124,10 @@ export const SITE_DIRECTORY_MODE = '0755'
 export function siteDirectories(siteRoot: string, sitesPath: string): string[] {
   const parent = sitesPath.replace(/\/+$/, '')
   if (!siteRoot.startsWith(`${parent}/`)) return [siteRoot]
-  const below = siteRoot.slice(parent.length + 1).split('/').filter(Boolean)
+  const below = siteRoot
+    .slice(parent.length + 1)
+    .split('/')
+    .filter(Boolean)
   return [parent, ...below.map((_, i) => `${parent}/${below.slice(0, i + 1).join('/')}`)]
 }
 
@@ -229,7 +235,9 @@ export const MANAGED_FILES: ManagedFileSpec[] = [...SITE_FILES, ...PROGRAM_FILES
 
 /** Every discovery glob for a server, in the contract's order (read-state tags each file it finds with the index). */
 export function discoveryPatterns(
-  sitesPath: string, layout: PathLayout = LAYOUT_PLACEHOLDERS, files: ManagedFileSpec[] = MANAGED_FILES,
+  sitesPath: string,
+  layout: PathLayout = LAYOUT_PLACEHOLDERS,
+  files: ManagedFileSpec[] = MANAGED_FILES,
 ): string[] {
   return files.map((spec) => spec.discover({ sitesPath, layout }))
 }
@@ -323,7 +331,9 @@ export function withMarker(content: string, marker: string): string {
  * marker becomes its first key on line 1; null when the content does not start with `{` (the template is wrong).
  */
 export function markFile(
-  spec: Pick<ManagedFileSpec, 'marker' | 'scope' | 'kind'>, content: string, owner: MarkerOwner,
+  spec: Pick<ManagedFileSpec, 'marker' | 'scope' | 'kind'>,
+  content: string,
+  owner: MarkerOwner,
 ): string | null {
   if (spec.marker !== 'json') return withMarker(content, markerLine({ ...spec, marker: spec.marker }, owner))
   const start = content.search(/\S/)

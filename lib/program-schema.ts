@@ -5,9 +5,22 @@
 import type { FlagSpec } from './cli/flags.ts'
 import type { EnvReference, Problem, Program } from './types.ts'
 import {
-  checkAutorestart, checkBoolean, checkEnvValue, checkNonNegativeInt, checkPositiveInt, checkProgramEnvKey,
-  checkProgramName, checkScript, checkStopSignal, checkTemplateName, checkUsername, describeEnvReference, fail,
-  problemsOf, type Check, type CheckResult,
+  type Check,
+  type CheckResult,
+  checkAutorestart,
+  checkBoolean,
+  checkEnvValue,
+  checkNonNegativeInt,
+  checkPositiveInt,
+  checkProgramEnvKey,
+  checkProgramName,
+  checkScript,
+  checkStopSignal,
+  checkTemplateName,
+  checkUsername,
+  describeEnvReference,
+  fail,
+  problemsOf,
 } from './values.ts'
 
 /** supervisor-create's flag for a key: it is named after the key. */
@@ -43,7 +56,9 @@ export const PROGRAM_SCHEMA = {
     check: checkProgramName,
     required: true,
     flag: {
-      type: 'string', placeholder: 'NAME', description: 'program name, unique per site: letters, digits, _ and -',
+      type: 'string',
+      placeholder: 'NAME',
+      description: 'program name, unique per site: letters, digits, _ and -',
     },
     prompt: 'Program name (unique identifier):',
   },
@@ -64,7 +79,9 @@ export const PROGRAM_SCHEMA = {
     default: true,
     flag: { type: 'boolean', negatable: true, description: 'restart when it exits' },
     valueFlag: {
-      name: 'autorestart-unexpected', sets: 'unexpected', type: 'boolean',
+      name: 'autorestart-unexpected',
+      sets: 'unexpected',
+      type: 'boolean',
       description: 'restart only on an unexpected exit code (autorestart: unexpected)',
     },
     prompt: 'Restart on exit?',
@@ -115,7 +132,8 @@ export const PROGRAM_SCHEMA = {
   template: {
     check: checkTemplateName,
     flag: {
-      type: 'string', placeholder: 'NAME',
+      type: 'string',
+      placeholder: 'NAME',
       description: 'conf template templates/supervisor/NAME.hbs instead of program.conf',
     },
   },
@@ -141,8 +159,9 @@ export type ProgramValues<Schema extends ProgramSchema = typeof PROGRAM_SCHEMA> 
 
 /** What templates get of the supervisor options (the keys with an `iniKey`): an unset one is null. */
 export type ProgramOptionData<Schema extends ProgramSchema = typeof PROGRAM_SCHEMA> = {
-  -readonly [K in keyof Schema as Schema[K] extends { iniKey: string } ? K : never]:
-    AlwaysSet<Schema[K]> extends true ? ValueOf<Schema[K]> : ValueOf<Schema[K]> | null
+  -readonly [K in keyof Schema as Schema[K] extends { iniKey: string } ? K : never]: AlwaysSet<Schema[K]> extends true
+    ? ValueOf<Schema[K]>
+    : ValueOf<Schema[K]> | null
 }
 
 /** The schema's entries in order, typed for code that walks every key. */
@@ -181,6 +200,10 @@ export function programValueProblems(program: Program, path: string): Problem[] 
 
 // Rendering writes values, never references: a pipeline of lib/ steps must resolve them first (lib/secrets.ts).
 function unresolvedReference(reference: EnvReference, field: string): CheckResult<never> {
-  return fail(field, describeEnvReference(reference), 'a value resolved on the control machine before rendering',
-    'call resolveEnvironmentRefs (lib/secrets.ts) on the sites before rendering them')
+  return fail(
+    field,
+    describeEnvReference(reference),
+    'a value resolved on the control machine before rendering',
+    'call resolveEnvironmentRefs (lib/secrets.ts) on the sites before rendering them',
+  )
 }

@@ -51,13 +51,26 @@ export function displayEnvironment(text: string, isLiteral: (name: string) => bo
  * keys known to be literals; nothing else is), secret-looking `NAME=value` words, and URLs holding credentials.
  */
 export function redactSecrets(text: string, isLiteral: (name: string) => boolean = () => false): string {
-  return text.split('\n').map((line) => {
-    const env = /^(\s*[+-]?\s*environment=)(.*)$/.exec(line)
-    if (env) return (env[1] ?? '') + (env[2] ?? '').replace(ENV_PAIR, (_m: string, name: string, written: string) => `${name}=${safeDisplay(name, decodeEnvValue(written), isLiteral(name))}`)
-    return line
-      .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=([^\s'"]+)/g, (match: string, name: string, value: string) => (showsInClear(name, value, true) ? match : `${name}=${safeDisplay(name, value, false)}`))
-      .replace(new RegExp(URL_CREDENTIALS.source, 'g'), (url) => safeDisplay('', url, false))
-  }).join('\n')
+  return text
+    .split('\n')
+    .map((line) => {
+      const env = /^(\s*[+-]?\s*environment=)(.*)$/.exec(line)
+      if (env)
+        return (
+          (env[1] ?? '') +
+          (env[2] ?? '').replace(
+            ENV_PAIR,
+            (_m: string, name: string, written: string) =>
+              `${name}=${safeDisplay(name, decodeEnvValue(written), isLiteral(name))}`,
+          )
+        )
+      return line
+        .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=([^\s'"]+)/g, (match: string, name: string, value: string) =>
+          showsInClear(name, value, true) ? match : `${name}=${safeDisplay(name, value, false)}`,
+        )
+        .replace(new RegExp(URL_CREDENTIALS.source, 'g'), (url) => safeDisplay('', url, false))
+    })
+    .join('\n')
 }
 
 // A --verbose line is never lost to a fingerprint key that cannot be read (that key's own error comes with the diff).
@@ -70,14 +83,29 @@ function safeDisplay(name: string, value: string, literal: boolean): string {
 }
 
 /** Rewrites each `KEY=value` of the `environment=` lines: `replace` gets the name, the decoded value and the text as written. */
-export function rewriteEnvironment(text: string, replace: (name: string, value: string, written: string) => string): string {
-  return text.replace(ENV_LINE, (_, head: string, pairs: string) =>
-    head + pairs.replace(ENV_PAIR, (_m: string, name: string, written: string) => `${name}=${replace(name, decodeEnvValue(written), written)}`))
+export function rewriteEnvironment(
+  text: string,
+  replace: (name: string, value: string, written: string) => string,
+): string {
+  return text.replace(
+    ENV_LINE,
+    (_, head: string, pairs: string) =>
+      head +
+      pairs.replace(
+        ENV_PAIR,
+        (_m: string, name: string, written: string) => `${name}=${replace(name, decodeEnvValue(written), written)}`,
+      ),
+  )
 }
 
 /** Each `KEY=value` of the `environment=` lines of an INI text, values decoded as supervisor reads them. */
 export function environmentPairs(text: string): Array<[string, string]> {
-  return [...text.matchAll(ENV_LINE)].flatMap((line) => [...(line[2] ?? '').matchAll(ENV_PAIR)].map((pair): [string, string] => [pair[1] ?? '', decodeEnvValue(pair[2] ?? '')]))
+  return [...text.matchAll(ENV_LINE)].flatMap((line) =>
+    [...(line[2] ?? '').matchAll(ENV_PAIR)].map((pair): [string, string] => [
+      pair[1] ?? '',
+      decodeEnvValue(pair[2] ?? ''),
+    ]),
+  )
 }
 
 // lib/render/ini.ts writes "value" or 'value' with every '%' doubled: undo both.
@@ -96,8 +124,15 @@ export function fingerprintValue(value: string, key: Buffer = fingerprintKey()):
 }
 
 /** A copy of an inventory environment map for output: literals as displayValue shows them; references name no secret and stay. */
-export function redactEnvironment<V extends string | object>(environment: Record<string, V>): Record<string, V | string> {
-  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, typeof value === 'string' ? displayValue(name, value, true) : value]))
+export function redactEnvironment<V extends string | object>(
+  environment: Record<string, V>,
+): Record<string, V | string> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? displayValue(name, value, true) : value,
+    ]),
+  )
 }
 
 /** What is written and shown in place of a value the run could not read from its environment. */
@@ -134,12 +169,33 @@ function fingerprintKey(): Buffer {
 export function loadFingerprintKey(file: string): Buffer {
   if (!fs.existsSync(file)) createKeyFile(file)
   const stat = fs.statSync(file)
-  const problem = (value: unknown, allowed: string, hint: string) => new InputError([{ field: `fingerprint key ${file}`, value, allowed, hint }], 'Cannot use the fingerprint key:')
-  if (!stat.isFile()) throw problem('not a regular file', 'a regular file', `remove it; a new key is created on the next run (or set $${FINGERPRINT_KEY_ENV})`)
-  if ((stat.mode & 0o077) !== 0) throw problem(`mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}`, 'a file only its owner can read (mode 0600)', `chmod 600 ${file}`)
-  if (process.getuid && stat.uid !== process.getuid()) throw problem(`owned by uid ${stat.uid}`, `a file owned by the user running zx-supervisor (uid ${process.getuid()})`, `chown it, or point $${FINGERPRINT_KEY_ENV} at your own key`)
+  const problem = (value: unknown, allowed: string, hint: string) =>
+    new InputError([{ field: `fingerprint key ${file}`, value, allowed, hint }], 'Cannot use the fingerprint key:')
+  if (!stat.isFile())
+    throw problem(
+      'not a regular file',
+      'a regular file',
+      `remove it; a new key is created on the next run (or set $${FINGERPRINT_KEY_ENV})`,
+    )
+  if ((stat.mode & 0o077) !== 0)
+    throw problem(
+      `mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}`,
+      'a file only its owner can read (mode 0600)',
+      `chmod 600 ${file}`,
+    )
+  if (process.getuid && stat.uid !== process.getuid())
+    throw problem(
+      `owned by uid ${stat.uid}`,
+      `a file owned by the user running zx-supervisor (uid ${process.getuid()})`,
+      `chown it, or point $${FINGERPRINT_KEY_ENV} at your own key`,
+    )
   const key = fs.readFileSync(file)
-  if (key.length < FINGERPRINT_KEY_BYTES) throw problem(`${key.length} bytes`, `at least ${FINGERPRINT_KEY_BYTES} bytes`, 'remove it; a new key is created on the next run')
+  if (key.length < FINGERPRINT_KEY_BYTES)
+    throw problem(
+      `${key.length} bytes`,
+      `at least ${FINGERPRINT_KEY_BYTES} bytes`,
+      'remove it; a new key is created on the next run',
+    )
   return key
 }
 

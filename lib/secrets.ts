@@ -5,7 +5,7 @@
 import { InputError } from './errors.ts'
 import { joinPath } from './inventory/validate.ts'
 import { fullName } from './layout.ts'
-import { environmentPairs, parseUnknownValue, rewriteEnvironment, unknownValue, type UnknownReason } from './redact.ts'
+import { environmentPairs, parseUnknownValue, rewriteEnvironment, type UnknownReason, unknownValue } from './redact.ts'
 import type { EnvValue, Inventory, Problem, Program, Server, Site } from './types.ts'
 import { checkEnvValue, describeEnvReference } from './values.ts'
 
@@ -37,27 +37,47 @@ export interface ResolveOptions {
  * InputError listing every unset variable (require mode) and every resolved value the rulebook refuses, each value
  * shown only as its fingerprint. `inventory` gives the field paths.
  */
-export function resolveEnvironmentRefs(inventory: Pick<Inventory, 'sites'>, sites: Site[], env: NodeJS.ProcessEnv, options: ResolveOptions): ResolvedSites {
+export function resolveEnvironmentRefs(
+  inventory: Pick<Inventory, 'sites'>,
+  sites: Site[],
+  env: NodeJS.ProcessEnv,
+  options: ResolveOptions,
+): ResolvedSites {
   const problems: Problem[] = []
   const unknown: UnknownEnvValue[] = []
-  const resolved = sites.map((site): Site => ({
-    ...site,
-    supervisors: site.supervisors.map((program) => {
-      const result = resolveProgramEnvironment(program, env, { ...options, field: programField(inventory, site, program), program: fullName(site.domain, program.program) })
-      problems.push(...result.problems)
-      unknown.push(...result.unknown)
-      return result.program
+  const resolved = sites.map(
+    (site): Site => ({
+      ...site,
+      supervisors: site.supervisors.map((program) => {
+        const result = resolveProgramEnvironment(program, env, {
+          ...options,
+          field: programField(inventory, site, program),
+          program: fullName(site.domain, program.program),
+        })
+        problems.push(...result.problems)
+        unknown.push(...result.unknown)
+        return result.program
+      }),
     }),
-  }))
-  if (problems.length) throw new InputError(problems, 'Cannot read the environment values the inventory refers to (nothing was sent to any server):')
+  )
+  if (problems.length)
+    throw new InputError(
+      problems,
+      'Cannot read the environment values the inventory refers to (nothing was sent to any server):',
+    )
   return { sites: resolved, unknown }
 }
 
 /** resolveEnvironmentRefs for a sync scope: the sites of all its servers, each resolved once. */
 export function resolveScopeEnvironment(
-  inventory: Pick<Inventory, 'sites'>, scope: { servers: Server[]; sitesOn: (server: Server) => Site[] }, env: NodeJS.ProcessEnv, options: ResolveOptions,
+  inventory: Pick<Inventory, 'sites'>,
+  scope: { servers: Server[]; sitesOn: (server: Server) => Site[] },
+  env: NodeJS.ProcessEnv,
+  options: ResolveOptions,
 ): { sitesOn: (server: Server) => Site[]; unknown: UnknownEnvValue[] } {
-  const inScope = [...new Map(scope.servers.flatMap((server) => scope.sitesOn(server)).map((site) => [site.domain, site])).values()]
+  const inScope = [
+    ...new Map(scope.servers.flatMap((server) => scope.sitesOn(server)).map((site) => [site.domain, site])).values(),
+  ]
   const { sites, unknown } = resolveEnvironmentRefs(inventory, inScope, env, options)
   const byDomain = new Map(sites.map((site) => [site.domain, site]))
   return { sitesOn: (server) => scope.sitesOn(server).map((site) => byDomain.get(site.domain) ?? site), unknown }
@@ -65,7 +85,9 @@ export function resolveScopeEnvironment(
 
 /** One program's references; `field` is where its environment sits (for messages), `program` its full name. */
 export function resolveProgramEnvironment(
-  program: Program, env: NodeJS.ProcessEnv, options: ResolveOptions & { field: string; program: string },
+  program: Program,
+  env: NodeJS.ProcessEnv,
+  options: ResolveOptions & { field: string; program: string },
 ): { program: Program; unknown: UnknownEnvValue[]; problems: Problem[] } {
   const problems: Problem[] = []
   const unknown: UnknownEnvValue[] = []
@@ -90,9 +112,17 @@ export function resolveProgramEnvironment(
     }
     const verdict = checkEnvValue(text, field)
     if (verdict.ok) environment[key] = verdict.value
-    else problems.push({ ...verdict.problem, hint: `${verdict.problem.hint ?? ''} (the value comes from $${variable})`.trim() })
+    else
+      problems.push({
+        ...verdict.problem,
+        hint: `${verdict.problem.hint ?? ''} (the value comes from $${variable})`.trim(),
+      })
   }
-  return { program: { ...program, environment, ...(resolvedFromEnv.length ? { resolvedFromEnv } : {}) }, unknown, problems }
+  return {
+    program: { ...program, environment, ...(resolvedFromEnv.length ? { resolvedFromEnv } : {}) },
+    unknown,
+    problems,
+  }
 }
 
 /** `sites[0].supervisors[1].environment.STRIPE_SECRET (example.com-worker): unknown (STRIPE_SECRET unset)` */
@@ -105,16 +135,22 @@ export function describeUnknownValue(value: UnknownEnvValue): string {
  * (rendered as "unknown (VAR unset)"): for status drift, and for any check that must not fail only for not knowing.
  */
 export function sameIgnoringUnknown(live: string, rendered: string): boolean {
-  const unknownKeys = new Set(environmentPairs(rendered).filter(([, value]) => parseUnknownValue(value)).map(([key]) => key))
+  const unknownKeys = new Set(
+    environmentPairs(rendered)
+      .filter(([, value]) => parseUnknownValue(value))
+      .map(([key]) => key),
+  )
   if (!unknownKeys.size) return live === rendered
-  const mask = (text: string) => rewriteEnvironment(text, (name, _value, written) => (unknownKeys.has(name) ? '?' : written))
+  const mask = (text: string) =>
+    rewriteEnvironment(text, (name, _value, written) => (unknownKeys.has(name) ? '?' : written))
   return mask(live) === mask(rendered)
 }
 
 function unreadable(field: string, variable: string, reason: UnknownReason, program: string): Problem {
   const state = reason === 'unset' ? 'is not set' : "is set but empty (an undefined CI secret expands to '')"
   return {
-    field, value: describeEnvReference({ fromEnv: variable }),
+    field,
+    value: describeEnvReference({ fromEnv: variable }),
     allowed: `a non-empty value in $${variable} of the environment the run starts in`,
     hint: `$${variable} ${state}; program ${program} needs it: export ${variable} before the run${reason === 'empty' ? ", or write '' as a literal value if empty is meant" : ''}`,
   }
@@ -123,7 +159,8 @@ function unreadable(field: string, variable: string, reason: UnknownReason, prog
 // Paths name the program's place in the inventory file; a site or program not in it (a pipeline's own) by name.
 function programField(inventory: Pick<Inventory, 'sites'>, site: Site, program: Program): string {
   const siteIndex = inventory.sites.findIndex((candidate) => candidate.domain === site.domain)
-  const programIndex = inventory.sites[siteIndex]?.supervisors.findIndex((candidate) => candidate.program === program.program) ?? -1
+  const programIndex =
+    inventory.sites[siteIndex]?.supervisors.findIndex((candidate) => candidate.program === program.program) ?? -1
   const sitePath = siteIndex >= 0 ? `sites[${siteIndex}]` : `sites[${site.domain}]`
   return `${sitePath}.supervisors[${programIndex >= 0 ? programIndex : program.program}]`
 }

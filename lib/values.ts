@@ -106,7 +106,11 @@ export function describeBadChar(text: string, allowedChar: RegExp): string | und
 
 function nameChar(char: string): string {
   const named: Record<string, string> = {
-    '\n': 'the newline', '\r': 'the carriage return', '\t': 'the tab', '\0': 'the NUL byte', ' ': 'the space',
+    '\n': 'the newline',
+    '\r': 'the carriage return',
+    '\t': 'the tab',
+    '\0': 'the NUL byte',
+    ' ': 'the space',
   }
   const code = char.codePointAt(0) ?? 0
   const unicode = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
@@ -122,14 +126,21 @@ function hasControlChar(text: string): boolean {
 
 /** A string of allowed characters within a length limit: the shape of every name. */
 function checkPatternString(
-  value: unknown, field: string, options: CheckOptions | undefined,
+  value: unknown,
+  field: string,
+  options: CheckOptions | undefined,
   rule: { pattern: RegExp; char: RegExp; max: number; allowed: string; shapeHint?: string },
 ): CheckResult<string> {
   if (typeof value !== 'string') return notAString(field, value, rule.allowed, options)
   if (value === '') return fail(field, value, rule.allowed, 'the value is empty')
   if (value.length > rule.max) return fail(field, value, rule.allowed, `it is ${value.length} characters long`)
   if (!rule.pattern.test(value)) {
-    return fail(field, value, rule.allowed, describeBadChar(value, rule.char) ?? rule.shapeHint ?? 'see what is allowed')
+    return fail(
+      field,
+      value,
+      rule.allowed,
+      describeBadChar(value, rule.char) ?? rule.shapeHint ?? 'see what is allowed',
+    )
   }
   return pass(value)
 }
@@ -137,8 +148,18 @@ function checkPatternString(
 const NAME_ALLOWED = `letters, digits, '_' and '-', not starting with '-' (${NAME_MAX} characters at most)`
 
 // A leading '-' would make `--server -x` / `--program -x` read as a flag.
-function checkName(value: unknown, field: string, options: CheckOptions | undefined, allowed: string): CheckResult<string> {
-  const result = checkPatternString(value, field, options, { pattern: NAME_PATTERN, char: /[a-zA-Z0-9_-]/, max: NAME_MAX, allowed })
+function checkName(
+  value: unknown,
+  field: string,
+  options: CheckOptions | undefined,
+  allowed: string,
+): CheckResult<string> {
+  const result = checkPatternString(value, field, options, {
+    pattern: NAME_PATTERN,
+    char: /[a-zA-Z0-9_-]/,
+    max: NAME_MAX,
+    allowed,
+  })
   if (result.ok && result.value.startsWith('-')) return fail(field, value, allowed, 'it must not start with "-"')
   return result
 }
@@ -184,7 +205,10 @@ export const checkProgramName: Check<string> = (value, field, options) => {
 export const checkUsername: Check<string> = (value, field, options) => {
   const allowed = `a Linux user name: lowercase letters, digits, '_' and '-', starting with a letter or '_' (${USERNAME_MAX} characters at most)`
   const result = checkPatternString(value, field, options, {
-    pattern: USERNAME_PATTERN, char: /[a-z0-9_-]/, max: USERNAME_MAX, allowed,
+    pattern: USERNAME_PATTERN,
+    char: /[a-z0-9_-]/,
+    max: USERNAME_MAX,
+    allowed,
   })
   if (result.ok || typeof value !== 'string' || value === '') return result
   if (/^[0-9-]/.test(value)) return fail(field, value, allowed, 'it must not start with a digit or "-"')
@@ -206,10 +230,12 @@ export const checkDomain: Check<string> = (value, field, options) => {
   const badChar = describeBadChar(value, /[a-z0-9.-]/)
   if (badChar) {
     const lower = value.toLowerCase()
-    const hint = lower !== value && describeBadChar(lower, /[a-z0-9.-]/) === undefined ? `use lowercase: '${lower}'` : badChar
+    const hint =
+      lower !== value && describeBadChar(lower, /[a-z0-9.-]/) === undefined ? `use lowercase: '${lower}'` : badChar
     return fail(field, value, allowed, hint)
   }
-  if (value.startsWith('.') || value.endsWith('.')) return fail(field, value, allowed, 'remove the leading/trailing dot')
+  if (value.startsWith('.') || value.endsWith('.'))
+    return fail(field, value, allowed, 'remove the leading/trailing dot')
   for (const label of value.split('.')) {
     if (label === '') return fail(field, value, allowed, 'it has an empty label ("..")')
     if (label.length > LABEL_MAX) return fail(field, value, allowed, `the label '${label}' is longer than ${LABEL_MAX}`)
@@ -251,7 +277,10 @@ interface IntegerRule {
 
 /** Integers only: YAML numbers, or (from flags) strings of digits, where "03" means 3 as in DeployerPHP. */
 export function checkInteger(
-  value: unknown, field: string, rule: IntegerRule, options?: CheckOptions,
+  value: unknown,
+  field: string,
+  rule: IntegerRule,
+  options?: CheckOptions,
 ): CheckResult<number> {
   const max = rule.max ?? Number.MAX_SAFE_INTEGER
   let number: number
@@ -274,7 +303,12 @@ export function checkInteger(
 }
 
 export const checkPort: Check<number> = (value, field, options) =>
-  checkInteger(value, field, { min: PORT_MIN, max: PORT_MAX, allowed: `an integer from ${PORT_MIN} to ${PORT_MAX}` }, options)
+  checkInteger(
+    value,
+    field,
+    { min: PORT_MIN, max: PORT_MAX, allowed: `an integer from ${PORT_MIN} to ${PORT_MAX}` },
+    options,
+  )
 
 /** numprocs, stopwaitsecs: DeployerPHP's "must be a positive integer". */
 export const checkPositiveInt: Check<number> = (value, field, options) =>
@@ -324,7 +358,10 @@ export const checkStopSignal: Check<StopSignal> = (value, field, options) => {
 
 export const checkEnvKey: Check<string> = (value, field, options) =>
   checkPatternString(value, field, options, {
-    pattern: ENV_KEY_PATTERN, char: /[A-Za-z0-9_]/, max: 255, shapeHint: 'it must not start with a digit',
+    pattern: ENV_KEY_PATTERN,
+    char: /[A-Za-z0-9_]/,
+    max: 255,
+    shapeHint: 'it must not start with a digit',
     allowed: "an environment variable name: letters, digits and '_', not starting with a digit",
   })
 
@@ -336,8 +373,12 @@ export function isReservedEnvKey(key: string): boolean {
 export const checkProgramEnvKey: Check<string> = (value, field, options) => {
   const result = checkEnvKey(value, field, options)
   if (!result.ok || !isReservedEnvKey(result.value)) return result
-  return fail(field, value, `a name other than ${RESERVED_ENV_KEYS.join(', ')} and ${RESERVED_ENV_PREFIX}*`,
-    'the tool sets HOME and USER from the user the program runs as, and the DEPLOYER_* variables from the site; rename the variable, or set `user:` for a different HOME')
+  return fail(
+    field,
+    value,
+    `a name other than ${RESERVED_ENV_KEYS.join(', ')} and ${RESERVED_ENV_PREFIX}*`,
+    'the tool sets HOME and USER from the user the program runs as, and the DEPLOYER_* variables from the site; rename the variable, or set `user:` for a different HOME',
+  )
 }
 
 const ENV_VALUE_ALLOWED = `one line of text (${ENV_VALUE_MAX} characters at most) without a whitespace-preceded ';' or '#' or '%(here)s', not starting or ending with a quote, not containing both ' and "`
@@ -350,7 +391,7 @@ const ENV_VALUE_ALLOWED = `one line of text (${ENV_VALUE_MAX} characters at most
 export const checkEnvValue: Check<string> = (value, field, options) => {
   const result = envValueVerdict(value, field, options)
   if (result.ok) return result
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   return { ok: false, problem: { ...result.problem, value: fingerprintValue(text) } }
 }
 
@@ -373,14 +414,23 @@ export const checkEnvEntry: Check<EnvValue> = (value, field, options) => {
   if (isPlainMap(value)) return checkEnvReference(value, field, options)
   const literal = checkEnvValue(value, field, options)
   if (literal.ok || typeof value === 'string') return literal
-  return fail(field, literal.problem.value, `${literal.problem.allowed}; or ${ENV_REFERENCE_ALLOWED}`, literal.problem.hint)
+  return fail(
+    field,
+    literal.problem.value,
+    `${literal.problem.allowed}; or ${ENV_REFERENCE_ALLOWED}`,
+    literal.problem.hint,
+  )
 }
 
 /**
  * `{ from_env: VAR }` and nothing else. Whatever sits in a refused mapping may be a secret pasted in the wrong place,
  * so it is shown with every value fingerprinted.
  */
-function checkEnvReference(value: Record<string, unknown>, field: string, options?: CheckOptions): CheckResult<EnvReference> {
+function checkEnvReference(
+  value: Record<string, unknown>,
+  field: string,
+  options?: CheckOptions,
+): CheckResult<EnvReference> {
   const keys = Object.keys(value)
   if (keys.length !== 1 || keys[0] !== ENV_REFERENCE_KEY) {
     const misspelt = keys.length === 1 && keys[0]?.toLowerCase().replace(/[_-]/g, '') === 'fromenv'
@@ -397,7 +447,12 @@ function checkEnvReference(value: Record<string, unknown>, field: string, option
 export const checkEnvVariableName: Check<string> = (value, field, options) => {
   const result = checkEnvKey(value, field, options)
   if (result.ok) return result
-  return fail(field, fingerprintValue(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)), ENV_REFERENCE_ALLOWED, result.problem.hint)
+  return fail(
+    field,
+    fingerprintValue(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))),
+    ENV_REFERENCE_ALLOWED,
+    result.problem.hint,
+  )
 }
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {
@@ -405,7 +460,10 @@ function isPlainMap(value: unknown): value is Record<string, unknown> {
 }
 
 function fingerprintedMap(map: Record<string, unknown>): string {
-  const pairs = Object.entries(map).map(([key, value]) => `${key}: ${fingerprintValue(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value))}`)
+  const pairs = Object.entries(map).map(
+    ([key, value]) =>
+      `${key}: ${fingerprintValue(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)))}`,
+  )
   return `{ ${pairs.join(', ')} }`
 }
 
@@ -439,9 +497,14 @@ function envQuoteTrap(text: string): string | undefined {
 
 /** A plain `key=value` INI value (templates' {{ini}}, command=): '%' is fine, the encoder doubles it. */
 export const checkIniValue: Check<string> = (value, field, options) => {
-  const allowed = "one line of text without leading or trailing whitespace, a whitespace-preceded ';' or '#', or '%(here)s'"
+  const allowed =
+    "one line of text without leading or trailing whitespace, a whitespace-preceded ';' or '#', or '%(here)s'"
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
-  const trap = iniTrap(value) ?? (EDGE_WHITESPACE.test(value) ? 'the INI parser strips whitespace at either end, so the program would see a different value' : undefined)
+  const trap =
+    iniTrap(value) ??
+    (EDGE_WHITESPACE.test(value)
+      ? 'the INI parser strips whitespace at either end, so the program would see a different value'
+      : undefined)
   return trap ? fail(field, value, allowed, trap) : pass(value)
 }
 
@@ -451,7 +514,12 @@ export const checkIniName: Check<string> = (value, field, options) => {
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   if (INI_NAME_PATTERN.test(value)) return pass(value)
   const why = value === '' ? 'the value is empty' : describeBadChar(value, /[A-Za-z0-9._-]/)
-  return fail(field, value, allowed, `${why}: supervisor refuses spaces, ':' and '/' in names, and '[' or ']' would break the section header`)
+  return fail(
+    field,
+    value,
+    allowed,
+    `${why}: supervisor refuses spaces, ':' and '/' in names, and '[' or ']' would break the section header`,
+  )
 }
 
 /** A relative path under .deployer/supervisors/ in the app repository, safe in supervisor's command=. */
@@ -463,12 +531,14 @@ export const checkScript: Check<string> = (value, field, options) => {
   if (value.startsWith(`${SCRIPTS_DIR}/`)) {
     return fail(field, value, allowed, `leave out the ${SCRIPTS_DIR}/ prefix: '${value.slice(SCRIPTS_DIR.length + 1)}'`)
   }
-  if (value.startsWith('/')) return fail(field, value, allowed, `absolute paths are refused; give the path inside ${SCRIPTS_DIR}/`)
+  if (value.startsWith('/'))
+    return fail(field, value, allowed, `absolute paths are refused; give the path inside ${SCRIPTS_DIR}/`)
   for (const segment of value.split('/')) {
     if (segment === '') return fail(field, value, allowed, "it has an empty segment ('//' or a trailing '/')")
     if (segment === '.' || segment === '..') return fail(field, value, allowed, `'${segment}' segments are refused`)
     if (segment.startsWith('-')) return fail(field, value, allowed, `the segment '${segment}' starts with '-'`)
-    if (!SCRIPT_SEGMENT_PATTERN.test(segment)) return fail(field, value, allowed, describeBadChar(segment, /[A-Za-z0-9._-]/))
+    if (!SCRIPT_SEGMENT_PATTERN.test(segment))
+      return fail(field, value, allowed, describeBadChar(segment, /[A-Za-z0-9._-]/))
   }
   return pass(value)
 }
@@ -480,7 +550,8 @@ export const checkAbsolutePath: Check<string> = (value, field, options) => {
   if (value.length > ABSOLUTE_PATH_MAX) return fail(field, value, allowed, `it is ${value.length} characters long`)
   if (!value.startsWith('/')) return fail(field, value, allowed, 'it must start with /')
   const badChar = describeBadChar(value, /[A-Za-z0-9._/-]/)
-  if (badChar || !ABSOLUTE_PATH_PATTERN.test(value)) return fail(field, value, allowed, badChar ?? 'the path is only "/"')
+  if (badChar || !ABSOLUTE_PATH_PATTERN.test(value))
+    return fail(field, value, allowed, badChar ?? 'the path is only "/"')
   if (value.includes('//')) return fail(field, value, allowed, "replace '//' with '/'")
   if (value.endsWith('/')) return fail(field, value, allowed, "remove the trailing '/'")
   const odd = value.split('/').find((segment) => segment === '.' || segment === '..')
@@ -540,14 +611,17 @@ export const checkRepo: Check<string> = (value, field, options) => {
   const badChar = describeBadChar(value, /[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/)
   if (badChar) return fail(field, value, allowed, badChar)
   if (value.startsWith('-')) return fail(field, value, allowed, 'it must not start with "-"')
-  if (/^(ext|fd)::/i.test(value)) return fail(field, value, allowed, 'the ext:: and fd:: transports run commands; use ssh or https')
+  if (/^(ext|fd)::/i.test(value))
+    return fail(field, value, allowed, 'the ext:: and fd:: transports run commands; use ssh or https')
   return pass(value)
 }
 
 /** A program's `template: queue/high-memory`: a template name without the extension, so without any '.'. */
 export const checkTemplateName: Check<string> = (value, field, options) => {
   const rule = {
-    pattern: TEMPLATE_NAME_PATTERN, char: /[a-zA-Z0-9_/-]/, max: 255,
+    pattern: TEMPLATE_NAME_PATTERN,
+    char: /[a-zA-Z0-9_/-]/,
+    max: 255,
     shapeHint: "folders are separated by a single '/', with none at the start or end",
     allowed: "a template name: letters, digits, '_' and '-', optionally in folders (queue/high-memory)",
   }
@@ -588,8 +662,12 @@ export function siteValueProblems(server: Server, site: Site, path: string): Pro
   const serverPath = `servers[${server.name}]`
   const results: CheckResult<unknown>[] = [
     SITE_RULES.domain(site.domain, `${path}.domain`),
-    site.root !== undefined ? SITE_RULES.root(site.root, `${path}.root`) : checkAbsolutePath(server.sitesPath, `${serverPath}.sitesPath`),
-    site.user !== undefined ? SITE_RULES.user(site.user, `${path}.user`) : checkUsername(server.siteUser, `${serverPath}.siteUser`),
+    site.root !== undefined
+      ? SITE_RULES.root(site.root, `${path}.root`)
+      : checkAbsolutePath(server.sitesPath, `${serverPath}.sitesPath`),
+    site.user !== undefined
+      ? SITE_RULES.user(site.user, `${path}.user`)
+      : checkUsername(server.siteUser, `${serverPath}.siteUser`),
   ]
   if (site.branch !== undefined) results.push(SITE_RULES.branch(site.branch, `${path}.branch`))
   if (site.phpVersion !== undefined) results.push(SITE_RULES.php_version(site.phpVersion, `${path}.php_version`))
@@ -602,19 +680,31 @@ export const checkServerUrl: Check<string> = (value, field, options) => {
   if (typeof value !== 'string') return notAString(field, value, allowed, options)
   if (/^unix:\/\//.test(value)) {
     const socket = checkAbsolutePath(value.slice('unix://'.length), field, options)
-    return socket.ok ? pass(value) : fail(field, value, allowed, describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? socket.problem.hint)
+    return socket.ok
+      ? pass(value)
+      : fail(field, value, allowed, describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? socket.problem.hint)
   }
   if (/^https?:\/\/[A-Za-z0-9._-]+(:\d{1,5})?\/?$/.test(value)) return pass(value)
-  return fail(field, value, allowed, describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? 'e.g. unix:///run/supervisor/supervisor.sock')
+  return fail(
+    field,
+    value,
+    allowed,
+    describeBadChar(value, /[A-Za-z0-9._/:-]/) ?? 'e.g. unix:///run/supervisor/supervisor.sock',
+  )
 }
 
 /** `supervisor:` on a server: overrides for a non-standard install. */
-export const SUPERVISOR_OVERRIDE_RULES = { config: checkAbsolutePath, include_dir: checkAbsolutePath, serverurl: checkServerUrl } as const
+export const SUPERVISOR_OVERRIDE_RULES = {
+  config: checkAbsolutePath,
+  include_dir: checkAbsolutePath,
+  serverurl: checkServerUrl,
+} as const
 
 /** controlPersist (inventory) and ZXS_CONTROL_PERSIST: how long an idle SSH master outlives a run; 0 or false: not at all. */
 export const checkControlPersist: Check<number | false> = (value, field, options) => {
   const allowed = 'a number of seconds from 0 to 86400, or false (0 and false close SSH masters at exit)'
-  if (value === false || (options?.fromFlag && typeof value === 'string' && FLAG_FALSE.includes(value.toLowerCase()))) return pass(false)
+  if (value === false || (options?.fromFlag && typeof value === 'string' && FLAG_FALSE.includes(value.toLowerCase())))
+    return pass(false)
   if (value === true) return fail(field, value, allowed, 'say how long, e.g. 60')
   const seconds = checkInteger(value, field, { min: 0, max: 86_400, allowed }, options)
   return seconds.ok && seconds.value === 0 ? pass(false) : seconds

@@ -18,8 +18,14 @@ export function isLoopback(address: string): boolean {
 
 export function assertLoopback(address: string, field = '--address'): void {
   if (!isLoopback(address)) {
-    throw new InputError([{ field, value: address, allowed: 'an IPv4 address in 127.0.0.0/8',
-      hint: 'sandbox hosts only ever listen on loopback addresses, e.g. 127.0.0.2' }])
+    throw new InputError([
+      {
+        field,
+        value: address,
+        allowed: 'an IPv4 address in 127.0.0.0/8',
+        hint: 'sandbox hosts only ever listen on loopback addresses, e.g. 127.0.0.2',
+      },
+    ])
   }
 }
 
@@ -39,7 +45,10 @@ function toNumber(octets: number[]): number {
 /** The local `address:port` of every listening TCP socket (`ss -Hltn`). */
 export async function tcpListeners(): Promise<string[]> {
   const { stdout } = await execa('ss', ['-Hltn'])
-  return stdout.split('\n').map((line) => line.trim().split(/\s+/)[3] ?? '').filter(Boolean)
+  return stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[3] ?? '')
+    .filter(Boolean)
     .map((local) => local.replace(/%[^:\]]+(?=:\d+$)/, ''))
 }
 
@@ -63,12 +72,14 @@ export interface Reservation {
 async function currentReservations(): Promise<Map<string, string>> {
   const entries = await fs.readdir(REGISTRY).catch(() => [])
   const current = new Map<string, string>()
-  await Promise.all(entries.map(async (entry) => {
-    const owner = await readReservation(path.join(REGISTRY, entry))
-    const valid = owner && (await fs.readFile(owner.marker, 'utf8').catch(() => '')).trim() === owner.token
-    if (owner && valid) current.set(entry, owner.hostDir)
-    else await fs.rm(path.join(REGISTRY, entry), { force: true })
-  }))
+  await Promise.all(
+    entries.map(async (entry) => {
+      const owner = await readReservation(path.join(REGISTRY, entry))
+      const valid = owner && (await fs.readFile(owner.marker, 'utf8').catch(() => '')).trim() === owner.token
+      if (owner && valid) current.set(entry, owner.hostDir)
+      else await fs.rm(path.join(REGISTRY, entry), { force: true })
+    }),
+  )
   return current
 }
 
@@ -89,8 +100,10 @@ export async function reserveAddresses(owners: Reservation[], port: number, firs
   const listeners = await tcpListeners()
   const wildcard = wildcardOn(listeners, port)
   if (wildcard) {
-    throw new SandboxError(`${wildcard} listens on every address, which blocks 127.0.0.N:${port}; ` +
-      'stop that server (often the machine\'s own sshd) and try again')
+    throw new SandboxError(
+      `${wildcard} listens on every address, which blocks 127.0.0.N:${port}; ` +
+        "stop that server (often the machine's own sshd) and try again",
+    )
   }
   const reserved = await currentReservations()
   const picked: string[] = []
@@ -102,15 +115,19 @@ export async function reserveAddresses(owners: Reservation[], port: number, firs
   }
   if (picked.length < owners.length) throw new SandboxError(`no free address left in 127.0.0.0/8 on port ${port}`)
   await fs.mkdir(REGISTRY, { recursive: true, mode: 0o700 })
-  await Promise.all(picked.map((address, i) => fs.writeFile(path.join(REGISTRY, `${address}:${port}`), JSON.stringify(owners[i]))))
+  await Promise.all(
+    picked.map((address, i) => fs.writeFile(path.join(REGISTRY, `${address}:${port}`), JSON.stringify(owners[i]))),
+  )
   return picked
 }
 
 /** Drops every reservation held by a host dir inside `hostsDir` (one sandbox's DIR/hosts). */
 export async function releaseAddresses(hostsDir: string): Promise<void> {
   const entries = await fs.readdir(REGISTRY).catch(() => [])
-  await Promise.all(entries.map(async (entry) => {
-    const owner = await readReservation(path.join(REGISTRY, entry))
-    if (owner && path.dirname(owner.hostDir) === hostsDir) await fs.rm(path.join(REGISTRY, entry), { force: true })
-  }))
+  await Promise.all(
+    entries.map(async (entry) => {
+      const owner = await readReservation(path.join(REGISTRY, entry))
+      if (owner && path.dirname(owner.hostDir) === hostsDir) await fs.rm(path.join(REGISTRY, entry), { force: true })
+    }),
+  )
 }

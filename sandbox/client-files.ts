@@ -3,12 +3,14 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { dump } from 'js-yaml'
 import { InputError } from '../lib/errors.ts'
-import { sandboxPaths } from './state.ts'
 import type { SandboxHost, SandboxState } from './state.ts'
+import { sandboxPaths } from './state.ts'
 
 /** One line per host, named by its address: tasks pass the file as UserKnownHostsFile and keep strict checking. */
 export function knownHostsText(hosts: { address: string; port: number; hostKey: string }[]): string {
-  return hosts.map(({ address, port, hostKey }) => `${port === 22 ? address : `[${address}]:${port}`} ${hostKey}\n`).join('')
+  return hosts
+    .map(({ address, port, hostKey }) => `${port === 22 ? address : `[${address}]:${port}`} ${hostKey}\n`)
+    .join('')
 }
 
 /** For people: `ssh -F DIR/ssh_config sandbox-1`. */
@@ -64,10 +66,17 @@ export async function writeClientFiles(state: SandboxState, hostKeys: Map<string
 export async function assertInventoryReplaceable(inventory: string, previous: SandboxState | undefined): Promise<void> {
   const text = await readIfExists(inventory)
   if (text === undefined || isAsWritten(text, inventory, previous)) return
-  throw new InputError([{
-    field: '--inventory', value: inventory, allowed: 'a missing file, or the inventory `up` last wrote there, unchanged',
-    hint: 'it was edited since (supervisor-create adds sites and programs to it) or is not from this sandbox; pass --force to replace it, or choose another --inventory',
-  }], `Refusing to overwrite ${inventory}:`)
+  throw new InputError(
+    [
+      {
+        field: '--inventory',
+        value: inventory,
+        allowed: 'a missing file, or the inventory `up` last wrote there, unchanged',
+        hint: 'it was edited since (supervisor-create adds sites and programs to it) or is not from this sandbox; pass --force to replace it, or choose another --inventory',
+      },
+    ],
+    `Refusing to overwrite ${inventory}:`,
+  )
 }
 
 /** Removes the inventory `up` wrote, only while it is unchanged (edits in it are the user's work); true when removed. */

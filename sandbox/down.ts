@@ -6,8 +6,8 @@ import { removeInventory } from './client-files.ts'
 import { SandboxRequirementError } from './errors.ts'
 import { stopHost, stopStrayHosts } from './launch.ts'
 import { isRoot } from './packages.ts'
-import { dirKind, hostPaths, readSandboxIfAny, sandboxPaths } from './state.ts'
 import type { Log } from './state.ts'
+import { dirKind, hostPaths, readSandboxIfAny, sandboxPaths } from './state.ts'
 
 /** Stops the hosts (and anything running in them), drops their addresses, removes DIR and the inventory. */
 export async function sandboxDown({ dir, log = () => {} }: { dir: string; log?: Log }): Promise<{ stopped: string[] }> {
@@ -18,8 +18,14 @@ export async function sandboxDown({ dir, log = () => {} }: { dir: string; log?: 
     return { stopped: [] }
   }
   if (kind === 'foreign') {
-    throw new InputError([{ field: '--dir', value: paths.dir, allowed: 'a directory made by `sandbox.mjs up`',
-      hint: 'it holds files the sandbox did not write, so down leaves it alone' }])
+    throw new InputError([
+      {
+        field: '--dir',
+        value: paths.dir,
+        allowed: 'a directory made by `sandbox.mjs up`',
+        hint: 'it holds files the sandbox did not write, so down leaves it alone',
+      },
+    ])
   }
   if (!isRoot()) throw new SandboxRequirementError('stopping the sandbox needs root, as starting it did')
   const stopped = await stopSandboxHosts(paths.dir)

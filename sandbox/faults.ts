@@ -15,16 +15,30 @@ export interface HostExecResult {
 }
 
 /** Runs argv as root inside the host (its mounts, hostname and processes), like a root shell on that server. */
-export async function hostExec(host: SandboxHost, argv: string[], { input }: { input?: string } = {}): Promise<HostExecResult> {
-  const result = await execa('nsenter', ['--target', String(host.initPid), '--mount', '--uts', '--pid', '--wd=/', '--', ...argv], {
-    input, reject: false, env: HOST_ENV, extendEnv: false,
-  })
+export async function hostExec(
+  host: SandboxHost,
+  argv: string[],
+  { input }: { input?: string } = {},
+): Promise<HostExecResult> {
+  const result = await execa(
+    'nsenter',
+    ['--target', String(host.initPid), '--mount', '--uts', '--pid', '--wd=/', '--', ...argv],
+    {
+      input,
+      reject: false,
+      env: HOST_ENV,
+      extendEnv: false,
+    },
+  )
   return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 }
 }
 
 async function mustExec(host: SandboxHost, argv: string[]): Promise<void> {
   const result = await hostExec(host, argv)
-  if (result.exitCode !== 0) throw new SandboxError(`${argv.join(' ')} failed on ${host.name} (exit ${result.exitCode}): ${result.stderr.trim()}`)
+  if (result.exitCode !== 0)
+    throw new SandboxError(
+      `${argv.join(' ')} failed on ${host.name} (exit ${result.exitCode}): ${result.stderr.trim()}`,
+    )
 }
 
 /** Stops the listening sshd: new connections are refused at once, open sessions live on. */
@@ -41,7 +55,9 @@ export async function startSshd(host: SandboxHost): Promise<void> {
   await fs.rm(pidFile, { force: true })
   await mustExec(host, ['/usr/sbin/sshd', '-f', '/etc/ssh/sshd_config', '-E', '/var/log/sshd.log'])
   // Generous: on a loaded machine sshd's start-up alone has taken more than 5 s.
-  const started = await pollUntil(async () => (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() !== '', { timeoutMs: 30_000 })
+  const started = await pollUntil(async () => (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim() !== '', {
+    timeoutMs: 30_000,
+  })
   if (!started) throw new SandboxError(`sshd of ${host.name} wrote no /run/sshd.pid within 30 s`)
 }
 
@@ -56,7 +72,8 @@ export async function resumeSshd(host: SandboxHost): Promise<void> {
 
 /** Kills the host's PID 1, and so every process of the host, as a power cut would (files stay; `down` still works). */
 export async function crashHost(host: SandboxHost): Promise<void> {
-  if (await hasNamespaces(host.initPid, { pid: host.pidNamespace, mnt: host.mountNamespace })) signal(host.initPid, 'SIGKILL')
+  if (await hasNamespaces(host.initPid, { pid: host.pidNamespace, mnt: host.mountNamespace }))
+    signal(host.initPid, 'SIGKILL')
 }
 
 /**
@@ -66,6 +83,7 @@ export async function crashHost(host: SandboxHost): Promise<void> {
  */
 export async function dropSshSessions(host: SandboxHost): Promise<void> {
   // The sessions are read before sshd dies: then its children are re-parented and no longer tell which were its.
-  const script = 'sids=$(for p in $(pgrep -x sshd); do ps -o sid= --ppid "$p"; done | sort -u); pkill -KILL -x sshd; for s in $sids; do [ "$s" -gt 0 ] && pkill -KILL -s "$s"; done; exit 0'
+  const script =
+    'sids=$(for p in $(pgrep -x sshd); do ps -o sid= --ppid "$p"; done | sort -u); pkill -KILL -x sshd; for s in $sids; do [ "$s" -gt 0 ] && pkill -KILL -s "$s"; done; exit 0'
   await mustExec(host, ['sh', '-c', script])
 }

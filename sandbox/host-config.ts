@@ -85,7 +85,17 @@ files = /etc/supervisor.d/*.ini
 }
 
 /** Key logins only, on the host's own loopback address; forwarding (ProxyJump) only to this sandbox's own hosts. */
-export function sshdConfig({ name, address, port, neighbours = [] }: { name: string; address: string; port: number; neighbours?: { address: string }[] }): string {
+export function sshdConfig({
+  name,
+  address,
+  port,
+  neighbours = [],
+}: {
+  name: string
+  address: string
+  port: number
+  neighbours?: { address: string }[]
+}): string {
   const jumpTargets = neighbours.map((host) => `${host.address}:${port}`)
   return `# sshd of sandbox host ${name} (written by zx-supervisor's tasks/sandbox.mjs)
 ListenAddress ${address}:${port}

@@ -2,15 +2,25 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { execa } from 'execa'
+import { STATE_DIR } from '../lib/layout.ts'
 import { hostsFile, sshdConfig, sudoersRule } from './host-config.ts'
 import type { SandboxLayout } from './host-layout.ts'
 import type { LoginUser } from './user.ts'
-import { STATE_DIR } from '../lib/layout.ts'
 
 /** Private in every host, mounted in this order after /run. Each must exist on the machine (a mount point). */
 const PRIVATE_DIRS = [
-  '/etc/supervisor', '/etc/ssh', '/etc/sudoers.d', '/etc/logrotate.d',
-  '/var/log', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/opt', STATE_DIR,
+  '/etc/supervisor',
+  '/etc/ssh',
+  '/etc/sudoers.d',
+  '/etc/logrotate.d',
+  '/var/log',
+  '/home',
+  '/root',
+  '/tmp',
+  '/var/tmp',
+  '/srv',
+  '/opt',
+  STATE_DIR,
 ]
 
 /** The private dirs of a host of this layout: what the layout hides from the machine is not mounted either. */
@@ -19,16 +29,34 @@ export function privateDirs(layout: SandboxLayout): string[] {
 }
 
 const TREE: [string, number][] = [
-  ['etc', 0o755], ['etc/ssh', 0o755],
-  ['etc/sudoers.d', 0o755], ['etc/logrotate.d', 0o755],
-  ['run', 0o755], ['run/sshd', 0o755], ['run/lock', 0o1777],
-  ['var', 0o755], ['var/log', 0o755], ['var/log/supervisor', 0o755], ['var/tmp', 0o1777],
-  ['home', 0o755], ['root', 0o700], ['tmp', 0o1777], ['srv', 0o755], ['opt', 0o755],
-  ['var/lib', 0o755], [STATE_DIR.slice(1), 0o700],
+  ['etc', 0o755],
+  ['etc/ssh', 0o755],
+  ['etc/sudoers.d', 0o755],
+  ['etc/logrotate.d', 0o755],
+  ['run', 0o755],
+  ['run/sshd', 0o755],
+  ['run/lock', 0o1777],
+  ['var', 0o755],
+  ['var/log', 0o755],
+  ['var/log/supervisor', 0o755],
+  ['var/tmp', 0o1777],
+  ['home', 0o755],
+  ['root', 0o700],
+  ['tmp', 0o1777],
+  ['srv', 0o755],
+  ['opt', 0o755],
+  ['var/lib', 0o755],
+  [STATE_DIR.slice(1), 0o700],
 ]
 
 /** Copied from the machine so the tools inside behave as they do on it (skipped when absent). */
-const MACHINE_COPIES = ['/etc/ssh/moduli', '/etc/ssh/ssh_config', '/etc/ssh/ssh_config.d', '/etc/sudoers.d', '/etc/logrotate.d']
+const MACHINE_COPIES = [
+  '/etc/ssh/moduli',
+  '/etc/ssh/ssh_config',
+  '/etc/ssh/ssh_config.d',
+  '/etc/sudoers.d',
+  '/etc/logrotate.d',
+]
 
 export interface HostSpec {
   name: string
@@ -81,7 +109,10 @@ async function makeWhiteout(file: string): Promise<void> {
 }
 
 async function copyIfPresent(source: string, target: string): Promise<void> {
-  const present = await fs.access(source).then(() => true, () => false)
+  const present = await fs.access(source).then(
+    () => true,
+    () => false,
+  )
   if (present) await fs.cp(source, target, { recursive: true, preserveTimestamps: true })
 }
 

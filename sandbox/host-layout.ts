@@ -71,7 +71,13 @@ export function sandboxLayout(name: SandboxLayoutName | undefined): SandboxLayou
 
 export function assertLayoutName(name: string): asserts name is SandboxLayoutName {
   if (!(SANDBOX_LAYOUTS as readonly string[]).includes(name)) {
-    throw new InputError([{ field: '--layout', value: name, allowed: SANDBOX_LAYOUTS.join(', '),
-      hint: "the distribution whose supervisor layout the hosts imitate (config, include dir, socket); default 'debian'" }])
+    throw new InputError([
+      {
+        field: '--layout',
+        value: name,
+        allowed: SANDBOX_LAYOUTS.join(', '),
+        hint: "the distribution whose supervisor layout the hosts imitate (config, include dir, socket); default 'debian'",
+      },
+    ])
   }
 }

@@ -6,14 +6,38 @@ import { fileURLToPath } from 'node:url'
 import { SandboxError } from './errors.ts'
 import { privateDirs } from './host-fs.ts'
 import type { SandboxLayout } from './host-layout.ts'
-import { allPids, childrenOf, commandLine, hasNamespaces, namespacesOf, pollUntil, processesIn, signal } from './processes.ts'
 import type { Namespaces } from './processes.ts'
+import {
+  allPids,
+  childrenOf,
+  commandLine,
+  hasNamespaces,
+  namespacesOf,
+  pollUntil,
+  processesIn,
+  signal,
+} from './processes.ts'
 
 export const HOST_INIT = fileURLToPath(new URL('./host-init.sh', import.meta.url))
 /** Daemons in a host get a clean environment, as on a booted server, not the caller's (NODE_OPTIONS…). */
-export const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root' }
+export const HOST_ENV = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LANG: 'C.UTF-8',
+  HOME: '/root',
+}
 /** --kill-child: if unshare dies, the kernel kills the init, and with it the whole host. */
-const UNSHARE = ['unshare', '--mount', '--uts', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--kill-child=SIGKILL', '--']
+const UNSHARE = [
+  'unshare',
+  '--mount',
+  '--uts',
+  '--pid',
+  '--fork',
+  '--mount-proc',
+  '--propagation',
+  'private',
+  '--kill-child=SIGKILL',
+  '--',
+]
 const READY_TIMEOUT_MS = 20_000
 
 export interface HostFiles {
@@ -42,11 +66,22 @@ export async function launchHost(files: HostFiles, layout: SandboxLayout): Promi
     // node:child_process rather than execa: execa would pipe through this process instead of handing the
     // log fd to the child, and its result promise would wait on a daemon (Node's documented daemon recipe).
     const etc = layout.etcOverlay ? 'overlay' : 'machine'
-    const [file = 'unshare', ...args] = [...UNSHARE, '/bin/bash', HOST_INIT, files.hostDir, files.name, etc, layout.config, layout.socket, ...privateDirs(layout)]
+    const [file = 'unshare', ...args] = [
+      ...UNSHARE,
+      '/bin/bash',
+      HOST_INIT,
+      files.hostDir,
+      files.name,
+      etc,
+      layout.config,
+      layout.socket,
+      ...privateDirs(layout),
+    ]
     const child = spawn(file, args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: HOST_ENV })
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
     child.unref()
-    if (child.pid === undefined) throw new SandboxError(`could not start unshare for ${files.name}: ${(await spawnError).message}`)
+    if (child.pid === undefined)
+      throw new SandboxError(`could not start unshare for ${files.name}: ${(await spawnError).message}`)
     const initPid = await waitForChild(child.pid)
     const ns = await namespacesOf(initPid)
     if (!ns) throw new SandboxError(`the init of ${files.name} exited at once`)
@@ -58,10 +93,13 @@ export async function launchHost(files: HostFiles, layout: SandboxLayout): Promi
 
 async function waitForChild(unsharePid: number): Promise<number> {
   let child: number | undefined
-  await pollUntil(async () => {
-    child = (await childrenOf(unsharePid))[0]
-    return child !== undefined || (await commandLine(unsharePid)) === undefined
-  }, { timeoutMs: 5000, everyMs: 2 })
+  await pollUntil(
+    async () => {
+      child = (await childrenOf(unsharePid))[0]
+      return child !== undefined || (await commandLine(unsharePid)) === undefined
+    },
+    { timeoutMs: 5000, everyMs: 2 },
+  )
   if (child === undefined) throw new SandboxError(`unshare (pid ${unsharePid}) started no init`)
   return child
 }
@@ -70,10 +108,13 @@ async function waitForChild(unsharePid: number): Promise<number> {
 export async function waitUntilReady(files: HostFiles, launched: Launched, abort?: AbortSignal): Promise<void> {
   let status = ''
   const ns: Namespaces = { pid: launched.pidNamespace, mnt: launched.mountNamespace }
-  const settled = await pollUntil(async () => {
-    status = (await fs.readFile(files.status, 'utf8').catch(() => '')).trim()
-    return status !== '' || !(await hasNamespaces(launched.initPid, ns))
-  }, { timeoutMs: READY_TIMEOUT_MS, abort })
+  const settled = await pollUntil(
+    async () => {
+      status = (await fs.readFile(files.status, 'utf8').catch(() => '')).trim()
+      return status !== '' || !(await hasNamespaces(launched.initPid, ns))
+    },
+    { timeoutMs: READY_TIMEOUT_MS, abort },
+  )
   if (status === 'ready') return
   const reason = status || (settled ? 'its init exited' : `not ready within ${READY_TIMEOUT_MS / 1000} s`)
   throw new SandboxError(`host ${files.name} did not start: ${reason.replace(/^failed: /, '')}`, await hostLogs(files))
@@ -98,7 +139,10 @@ export async function stopHost(host: Launched & { name: string; hostDir: string 
 
 async function waitUntilEmpty(name: string, pidNamespace: string): Promise<void> {
   const empty = await pollUntil(async () => (await processesIn(pidNamespace)).length === 0, { timeoutMs: 5000 })
-  if (!empty) throw new SandboxError(`processes of ${name} still run 5 s after SIGKILL: ${(await processesIn(pidNamespace)).join(' ')}`)
+  if (!empty)
+    throw new SandboxError(
+      `processes of ${name} still run 5 s after SIGKILL: ${(await processesIn(pidNamespace)).join(' ')}`,
+    )
 }
 
 async function isLauncherOf(pid: number, hostDir: string): Promise<boolean> {
@@ -114,15 +158,19 @@ export async function stopStrayHosts(hostsDir: string): Promise<string[]> {
     const command = commands[i]
     const at = command?.argv.indexOf(HOST_INIT) ?? -1
     const hostDir = command?.argv[at + 1] ?? ''
-    return command?.comm === 'unshare' && at !== -1 && path.dirname(hostDir) === hostsDir ? [{ pid, name: path.basename(hostDir) }] : []
+    return command?.comm === 'unshare' && at !== -1 && path.dirname(hostDir) === hostsDir
+      ? [{ pid, name: path.basename(hostDir) }]
+      : []
   })
-  await Promise.all(strays.map(async ({ pid, name }) => {
-    const pidNamespace = await fs.readlink(`/proc/${pid}/ns/pid_for_children`).catch(() => '')
-    for (const child of await childrenOf(pid)) {
-      if ((await namespacesOf(child))?.pid === pidNamespace) signal(child, 'SIGKILL')
-    }
-    if (pidNamespace) await waitUntilEmpty(name, pidNamespace)
-    signal(pid, 'SIGKILL')
-  }))
+  await Promise.all(
+    strays.map(async ({ pid, name }) => {
+      const pidNamespace = await fs.readlink(`/proc/${pid}/ns/pid_for_children`).catch(() => '')
+      for (const child of await childrenOf(pid)) {
+        if ((await namespacesOf(child))?.pid === pidNamespace) signal(child, 'SIGKILL')
+      }
+      if (pidNamespace) await waitUntilEmpty(name, pidNamespace)
+      signal(pid, 'SIGKILL')
+    }),
+  )
   return strays.map(({ name }) => name)
 }

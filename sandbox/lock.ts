@@ -10,8 +10,11 @@ const WAIT_SECONDS = 120
  * lets go when its stdin closes, also when this process dies, so the lock never outlives its owner.
  */
 export async function withSandboxLock<T>(fn: () => Promise<T>): Promise<T> {
-  const holder = execa('flock', ['--exclusive', '--wait', String(WAIT_SECONDS), LOCK_FILE,
-    'sh', '-c', 'echo locked && exec cat >/dev/null'], { stdin: 'pipe', reject: false })
+  const holder = execa(
+    'flock',
+    ['--exclusive', '--wait', String(WAIT_SECONDS), LOCK_FILE, 'sh', '-c', 'echo locked && exec cat >/dev/null'],
+    { stdin: 'pipe', reject: false },
+  )
   try {
     await lockTaken(holder)
     return await fn()
@@ -24,7 +27,12 @@ export async function withSandboxLock<T>(fn: () => Promise<T>): Promise<T> {
 function lockTaken(holder: ReturnType<typeof execa>): Promise<void> {
   return new Promise((resolve, reject) => {
     holder.stdout?.once('data', () => resolve())
-    holder.then((result) => reject(new SandboxError(
-      `could not take the sandbox lock ${LOCK_FILE} within ${WAIT_SECONDS} s: ${result.stderr || result.shortMessage}`)))
+    holder.then((result) =>
+      reject(
+        new SandboxError(
+          `could not take the sandbox lock ${LOCK_FILE} within ${WAIT_SECONDS} s: ${result.stderr || result.shortMessage}`,
+        ),
+      ),
+    )
   })
 }

@@ -57,7 +57,9 @@ export async function childrenOf(pid: number): Promise<number[]> {
 export async function commandLine(pid: number): Promise<{ comm: string; argv: string[] } | undefined> {
   try {
     const [comm, cmdline] = await Promise.all([
-      fs.readFile(`/proc/${pid}/comm`, 'utf8'), fs.readFile(`/proc/${pid}/cmdline`, 'utf8')])
+      fs.readFile(`/proc/${pid}/comm`, 'utf8'),
+      fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),
+    ])
     return { comm: comm.trim(), argv: cmdline.split('\0').slice(0, -1) }
   } catch {
     return undefined
@@ -85,7 +87,10 @@ export interface PollOptions {
 }
 
 /** Calls check until it returns true (then true) or the time is up (then false). */
-export async function pollUntil(check: () => Promise<boolean>, { timeoutMs, everyMs = 10, abort }: PollOptions): Promise<boolean> {
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  { timeoutMs, everyMs = 10, abort }: PollOptions,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     throwIfAborted(abort)

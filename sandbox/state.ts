@@ -5,8 +5,8 @@ import path from 'node:path'
 import { InputError } from '../lib/errors.ts'
 import { assertLoopback } from './addresses.ts'
 import { SandboxRequirementError } from './errors.ts'
-import { DEFAULT_LAYOUT } from './host-layout.ts'
 import type { SandboxLayoutName } from './host-layout.ts'
+import { DEFAULT_LAYOUT } from './host-layout.ts'
 
 export const SANDBOX_USER = 'deployer'
 export const SSH_PORT = 22
@@ -80,7 +80,8 @@ export async function dirKind(dir: string): Promise<'sandbox' | 'empty' | 'missi
   const paths = sandboxPaths(dir)
   const entries = await fs.readdir(paths.dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined
-    if (error.code === 'EACCES') throw new SandboxRequirementError(`cannot read ${paths.dir}: a sandbox belongs to root; run this as root`)
+    if (error.code === 'EACCES')
+      throw new SandboxRequirementError(`cannot read ${paths.dir}: a sandbox belongs to root; run this as root`)
     throw error
   })
   if (!entries) return 'missing'
@@ -113,14 +114,26 @@ export async function readSandbox(dir: string): Promise<SandboxState> {
   const text = await fs.readFile(file, 'utf8').catch(() => undefined)
   if (text === undefined) {
     throw new InputError([
-      { field: '--dir', value: path.resolve(dir), allowed: 'a directory made by `sandbox.mjs up`', hint: 'run `npx zx tasks/sandbox.mjs up` first' },
+      {
+        field: '--dir',
+        value: path.resolve(dir),
+        allowed: 'a directory made by `sandbox.mjs up`',
+        hint: 'run `npx zx tasks/sandbox.mjs up` first',
+      },
     ])
   }
   let state: SandboxState
   try {
     state = JSON.parse(text) as SandboxState
   } catch (error) {
-    throw new InputError([{ field: file, value: text, allowed: 'the JSON `sandbox.mjs up` wrote', hint: `${String(error)}; run down, then up again` }])
+    throw new InputError([
+      {
+        field: file,
+        value: text,
+        allowed: 'the JSON `sandbox.mjs up` wrote',
+        hint: `${String(error)}; run down, then up again`,
+      },
+    ])
   }
   for (const [i, host] of state.hosts.entries()) assertLoopback(host.address, `${file}: hosts[${i}].address`)
   // A host recorded before hosts had layouts is a Debian one.
@@ -130,6 +143,9 @@ export async function readSandbox(dir: string): Promise<SandboxState> {
 
 /** Like readSandbox, but undefined when DIR holds no state (an `up` that failed early). */
 export async function readSandboxIfAny(dir: string): Promise<SandboxState | undefined> {
-  const exists = await fs.access(sandboxPaths(dir).state).then(() => true, () => false)
+  const exists = await fs.access(sandboxPaths(dir).state).then(
+    () => true,
+    () => false,
+  )
   return exists ? readSandbox(dir) : undefined
 }

@@ -1,11 +1,11 @@
 // Is each host alive? Read from /proc and the host's tree, without SSH (so a stopped sshd shows as such).
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { sandboxLayout } from './host-layout.ts'
 import type { SandboxLayoutName } from './host-layout.ts'
+import { sandboxLayout } from './host-layout.ts'
 import { hasNamespaces, outerPid } from './processes.ts'
-import { dirKind, readSandbox, sandboxPaths } from './state.ts'
 import type { SandboxHost } from './state.ts'
+import { dirKind, readSandbox, sandboxPaths } from './state.ts'
 
 export interface HostStatus {
   name: string
@@ -35,11 +35,20 @@ export async function sandboxStatus(dir: string): Promise<SandboxStatus> {
 
 async function hostStatus(host: SandboxHost): Promise<HostStatus> {
   const init = await hasNamespaces(host.initPid, { pid: host.pidNamespace, mnt: host.mountNamespace })
-  const sshd = init && await runsFromPidFile(host, 'run/sshd.pid')
+  const sshd = init && (await runsFromPidFile(host, 'run/sshd.pid'))
   const socket = await fs.stat(path.join(host.root, sandboxLayout(host.layout).socket)).catch(() => undefined)
   // Every layout's supervisord writes /run/supervisord.pid (Debian's /var/run is /run).
-  const supervisord = init && Boolean(socket?.isSocket()) && await runsFromPidFile(host, 'run/supervisord.pid')
-  return { name: host.name, address: host.address, port: host.port, layout: host.layout, running: init && sshd && supervisord, init, sshd, supervisord }
+  const supervisord = init && Boolean(socket?.isSocket()) && (await runsFromPidFile(host, 'run/supervisord.pid'))
+  return {
+    name: host.name,
+    address: host.address,
+    port: host.port,
+    layout: host.layout,
+    running: init && sshd && supervisord,
+    init,
+    sshd,
+    supervisord,
+  }
 }
 
 /** The pid file holds a PID as the host numbers it; look for that process in the host's PID namespace. */

@@ -1,6 +1,6 @@
 import type { CommandResult, Connection } from '../lib/remote/connection.ts'
-import { layoutOf } from '../lib/supervisor/rpc.ts'
 import type { ProcessStatus } from '../lib/supervisor/process.ts'
+import { layoutOf } from '../lib/supervisor/rpc.ts'
 
 // supervisorctl for the demo, the bench and the tests, which check a server with the tool an operator would use.
 // The product itself reads and controls supervisord through lib/supervisor/rpc.ts. Always the server's own config
@@ -26,7 +26,15 @@ export function parseStatus(stdout: string): ProcessStatus[] {
     const [group = name, process = name] = name.includes(':') ? name.split(':') : [name, name]
     const pid = /pid (\d+)/.exec(description)?.[1]
     const uptime = /uptime (\S+)/.exec(description)?.[1]
-    processes.push({ name, group, process, state, description, ...(pid ? { pid: Number(pid) } : {}), ...(uptime ? { uptime } : {}) })
+    processes.push({
+      name,
+      group,
+      process,
+      state,
+      description,
+      ...(pid ? { pid: Number(pid) } : {}),
+      ...(uptime ? { uptime } : {}),
+    })
   }
   return processes
 }

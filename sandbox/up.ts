@@ -9,14 +9,24 @@ import { assertInventoryReplaceable, writeClientFiles } from './client-files.ts'
 import { sandboxDown, stopSandboxHosts } from './down.ts'
 import { SandboxError, SandboxRequirementError, throwIfAborted } from './errors.ts'
 import { prepareHostFs } from './host-fs.ts'
-import { DEFAULT_LAYOUT, assertLayoutName, sandboxLayout } from './host-layout.ts'
 import type { SandboxLayoutName } from './host-layout.ts'
+import { assertLayoutName, DEFAULT_LAYOUT, sandboxLayout } from './host-layout.ts'
 import { hostLogs, launchHost, waitUntilReady } from './launch.ts'
 import { withSandboxLock } from './lock.ts'
 import { ensureSandboxPackages, isRoot } from './packages.ts'
 import { probeLogin } from './probe.ts'
-import { SANDBOX_USER, SSH_PORT, createSandboxDir, dirKind, hostName, hostPaths, readSandboxIfAny, sandboxPaths, writeState } from './state.ts'
 import type { Log, SandboxHost, SandboxState } from './state.ts'
+import {
+  createSandboxDir,
+  dirKind,
+  hostName,
+  hostPaths,
+  readSandboxIfAny,
+  SANDBOX_USER,
+  SSH_PORT,
+  sandboxPaths,
+  writeState,
+} from './state.ts'
 import { ensureLoginUser } from './user.ts'
 
 export const MAX_HOSTS = 64
@@ -44,14 +54,23 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   const log = options.log ?? (() => {})
   checkUpOptions(options)
   await ensureSandboxPackages({ log })
-  if (!isRoot()) throw new SandboxRequirementError('the sandbox needs root (namespaces, mounts, a login user): run it with sudo')
+  if (!isRoot())
+    throw new SandboxRequirementError('the sandbox needs root (namespaces, mounts, a login user): run it with sudo')
   const paths = sandboxPaths(options.dir)
   const inventory = options.inventoryPath === undefined ? undefined : path.resolve(options.inventoryPath)
   // Before the old hosts go: a refused inventory leaves everything as it was.
-  if (inventory && !options.replaceInventory) await assertInventoryReplaceable(inventory, await readSandboxIfAny(paths.dir))
+  if (inventory && !options.replaceInventory)
+    await assertInventoryReplaceable(inventory, await readSandboxIfAny(paths.dir))
   await clearDir(paths.dir, log)
   const token = await createSandboxDir(paths.dir)
-  const state: SandboxState = { dir: paths.dir, identityFile: paths.identityFile, knownHosts: paths.knownHosts, user: SANDBOX_USER, hosts: [], inventory }
+  const state: SandboxState = {
+    dir: paths.dir,
+    identityFile: paths.identityFile,
+    knownHosts: paths.knownHosts,
+    user: SANDBOX_USER,
+    hosts: [],
+    inventory,
+  }
   await writeState(state)
   try {
     return await startHosts(state, token, options, log)
@@ -68,8 +87,12 @@ function checkUpOptions({ dir, count, firstAddress, layout }: SandboxUpOptions):
     problems.push({ field: '--servers', value: count, allowed: `a whole number from 1 to ${MAX_HOSTS}` })
   }
   if (UNSAFE_PATH.test(path.resolve(dir))) {
-    problems.push({ field: '--dir', value: path.resolve(dir), allowed: 'a path without spaces, quotes, backslashes, % or #',
-      hint: 'ssh options that name files in it would split or expand it' })
+    problems.push({
+      field: '--dir',
+      value: path.resolve(dir),
+      allowed: 'a path without spaces, quotes, backslashes, % or #',
+      hint: 'ssh options that name files in it would split or expand it',
+    })
   }
   if (problems.length) throw new InputError(problems)
   if (firstAddress !== undefined) assertLoopback(firstAddress)
@@ -82,12 +105,23 @@ async function clearDir(dir: string, log: Log): Promise<void> {
     log(`${dir} already holds a sandbox: taking it down first`)
     await sandboxDown({ dir, log })
   } else if (kind === 'foreign') {
-    throw new InputError([{ field: '--dir', value: dir, allowed: 'a missing or empty directory, or one made by `sandbox.mjs up`',
-      hint: 'it holds other files, which up would mix with its own; pick another --dir' }])
+    throw new InputError([
+      {
+        field: '--dir',
+        value: dir,
+        allowed: 'a missing or empty directory, or one made by `sandbox.mjs up`',
+        hint: 'it holds other files, which up would mix with its own; pick another --dir',
+      },
+    ])
   }
 }
 
-async function startHosts(state: SandboxState, token: string, options: SandboxUpOptions, log: Log): Promise<SandboxState> {
+async function startHosts(
+  state: SandboxState,
+  token: string,
+  options: SandboxUpOptions,
+  log: Log,
+): Promise<SandboxState> {
   const names = Array.from({ length: options.count }, (_, i) => hostName(i))
   const { authorizedKey, user, neighbours } = await claimAddresses(state.dir, names, token, options.firstAddress)
   log(`starting ${names.length} host(s) in ${state.dir}: ${neighbours.map((n) => `${n.name} ${n.address}`).join(', ')}`)
@@ -95,17 +129,37 @@ async function startHosts(state: SandboxState, token: string, options: SandboxUp
   const layout = sandboxLayout(layoutName)
   const hostKeys = new Map<string, string>()
   const saveState = serialized(() => writeState(state))
-  const started = await Promise.allSettled(neighbours.map(async ({ name, address }) => {
-    const files = { name, ...hostPaths(state.dir, name) }
-    const { hostKey } = await prepareHostFs({ name, address, port: SSH_PORT, root: files.root, user, authorizedKey, neighbours, layout })
-    hostKeys.set(name, hostKey)
-    throwIfAborted(options.signal)
-    const launched = await launchHost(files, layout)
-    state.hosts.push({ name, address, port: SSH_PORT, user: user.name, identityFile: state.identityFile,
-      knownHosts: state.knownHosts, root: files.root, layout: layoutName, ...launched })
-    await saveState()
-    await waitUntilReady(files, launched, options.signal)
-  }))
+  const started = await Promise.allSettled(
+    neighbours.map(async ({ name, address }) => {
+      const files = { name, ...hostPaths(state.dir, name) }
+      const { hostKey } = await prepareHostFs({
+        name,
+        address,
+        port: SSH_PORT,
+        root: files.root,
+        user,
+        authorizedKey,
+        neighbours,
+        layout,
+      })
+      hostKeys.set(name, hostKey)
+      throwIfAborted(options.signal)
+      const launched = await launchHost(files, layout)
+      state.hosts.push({
+        name,
+        address,
+        port: SSH_PORT,
+        user: user.name,
+        identityFile: state.identityFile,
+        knownHosts: state.knownHosts,
+        root: files.root,
+        layout: layoutName,
+        ...launched,
+      })
+      await saveState()
+      await waitUntilReady(files, launched, options.signal)
+    }),
+  )
   // allSettled: on a failure, every host that did start is in state.hosts before the caller stops them.
   const failure = started.find((result) => result.status === 'rejected')
   if (failure) throw failure.reason

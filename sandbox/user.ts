@@ -12,7 +12,15 @@ export interface LoginUser {
 export async function ensureLoginUser(name: string): Promise<LoginUser> {
   const existing = await findUser(name)
   if (existing) return existing
-  await execa('useradd', ['--no-create-home', '--home-dir', `/home/${name}`, '--shell', '/bin/bash', '--user-group', name])
+  await execa('useradd', [
+    '--no-create-home',
+    '--home-dir',
+    `/home/${name}`,
+    '--shell',
+    '/bin/bash',
+    '--user-group',
+    name,
+  ])
   const created = await findUser(name)
   if (!created) throw new Error(`useradd ${name} succeeded but getent does not know ${name}`)
   return created

@@ -5,56 +5,118 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import {
-  defineTask, runIfMain, RemoteError, requireValid, checkCommandLine,
-  loadInventory, findSite, serversOfSite, siteRoot, siteUser, fullName,
-  requireAppDir, requireReleaseName, releaseTimestamp,
-  siteDesiredStates, syncServer, uploadRelease, switchCurrent, controlPrograms, waitUntilRunning, forEachServer,
+  checkCommandLine,
+  controlPrograms,
+  defineTask,
+  findSite,
+  forEachServer,
+  fullName,
+  loadInventory,
+  RemoteError,
+  releaseTimestamp,
+  requireAppDir,
+  requireReleaseName,
+  requireValid,
+  runIfMain,
+  serversOfSite,
+  siteDesiredStates,
+  siteRoot,
+  siteUser,
+  switchCurrent,
+  syncServer,
+  uploadRelease,
+  waitUntilRunning,
 } from '../lib/index.ts'
 
-export const pipelineExample = defineTask({
-  name: 'pipeline-example',
-  summary: 'a deploy pipeline of your own: upload, sync, switch, restart, health check, wait, log',
-  usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--health-cmd CMD] [--deploy-log FILE]',
-  flags: [
-    { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site to deploy' },
-    { name: 'app-dir', type: 'string', placeholder: 'PATH', description: 'the built app to upload as the release' },
-    { name: 'release', type: 'string', placeholder: 'NAME', description: 'release directory name (default: a UTC timestamp)' },
-    { name: 'health-cmd', type: 'string', placeholder: 'CMD', default: 'test -d .deployer/supervisors', description: 'run on each server in the new release after the restart; must exit 0' },
-    { name: 'deploy-log', type: 'string', placeholder: 'FILE', default: 'deploy.log', description: 'local file that gets one line per deployed server' },
-  ],
-  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
-  examples: ['npx zx tasks/pipeline-example.mjs --domain example.com --app-dir ./build --health-cmd "php artisan about"'],
-}, async ({ flags, output, session }) => {
-  const { inventory } = await loadInventory(flags.inventory)
-  const site = findSite(inventory, flags.domain)
-  const appDir = requireAppDir(flags['app-dir'])
-  const healthCmd = requireValid(checkCommandLine, flags['health-cmd'], '--health-cmd', { fromFlag: true })
-  const release = requireReleaseName(flags.release ?? releaseTimestamp(new Date()), '--release', { fromFlag: true })
-  const groups = site.supervisors.map((p) => fullName(site.domain, p.program))
-  const servers = serversOfSite(inventory, site)
-  const desiredFor = siteDesiredStates(inventory, site, process.env)
+export const pipelineExample = defineTask(
+  {
+    name: 'pipeline-example',
+    summary: 'a deploy pipeline of your own: upload, sync, switch, restart, health check, wait, log',
+    usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--health-cmd CMD] [--deploy-log FILE]',
+    flags: [
+      { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site to deploy' },
+      { name: 'app-dir', type: 'string', placeholder: 'PATH', description: 'the built app to upload as the release' },
+      {
+        name: 'release',
+        type: 'string',
+        placeholder: 'NAME',
+        description: 'release directory name (default: a UTC timestamp)',
+      },
+      {
+        name: 'health-cmd',
+        type: 'string',
+        placeholder: 'CMD',
+        default: 'test -d .deployer/supervisors',
+        description: 'run on each server in the new release after the restart; must exit 0',
+      },
+      {
+        name: 'deploy-log',
+        type: 'string',
+        placeholder: 'FILE',
+        default: 'deploy.log',
+        description: 'local file that gets one line per deployed server',
+      },
+    ],
+    common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
+    examples: [
+      'npx zx tasks/pipeline-example.mjs --domain example.com --app-dir ./build --health-cmd "php artisan about"',
+    ],
+  },
+  async ({ flags, output, session }) => {
+    const { inventory } = await loadInventory(flags.inventory)
+    const site = findSite(inventory, flags.domain)
+    const appDir = requireAppDir(flags['app-dir'])
+    const healthCmd = requireValid(checkCommandLine, flags['health-cmd'], '--health-cmd', { fromFlag: true })
+    const release = requireReleaseName(flags.release ?? releaseTimestamp(new Date()), '--release', { fromFlag: true })
+    const groups = site.supervisors.map((p) => fullName(site.domain, p.program))
+    const servers = serversOfSite(inventory, site)
+    const desiredFor = siteDesiredStates(inventory, site, process.env)
 
-  const outcomes = await forEachServer(servers, session, async (server, connection, applied) => {
-    const root = siteRoot(server, site)
-    const owner = siteUser(server, site)
-    const { sitesPath } = server
-    const uploaded = await uploadRelease(connection, { localDir: appDir, root, release, owner, sitesPath })
-    applied('upload', uploaded)
-    applied('sync', await syncServer(connection, desiredFor(server), { lockWaitSeconds: 60 }))
-    applied('switch', await switchCurrent(connection, { root, release }))
-    applied('restart', await controlPrograms(connection, 'restart', groups))
-    await healthCheck(connection, uploaded.path, healthCmd)
-    const processes = await waitUntilRunning(connection, groups, { timeoutSeconds: 60 })
-    await appendDeployLog(flags['deploy-log'], `${new Date().toISOString()} ${site.domain} ${release} ${server.name} ${processes.length} running`)
-    output.server(server.name, `release ${release} healthy; ${processes.length} process(es) running`)
-    return { release, processes: processes.length }
-  }, 1)
+    const outcomes = await forEachServer(
+      servers,
+      session,
+      async (server, connection, applied) => {
+        const root = siteRoot(server, site)
+        const owner = siteUser(server, site)
+        const { sitesPath } = server
+        const uploaded = await uploadRelease(connection, { localDir: appDir, root, release, owner, sitesPath })
+        applied('upload', uploaded)
+        applied('sync', await syncServer(connection, desiredFor(server), { lockWaitSeconds: 60 }))
+        applied('switch', await switchCurrent(connection, { root, release }))
+        applied('restart', await controlPrograms(connection, 'restart', groups))
+        await healthCheck(connection, uploaded.path, healthCmd)
+        const processes = await waitUntilRunning(connection, groups, { timeoutSeconds: 60 })
+        await appendDeployLog(
+          flags['deploy-log'],
+          `${new Date().toISOString()} ${site.domain} ${release} ${server.name} ${processes.length} running`,
+        )
+        output.server(server.name, `release ${release} healthy; ${processes.length} process(es) running`)
+        return { release, processes: processes.length }
+      },
+      1,
+    )
 
-  for (const o of outcomes) if (!o.ok) output.error(`${o.server.name}: ${o.applied.length ? `applied ${o.applied.map((a) => a.step).join(', ')}, then ` : ''}failed: ${o.error instanceof Error ? o.error.message : String(o.error)}`)
-  output.recap(outcomes.map((o) => ({ server: o.server.name, ok: o.ok ? 1 : 0, changed: o.applied.length ? 1 : 0, failed: o.ok ? 0 : 1 })))
-  output.json({ ok: outcomes.every((o) => o.ok), release, servers: outcomes.map((o) => ({ server: o.server.name, ok: o.ok, steps: o.applied.map((a) => a.step) })) })
-  return outcomes.every((o) => o.ok) ? 0 : 1
-})
+    for (const o of outcomes)
+      if (!o.ok)
+        output.error(
+          `${o.server.name}: ${o.applied.length ? `applied ${o.applied.map((a) => a.step).join(', ')}, then ` : ''}failed: ${o.error instanceof Error ? o.error.message : String(o.error)}`,
+        )
+    output.recap(
+      outcomes.map((o) => ({
+        server: o.server.name,
+        ok: o.ok ? 1 : 0,
+        changed: o.applied.length ? 1 : 0,
+        failed: o.ok ? 0 : 1,
+      })),
+    )
+    output.json({
+      ok: outcomes.every((o) => o.ok),
+      release,
+      servers: outcomes.map((o) => ({ server: o.server.name, ok: o.ok, steps: o.applied.map((a) => a.step) })),
+    })
+    return outcomes.every((o) => o.ok) ? 0 : 1
+  },
+)
 
 /**
  * Our own step: the health command, run on the server in the new release directory; exit 0 or the server fails.
@@ -62,7 +124,11 @@ export const pipelineExample = defineTask({
  */
 async function healthCheck(connection, releasePath, command) {
   const result = await connection.run(['sh', '-c', 'cd -- "$1" && exec sh -c "$2"', 'health', releasePath, command])
-  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `health command failed (exit ${result.exitCode}): ${command}\n${result.stderr.trim()}`)
+  if (result.exitCode !== 0)
+    throw new RemoteError(
+      connection.server.name,
+      `health command failed (exit ${result.exitCode}): ${command}\n${result.stderr.trim()}`,
+    )
 }
 
 /** Our own step: one line per deployed server in a local log. @param {string} file @param {string} line */

@@ -4,7 +4,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgv } from 'zx'
 import { EXIT, InterruptedError, ZxsError } from '../lib/errors.ts'
-import { DEFAULT_LAYOUT, SANDBOX_LAYOUTS, SANDBOX_PACKAGES, sandboxDown, sandboxStatus, sandboxUp } from '../sandbox/index.ts'
+import {
+  DEFAULT_LAYOUT,
+  SANDBOX_LAYOUTS,
+  SANDBOX_PACKAGES,
+  sandboxDown,
+  sandboxStatus,
+  sandboxUp,
+} from '../sandbox/index.ts'
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DEFAULT_DIR = path.join(PROJECT, '.sandbox')
@@ -65,7 +72,11 @@ export async function sandbox(args) {
   if (flags.help) return say(USAGE, EXIT.ok)
   const unknown = Object.keys(flags).filter((key) => key !== '_' && ![...FLAGS.string, ...FLAGS.boolean].includes(key))
   if (!['up', 'down', 'status'].includes(command ?? '') || extra.length || unknown.length) {
-    const what = unknown.length ? `unknown flag --${unknown[0]}` : extra.length ? `unexpected argument ${extra[0]}` : 'give a command: up, down or status'
+    const what = unknown.length
+      ? `unknown flag --${unknown[0]}`
+      : extra.length
+        ? `unexpected argument ${extra[0]}`
+        : 'give a command: up, down or status'
     return say(`${what}. Usage: npx zx tasks/sandbox.mjs <up|down|status> [flags]  (more: --help)\n`, EXIT.badInput)
   }
   const dir = path.resolve(flags.dir ?? DEFAULT_DIR)
@@ -91,7 +102,16 @@ async function up(flags, dir) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt)
   try {
     const layout = /** @type {import('../sandbox/index.ts').SandboxLayoutName | undefined} */ (flags.layout)
-    const state = await sandboxUp({ dir, count, inventoryPath, replaceInventory: flags.force, firstAddress: flags.address, layout, log, signal: abort.signal })
+    const state = await sandboxUp({
+      dir,
+      count,
+      inventoryPath,
+      replaceInventory: flags.force,
+      firstAddress: flags.address,
+      layout,
+      log,
+      signal: abort.signal,
+    })
     log(`inventory written; use it with: --inventory ${shown(inventoryPath)}`)
     log(`log in with: ssh -F ${shown(path.join(dir, 'ssh_config'))} sandbox-1`)
     if (flags.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`)
@@ -110,7 +130,9 @@ async function status(flags, dir) {
     const yesNo = (/** @type {boolean} */ value) => (value ? 'yes' : 'NO')
     process.stdout.write(`${['NAME', 'ADDRESS', 'RUNNING', 'INIT', 'SSHD', 'SUPERVISORD', 'LAYOUT'].join('\t')}\n`)
     for (const host of result.hosts) {
-      process.stdout.write(`${[host.name, `${host.address}:${host.port}`, yesNo(host.running), yesNo(host.init), yesNo(host.sshd), yesNo(host.supervisord), host.layout].join('\t')}\n`)
+      process.stdout.write(
+        `${[host.name, `${host.address}:${host.port}`, yesNo(host.running), yesNo(host.init), yesNo(host.sshd), yesNo(host.supervisord), host.layout].join('\t')}\n`,
+      )
     }
   }
   return result.exists && result.hosts.every((host) => host.running) ? EXIT.ok : EXIT.notRunning

@@ -1,51 +1,69 @@
 #!/usr/bin/env zx
 // supervisor-status: programs and processes per server, and whether the live conf matches the inventory (drift).
 import path from 'node:path'
-import { defineTask, runIfMain, PROJECT_DIR } from '../lib/cli/run-task.ts'
-import { reportStatus, statusExitCode, statusJson, statusRecap } from '../lib/cli/status-report.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { resolveSyncScope } from '../lib/sync/scope.ts'
-import { renderDesiredStates } from '../lib/sync/desired.ts'
-import { describeUnknownValue, resolveScopeEnvironment } from '../lib/secrets.ts'
-import { readLiveState } from '../lib/sync/read-state.ts'
-import { summarizeStatus } from '../lib/status/summarize.ts'
-import { forEachServer } from '../lib/fleet.ts'
 import { startFleetProgress } from '../lib/cli/progress.ts'
+import { defineTask, PROJECT_DIR, runIfMain } from '../lib/cli/run-task.ts'
+import { reportStatus, statusExitCode, statusJson, statusRecap } from '../lib/cli/status-report.ts'
+import { forEachServer } from '../lib/fleet.ts'
+import { loadInventory } from '../lib/inventory/load.ts'
+import { describeUnknownValue, resolveScopeEnvironment } from '../lib/secrets.ts'
+import { summarizeStatus } from '../lib/status/summarize.ts'
+import { renderDesiredStates } from '../lib/sync/desired.ts'
+import { readLiveState } from '../lib/sync/read-state.ts'
+import { resolveSyncScope } from '../lib/sync/scope.ts'
 
-export const supervisorStatus = defineTask({
-  name: 'supervisor-status',
-  summary: 'programs and processes per server, with drift from the inventory',
-  usage: '[--domain DOMAIN | --server NAME|GROUP] [--json]',
-  flags: [
-    { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: "one site's programs" },
-    { name: 'server', type: 'string', placeholder: 'NAME|GROUP', description: 'one server or group (default: every server)' },
-  ],
-  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist', 'parallel'],
-  exitCodes: [0, 1, 2, 3, 130],
-  examples: [
-    'npx zx tasks/supervisor-status.mjs',
-    'npx zx tasks/supervisor-status.mjs --server production --json',
-    'npx zx tasks/supervisor-status.mjs --domain example.com --inventory inventory/sandbox.yml',
-  ],
-}, async ({ flags, output, session }) => {
-  const { inventory } = await loadInventory(flags.inventory)
-  const scope = resolveSyncScope(inventory, { domain: flags.domain, server: flags.server, all: !flags.domain && !flags.server })
-  // A value this run cannot read is not compared (never reported as drift), and said so.
-  const { sitesOn, unknown } = resolveScopeEnvironment(inventory, scope, process.env, { mode: 'allow-unknown' })
-  for (const value of unknown) output.warn(`${describeUnknownValue(value)}; not compared`)
-  const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), ...scope, sitesOn })
+export const supervisorStatus = defineTask(
+  {
+    name: 'supervisor-status',
+    summary: 'programs and processes per server, with drift from the inventory',
+    usage: '[--domain DOMAIN | --server NAME|GROUP] [--json]',
+    flags: [
+      { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: "one site's programs" },
+      {
+        name: 'server',
+        type: 'string',
+        placeholder: 'NAME|GROUP',
+        description: 'one server or group (default: every server)',
+      },
+    ],
+    common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist', 'parallel'],
+    exitCodes: [0, 1, 2, 3, 130],
+    examples: [
+      'npx zx tasks/supervisor-status.mjs',
+      'npx zx tasks/supervisor-status.mjs --server production --json',
+      'npx zx tasks/supervisor-status.mjs --domain example.com --inventory inventory/sandbox.yml',
+    ],
+  },
+  async ({ flags, output, session }) => {
+    const { inventory } = await loadInventory(flags.inventory)
+    const scope = resolveSyncScope(inventory, {
+      domain: flags.domain,
+      server: flags.server,
+      all: !flags.domain && !flags.server,
+    })
+    // A value this run cannot read is not compared (never reported as drift), and said so.
+    const { sitesOn, unknown } = resolveScopeEnvironment(inventory, scope, process.env, { mode: 'allow-unknown' })
+    for (const value of unknown) output.warn(`${describeUnknownValue(value)}; not compared`)
+    const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), ...scope, sitesOn })
 
-  const progress = startFleetProgress(output, scope.servers.length)
-  const outcomes = await forEachServer(scope.servers, session, async (server, connection) => {
-    const live = await readLiveState(connection, desiredFor(server), { withStatus: true })
-    return summarizeStatus(desiredFor(server), live, { listUnknown: !flags.domain })
-  }, flags.parallel, progress.onEvent)
-  progress.end()
+    const progress = startFleetProgress(output, scope.servers.length)
+    const outcomes = await forEachServer(
+      scope.servers,
+      session,
+      async (server, connection) => {
+        const live = await readLiveState(connection, desiredFor(server), { withStatus: true })
+        return summarizeStatus(desiredFor(server), live, { listUnknown: !flags.domain })
+      },
+      flags.parallel,
+      progress.onEvent,
+    )
+    progress.end()
 
-  reportStatus(output, outcomes)
-  output.recap(statusRecap(outcomes))
-  output.json(statusJson(outcomes))
-  return statusExitCode(outcomes)
-})
+    reportStatus(output, outcomes)
+    output.recap(statusRecap(outcomes))
+    output.json(statusJson(outcomes))
+    return statusExitCode(outcomes)
+  },
+)
 
 await runIfMain(import.meta.url, supervisorStatus)

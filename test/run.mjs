@@ -38,7 +38,17 @@ function run(command, args, env = {}) {
   return new Promise((resolve) => {
     // ZXS_CONTROL_PERSIST=0: every run closes its SSH masters at exit, so no test meets a master another one left warm.
     // ZXS_FINGERPRINT_KEY_FILE: the suite's own fingerprint key, never the user's ~/.config one.
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ZXS_CONTROL_PERSIST: '0', ZXS_FINGERPRINT_KEY_FILE: fingerprintKey, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(command, args, {
+      cwd: root,
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        ZXS_CONTROL_PERSIST: '0',
+        ZXS_FINGERPRINT_KEY_FILE: fingerprintKey,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let text = ''
     child.stdout.on('data', (chunk) => {
       text += chunk
@@ -99,25 +109,44 @@ async function faults() {
   writeFileSync(figure, '')
   process.env.ZXS_FAULT_FIGURE = figure
   await uvu('test/faults')
-  const records = readFileSync(figure, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  const records = readFileSync(figure, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
   const cases = records.filter((r) => r.kind === 'case')
   const states = records.filter((r) => r.kind === 'state')
   const broken = states.filter((r) => !r.held).map((r) => r.name)
-  const verdict = states.length && !broken.length ? `nothing lost (${states.length} server-state checks held)` : `STATE CHECKS FAILED: ${broken.join('; ') || 'none ran'}`
+  const verdict =
+    states.length && !broken.length
+      ? `nothing lost (${states.length} server-state checks held)`
+      : `STATE CHECKS FAILED: ${broken.join('; ') || 'none ran'}`
   console.log(`\nfaults: ${cases.length} cases tried, ${cases.filter((r) => r.passed).length} passed, ${verdict}`)
   rmSync(path.dirname(figure), { recursive: true, force: true })
 }
 
 function integrationBlocker() {
   if (process.getuid?.() !== 0) return 'they need root (the sandbox servers use mount namespaces)'
-  const missing = ['/usr/sbin/sshd', '/usr/bin/supervisord', '/usr/bin/rsync', '/usr/bin/sudo', '/usr/sbin/logrotate', '/usr/bin/tmux'].filter((p) => !existsSync(p))
-  return missing.length ? `missing ${missing.join(', ')} (run: npx zx tasks/sandbox.mjs up, which installs them as root)` : null
+  const missing = [
+    '/usr/sbin/sshd',
+    '/usr/bin/supervisord',
+    '/usr/bin/rsync',
+    '/usr/bin/sudo',
+    '/usr/sbin/logrotate',
+    '/usr/bin/tmux',
+  ].filter((p) => !existsSync(p))
+  return missing.length
+    ? `missing ${missing.join(', ')} (run: npx zx tasks/sandbox.mjs up, which installs them as root)`
+    : null
 }
 
 for (const tier of tiers) {
   console.log(`\n== ${tier} ==`)
   if (tier === 'typecheck') {
-    const { code } = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
+    const { code } = await run(process.execPath, [
+      path.join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      'tsconfig.json',
+    ])
     if (code === 0) totals.passed += 1
     else totals.failed += 1
     console.log(code === 0 ? 'typecheck: ok' : 'typecheck: FAILED')

@@ -1,10 +1,10 @@
-import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type { Site } from '../types.ts'
+import { execa } from 'execa'
 import { InputError } from '../errors.ts'
 import { SCRIPTS_DIR } from '../layout.ts'
+import type { Site } from '../types.ts'
 
 // The scripts a program may run: files under .deployer/supervisors/ of the app, from a local checkout (--app-dir)
 // or from the site's pushed repo/branch (a shallow clone with the operator's own git credentials, like DeployerPHP).
@@ -18,13 +18,31 @@ export interface AvailableScripts {
 export async function listAvailableScripts(site: Site, appDir?: string): Promise<AvailableScripts> {
   if (appDir) return { scripts: await listScripts(path.resolve(appDir)), source: path.resolve(appDir) }
   if (!site.repo || !site.branch) {
-    throw new InputError([{ field: '--app-dir', value: undefined, allowed: 'a local checkout of the app, because the site has no repo/branch in the inventory', hint: `pass --app-dir PATH, or set repo and branch for ${site.domain}` }])
+    throw new InputError([
+      {
+        field: '--app-dir',
+        value: undefined,
+        allowed: 'a local checkout of the app, because the site has no repo/branch in the inventory',
+        hint: `pass --app-dir PATH, or set repo and branch for ${site.domain}`,
+      },
+    ])
   }
   const checkout = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-clone-'))
   try {
-    const clone = await execa('git', ['clone', '--quiet', '--depth', '1', '--branch', site.branch, '--single-branch', '--', site.repo, checkout], { reject: false, timeout: 60_000, stdin: 'ignore' })
+    const clone = await execa(
+      'git',
+      ['clone', '--quiet', '--depth', '1', '--branch', site.branch, '--single-branch', '--', site.repo, checkout],
+      { reject: false, timeout: 60_000, stdin: 'ignore' },
+    )
     if (clone.exitCode !== 0) {
-      throw new InputError([{ field: `sites[${site.domain}].repo`, value: `${site.repo}#${site.branch}`, allowed: 'a repository and branch git can clone from here', hint: `git said: ${clone.stderr.trim().split('\n').at(-1)}; or pass --app-dir PATH` }])
+      throw new InputError([
+        {
+          field: `sites[${site.domain}].repo`,
+          value: `${site.repo}#${site.branch}`,
+          allowed: 'a repository and branch git can clone from here',
+          hint: `git said: ${clone.stderr.trim().split('\n').at(-1)}; or pass --app-dir PATH`,
+        },
+      ])
     }
     return { scripts: await listScripts(checkout), source: `${site.repo}#${site.branch}` }
   } finally {

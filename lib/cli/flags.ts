@@ -1,6 +1,6 @@
 import { minimist } from 'zx'
-import type { Problem } from '../types.ts'
 import { InputError } from '../errors.ts'
+import type { Problem } from '../types.ts'
 
 // Flags are declared once per task: the declaration drives parsing, validation, prompts and --help.
 
@@ -29,16 +29,54 @@ export const MAX_PARALLEL = 256
 
 export const COMMON_FLAGS = [
   // No literal default: the frame resolves --inventory, then ZXS_INVENTORY, then the project's inventory/inventory.yml.
-  { name: 'inventory', type: 'string', placeholder: 'PATH', description: 'inventory file (default: $ZXS_INVENTORY, else inventory/inventory.yml of the project)' },
+  {
+    name: 'inventory',
+    type: 'string',
+    placeholder: 'PATH',
+    description: 'inventory file (default: $ZXS_INVENTORY, else inventory/inventory.yml of the project)',
+  },
   { name: 'yes', alias: 'y', type: 'boolean', description: 'answer yes to confirmations' },
   { name: 'json', type: 'boolean', description: 'print one JSON document on stdout, nothing else there' },
-  { name: 'verbose', alias: 'v', type: 'boolean', description: 'show remote commands (secrets redacted) and stack traces' },
+  {
+    name: 'verbose',
+    alias: 'v',
+    type: 'boolean',
+    description: 'show remote commands (secrets redacted) and stack traces',
+  },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'print only errors and the recap' },
-  { name: 'timeout', type: 'integer', placeholder: 'SECONDS', description: 'SSH connect timeout', default: DEFAULT_TIMEOUT_SECONDS, min: 1 },
+  {
+    name: 'timeout',
+    type: 'integer',
+    placeholder: 'SECONDS',
+    description: 'SSH connect timeout',
+    default: DEFAULT_TIMEOUT_SECONDS,
+    min: 1,
+  },
   // No literal default: the frame resolves --ssh-config, then ZXS_SSH_CONFIG, then the inventory's sshConfig, then ssh's own.
-  { name: 'ssh-config', type: 'string', placeholder: 'PATH', description: 'ssh config file for every ssh and rsync call (default: $ZXS_SSH_CONFIG, else the inventory\'s sshConfig, else ~/.ssh/config)' },
-  { name: 'persist', type: 'boolean', negatable: true, default: true, description: 'keep SSH connections open briefly after a run that ends well, for the next task (--no-persist: close them at exit)' },
-  { name: 'parallel', type: 'integer', placeholder: 'N', description: 'servers worked on at once (their SSH connections are opened in turn)', default: DEFAULT_PARALLEL, min: 1, max: MAX_PARALLEL },
+  {
+    name: 'ssh-config',
+    type: 'string',
+    placeholder: 'PATH',
+    description:
+      "ssh config file for every ssh and rsync call (default: $ZXS_SSH_CONFIG, else the inventory's sshConfig, else ~/.ssh/config)",
+  },
+  {
+    name: 'persist',
+    type: 'boolean',
+    negatable: true,
+    default: true,
+    description:
+      'keep SSH connections open briefly after a run that ends well, for the next task (--no-persist: close them at exit)',
+  },
+  {
+    name: 'parallel',
+    type: 'integer',
+    placeholder: 'N',
+    description: 'servers worked on at once (their SSH connections are opened in turn)',
+    default: DEFAULT_PARALLEL,
+    min: 1,
+    max: MAX_PARALLEL,
+  },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ] as const satisfies readonly FlagSpec[]
 
@@ -60,7 +98,13 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
     unknown: (arg) => {
       if (!arg.startsWith('-')) return true
       const name = arg.replace(/^--?(no-)?/, '').split('=')[0] ?? ''
-      if (!known.has(name)) problems.push({ field: arg.split('=')[0] ?? arg, value: arg, allowed: `one of ${[...new Set(specs.map((s) => `--${s.name}`))].join(', ')}`, hint: 'see --help' })
+      if (!known.has(name))
+        problems.push({
+          field: arg.split('=')[0] ?? arg,
+          value: arg,
+          allowed: `one of ${[...new Set(specs.map((s) => `--${s.name}`))].join(', ')}`,
+          hint: 'see --help',
+        })
       return false
     },
   })
@@ -68,12 +112,20 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
   const given = new Set<string>()
   for (const spec of specs) {
     const value: unknown = raw[spec.name]
-    const wasGiven = args.some((a) => flagNames(spec).some((n) => a === n || a.startsWith(`${n}=`)) || inShortGroup(spec, a))
+    const wasGiven = args.some(
+      (a) => flagNames(spec).some((n) => a === n || a.startsWith(`${n}=`)) || inShortGroup(spec, a),
+    )
     if (wasGiven) given.add(spec.name)
     if (spec.type === 'list') {
       const values = value === undefined ? [] : [value].flat().map(String)
       flags[spec.name] = values
-      if (values.includes('')) problems.push({ field: `--${spec.name}`, value: '', allowed: 'a value', hint: `write --${spec.name}=${spec.placeholder ?? 'VALUE'}` })
+      if (values.includes(''))
+        problems.push({
+          field: `--${spec.name}`,
+          value: '',
+          allowed: 'a value',
+          hint: `write --${spec.name}=${spec.placeholder ?? 'VALUE'}`,
+        })
       continue
     }
     if (Array.isArray(value)) {
@@ -89,14 +141,34 @@ export function parseFlags(specs: FlagSpec[], args: string[]): { flags: ParsedFl
       continue
     }
     if (typeof value !== 'string' || value === '') {
-      problems.push({ field: `--${spec.name}`, value: value ?? '', allowed: spec.type === 'integer' ? 'an integer' : 'a value', hint: `write --${spec.name}=${spec.placeholder ?? 'VALUE'}` })
+      problems.push({
+        field: `--${spec.name}`,
+        value: value ?? '',
+        allowed: spec.type === 'integer' ? 'an integer' : 'a value',
+        hint: `write --${spec.name}=${spec.placeholder ?? 'VALUE'}`,
+      })
       continue
     }
     if (spec.type === 'integer') {
       const example = `for example --${spec.name}=${spec.default ?? spec.min ?? 1}`
-      const range = spec.max === undefined ? (spec.min === undefined ? '' : `, at least ${spec.min}`) : ` from ${spec.min ?? 0} to ${spec.max}`
-      if (!/^\d{1,9}$/.test(value)) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number (digits only)${range}`, hint: example })
-      else if ((spec.min !== undefined && Number(value) < spec.min) || (spec.max !== undefined && Number(value) > spec.max)) problems.push({ field: `--${spec.name}`, value, allowed: `a whole number${range}`, hint: example })
+      const range =
+        spec.max === undefined
+          ? spec.min === undefined
+            ? ''
+            : `, at least ${spec.min}`
+          : ` from ${spec.min ?? 0} to ${spec.max}`
+      if (!/^\d{1,9}$/.test(value))
+        problems.push({
+          field: `--${spec.name}`,
+          value,
+          allowed: `a whole number (digits only)${range}`,
+          hint: example,
+        })
+      else if (
+        (spec.min !== undefined && Number(value) < spec.min) ||
+        (spec.max !== undefined && Number(value) > spec.max)
+      )
+        problems.push({ field: `--${spec.name}`, value, allowed: `a whole number${range}`, hint: example })
       else flags[spec.name] = Number(value)
       continue
     }
@@ -177,14 +249,23 @@ export function formatExitCodes(codes: ExitCode[], contactsServers: boolean): st
     3: 'not as the inventory wants (a process not running, drift, a change pending)',
     130: 'interrupted',
   }
-  return `Exit codes: ${[...codes].sort((a, b) => a - b).map((code) => `${code} ${meanings[code]}`).join(', ')}.`
+  return `Exit codes: ${[...codes]
+    .sort((a, b) => a - b)
+    .map((code) => `${code} ${meanings[code]}`)
+    .join(', ')}.`
 }
 
 /** The --help text: usage, every flag with its default, examples. */
 export function formatHelp(meta: TaskMeta): string {
   const rows = meta.flags.map((spec) => {
-    const names = [spec.alias ? (spec.alias.length === 1 ? `-${spec.alias}, ` : `--${spec.alias}, `) : '    ', spec.negatable ? `--[no-]${spec.name}` : `--${spec.name}`].join('')
-    const value = spec.type === 'boolean' ? '' : ` ${spec.placeholder ?? (spec.type === 'integer' ? 'N' : 'VALUE')}${spec.type === 'list' ? ' (repeatable)' : ''}`
+    const names = [
+      spec.alias ? (spec.alias.length === 1 ? `-${spec.alias}, ` : `--${spec.alias}, `) : '    ',
+      spec.negatable ? `--[no-]${spec.name}` : `--${spec.name}`,
+    ].join('')
+    const value =
+      spec.type === 'boolean'
+        ? ''
+        : ` ${spec.placeholder ?? (spec.type === 'integer' ? 'N' : 'VALUE')}${spec.type === 'list' ? ' (repeatable)' : ''}`
     const fallback = spec.default === undefined ? '' : ` (default: ${spec.default})`
     return [`  ${names}${value}`, `${spec.description}${fallback}`] as const
   })
@@ -201,6 +282,9 @@ export function formatHelp(meta: TaskMeta): string {
     'Examples:',
     ...meta.examples.map((e) => `  ${e}`),
     '',
-    formatExitCodes(meta.exitCodes, meta.flags.some((spec) => spec.name === 'timeout')),
+    formatExitCodes(
+      meta.exitCodes,
+      meta.flags.some((spec) => spec.name === 'timeout'),
+    ),
   ].join('\n')
 }

@@ -1,6 +1,6 @@
 import { chalk } from 'zx'
-import { createOutput, type Output } from './output.ts'
 import type { LogRead } from '../logs/read.ts'
+import { createOutput, type Output } from './output.ts'
 
 // server-logs' printing: a heading per source (tail's `==> … <==`), the lines with the alarming ones in red on a
 // terminal, the --follow prefix, and the --json document.
@@ -50,7 +50,10 @@ export function reportLogs(output: Output, server: string, reads: LogRead[]): vo
       if (index > 0) output.info('')
       output.info(colour ? chalk.bold(sourceHeading(server, read)) : sourceHeading(server, read))
     }
-    if (read.missing) output.warn(`${server} ${read.service}: ${read.from === 'journal' ? 'No logs found in the journal' : `${MISSING_MESSAGE} (${read.path})`}`)
+    if (read.missing)
+      output.warn(
+        `${server} ${read.service}: ${read.from === 'journal' ? 'No logs found in the journal' : `${MISSING_MESSAGE} (${read.path})`}`,
+      )
     if (!output.options.json) for (const line of read.lines) lines.info(highlight(line, colour))
   })
 }
@@ -64,5 +67,10 @@ export function describeNotice(server: string, service: string | undefined, text
 }
 
 export function logsJson(server: string, lines: number, reads: LogRead[]) {
-  return { ok: true, server, lines, sources: reads.map((r) => ({ service: r.service, from: r.from, path: r.path, lines: r.lines, missing: r.missing })) }
+  return {
+    ok: true,
+    server,
+    lines,
+    sources: reads.map((r) => ({ service: r.service, from: r.from, path: r.path, lines: r.lines, missing: r.missing })),
+  }
 }

@@ -36,18 +36,27 @@ export interface Output {
   json(document: unknown): void
 }
 
-export function createOutput(options: OutputOptions, streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Output {
+export function createOutput(
+  options: OutputOptions,
+  streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
+): Output {
   const human = options.json ? streams.err : streams.out
   const write = (line: string) => human.write(`${line}\n`)
   const color = Boolean((human as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR
   const paint = (fn: (s: string) => string, s: string) => (color ? fn(s) : s)
   return {
     options,
-    info: (line) => { if (!options.quiet) write(line) },
-    server: (name, line) => { if (!options.quiet) write(`${paint(chalk.cyan, name)}  ${line}`) },
+    info: (line) => {
+      if (!options.quiet) write(line)
+    },
+    server: (name, line) => {
+      if (!options.quiet) write(`${paint(chalk.cyan, name)}  ${line}`)
+    },
     warn: (line) => streams.err.write(`${paint(chalk.yellow, 'warning:')} ${line}\n`),
     error: (line) => streams.err.write(`${paint(chalk.red, 'error:')} ${line}\n`),
-    detail: (line) => { if (options.verbose) streams.err.write(`${paint(chalk.gray, redactSecrets(line, isReservedEnvKey))}\n`) },
+    detail: (line) => {
+      if (options.verbose) streams.err.write(`${paint(chalk.gray, redactSecrets(line, isReservedEnvKey))}\n`)
+    },
     recap(rows) {
       if (!rows.length) return
       const width = Math.max(...rows.map((r) => r.server.length)) + 2
@@ -56,7 +65,13 @@ export function createOutput(options: OutputOptions, streams: { out: NodeJS.Writ
       for (const row of rows) {
         const counts = `ok=${row.ok} changed=${row.changed} failed=${row.failed}${row.down === undefined ? '' : ` down=${row.down}`}`
         const text = `${row.server.padEnd(width)}${counts}${row.note ? `  ${row.note}` : ''}`
-        write(row.failed ? paint(chalk.red, text) : row.changed || row.down ? paint(chalk.yellow, text) : paint(chalk.green, text))
+        write(
+          row.failed
+            ? paint(chalk.red, text)
+            : row.changed || row.down
+              ? paint(chalk.yellow, text)
+              : paint(chalk.green, text),
+        )
       }
     },
     json(document) {

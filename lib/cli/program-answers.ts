@@ -1,15 +1,15 @@
-import type { EnvValue, Problem, ProgramEntry, Site } from '../types.ts'
 import { unusedScripts } from '../app/available-scripts.ts'
 import { InputError } from '../errors.ts'
-import { checkEnvValue, checkEnvVariableName, checkProgramEnvKey, type Check, type CheckOptions } from '../values.ts'
-import { PROGRAM_SCHEMA, programKeySpecs, programOptionSpecs, type ProgramKeySpec } from '../program-schema.ts'
-import { fingerprintValue } from '../redact.ts'
-import { SCRIPTS_DIR } from '../layout.ts'
-import { shellQuote } from '../remote/quote.ts'
 import { findProgramConflicts } from '../inventory/validate.ts'
+import { SCRIPTS_DIR } from '../layout.ts'
+import { PROGRAM_SCHEMA, type ProgramKeySpec, programKeySpecs, programOptionSpecs } from '../program-schema.ts'
+import { fingerprintValue } from '../redact.ts'
+import { shellQuote } from '../remote/quote.ts'
+import type { EnvValue, Problem, ProgramEntry, Site } from '../types.ts'
+import { type Check, type CheckOptions, checkEnvValue, checkEnvVariableName, checkProgramEnvKey } from '../values.ts'
+import { asVerdict } from './ask.ts'
 import type { FlagSpec, ParsedFlags } from './flags.ts'
 import { promptAsk, promptChoice, promptConfirm, type Verdict } from './prompt.ts'
-import { asVerdict } from './ask.ts'
 
 // supervisor-create's questions: each answer comes from its flag, else a prompt on a terminal, else the default;
 // every answer passes the same check as the inventory, and problems are reported all at once. Flags, questions,
@@ -28,7 +28,13 @@ export function programFlags(): FlagSpec[] {
   })
 }
 
-export async function collectProgramEntry(site: Site, scripts: string[], flags: ParsedFlags, given: Set<string>, interactive: boolean): Promise<ProgramEntry> {
+export async function collectProgramEntry(
+  site: Site,
+  scripts: string[],
+  flags: ParsedFlags,
+  given: Set<string>,
+  interactive: boolean,
+): Promise<ProgramEntry> {
   const problems: Problem[] = []
   const take = <T>(check: Check<T>, value: unknown, field: string, options?: CheckOptions): T | undefined => {
     const result = check(value, field, options)
@@ -47,7 +53,12 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   }
   if (script === undefined) problems.push(missingScript(site, scripts, free))
   else if (take(PROGRAM_SCHEMA.script.check, script, '--script') !== undefined && !scripts.includes(script)) {
-    problems.push({ field: '--script', value: script, allowed: `a script in ${where}`, hint: `Supervisor script not found: ${SCRIPTS_DIR}/${script}` })
+    problems.push({
+      field: '--script',
+      value: script,
+      allowed: `a script in ${where}`,
+      hint: `Supervisor script not found: ${SCRIPTS_DIR}/${script}`,
+    })
   }
 
   let name: unknown = flags.program
@@ -56,9 +67,21 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
     name = await promptAsk(PROGRAM_SCHEMA.program.prompt, (answer) => programNameVerdict(site, answer), suggested)
   }
   let program: string | undefined
-  if (name === undefined) problems.push({ field: '--program', value: undefined, allowed: 'a name of letters, digits, _ and -', hint: 'pass --program NAME, e.g. --program queue-worker' })
+  if (name === undefined)
+    problems.push({
+      field: '--program',
+      value: undefined,
+      allowed: 'a name of letters, digits, _ and -',
+      hint: 'pass --program NAME, e.g. --program queue-worker',
+    })
   else program = take(PROGRAM_SCHEMA.program.check, name, '--program')
-  problems.push(...findProgramConflicts(site, { program: program ?? '', script: script ?? '' }, { program: '--program', script: '--script' }))
+  problems.push(
+    ...findProgramConflicts(
+      site,
+      { program: program ?? '', script: script ?? '' },
+      { program: '--program', script: '--script' },
+    ),
+  )
 
   const answer = async (key: string, spec: ProgramKeySpec): Promise<unknown> => {
     const { valueFlag } = spec
@@ -77,14 +100,25 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
   }
   const environment: Record<string, EnvValue> = {}
   const addVariable = (key: string, value: EnvValue, flag: string) => {
-    if (key in environment) problems.push({ field: flag, value: key, allowed: 'each variable once across --env and --env-from-env', hint: `${key} is given twice; keep one` })
+    if (key in environment)
+      problems.push({
+        field: flag,
+        value: key,
+        allowed: 'each variable once across --env and --env-from-env',
+        hint: `${key} is given twice; keep one`,
+      })
     else environment[key] = value
   }
   for (const pair of flags.env ?? []) {
     const at = pair.indexOf('=')
     if (at <= 0) {
       // '=x' is a value without its key: shown as a fingerprint, as every environment value.
-      problems.push({ field: '--env', value: at === 0 ? fingerprintValue(pair) : pair, allowed: 'KEY=VALUE', hint: 'e.g. --env QUEUE=high (repeat --env for more)' })
+      problems.push({
+        field: '--env',
+        value: at === 0 ? fingerprintValue(pair) : pair,
+        allowed: 'KEY=VALUE',
+        hint: 'e.g. --env QUEUE=high (repeat --env for more)',
+      })
       continue
     }
     const key = take(checkProgramEnvKey, pair.slice(0, at), '--env')
@@ -107,27 +141,51 @@ export async function collectProgramEntry(site: Site, scripts: string[], flags: 
 function programNameVerdict(site: Site, answer: string): Verdict<string> {
   const checked = PROGRAM_SCHEMA.program.check(answer, '--program')
   if (!checked.ok) return asVerdict(checked)
-  const taken = findProgramConflicts(site, { program: checked.value, script: '' }, { program: '--program', script: '--script' }).find((p) => p.field === '--program')
+  const taken = findProgramConflicts(
+    site,
+    { program: checked.value, script: '' },
+    { program: '--program', script: '--script' },
+  ).find((p) => p.field === '--program')
   return taken ? { ok: false, allowed: taken.allowed, ...(taken.hint ? { hint: taken.hint } : {}) } : checked
 }
 
 /** --script is missing: which scripts it may name (those no program of the site runs yet), or why there is none. */
 function missingScript(site: Site, scripts: string[], free: string[]): Problem {
   const allowed = `a script in ${SCRIPTS_DIR}/ that no program of ${site.domain} runs yet`
-  if (!scripts.length) return { field: '--script', value: undefined, allowed: `${allowed} (none found)`, hint: 'add scripts to the app (tasks/scaffold-supervisors.mjs writes examples), push them, then re-run' }
-  if (!free.length) return { field: '--script', value: undefined, allowed: `${allowed} (none free: ${scripts.join(', ')} already run)`, hint: 'add a script to the app, or delete the program that runs one (tasks/supervisor-delete.mjs)' }
+  if (!scripts.length)
+    return {
+      field: '--script',
+      value: undefined,
+      allowed: `${allowed} (none found)`,
+      hint: 'add scripts to the app (tasks/scaffold-supervisors.mjs writes examples), push them, then re-run',
+    }
+  if (!free.length)
+    return {
+      field: '--script',
+      value: undefined,
+      allowed: `${allowed} (none free: ${scripts.join(', ')} already run)`,
+      hint: 'add a script to the app, or delete the program that runs one (tasks/supervisor-delete.mjs)',
+    }
   return { field: '--script', value: undefined, allowed: `${allowed} (${free.join(', ')})`, hint: 'pass --script NAME' }
 }
 
 function scriptQuestion(scripts: string[], free: string[]): string {
   const used = scripts.filter((script) => !free.includes(script))
-  return used.length ? `Select supervisor script (not offered, already run by a program of this site: ${used.join(', ')}):` : 'Select supervisor script:'
+  return used.length
+    ? `Select supervisor script (not offered, already run by a program of this site: ${used.join(', ')}):`
+    : 'Select supervisor script:'
 }
 
 /** The non-interactive command that repeats this creation (printed after success, like DeployerPHP's replay). */
 export function replayCommand(domain: string, entry: ProgramEntry, inventoryPath: string, appDir?: string): string {
   const q = (v: string | number) => shellQuote(String(v))
-  const parts = ['npx zx tasks/supervisor-create.mjs', `--inventory ${q(inventoryPath)}`, `--domain ${q(domain)}`, ...(appDir === undefined ? [] : [`--app-dir ${q(appDir)}`]), `--program ${q(entry.program)}`, `--script ${q(entry.script)}`,
+  const parts = [
+    'npx zx tasks/supervisor-create.mjs',
+    `--inventory ${q(inventoryPath)}`,
+    `--domain ${q(domain)}`,
+    ...(appDir === undefined ? [] : [`--app-dir ${q(appDir)}`]),
+    `--program ${q(entry.program)}`,
+    `--script ${q(entry.script)}`,
   ]
   const values = entry as Record<string, unknown>
   for (const [key, spec] of programOptionSpecs()) {

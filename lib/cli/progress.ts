@@ -1,5 +1,5 @@
-import type { Output } from './output.ts'
 import type { FleetEvent } from '../fleet.ts'
+import type { Output } from './output.ts'
 
 // The live "31/48 done, 1 failed, 16 running" line on stderr while servers are pending: redrawn in place with \r,
 // erased before anything else is printed. Only for a person watching: never in CI, with --quiet, --json or --verbose
@@ -20,7 +20,11 @@ export interface ProgressTerminal {
 
 const ERASE_LINE = '\r\x1b[2K'
 
-export function progressWanted(output: Output, terminal: ProgressTerminal = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+export function progressWanted(
+  output: Output,
+  terminal: ProgressTerminal = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   const { json, quiet, verbose } = output.options
   return Boolean(terminal.isTTY) && !runsInCi(env) && !json && !quiet && !verbose
 }
@@ -30,7 +34,12 @@ export function formatProgress(total: number, done: number, failed: number, runn
 }
 
 /** A progress line for `total` servers, or one that does nothing when progressWanted says no. */
-export function startFleetProgress(output: Output, total: number, terminal: ProgressTerminal = process.stderr, env: NodeJS.ProcessEnv = process.env): FleetProgress {
+export function startFleetProgress(
+  output: Output,
+  total: number,
+  terminal: ProgressTerminal = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): FleetProgress {
   if (!progressWanted(output, terminal, env)) return { onEvent() {}, end() {} }
   let done = 0
   let failed = 0

@@ -31,9 +31,16 @@ interface LineReader {
   dropTypedAhead(): number
 }
 
-export function createPrompts(input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown }, output: NodeJS.WritableStream): Prompts {
+export function createPrompts(
+  input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown },
+  output: NodeJS.WritableStream,
+): Prompts {
   const reader = createLineReader(input, output)
-  const ask = async <T>(question: string, check: (answer: string) => Verdict<T> | Promise<Verdict<T>>, fallback?: string): Promise<T> => {
+  const ask = async <T>(
+    question: string,
+    check: (answer: string) => Verdict<T> | Promise<Verdict<T>>,
+    fallback?: string,
+  ): Promise<T> => {
     const shown = `${question}${fallback === undefined ? '' : ` [${fallback}]`} `
     for (;;) {
       const typed = (await reader.next(shown)).trim()
@@ -45,7 +52,8 @@ export function createPrompts(input: NodeJS.ReadableStream & { isTTY?: boolean; 
   return {
     ask,
     text: (question, fallback) => ask(question, (answer) => ({ ok: true, value: answer }), fallback),
-    confirm: (question, fallback) => ask(`${question} ${fallback ? '[Y/n]' : '[y/N]'}`, (answer) => parseYesNo(answer, fallback)),
+    confirm: (question, fallback) =>
+      ask(`${question} ${fallback ? '[Y/n]' : '[y/N]'}`, (answer) => parseYesNo(answer, fallback)),
     async choice(question, choices) {
       output.write(`${question}\n${choices.map((c, i) => `  ${i + 1}) ${c}`).join('\n')}\n`)
       return ask('>', (answer) => parseChoice(answer, choices))
@@ -64,18 +72,26 @@ export function parseYesNo(answer: string, fallback: boolean): Verdict<boolean> 
 
 export function parseChoice(answer: string, choices: string[]): Verdict<string> {
   const picked = /^\d+$/.test(answer) ? choices[Number(answer) - 1] : choices.find((c) => c === answer)
-  return picked === undefined ? { ok: false, allowed: `a number from 1 to ${choices.length}, or one of the choices typed out` } : { ok: true, value: picked }
+  return picked === undefined
+    ? { ok: false, allowed: `a number from 1 to ${choices.length}, or one of the choices typed out` }
+    : { ok: true, value: picked }
 }
 
 /** `"nope" is not an answer here; allowed: …. Hint: …. The 2 lines typed after it were dropped: …` */
 export function refusal(answer: string, verdict: { allowed: string; hint?: string }, dropped: number): string {
   const hint = verdict.hint ? ` Hint: ${verdict.hint.replace(/\.$/, '')}.` : ''
-  const lines = dropped === 1 ? 'The line typed after it was dropped: it was meant for a later question.' : `The ${dropped} lines typed after it were dropped: they were meant for later questions.`
+  const lines =
+    dropped === 1
+      ? 'The line typed after it was dropped: it was meant for a later question.'
+      : `The ${dropped} lines typed after it were dropped: they were meant for later questions.`
   const drop = dropped ? ` ${lines}` : ''
   return `${showValue(answer)} is not an answer here; allowed: ${verdict.allowed}.${hint}${drop}`
 }
 
-function createLineReader(input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown }, output: NodeJS.WritableStream): LineReader {
+function createLineReader(
+  input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown },
+  output: NodeJS.WritableStream,
+): LineReader {
   const queued: string[] = []
   let waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined
   let ended = false
@@ -100,7 +116,9 @@ function createLineReader(input: NodeJS.ReadableStream & { isTTY?: boolean; setR
     question.reject(inputEnded())
   })
   // Between questions the terminal is cooked again: Ctrl-C is a real SIGINT while the task works.
-  const setRaw = (raw: boolean) => { if (input.isTTY) input.setRawMode?.(raw) }
+  const setRaw = (raw: boolean) => {
+    if (input.isTTY) input.setRawMode?.(raw)
+  }
   rl.pause()
   setRaw(false)
 
@@ -112,7 +130,9 @@ function createLineReader(input: NodeJS.ReadableStream & { isTTY?: boolean; setR
         return typedAhead
       }
       if (ended) throw inputEnded()
-      const answer = new Promise<string>((resolve, reject) => { waiting = { resolve, reject } })
+      const answer = new Promise<string>((resolve, reject) => {
+        waiting = { resolve, reject }
+      })
       setRaw(true)
       rl.setPrompt(question)
       rl.prompt()
@@ -147,7 +167,11 @@ export async function promptText(question: string, fallback?: string): Promise<s
   return terminalPrompts().text(question, fallback)
 }
 
-export async function promptAsk<T>(question: string, check: (answer: string) => Verdict<T> | Promise<Verdict<T>>, fallback?: string): Promise<T> {
+export async function promptAsk<T>(
+  question: string,
+  check: (answer: string) => Verdict<T> | Promise<Verdict<T>>,
+  fallback?: string,
+): Promise<T> {
   return terminalPrompts().ask(question, check, fallback)
 }
 

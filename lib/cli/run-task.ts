@@ -1,14 +1,31 @@
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { COMMON_FLAGS, DEFAULT_TIMEOUT_SECONDS, formatHelp, optionsToArgs, parseFlags, type CommonFlagName, type ExitCode, type FlagSpec, type ParsedFlags, type TaskMeta } from './flags.ts'
-import { createOutput, type Output, type OutputOptions } from './output.ts'
-import { isInteractive } from './prompt.ts'
-import { CONTROL_PERSIST_ENV, createSession, DEFAULT_CONTROL_PERSIST_SECONDS, type Session, type SessionOptions } from '../remote/connection.ts'
+import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
 import { loadInventory, resolveInventoryPath } from '../inventory/load.ts'
+import {
+  CONTROL_PERSIST_ENV,
+  createSession,
+  DEFAULT_CONTROL_PERSIST_SECONDS,
+  type Session,
+  type SessionOptions,
+} from '../remote/connection.ts'
 import { assertSshConfigExists, chooseSshConfig, SSH_CONFIG_ENV, type SshConfigFile } from '../remote/ssh-config.ts'
 import { checkControlPersist } from '../values.ts'
-import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
+import {
+  COMMON_FLAGS,
+  type CommonFlagName,
+  DEFAULT_TIMEOUT_SECONDS,
+  type ExitCode,
+  type FlagSpec,
+  formatHelp,
+  optionsToArgs,
+  type ParsedFlags,
+  parseFlags,
+  type TaskMeta,
+} from './flags.ts'
+import { createOutput, type Output, type OutputOptions } from './output.ts'
+import { isInteractive } from './prompt.ts'
 
 // The frame every task runs in: flags, output, one SSH session, error → message + exit code, Ctrl-C → close and 130.
 
@@ -75,14 +92,28 @@ interface Frame {
 export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
   const { common, exitCodes = STANDARD_EXIT_CODES, interrupt = 'exit', ...meta } = definition
   const connects = common.includes('timeout')
-  const commonFlags = COMMON_FLAGS.filter((flag) => flag.name === 'help' || common.includes(flag.name) || (flag.name === 'ssh-config' && connects))
+  const commonFlags = COMMON_FLAGS.filter(
+    (flag) => flag.name === 'help' || common.includes(flag.name) || (flag.name === 'ssh-config' && connects),
+  )
   const full: TaskMeta = { ...meta, exitCodes, flags: [...meta.flags, ...commonFlags] }
 
   async function execute(args: string[], frame: Frame): Promise<TaskOutcome> {
     let result: unknown
     // Every task ends with output.json(document): keeping the last one makes it call()'s result, with or without --json.
-    const recording = (output: Output): Output => ({ ...output, json(document) { result = document; output.json(document) } })
-    let output = recording(frame.outputFor({ json: args.includes('--json'), quiet: false, verbose: args.includes('--verbose') || args.includes('-v') }))
+    const recording = (output: Output): Output => ({
+      ...output,
+      json(document) {
+        result = document
+        output.json(document)
+      },
+    })
+    let output = recording(
+      frame.outputFor({
+        json: args.includes('--json'),
+        quiet: false,
+        verbose: args.includes('--verbose') || args.includes('-v'),
+      }),
+    )
     let session: Session | undefined
     let interrupted: NodeJS.Signals | undefined
     const stillRunning = new Map<string, string>()
@@ -106,7 +137,9 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
       // First, before anything is closed: a command that ends now is reported as interrupted, not as a lost connection.
       interruption.abort(signal)
       if (interrupt === 'report') {
-        output.warn(`interrupted by ${signal}: commands in flight are cut off, nothing new starts; a summary follows (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`)
+        output.warn(
+          `interrupted by ${signal}: commands in flight are cut off, nothing new starts; a summary follows (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`,
+        )
         return
       }
       output.warn(`interrupted by ${signal}; closing connections`)
@@ -118,12 +151,15 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
     let exitCode: number = EXIT.failed
     try {
       const { flags, given } = parseFlags(full.flags, args)
-      output = recording(frame.outputFor({ json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) }))
+      output = recording(
+        frame.outputFor({ json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) }),
+      )
       if (flags.help) {
         frame.showHelp(formatHelp(full), output)
         return outcome(EXIT.ok)
       }
-      if (common.includes('inventory')) flags.inventory = resolveInventoryPath(flags.inventory, process.env, process.cwd())
+      if (common.includes('inventory'))
+        flags.inventory = resolveInventoryPath(flags.inventory, process.env, process.cwd())
       const interactive = frame.interactive(flags)
       const sshConfig = connects ? await sshConfigFor(flags) : undefined
       session = createSession({
@@ -137,7 +173,9 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
         onWarning: (message) => output.warn(message),
         interrupted: interruption.signal,
       })
-      exitCode = (await main({ flags, given, output, session, interactive, stillRunning, interrupted: interruption.signal })) ?? EXIT.ok
+      exitCode =
+        (await main({ flags, given, output, session, interactive, stillRunning, interrupted: interruption.signal })) ??
+        EXIT.ok
     } catch (error) {
       exitCode = reportError(error, output)
     } finally {
@@ -163,7 +201,9 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
       const { output, ...flagValues } = options
       return execute(optionsToArgs(full.flags, flagValues), {
         // A script that calls a task reads its result: human lines are dropped, warnings and errors still reach stderr.
-        outputFor: (flags) => output ?? createOutput({ json: false, quiet: false, verbose: flags.verbose }, { out: DISCARD, err: process.stderr }),
+        outputFor: (flags) =>
+          output ??
+          createOutput({ json: false, quiet: false, verbose: flags.verbose }, { out: DISCARD, err: process.stderr }),
         interactive: () => false,
         showHelp: (text, shown) => shown.info(text),
         handleSignals: false,
@@ -184,7 +224,9 @@ function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist']
     if (!checked.ok) throw new InputError([checked.problem])
     return checked.value
   }
-  return async () => (await loadInventory(flags.inventory).catch(() => undefined))?.inventory.controlPersist ?? DEFAULT_CONTROL_PERSIST_SECONDS
+  return async () =>
+    (await loadInventory(flags.inventory).catch(() => undefined))?.inventory.controlPersist ??
+    DEFAULT_CONTROL_PERSIST_SECONDS
 }
 
 /**
@@ -214,7 +256,12 @@ function reportError(error: unknown, output: Output): number {
     output.error(`${prefix}${error.message}`)
     if (verbose && error instanceof RemoteError && error.detail) output.detail(error.detail.trim())
     if (verbose) output.detail(error.stack ?? '')
-    output.json({ ok: false, exitCode: error.exitCode, error: error.message, problems: error instanceof InputError ? error.problems : undefined })
+    output.json({
+      ok: false,
+      exitCode: error.exitCode,
+      error: error.message,
+      problems: error instanceof InputError ? error.problems : undefined,
+    })
     return error.exitCode
   }
   const message = error instanceof Error ? error.message : String(error)

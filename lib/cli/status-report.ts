@@ -1,7 +1,7 @@
-import type { Output, RecapRow } from './output.ts'
+import { failureOf } from '../errors.ts'
 import type { ServerOutcome } from '../fleet.ts'
 import type { ProcessWithRelease, ProgramStatus, ServerStatus } from '../status/summarize.ts'
-import { failureOf } from '../errors.ts'
+import type { Output, RecapRow } from './output.ts'
 
 // supervisor-status's table (one line per process), its recap and its --json document. A server that could not be
 // checked is failed (exit 1) under the name of why; programs not fully running are down (exit 3), never "failed".
@@ -17,18 +17,62 @@ export function statusTable(outcomes: ServerOutcome<ServerStatus>[]): string[] {
       rows.push([server, '-', '-', failureOf(outcome.error), '', '', '', messageOf(outcome.error)])
       continue
     }
-    if (outcome.value.daemon === 'down') rows.push([server, '-', '-', 'DAEMON DOWN', '', '', '', 'supervisord is not running'])
+    if (outcome.value.daemon === 'down')
+      rows.push([server, '-', '-', 'DAEMON DOWN', '', '', '', 'supervisord is not running'])
     for (const program of outcome.value.programs) {
-      const note = [program.processes.length !== program.expected ? `${program.processes.length}/${program.expected} processes` : '', ...program.drift.map((d) => `DRIFT: ${d}`)].filter(Boolean).join('; ')
+      const note = [
+        program.processes.length !== program.expected
+          ? `${program.processes.length}/${program.expected} processes`
+          : '',
+        ...program.drift.map((d) => `DRIFT: ${d}`),
+      ]
+        .filter(Boolean)
+        .join('; ')
       if (!program.processes.length) rows.push([server, program.fullName, '-', 'NOT LOADED', '', '', '', note])
-      for (const proc of program.processes) rows.push([server, program.fullName, proc.process, proc.state, proc.pid ? String(proc.pid) : '', proc.uptime ?? '', proc.release ? `${proc.release}${proc.stale ? ' (STALE)' : ''}` : '', [whyDown(proc), note].filter(Boolean).join('; ')])
+      for (const proc of program.processes)
+        rows.push([
+          server,
+          program.fullName,
+          proc.process,
+          proc.state,
+          proc.pid ? String(proc.pid) : '',
+          proc.uptime ?? '',
+          proc.release ? `${proc.release}${proc.stale ? ' (STALE)' : ''}` : '',
+          [whyDown(proc), note].filter(Boolean).join('; '),
+        ])
     }
     for (const drift of outcome.value.siteDrift) rows.push([server, '(site file)', '-', 'DRIFT', '', '', '', drift])
-    for (const leftover of outcome.value.leftovers) rows.push([server, '(leftover)', '-', 'DRIFT', '', '', '', `${leftover.path}: ${leftover.reason}; a --server/--all sync removes it`])
-    for (const unknown of outcome.value.unknown) for (const proc of unknown.processes) rows.push([server, unknown.group, proc.process, proc.state, proc.pid ? String(proc.pid) : '', proc.uptime ?? '', '', 'not in the inventory'])
+    for (const leftover of outcome.value.leftovers)
+      rows.push([
+        server,
+        '(leftover)',
+        '-',
+        'DRIFT',
+        '',
+        '',
+        '',
+        `${leftover.path}: ${leftover.reason}; a --server/--all sync removes it`,
+      ])
+    for (const unknown of outcome.value.unknown)
+      for (const proc of unknown.processes)
+        rows.push([
+          server,
+          unknown.group,
+          proc.process,
+          proc.state,
+          proc.pid ? String(proc.pid) : '',
+          proc.uptime ?? '',
+          '',
+          'not in the inventory',
+        ])
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)))
-  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]! + 2))).join('').trimEnd())
+  return rows.map((r) =>
+    r
+      .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]! + 2)))
+      .join('')
+      .trimEnd(),
+  )
 }
 
 export function reportStatus(output: Output, outcomes: ServerOutcome<ServerStatus>[]): void {
@@ -49,7 +93,13 @@ function serverRecap(outcome: ServerOutcome<ServerStatus>): Omit<RecapRow, 'serv
   const down = programs.filter((p) => !isUp(p)).length
   const ok = programs.length ? programs.length - down : Number(outcome.value.healthy)
   const notes = [daemon === 'down' ? 'supervisord down' : '', hasDrift(outcome.value) ? 'drift' : ''].filter(Boolean)
-  return { ok, changed: 0, failed: 0, down: down || Number(daemon === 'down' && !programs.length), ...(notes.length ? { note: notes.join(', ') } : {}) }
+  return {
+    ok,
+    changed: 0,
+    failed: 0,
+    down: down || Number(daemon === 'down' && !programs.length),
+    ...(notes.length ? { note: notes.join(', ') } : {}),
+  }
 }
 
 /** One word for the server: OK, DOWN (a program not fully running, supervisord down), DRIFT, or why it failed. */

@@ -6,6 +6,8 @@ try {
 } catch (error) {
   if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ERR_MODULE_NOT_FOUND') throw error
   const project = new URL('../..', import.meta.url).pathname
-  process.stderr.write(`error: tsx is not installed in ${project} (Node 20 needs it to load lib/*.ts): run npm ci there\n`)
+  process.stderr.write(
+    `error: tsx is not installed in ${project} (Node 20 needs it to load lib/*.ts): run npm ci there\n`,
+  )
   process.exit(2)
 }

@@ -10,11 +10,24 @@ export type Share = { count: number } | { percent: number }
  * `N` or `N%` from a flag. `least` is the smallest count allowed (1 for a batch size, 0 for a failure budget);
  * a share is a whole percentage from `least` to 100.
  */
-export function parseShare(text: string, field: string, least: 0 | 1): { ok: true; share: Share } | { ok: false; problem: Problem } {
+export function parseShare(
+  text: string,
+  field: string,
+  least: 0 | 1,
+): { ok: true; share: Share } | { ok: false; problem: Problem } {
   const percent = /^(\d{1,3})%$/.exec(text)
-  if (percent && Number(percent[1]) >= least && Number(percent[1]) <= 100) return { ok: true, share: { percent: Number(percent[1]) } }
+  if (percent && Number(percent[1]) >= least && Number(percent[1]) <= 100)
+    return { ok: true, share: { percent: Number(percent[1]) } }
   if (/^\d{1,9}$/.test(text) && Number(text) >= least) return { ok: true, share: { count: Number(text) } }
-  return { ok: false, problem: { field, value: text, allowed: `a whole number N ≥ ${least}, or a share of the site's servers N% from ${least}% to 100%`, hint: `for example ${field}=${least === 0 ? '1' : '2'} or ${field}=25%` } }
+  return {
+    ok: false,
+    problem: {
+      field,
+      value: text,
+      allowed: `a whole number N ≥ ${least}, or a share of the site's servers N% from ${least}% to 100%`,
+      hint: `for example ${field}=${least === 0 ? '1' : '2'} or ${field}=25%`,
+    },
+  }
 }
 
 /** A batch's size: a share of the fleet is rounded up, and a batch holds at least one server. */

@@ -1,9 +1,9 @@
+import { PROGRAM_SCHEMA } from '../program-schema.ts'
 import type { Connection } from '../remote/connection.ts'
 import type { ProcessStatus } from '../supervisor/process.ts'
 import type { DesiredState } from '../sync/desired.ts'
-import { readLiveState, type LiveState } from '../sync/read-state.ts'
+import { type LiveState, readLiveState } from '../sync/read-state.ts'
 import { releaseName } from './release.ts'
-import { PROGRAM_SCHEMA } from '../program-schema.ts'
 
 // The gate a server must pass before the rollout goes on: every process of the site's programs RUNNING (within
 // --wait) on the release `current` points to, then still RUNNING with the same pid for startsecs + --hold, then the
@@ -49,7 +49,10 @@ export interface HealthCommand {
 export type GateResult = { passed: true; processes: ProcessStatus[]; at: Date } | { passed: false; reason: string }
 
 /** What one look at the process table says: all up, still coming up, or failed for good. */
-export type ProcessVerdict = { kind: 'up'; processes: ProcessStatus[] } | { kind: 'waiting'; reason: string } | { kind: 'failed'; reason: string }
+export type ProcessVerdict =
+  | { kind: 'up'; processes: ProcessStatus[] }
+  | { kind: 'waiting'; reason: string }
+  | { kind: 'failed'; reason: string }
 
 const DEFAULT_POLL_MS = 1000
 /** supervisor's own startsecs when a program sets none. */
@@ -59,7 +62,9 @@ export async function passGate(connection: Connection, options: GateOptions): Pr
   const up = await waitUntilUp(connection, options)
   if (!up.passed) return up
   const holdSeconds = Math.max(0, ...options.programs.map((p) => p.startSecs)) + options.holdSeconds
-  options.onProgress?.(`gate: ${up.processes.length} process(es) RUNNING${options.checkRelease ? ` on ${options.release ?? 'the current release'}` : ''}; holding ${holdSeconds}s`)
+  options.onProgress?.(
+    `gate: ${up.processes.length} process(es) RUNNING${options.checkRelease ? ` on ${options.release ?? 'the current release'}` : ''}; holding ${holdSeconds}s`,
+  )
   const held = await hold(connection, options, up.processes, holdSeconds)
   if (held) return { passed: false, reason: held }
   if (options.health) {
@@ -77,27 +82,46 @@ export async function waitUntilUp(connection: Connection, options: UpOptions): P
     const verdict = judgeProcesses(await readLiveState(connection, options.desired, { withStatus: true }), options)
     if (verdict.kind === 'up') return { passed: true, processes: verdict.processes, at: new Date() }
     if (verdict.kind === 'failed') return { passed: false, reason: verdict.reason }
-    if (Date.now() >= deadline) return { passed: false, reason: `${verdict.reason}: not RUNNING after ${options.waitSeconds}s` }
+    if (Date.now() >= deadline)
+      return { passed: false, reason: `${verdict.reason}: not RUNNING after ${options.waitSeconds}s` }
     await sleep(options.pollMs ?? DEFAULT_POLL_MS)
   }
 }
 
-export function judgeProcesses(live: LiveState, options: Pick<UpOptions, 'programs' | 'currentPath' | 'release' | 'checkRelease'>): ProcessVerdict {
+export function judgeProcesses(
+  live: LiveState,
+  options: Pick<UpOptions, 'programs' | 'currentPath' | 'release' | 'checkRelease'>,
+): ProcessVerdict {
   const current = live.currents.get(options.currentPath) ?? null
-  if (options.checkRelease && options.release !== null && (current === null || releaseName(current) !== options.release)) {
-    return { kind: 'failed', reason: `current points to ${current === null ? 'nothing' : releaseName(current)}, not ${options.release} (another deploy?)` }
+  if (
+    options.checkRelease &&
+    options.release !== null &&
+    (current === null || releaseName(current) !== options.release)
+  ) {
+    return {
+      kind: 'failed',
+      reason: `current points to ${current === null ? 'nothing' : releaseName(current)}, not ${options.release} (another deploy?)`,
+    }
   }
   const processes: ProcessStatus[] = []
   const waiting: string[] = []
   for (const program of options.programs) {
     const own = (live.processes ?? []).filter((p) => p.group === program.name)
-    if (!own.length || own.length < program.numprocs) waiting.push(`${program.name}: ${own.length} of ${program.numprocs || 'its'} process(es)`)
+    if (!own.length || own.length < program.numprocs)
+      waiting.push(`${program.name}: ${own.length} of ${program.numprocs || 'its'} process(es)`)
     for (const process of own) {
       // FATAL stays FATAL until someone starts it by hand: no point waiting out --wait.
-      if (process.state === 'FATAL') return { kind: 'failed', reason: `${process.process} fatal: not RUNNING, supervisor gave up starting it (${process.description || 'see its log'})` }
+      if (process.state === 'FATAL')
+        return {
+          kind: 'failed',
+          reason: `${process.process} fatal: not RUNNING, supervisor gave up starting it (${process.description || 'see its log'})`,
+        }
       if (process.state !== 'RUNNING') waiting.push(`${process.process} ${process.state.toLowerCase()}`)
       else if (options.checkRelease && current !== null && isStale(process, current)) {
-        return { kind: 'failed', reason: `${process.process} runs release ${releaseName(process.releasePath ?? process.cwd ?? '')}, not ${releaseName(current)} (not restarted?)` }
+        return {
+          kind: 'failed',
+          reason: `${process.process} runs release ${releaseName(process.releasePath ?? process.cwd ?? '')}, not ${releaseName(current)} (not restarted?)`,
+        }
       }
       processes.push(process)
     }
@@ -111,13 +135,20 @@ export function judgeHold(live: LiveState, held: ProcessStatus[]): string | null
   for (const before of held) {
     const process = now.get(before.name)
     if (!process) return `${before.process} disappeared during the hold`
-    if (process.state !== 'RUNNING') return `${before.process} ${process.state.toLowerCase()} during the hold (was RUNNING, pid ${before.pid})`
-    if (process.pid !== before.pid) return `${before.process} restarted during the hold (pid ${before.pid} → ${process.pid})`
+    if (process.state !== 'RUNNING')
+      return `${before.process} ${process.state.toLowerCase()} during the hold (was RUNNING, pid ${before.pid})`
+    if (process.pid !== before.pid)
+      return `${before.process} restarted during the hold (pid ${before.pid} → ${process.pid})`
   }
   return null
 }
 
-async function hold(connection: Connection, options: GateOptions, processes: ProcessStatus[], seconds: number): Promise<string | null> {
+async function hold(
+  connection: Connection,
+  options: GateOptions,
+  processes: ProcessStatus[],
+  seconds: number,
+): Promise<string | null> {
   const until = Date.now() + seconds * 1000
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS
   for (;;) {
@@ -129,12 +160,19 @@ async function hold(connection: Connection, options: GateOptions, processes: Pro
 }
 
 /** The health command in the release directory, as the site user; its exit code decides. */
-export async function runHealthCommand(connection: Connection, health: HealthCommand, timeoutSeconds: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function runHealthCommand(
+  connection: Connection,
+  health: HealthCommand,
+  timeoutSeconds: number,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const asUser = health.user === loginUser(connection) ? [] : ['sudo', '-n', '-u', health.user, '--']
   const argv = [...asUser, 'sh', '-c', 'cd -- "$1" && exec sh -c "$2"', 'health', health.directory, health.command]
   // A hung command or a sudo that wants a password fails the gate like a non-zero exit.
-  const result = await connection.run(argv, { timeoutMs: timeoutSeconds * 1000 }).catch((error: unknown) => error instanceof Error ? error : new Error(String(error)))
-  if (result instanceof Error) return { ok: false, reason: `health command failed: ${result.message}: ${health.command}` }
+  const result = await connection
+    .run(argv, { timeoutMs: timeoutSeconds * 1000 })
+    .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+  if (result instanceof Error)
+    return { ok: false, reason: `health command failed: ${result.message}: ${health.command}` }
   if (result.exitCode === 0) return { ok: true }
   const said = (result.stderr.trim() || result.stdout.trim()).split('\n').pop()
   return { ok: false, reason: `health command exited ${result.exitCode}${said ? ` (${said})` : ''}: ${health.command}` }

@@ -1,6 +1,6 @@
+import type { FlagSpec, ParsedFlags } from '../cli/flags.ts'
 import { InterruptedError } from '../errors.ts'
 import { shellQuote } from '../remote/quote.ts'
-import type { FlagSpec, ParsedFlags } from '../cli/flags.ts'
 
 // Where an interrupted deploy left each server, from the step it was at when the interrupt came (and, for a step
 // whose effect the client cannot know, where `current` points now), and the command that finishes the deploy.
@@ -17,28 +17,49 @@ export type DeployStep = 'connect' | 'upload' | 'switch' | 'gate' | 'prune' | 'r
 export type InterruptedOutcome = 'not-started' | 'upload-cut-off' | 'uploaded' | 'switched' | 'deployed' | 'failed'
 
 /** `current`: the release current points to now, when read back (undefined: not read). */
-export function interruptedOutcome(step: DeployStep, release: string, current: string | null | undefined): InterruptedOutcome {
+export function interruptedOutcome(
+  step: DeployStep,
+  release: string,
+  current: string | null | undefined,
+): InterruptedOutcome {
   switch (step) {
-    case 'connect': return 'not-started'
-    case 'upload': return 'upload-cut-off'
+    case 'connect':
+      return 'not-started'
+    case 'upload':
+      return 'upload-cut-off'
     // The switch is one rename on the server, done or not: current says which.
-    case 'switch': return current === release ? 'switched' : 'uploaded'
-    case 'gate': return 'switched'
-    case 'prune': return 'deployed'
-    case 'rollback': return 'failed'
+    case 'switch':
+      return current === release ? 'switched' : 'uploaded'
+    case 'gate':
+      return 'switched'
+    case 'prune':
+      return 'deployed'
+    case 'rollback':
+      return 'failed'
   }
 }
 
 /** The recap note: the release current points to, then what happened. */
-export function describeInterrupted(outcome: InterruptedOutcome, release: string, current: string | null | undefined, reason?: string): string {
+export function describeInterrupted(
+  outcome: InterruptedOutcome,
+  release: string,
+  current: string | null | undefined,
+  reason?: string,
+): string {
   const runs = current === undefined ? '' : `${current ?? 'no release'} `
   switch (outcome) {
-    case 'not-started': return `${runs}(not started)`
-    case 'upload-cut-off': return `${runs}(interrupted: upload of ${release} cut off; current not switched)`
-    case 'uploaded': return `${runs}(interrupted: ${release} uploaded, current not switched)`
-    case 'switched': return `${runs}(interrupted: switched, not gated)`
-    case 'deployed': return `${runs}(new)`
-    case 'failed': return `${runs}(failed: ${reason ?? 'see above'}; interrupted during its rollback)`
+    case 'not-started':
+      return `${runs}(not started)`
+    case 'upload-cut-off':
+      return `${runs}(interrupted: upload of ${release} cut off; current not switched)`
+    case 'uploaded':
+      return `${runs}(interrupted: ${release} uploaded, current not switched)`
+    case 'switched':
+      return `${runs}(interrupted: switched, not gated)`
+    case 'deployed':
+      return `${runs}(new)`
+    case 'failed':
+      return `${runs}(failed: ${reason ?? 'see above'}; interrupted during its rollback)`
   }
 }
 
@@ -51,7 +72,13 @@ export function isInterrupt(error: unknown, interrupted: AbortSignal): boolean {
  * The command that finishes the deploy: the flags as given, with the release name pinned so the uploaded release is
  * reused and the servers already switched stay on it.
  */
-export function sameDeployCommand(script: string, specs: FlagSpec[], flags: ParsedFlags, given: Set<string>, release: string): string {
+export function sameDeployCommand(
+  script: string,
+  specs: FlagSpec[],
+  flags: ParsedFlags,
+  given: Set<string>,
+  release: string,
+): string {
   const args: string[] = []
   for (const spec of specs) {
     if (!given.has(spec.name) && spec.name !== 'release') continue

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.ts'
 import type { Problem } from '../types.ts'
-import { failureBudget, parseShare, type Share } from './batches.ts'
 import { checkCommandLine } from '../values.ts'
+import { failureBudget, parseShare, type Share } from './batches.ts'
 
 // The rollout's own inputs, checked together before any server is contacted: every problem is reported at once,
 // each naming its flag (exit 2).
@@ -33,10 +33,20 @@ export function checkRolloutOptions(input: RolloutInput, fleet: number): Rollout
   const maxFail = parseShare(input.maxFail, '--max-fail', 0)
   if (!maxFail.ok) problems.push(maxFail.problem)
   if (input.canary !== undefined && input.canary > fleet) {
-    problems.push({ field: '--canary', value: String(input.canary), allowed: `at most the site's ${fleet} server(s)`, hint: 'the canary is the first batch; the rest follow in --batch sizes' })
+    problems.push({
+      field: '--canary',
+      value: String(input.canary),
+      allowed: `at most the site's ${fleet} server(s)`,
+      hint: 'the canary is the first batch; the rest follow in --batch sizes',
+    })
   }
   if (!(RESTART_MODES as readonly string[]).includes(input.restart)) {
-    problems.push({ field: '--restart', value: input.restart, allowed: RESTART_MODES.join(', '), hint: 'all: every process at once; one-by-one: keeps numprocs-1 running; none: you restart them yourself' })
+    problems.push({
+      field: '--restart',
+      value: input.restart,
+      allowed: RESTART_MODES.join(', '),
+      hint: 'all: every process at once; one-by-one: keeps numprocs-1 running; none: you restart them yourself',
+    })
   }
   if (input.healthCmd !== undefined) {
     const healthCmd = checkCommandLine(input.healthCmd, '--health-cmd', { fromFlag: true })

@@ -1,6 +1,6 @@
 import type { Connection } from '../remote/connection.ts'
-import { controlPrograms } from '../service/programs.ts'
 import { restartOneByOne } from '../service/one-by-one.ts'
+import { controlPrograms } from '../service/programs.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
 import type { RestartMode } from './options.ts'
 
@@ -26,17 +26,32 @@ export interface ReleaseRestart {
   stopped?: string
 }
 
-export async function restartForRelease(connection: Connection, input: { programs: RestartProgram[]; synced: ServerSyncResult; mode: RestartMode }): Promise<ReleaseRestart> {
+export async function restartForRelease(
+  connection: Connection,
+  input: { programs: RestartProgram[]; synced: ServerSyncResult; mode: RestartMode },
+): Promise<ReleaseRestart> {
   const update = input.synced.activation?.update
   const bySync = new Set([...(update?.added ?? []), ...(update?.updated ?? [])])
   const rest = input.programs.filter((p) => !bySync.has(p.name))
   const base = { mode: input.mode, bySync: input.programs.map((p) => p.name).filter((name) => bySync.has(name)) }
   if (input.mode === 'none' || !rest.length) return { ...base, restarted: [], lines: [] }
   if (input.mode === 'all') {
-    const done = await controlPrograms(connection, 'restart', rest.map((p) => p.name))
+    const done = await controlPrograms(
+      connection,
+      'restart',
+      rest.map((p) => p.name),
+    )
     return { ...base, restarted: rest.map((p) => p.name), lines: done.lines }
   }
   const rolled = await restartOneByOne(connection, rest)
-  const stopped = rolled.untouched.length || rolled.failed.length ? rolled.lines.at(-1) ?? `not restarted: ${rolled.untouched.join(', ')}` : undefined
-  return { ...base, restarted: rest.map((p) => p.name), lines: rolled.lines, ...(stopped ? { stopped: `one-by-one restart stopped: ${stopped}` } : {}) }
+  const stopped =
+    rolled.untouched.length || rolled.failed.length
+      ? (rolled.lines.at(-1) ?? `not restarted: ${rolled.untouched.join(', ')}`)
+      : undefined
+  return {
+    ...base,
+    restarted: rest.map((p) => p.name),
+    lines: rolled.lines,
+    ...(stopped ? { stopped: `one-by-one restart stopped: ${stopped}` } : {}),
+  }
 }

@@ -1,15 +1,15 @@
-import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import type { ProcessStatus } from '../supervisor/process.ts'
+import type { Connection } from '../remote/connection.ts'
 import { controlPrograms } from '../service/programs.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
 import type { ActivationResult } from '../sync/activate.ts'
 import type { DesiredState } from '../sync/desired.ts'
 import { revertPlan } from '../sync/rollback.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
-import type { RestartMode } from './options.ts'
-import type { ReleaseRestart } from './restart.ts'
-import { restoreCurrent, releaseName } from './release.ts'
 import { waitUntilUp } from './gate.ts'
+import type { RestartMode } from './options.ts'
+import { releaseName, restoreCurrent } from './release.ts'
+import type { ReleaseRestart } from './restart.ts'
 
 // A server that failed its gate goes back to where it was before the deploy: `current` to the release it pointed to,
 // the program confs to the bytes the sync read (the reverse plan, all-or-nothing), and the programs the deploy put on
@@ -59,7 +59,9 @@ export function groupsOnNewRelease(input: {
 
 export async function rollBackServer(connection: Connection, input: RollbackInput): Promise<ServerRollback> {
   await restoreCurrent(connection, { root: input.root, previous: input.previous })
-  const reverted = input.synced?.activation ? await revertPlan(connection, input.synced.plan, { lockWaitSeconds: input.lockWaitSeconds }) : null
+  const reverted = input.synced?.activation
+    ? await revertPlan(connection, input.synced.plan, { lockWaitSeconds: input.lockWaitSeconds })
+    : null
   const removed = new Set(reverted?.update.removed ?? [])
   const restartedByRevert = [...(reverted?.update.added ?? []), ...(reverted?.update.updated ?? [])]
   const restart = input.onNewRelease.filter((group) => !removed.has(group) && !restartedByRevert.includes(group))
@@ -77,6 +79,10 @@ export async function rollBackServer(connection: Connection, input: RollbackInpu
     waitSeconds: input.waitSeconds,
     ...(input.pollMs ? { pollMs: input.pollMs } : {}),
   })
-  if (!up.passed) throw new RemoteError(connection.server.name, `rolled back to ${release}, but its programs did not come back: ${up.reason}`)
+  if (!up.passed)
+    throw new RemoteError(
+      connection.server.name,
+      `rolled back to ${release}, but its programs did not come back: ${up.reason}`,
+    )
   return { release, reverted, restarted: restart, processes: up.processes }
 }

@@ -28,21 +28,53 @@ export interface RolloutResult<S, R> {
 export async function rollOut<S, R>(
   batches: S[][],
   deployBatch: (servers: S[], number: number) => Promise<R[]>,
-  options: { maxFailures: number; failed: (result: R) => boolean; onBatchDone?: (batch: BatchDone<S, R>) => void; interrupted?: AbortSignal },
+  options: {
+    maxFailures: number
+    failed: (result: R) => boolean
+    onBatchDone?: (batch: BatchDone<S, R>) => void
+    interrupted?: AbortSignal
+  },
 ): Promise<RolloutResult<S, R>> {
   const done: BatchDone<S, R>[] = []
   let failures = 0
   for (const [index, servers] of batches.entries()) {
-    if (options.interrupted?.aborted) return { batches: done, skipped: batches.slice(index).flat(), stoppedAfter: index || null, failures, interrupted: true }
+    if (options.interrupted?.aborted)
+      return {
+        batches: done,
+        skipped: batches.slice(index).flat(),
+        stoppedAfter: index || null,
+        failures,
+        interrupted: true,
+      }
     const results = await deployBatch(servers, index + 1)
     failures += results.filter(options.failed).length
     const interrupted = Boolean(options.interrupted?.aborted)
-    const batch = { number: index + 1, servers, results, failures, stopping: (interrupted || failures > options.maxFailures) && index < batches.length - 1 }
+    const batch = {
+      number: index + 1,
+      servers,
+      results,
+      failures,
+      stopping: (interrupted || failures > options.maxFailures) && index < batches.length - 1,
+    }
     done.push(batch)
     // A batch cut off by the interrupt is not "done": the caller's summary says where each of its servers was left.
-    if (interrupted) return { batches: done, skipped: batches.slice(index + 1).flat(), stoppedAfter: batch.number, failures, interrupted }
+    if (interrupted)
+      return {
+        batches: done,
+        skipped: batches.slice(index + 1).flat(),
+        stoppedAfter: batch.number,
+        failures,
+        interrupted,
+      }
     options.onBatchDone?.(batch)
-    if (batch.stopping) return { batches: done, skipped: batches.slice(index + 1).flat(), stoppedAfter: batch.number, failures, interrupted }
+    if (batch.stopping)
+      return {
+        batches: done,
+        skipped: batches.slice(index + 1).flat(),
+        stoppedAfter: batch.number,
+        failures,
+        interrupted,
+      }
   }
   return { batches: done, skipped: [], stoppedAfter: null, failures, interrupted: false }
 }

@@ -2,7 +2,7 @@
 // its final mode), which then takes the target's name in one step — rename() to replace a file, link() to create one
 // without ever replacing anything.
 import { randomBytes } from 'node:crypto'
-import { link, open, readFile, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { type FileHandle, link, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 
 /** The file no longer holds what the caller read: replacing it now would lose someone else's change. */
@@ -61,8 +61,16 @@ export async function syncDirectory(dir: string): Promise<void> {
  * The whole content in a new temp file next to `target`, on disk, with `mode` set explicitly (the umask cannot narrow
  * it) and private while it is written. Returns its path; the caller gives it its name or removes it.
  */
-async function writeTempBeside(target: string, content: string, mode: number, owner?: { uid: number; gid: number }): Promise<string> {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+async function writeTempBeside(
+  target: string,
+  content: string,
+  mode: number,
+  owner?: { uid: number; gid: number },
+): Promise<string> {
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  )
   let handle: FileHandle | undefined
   try {
     handle = await open(temp, 'wx', 0o600)

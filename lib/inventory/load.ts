@@ -9,12 +9,29 @@ import { validateInventory } from './validate.ts'
 
 // zx types its vendored `yaml` as `any`: these are the parts of yaml 2.8's AST this project relies on.
 export type YamlRange = [number, number, number]
-export interface YamlNode { range?: YamlRange | null }
-export interface YamlScalar extends YamlNode { value: unknown }
-export interface YamlPair { key: unknown; value: unknown }
-export interface YamlMap extends YamlNode { items: YamlPair[]; flow?: boolean }
-export interface YamlSeq extends YamlNode { items: unknown[]; flow?: boolean }
-export interface YamlIssue { code: string; message: string; pos: [number, number] }
+export interface YamlNode {
+  range?: YamlRange | null
+}
+export interface YamlScalar extends YamlNode {
+  value: unknown
+}
+export interface YamlPair {
+  key: unknown
+  value: unknown
+}
+export interface YamlMap extends YamlNode {
+  items: YamlPair[]
+  flow?: boolean
+}
+export interface YamlSeq extends YamlNode {
+  items: unknown[]
+  flow?: boolean
+}
+export interface YamlIssue {
+  code: string
+  message: string
+  pos: [number, number]
+}
 export interface YamlDocument {
   contents: unknown
   errors: YamlIssue[]
@@ -22,7 +39,9 @@ export interface YamlDocument {
   getIn(path: unknown[], keepScalar?: boolean): unknown
   toJS(options?: { maxAliasCount?: number }): unknown
 }
-interface LineCounter { linePos(offset: number): { line: number; col: number } }
+interface LineCounter {
+  linePos(offset: number): { line: number; col: number }
+}
 
 export const isYamlMap = (node: unknown): node is YamlMap => YAML.isMap(node)
 export const isYamlSeq = (node: unknown): node is YamlSeq => YAML.isSeq(node)
@@ -54,7 +73,11 @@ const PROJECT_DIR = resolve(fileURLToPath(import.meta.url), '..', '..', '..')
  * The inventory a task reads: `--inventory`, else `ZXS_INVENTORY` (both relative to the working directory, as a user
  * types them), else the project's inventory/inventory.yml.
  */
-export function resolveInventoryPath(flag: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
+export function resolveInventoryPath(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): string {
   const chosen = flag || env.ZXS_INVENTORY?.trim()
   return chosen ? resolve(cwd, chosen) : resolve(PROJECT_DIR, DEFAULT_INVENTORY)
 }
@@ -63,16 +86,28 @@ export function resolveInventoryPath(flag: string | undefined, env: Record<strin
 export function parseInventory(text: string, path: string): ParsedInventory {
   const lines: LineCounter = new YAML.LineCounter()
   // merge: teams share settings between entries with `<<: *defaults`.
-  const document: YamlDocument = YAML.parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false })
+  const document: YamlDocument = YAML.parseDocument(text, {
+    lineCounter: lines,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+  })
   if (document.errors.length > 0) {
-    throw new InputError(document.errors.map((issue) => syntaxProblem(issue, text, path, lines)), `Inventory ${path} is not valid YAML:`)
+    throw new InputError(
+      document.errors.map((issue) => syntaxProblem(issue, text, path, lines)),
+      `Inventory ${path} is not valid YAML:`,
+    )
   }
   const contents = document.contents
   if (contents === null || contents === undefined || (isYamlScalar(contents) && contents.value === null)) {
-    throw new InputError([{
-      field: path, value: text.trim() === '' ? '' : '(comments only)', allowed: SHAPE,
-      hint: `the file is empty; copy ${EXAMPLE_INVENTORY} to start`,
-    }])
+    throw new InputError([
+      {
+        field: path,
+        value: text.trim() === '' ? '' : '(comments only)',
+        allowed: SHAPE,
+        hint: `the file is empty; copy ${EXAMPLE_INVENTORY} to start`,
+      },
+    ])
   }
   if (!isYamlMap(contents)) {
     throw new InputError([{ field: path, value: document.toJS(), allowed: SHAPE, hint: `see ${EXAMPLE_INVENTORY}` }])
@@ -82,7 +117,10 @@ export function parseInventory(text: string, path: string): ParsedInventory {
   const yamlWarnings = document.warnings.map((issue) => `${path}:${where(issue, lines)}: ${firstLine(issue.message)}`)
   if (validation.problems.length > 0) {
     const problems = validation.problems.map((problem) => locate(problem, document, lines, path))
-    throw new InputError(problems, `Inventory ${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:`)
+    throw new InputError(
+      problems,
+      `Inventory ${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:`,
+    )
   }
   return { inventory: validation.inventory, document, warnings: [...yamlWarnings, ...validation.warnings] }
 }
@@ -106,18 +144,24 @@ function readProblem(error: unknown, path: string): InputError {
     EISDIR: 'the path is a directory; give the inventory file itself',
   }
   const allowed = code === 'ENOENT' ? 'an existing inventory file' : 'a readable inventory file'
-  return new InputError([{ field: '--inventory', value: path, allowed, hint: hints[code ?? ''] ?? String(error) }],
-    code === 'ENOENT' ? `Inventory not found: ${path}` : `Cannot read inventory ${path}`)
+  return new InputError(
+    [{ field: '--inventory', value: path, allowed, hint: hints[code ?? ''] ?? String(error) }],
+    code === 'ENOENT' ? `Inventory not found: ${path}` : `Cannot read inventory ${path}`,
+  )
 }
 
 function toPlainData(document: YamlDocument, path: string): unknown {
   try {
     return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
   } catch (error) {
-    throw new InputError([{
-      field: path, value: '(aliases)', allowed: `at most ${MAX_ALIAS_COUNT} alias expansions`,
-      hint: error instanceof Error ? firstLine(error.message) : String(error),
-    }])
+    throw new InputError([
+      {
+        field: path,
+        value: '(aliases)',
+        allowed: `at most ${MAX_ALIAS_COUNT} alias expansions`,
+        hint: error instanceof Error ? firstLine(error.message) : String(error),
+      },
+    ])
   }
 }
 

@@ -1,9 +1,9 @@
 // supervisor-create and supervisor-delete as edits of the inventory text: one entry of a site's `supervisors:` list
 // added or removed, the rest of the file byte for byte as it was.
 import { InputError } from '../errors.ts'
+import { ENVIRONMENT_KEY, PROGRAM_KEYS } from '../program-schema.ts'
 import type { EnvValue, ProgramEntry } from '../types.ts'
 import { ENV_REFERENCE_KEY } from '../values.ts'
-import { ENVIRONMENT_KEY, PROGRAM_KEYS } from '../program-schema.ts'
 import { isYamlMap, isYamlScalar, isYamlSeq, type LoadedInventory, type YamlMap, type YamlPair } from './load.ts'
 import { findProgram, findSite } from './resolve.ts'
 import { findProgramConflicts, validateProgram } from './validate.ts'
@@ -38,7 +38,9 @@ export function removeProgram(loaded: LoadedInventory, domain: string, name: str
   if (!pair) throw unsafeEdit(loaded, siteIndex)
   const expected = structuredClone(loaded.inventory)
   expected.sites[siteIndex]?.supervisors.splice(index, 1)
-  return editInventoryText(loaded, siteIndex, expected, (text) => removeListItem(text, pair, index, existingEntries(loaded, siteIndex, pair.value)))
+  return editInventoryText(loaded, siteIndex, expected, (text) =>
+    removeListItem(text, pair, index, existingEntries(loaded, siteIndex, pair.value)),
+  )
 }
 
 /** The program as YAML data, keys in the schema's order; an empty environment is left out. */
@@ -59,7 +61,12 @@ function entryData(entry: ProgramEntry): Record<string, unknown> {
 
 /** A reference is written as the inventory spells it: `{ from_env: VAR }`. */
 function environmentData(environment: Record<string, EnvValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, typeof value === 'string' ? value : { [ENV_REFERENCE_KEY]: value.fromEnv }]))
+  return Object.fromEntries(
+    Object.entries(environment).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? value : { [ENV_REFERENCE_KEY]: value.fromEnv },
+    ]),
+  )
 }
 
 function siteNode(loaded: LoadedInventory, siteIndex: number): YamlMap {

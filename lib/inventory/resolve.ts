@@ -1,7 +1,7 @@
 // Lookups on a validated inventory: what a --domain, --server or --program names, and where things live.
 import { InputError } from '../errors.ts'
-import type { Inventory, Program, Server, Site } from '../types.ts'
 import { defaultSiteRoot } from '../layout.ts'
+import type { Inventory, Program, Server, Site } from '../types.ts'
 
 function listOrNone(names: string[]): string {
   return names.length > 0 ? names.join(', ') : 'none in the inventory'
@@ -10,19 +10,27 @@ function listOrNone(names: string[]): string {
 export function findSite(inventory: Inventory, domain: string, field = '--domain'): Site {
   const site = inventory.sites.find((candidate) => candidate.domain === domain)
   if (site) return site
-  throw new InputError([{
-    field, value: domain, allowed: `a domain from the inventory (${listOrNone(inventory.sites.map((s) => s.domain))})`,
-    hint: `Site '${domain}' not found in inventory`,
-  }])
+  throw new InputError([
+    {
+      field,
+      value: domain,
+      allowed: `a domain from the inventory (${listOrNone(inventory.sites.map((s) => s.domain))})`,
+      hint: `Site '${domain}' not found in inventory`,
+    },
+  ])
 }
 
 export function findServer(inventory: Inventory, name: string, field = '--server'): Server {
   const server = inventory.servers.find((candidate) => candidate.name === name)
   if (server) return server
-  throw new InputError([{
-    field, value: name, allowed: `a server from the inventory (${listOrNone(inventory.servers.map((s) => s.name))})`,
-    hint: `Server '${name}' not found in inventory`,
-  }])
+  throw new InputError([
+    {
+      field,
+      value: name,
+      allowed: `a server from the inventory (${listOrNone(inventory.servers.map((s) => s.name))})`,
+      hint: `Server '${name}' not found in inventory`,
+    },
+  ])
 }
 
 /** Every group named by some server, in first-seen order. */
@@ -37,11 +45,14 @@ export function findServers(inventory: Inventory, nameOrGroup: string, field = '
   const members = inventory.servers.filter((candidate) => candidate.groups.includes(nameOrGroup))
   if (members.length > 0) return members
   const groups = groupNames(inventory)
-  throw new InputError([{
-    field, value: nameOrGroup,
-    allowed: `a server (${listOrNone(inventory.servers.map((s) => s.name))}) or a group (${listOrNone(groups)})`,
-    hint: `Server '${nameOrGroup}' not found in inventory`,
-  }])
+  throw new InputError([
+    {
+      field,
+      value: nameOrGroup,
+      allowed: `a server (${listOrNone(inventory.servers.map((s) => s.name))}) or a group (${listOrNone(groups)})`,
+      hint: `Server '${nameOrGroup}' not found in inventory`,
+    },
+  ])
 }
 
 /** The servers a site runs on, in the order the site lists them. */
@@ -69,8 +80,12 @@ export function programUser(server: Server, site: Site, program: Program): strin
 export function findProgram(site: Site, name: string, field = '--program'): Program {
   const program = site.supervisors.find((candidate) => candidate.program === name)
   if (program) return program
-  throw new InputError([{
-    field, value: name, allowed: `a program of ${site.domain} (${listOrNone(site.supervisors.map((p) => p.program))})`,
-    hint: `Supervisor program '${name}' not found`,
-  }])
+  throw new InputError([
+    {
+      field,
+      value: name,
+      allowed: `a program of ${site.domain} (${listOrNone(site.supervisors.map((p) => p.program))})`,
+      hint: `Supervisor program '${name}' not found`,
+    },
+  ])
 }

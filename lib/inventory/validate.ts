@@ -1,22 +1,59 @@
 // Turns parsed inventory YAML into the validated model, collecting every problem at once with its path.
-import type { EnvValue, Inventory, Problem, Program, Server, Site, SupervisorOverrides } from '../types.ts'
-import {
-  checkAbsolutePath, checkConnection, checkControlPersist, checkEnvEntry, checkFilePath, checkGroupName, checkHost, checkInventoryId,
-  checkPort, checkProgramEnvKey, checkServerName, checkUsername, describeType, SITE_RULES, type Check,
-  type CheckResult, SUPERVISOR_OVERRIDE_RULES,
-} from '../values.ts'
+
 import { DEFAULT_INVENTORY_ID, fullName as programFullName } from '../layout.ts'
 import { ENVIRONMENT_KEY, PROGRAM_KEYS, programKeySpecs } from '../program-schema.ts'
+import type { EnvValue, Inventory, Problem, Program, Server, Site, SupervisorOverrides } from '../types.ts'
+import {
+  type Check,
+  type CheckResult,
+  checkAbsolutePath,
+  checkConnection,
+  checkControlPersist,
+  checkEnvEntry,
+  checkFilePath,
+  checkGroupName,
+  checkHost,
+  checkInventoryId,
+  checkPort,
+  checkProgramEnvKey,
+  checkServerName,
+  checkUsername,
+  describeType,
+  SITE_RULES,
+  SUPERVISOR_OVERRIDE_RULES,
+} from '../values.ts'
 import { siteRoot } from './resolve.ts'
 
 export const TOP_KEYS = ['id', 'servers', 'sites', 'controlPersist', 'sshConfig'] as const
 // provider, dropletId and instanceId are DeployerPHP's own keys: known, kept, unused here.
 export const SERVER_KEYS = [
-  'name', 'host', 'port', 'username', 'privateKeyPath', 'provider', 'dropletId', 'instanceId',
-  'groups', 'siteUser', 'sitesPath', 'knownHostsFile', 'connection', 'supervisor',
+  'name',
+  'host',
+  'port',
+  'username',
+  'privateKeyPath',
+  'provider',
+  'dropletId',
+  'instanceId',
+  'groups',
+  'siteUser',
+  'sitesPath',
+  'knownHostsFile',
+  'connection',
+  'supervisor',
 ] as const
 // crons belong to DeployerPHP's cron feature: known, kept, unused here.
-export const SITE_KEYS = ['domain', 'server', 'repo', 'branch', 'php_version', 'crons', 'supervisors', 'user', 'root'] as const
+export const SITE_KEYS = [
+  'domain',
+  'server',
+  'repo',
+  'branch',
+  'php_version',
+  'crons',
+  'supervisors',
+  'user',
+  'root',
+] as const
 
 /** Keys like `x-worker-defaults:` hold YAML anchors for `<<: *merge`; they are never warned about. */
 export const EXTENSION_PREFIX = 'x-'
@@ -47,7 +84,9 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   const report: Report = { problems: [], warnings: [], source }
   if (!isMap(raw)) {
     report.problems.push({
-      field: '(top level)', value: raw, allowed: 'a map with `servers:` and `sites:` lists',
+      field: '(top level)',
+      value: raw,
+      allowed: 'a map with `servers:` and `sites:` lists',
       hint: `got ${describeType(raw)}; see inventory/example.yml`,
     })
     return { inventory: { id: DEFAULT_INVENTORY_ID, servers: [], sites: [] }, ...report }
@@ -56,11 +95,15 @@ export function validateInventory(raw: unknown, source?: string): Validation {
   const id = optional(report, raw, 'id', '', checkInventoryId) ?? DEFAULT_INVENTORY_ID
   const controlPersist = optional(report, raw, 'controlPersist', '', checkControlPersist)
   const sshConfig = optional(report, raw, 'sshConfig', '', checkFilePath)
-  const servers = readList(report, raw, 'servers', '', true).flatMap((item, i) => readServer(report, item, `servers[${i}]`))
+  const servers = readList(report, raw, 'servers', '', true).flatMap((item, i) =>
+    readServer(report, item, `servers[${i}]`),
+  )
   checkServerNamesUnique(report, servers)
   checkGroupsAreNotServers(report, servers)
   const known = [...new Set(servers.map((server) => server.name).filter(Boolean))]
-  const sites = readList(report, raw, 'sites', '', false).flatMap((item, i) => readSite(report, item, `sites[${i}]`, known))
+  const sites = readList(report, raw, 'sites', '', false).flatMap((item, i) =>
+    readSite(report, item, `sites[${i}]`, known),
+  )
   checkDomainsUnique(report, sites)
   checkFullNamesUnique(report, sites)
   checkSiteRootsUnique(report, sites, servers)
@@ -70,7 +113,10 @@ export function validateInventory(raw: unknown, source?: string): Validation {
 }
 
 /** Validates one program entry on its own (e.g. before `addProgram`); field paths start at `path`. */
-export function validateProgram(raw: unknown, path = ''): { program: Program | undefined; problems: Problem[]; warnings: string[] } {
+export function validateProgram(
+  raw: unknown,
+  path = '',
+): { program: Program | undefined; problems: Problem[]; warnings: string[] } {
   const report: Report = { problems: [], warnings: [], source: undefined }
   const [program] = readProgram(report, raw, path)
   return { program, problems: report.problems, warnings: report.warnings }
@@ -78,18 +124,24 @@ export function validateProgram(raw: unknown, path = ''): { program: Program | u
 
 /** DeployerPHP's create-time rules: one program per name and one per script within a site. */
 export function findProgramConflicts(
-  site: Site, entry: Pick<Program, 'program' | 'script'>, fields = { program: 'program', script: 'script' },
+  site: Site,
+  entry: Pick<Program, 'program' | 'script'>,
+  fields = { program: 'program', script: 'script' },
 ): Problem[] {
   const problems: Problem[] = []
   if (site.supervisors.some((existing) => existing.program === entry.program)) {
     problems.push({
-      field: fields.program, value: entry.program, allowed: `a program name not yet used by ${site.domain}`,
+      field: fields.program,
+      value: entry.program,
+      allowed: `a program name not yet used by ${site.domain}`,
       hint: `Supervisor '${entry.program}' is already configured for '${site.domain}'`,
     })
   }
   if (site.supervisors.some((existing) => existing.script === entry.script)) {
     problems.push({
-      field: fields.script, value: entry.script, allowed: `a script not yet used by another program of ${site.domain}`,
+      field: fields.script,
+      value: entry.script,
+      allowed: `a script not yet used by another program of ${site.domain}`,
       hint: `Supervisor script '${entry.script}' is already configured for '${site.domain}'`,
     })
   }
@@ -138,13 +190,20 @@ function readList(report: Report, map: RawMap, key: string, path: string, isRequ
   const value = map[key]
   const field = joinPath(path, key)
   if (value === undefined && isRequired) {
-    report.problems.push({ field, value, allowed: `a list of ${key}`, hint: `add \`${key}:\` (see inventory/example.yml)` })
+    report.problems.push({
+      field,
+      value,
+      allowed: `a list of ${key}`,
+      hint: `add \`${key}:\` (see inventory/example.yml)`,
+    })
     return []
   }
   if (value === undefined || value === null) return []
   if (Array.isArray(value)) return value
   report.problems.push({
-    field, value, allowed: `a list of ${key}`,
+    field,
+    value,
+    allowed: `a list of ${key}`,
     hint: `got ${describeType(value)}; start each entry with "- " on its own line`,
   })
   return []
@@ -152,7 +211,12 @@ function readList(report: Report, map: RawMap, key: string, path: string, isRequ
 
 function readMapItem(report: Report, item: unknown, path: string, what: string): RawMap | undefined {
   if (isMap(item)) return item
-  report.problems.push({ field: path, value: item, allowed: `a map describing one ${what}`, hint: `got ${describeType(item)}` })
+  report.problems.push({
+    field: path,
+    value: item,
+    allowed: `a map describing one ${what}`,
+    hint: `got ${describeType(item)}`,
+  })
   return undefined
 }
 
@@ -173,12 +237,13 @@ function readServer(report: Report, item: unknown, path: string): Server[] {
   warnUnknownKeys(report, map, path, SERVER_KEYS)
   const name = required(report, map, 'name', path, checkServerName) ?? ''
   const connection = optional(report, map, 'connection', path, checkConnection)
-  const host = connection === 'local' && map.host == null
-    ? 'local'
-    : required(report, map, 'host', path, checkHost) ?? ''
+  const host =
+    connection === 'local' && map.host == null ? 'local' : (required(report, map, 'host', path, checkHost) ?? '')
   if (connection === 'ssh' && host === 'local') {
     report.problems.push({
-      field: joinPath(path, 'connection'), value: connection, allowed: 'local when host is "local"',
+      field: joinPath(path, 'connection'),
+      value: connection,
+      allowed: 'local when host is "local"',
       hint: 'host: local runs on this machine; remove `connection: ssh` or give a real host',
     })
   }
@@ -192,7 +257,10 @@ function readServer(report: Report, item: unknown, path: string): Server[] {
     local: connection === 'local' || host === 'local',
   }
   // Left out when absent: the ssh config (an alias's User and Port) decides, else root on 22.
-  assignDefined(server, { port: optional(report, map, 'port', path, checkPort), username: optional(report, map, 'username', path, checkUsername) })
+  assignDefined(server, {
+    port: optional(report, map, 'port', path, checkPort),
+    username: optional(report, map, 'username', path, checkUsername),
+  })
   const privateKeyPath = optional(report, map, 'privateKeyPath', path, checkFilePath)
   const knownHostsFile = optional(report, map, 'knownHostsFile', path, checkFilePath)
   if (privateKeyPath !== undefined) server.privateKeyPath = privateKeyPath
@@ -208,7 +276,12 @@ function readSupervisorOverrides(report: Report, map: RawMap, path: string): Sup
   if (value === undefined || value === null) return undefined
   const field = joinPath(path, 'supervisor')
   if (!isMap(value)) {
-    report.problems.push({ field, value, allowed: 'a map with config, include_dir and/or serverurl', hint: 'e.g. supervisor: { config: /etc/supervisord.conf }' })
+    report.problems.push({
+      field,
+      value,
+      allowed: 'a map with config, include_dir and/or serverurl',
+      hint: 'e.g. supervisor: { config: /etc/supervisord.conf }',
+    })
     return undefined
   }
   warnUnknownKeys(report, value, field, Object.keys(SUPERVISOR_OVERRIDE_RULES))
@@ -232,7 +305,9 @@ function readNames(report: Report, map: RawMap, key: string, path: string, check
   if (value === undefined || value === null) return []
   if (!Array.isArray(value)) {
     report.problems.push({
-      field: joinPath(path, key), value, allowed: `a list of names, e.g. ${key}: [web]`,
+      field: joinPath(path, key),
+      value,
+      allowed: `a list of names, e.g. ${key}: [web]`,
       hint: typeof value === 'string' ? `write ${key}: [${value}]` : `got ${describeType(value)}`,
     })
     return []
@@ -251,7 +326,9 @@ function checkServerNamesUnique(report: Report, servers: Server[]): void {
       return
     }
     report.problems.push({
-      field: `servers[${i}].name`, value: server.name, allowed: 'a name no other server uses',
+      field: `servers[${i}].name`,
+      value: server.name,
+      allowed: 'a name no other server uses',
       hint: `servers[${first}] is already named '${server.name}'`,
     })
   })
@@ -264,7 +341,9 @@ function checkGroupsAreNotServers(report: Report, servers: Server[]): void {
     server.groups.forEach((group, g) => {
       if (!names.has(group)) return
       report.problems.push({
-        field: `servers[${i}].groups[${g}]`, value: group, allowed: 'a group name that is not also a server name',
+        field: `servers[${i}].groups[${g}]`,
+        value: group,
+        allowed: 'a group name that is not also a server name',
         hint: `'${group}' is a server; --server ${group} would be ambiguous, so rename the group`,
       })
     })
@@ -289,8 +368,9 @@ function readSite(report: Report, item: unknown, path: string, knownServers: str
     root: optional(report, map, 'root', path, SITE_RULES.root),
   }
   assignDefined(site, optionals)
-  site.supervisors = readList(report, map, 'supervisors', path, false)
-    .flatMap((raw, i) => readProgram(report, raw, joinPath(joinPath(path, 'supervisors'), i)))
+  site.supervisors = readList(report, map, 'supervisors', path, false).flatMap((raw, i) =>
+    readProgram(report, raw, joinPath(joinPath(path, 'supervisors'), i)),
+  )
   checkProgramsUnique(report, site, joinPath(path, 'supervisors'))
   return [site]
 }
@@ -303,7 +383,12 @@ function readSiteServers(report: Report, map: RawMap, path: string, knownServers
     ? value.map((name, i) => [name, joinPath(field, i)])
     : [[value === null ? undefined : value, field]]
   if (Array.isArray(value) && value.length === 0) {
-    report.problems.push({ field, value, allowed: 'a server name or a non-empty list of names', hint: 'name at least one server' })
+    report.problems.push({
+      field,
+      value,
+      allowed: 'a server name or a non-empty list of names',
+      hint: 'name at least one server',
+    })
   }
   const names: string[] = []
   for (const [raw, at] of entries) {
@@ -311,7 +396,8 @@ function readSiteServers(report: Report, map: RawMap, path: string, knownServers
     if (name === undefined) continue
     if (!knownServers.includes(name)) {
       report.problems.push({
-        field: at, value: name,
+        field: at,
+        value: name,
         allowed: `a server from servers: (${knownServers.length ? knownServers.join(', ') : 'none defined'})`,
         hint: `Server '${name}' not found in inventory`,
       })
@@ -331,7 +417,9 @@ function checkDomainsUnique(report: Report, sites: Site[]): void {
       return
     }
     report.problems.push({
-      field: `sites[${i}].domain`, value: site.domain, allowed: 'a domain no other site uses',
+      field: `sites[${i}].domain`,
+      value: site.domain,
+      allowed: 'a domain no other site uses',
       hint: `sites[${first}] already has the domain '${site.domain}'`,
     })
   })
@@ -351,7 +439,8 @@ function checkFullNamesUnique(report: Report, sites: Site[]): void {
       }
       if (first.site === s) return
       report.problems.push({
-        field: `sites[${s}].supervisors[${p}].program`, value: program.program,
+        field: `sites[${s}].supervisors[${p}].program`,
+        value: program.program,
         allowed: 'a program whose full name <domain>-<program> differs from every other program of the inventory',
         hint: `sites[${first.site}].supervisors[${first.program}] is also '${name}' (the same conf, log and supervisor group); rename one`,
       })
@@ -372,7 +461,9 @@ function checkSiteRootsUnique(report: Report, sites: Site[], servers: Server[]):
         return
       }
       report.problems.push({
-        field: `sites[${s}].root`, value: root, allowed: 'a site root no other site uses on the same server',
+        field: `sites[${s}].root`,
+        value: root,
+        allowed: 'a site root no other site uses on the same server',
         hint: `sites[${first}] (${sites[first]?.domain}) also lives in ${root} on ${server.name}; give one of them its own root:`,
       })
     })
@@ -387,8 +478,8 @@ function readProgram(report: Report, raw: unknown, path: string): Program[] {
   for (const [key, spec] of programKeySpecs()) {
     // A refused name reads as '' so the rest of the entry is still checked; its problem is already reported.
     const value = spec.required
-      ? required(report, map, key, path, spec.check) ?? ''
-      : optional(report, map, key, path, spec.check) ?? spec.default
+      ? (required(report, map, key, path, spec.check) ?? '')
+      : (optional(report, map, key, path, spec.check) ?? spec.default)
     if (value !== undefined) program[key] = value
   }
   program[ENVIRONMENT_KEY] = readEnvironment(report, map, path)
@@ -401,7 +492,10 @@ function readEnvironment(report: Report, map: RawMap, path: string): Record<stri
   if (value === undefined || value === null) return {}
   if (!isMap(value)) {
     report.problems.push({
-      field, value, allowed: 'a map of NAME: value (or NAME: { from_env: VAR })', hint: `got ${describeType(value)}; write environment: {APP_ENV: production}`,
+      field,
+      value,
+      allowed: 'a map of NAME: value (or NAME: { from_env: VAR })',
+      hint: `got ${describeType(value)}; write environment: {APP_ENV: production}`,
     })
     return {}
   }
@@ -424,14 +518,16 @@ function checkProgramsUnique(report: Report, site: Site, path: string): void {
     const scriptFirst = program.script ? byScript.get(program.script) : undefined
     if (nameFirst !== undefined) {
       report.problems.push({
-        field: joinPath(joinPath(path, i), 'program'), value: program.program,
+        field: joinPath(joinPath(path, i), 'program'),
+        value: program.program,
         allowed: 'a program name used once per site',
         hint: `Supervisor '${program.program}' is already configured for '${domain}' (supervisors[${nameFirst}])`,
       })
     } else if (program.program) byName.set(program.program, i)
     if (scriptFirst !== undefined) {
       report.problems.push({
-        field: joinPath(joinPath(path, i), 'script'), value: program.script,
+        field: joinPath(joinPath(path, i), 'script'),
+        value: program.script,
         allowed: 'a script used by one program per site',
         hint: `Supervisor script '${program.script}' is already configured for '${domain}' (supervisors[${scriptFirst}])`,
       })

@@ -5,7 +5,17 @@ import { isDeepStrictEqual } from 'node:util'
 import { YAML } from 'zx'
 import { InputError } from '../errors.ts'
 import type { Inventory, Site } from '../types.ts'
-import { isYamlAlias, isYamlMap, isYamlSeq, parseInventory, type LoadedInventory, type YamlMap, type YamlNode, type YamlPair, type YamlSeq } from './load.ts'
+import {
+  isYamlAlias,
+  isYamlMap,
+  isYamlSeq,
+  type LoadedInventory,
+  parseInventory,
+  type YamlMap,
+  type YamlNode,
+  type YamlPair,
+  type YamlSeq,
+} from './load.ts'
 
 // zx declares YAML.stringify without its options argument; yaml 2.8 takes one.
 const stringifyYaml = YAML.stringify as (value: unknown, options: Record<string, unknown>) => string
@@ -15,7 +25,12 @@ const stringifyYaml = YAML.stringify as (value: unknown, options: Record<string,
  * Any surprise (a layout the edit does not understand, a result other than intended) is the edit-by-hand error
  * naming the site's `supervisors` list.
  */
-export function editInventoryText(loaded: LoadedInventory, siteIndex: number, expected: Inventory, edit: (text: TextFile) => void): string {
+export function editInventoryText(
+  loaded: LoadedInventory,
+  siteIndex: number,
+  expected: Inventory,
+  edit: (text: TextFile) => void,
+): string {
   const text = new TextFile(loaded.text)
   try {
     edit(text)
@@ -30,11 +45,17 @@ export function editInventoryText(loaded: LoadedInventory, siteIndex: number, ex
 
 export function unsafeEdit(loaded: LoadedInventory, siteIndex: number): InputError {
   const site: Site | undefined = loaded.inventory.sites[siteIndex]
-  return new InputError([{
-    field: `sites[${siteIndex}].supervisors`, value: site?.domain,
-    allowed: 'a block-style site entry whose supervisors: list is its own (no alias or merge key)',
-    hint: `this layout cannot be edited without touching other entries; edit ${loaded.path} by hand`,
-  }], `Cannot edit ${loaded.path} safely:`)
+  return new InputError(
+    [
+      {
+        field: `sites[${siteIndex}].supervisors`,
+        value: site?.domain,
+        allowed: 'a block-style site entry whose supervisors: list is its own (no alias or merge key)',
+        hint: `this layout cannot be edited without touching other entries; edit ${loaded.path} by hand`,
+      },
+    ],
+    `Cannot edit ${loaded.path} safely:`,
+  )
 }
 
 /** Appends `value` to a non-empty block list, in the style of its first entry. */
@@ -53,13 +74,21 @@ export function appendToBlockList(text: TextFile, seq: YamlSeq, value: unknown):
  * Writes `key:` with a block list of `entries` into `owner` (itself an entry of a block list), in place of a
  * missing, empty, null or flow-style value.
  */
-export function writeBlockList(text: TextFile, owner: YamlMap, pair: YamlPair | undefined, key: string, entries: unknown[]): void {
+export function writeBlockList(
+  text: TextFile,
+  owner: YamlMap,
+  pair: YamlPair | undefined,
+  key: string,
+  entries: unknown[],
+): void {
   if (pair && isYamlAlias(pair.value)) throw new LayoutError('an alias is shared with other entries')
   const ownerSpan = text.itemSpan(owner)
   const ownerStyle = text.listStyle(ownerSpan, owner)
   const dashCol = ownerStyle.keyCol + ownerStyle.step
   const style: ListStyle = {
-    dashCol, loneDash: ownerStyle.loneDash, step: ownerStyle.step,
+    dashCol,
+    loneDash: ownerStyle.loneDash,
+    step: ownerStyle.step,
     keyCol: ownerStyle.loneDash ? dashCol + ownerStyle.step : dashCol + 2,
   }
   const items = entries.map((entry) => renderBlockItem(entry, style, text.eol)).join('')
@@ -119,7 +148,10 @@ function renderBlockItem(value: unknown, style: ListStyle, eol: string): string 
   const indent = (line: string) => (line === '' ? line : ' '.repeat(style.keyCol) + line)
   const lines = style.loneDash
     ? [`${' '.repeat(style.dashCol)}-`, ...body.map(indent)]
-    : [`${' '.repeat(style.dashCol)}-${' '.repeat(style.keyCol - style.dashCol - 1)}${body[0] ?? ''}`, ...body.slice(1).map(indent)]
+    : [
+        `${' '.repeat(style.dashCol)}-${' '.repeat(style.keyCol - style.dashCol - 1)}${body[0] ?? ''}`,
+        ...body.slice(1).map(indent),
+      ]
   return lines.map((line) => line + eol).join('')
 }
 
@@ -227,7 +259,14 @@ export class TextFile {
       lastLine = line
     }
     let leadLine = dashLine
-    while (leadLine > 0 && this.indent(leadLine - 1) === dashCol && this.content(leadLine - 1).trim().startsWith('#')) leadLine--
+    while (
+      leadLine > 0 &&
+      this.indent(leadLine - 1) === dashCol &&
+      this.content(leadLine - 1)
+        .trim()
+        .startsWith('#')
+    )
+      leadLine--
     return { leadLine, dashLine, dashCol, lastLine, endLine: line - 1 }
   }
 

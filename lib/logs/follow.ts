@@ -1,10 +1,11 @@
 // --follow: stream every chosen source until stopped — one `tail -F` for all files, and `journalctl -f` for the
 // daemon where systemd runs — each line tagged with the source it came from.
-import type { Connection } from '../remote/connection.ts'
-import { streamCommand, type Stream } from '../remote/stream.ts'
-import { locateDaemonLog, type DaemonLog } from './read.ts'
-import { DAEMON_SERVICE, type LogSource } from './sources.ts'
+
 import type { ServerLayout } from '../layout.ts'
+import type { Connection } from '../remote/connection.ts'
+import { type Stream, streamCommand } from '../remote/stream.ts'
+import { type DaemonLog, locateDaemonLog } from './read.ts'
+import { DAEMON_SERVICE, type LogSource } from './sources.ts'
 
 export interface FollowedFile {
   path: string
@@ -39,11 +40,21 @@ export function followCommands(sources: LogSource[], daemon: DaemonLog | undefin
   const commands: FollowCommand[] = []
   for (const source of sources) {
     if (source.kind === 'program') files.push({ path: source.path, service: source.service })
-    else if (daemon?.from === 'journal') commands.push({ kind: 'journal', argv: ['journalctl', '-u', daemon.unit, '-n', String(lines), '-f', '--no-pager'], service: DAEMON_SERVICE })
+    else if (daemon?.from === 'journal')
+      commands.push({
+        kind: 'journal',
+        argv: ['journalctl', '-u', daemon.unit, '-n', String(lines), '-f', '--no-pager'],
+        service: DAEMON_SERVICE,
+      })
     else if (daemon) files.push({ path: daemon.path, service: DAEMON_SERVICE })
   }
   // -F follows by name and retries: a log that is rotated (copytruncate) or not yet created keeps being followed.
-  if (files.length) commands.unshift({ kind: 'tail', argv: ['tail', '-n', String(lines), '-F', '--', ...files.map((f) => f.path)], files })
+  if (files.length)
+    commands.unshift({
+      kind: 'tail',
+      argv: ['tail', '-n', String(lines), '-F', '--', ...files.map((f) => f.path)],
+      files,
+    })
   return commands
 }
 
@@ -52,7 +63,10 @@ export function followCommands(sources: LogSource[], daemon: DaemonLog | undefin
  * preceded by a blank line (except the first); a blank line is held back until the next line shows whether it was
  * tail's. A log line that is exactly the header of another followed file would be taken for one.
  */
-export function tailDemux(files: FollowedFile[]): { push(line: string): Array<[string, string]>; flush(): Array<[string, string]> } {
+export function tailDemux(files: FollowedFile[]): {
+  push(line: string): Array<[string, string]>
+  flush(): Array<[string, string]>
+} {
   const byPath = new Map(files.map((f) => [f.path, f.service]))
   let current = files[0]?.service ?? ''
   let heldBlank = false
@@ -87,8 +101,14 @@ export function noticeService(files: FollowedFile[], text: string): string | und
   return files.find((f) => text.includes(`'${f.path}'`) || text.includes(`${f.path}:`))?.service
 }
 
-export async function followLogs(connection: Connection, sources: LogSource[], options: FollowOptions): Promise<FollowEnd> {
-  const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection, options.layout) : undefined
+export async function followLogs(
+  connection: Connection,
+  sources: LogSource[],
+  options: FollowOptions,
+): Promise<FollowEnd> {
+  const daemon = sources.some((s) => s.kind === 'daemon')
+    ? await locateDaemonLog(connection, options.layout)
+    : undefined
   const commands = followCommands(sources, daemon, options.lines)
   if (options.signal?.aborted) return { stopped: true, failed: [] }
   const streams = commands.map((command) => ({ command, stream: startStream(connection, command, options) }))
@@ -100,7 +120,11 @@ export async function followLogs(connection: Connection, sources: LogSource[], o
     await stopAll()
     throw lost.reason
   }
-  const failed = ends.flatMap((end, i) => (end.status === 'fulfilled' && !end.value.stopped && end.value.exitCode !== 0 ? [{ command: streams[i]!.command.argv.join(' '), exitCode: end.value.exitCode }] : []))
+  const failed = ends.flatMap((end, i) =>
+    end.status === 'fulfilled' && !end.value.stopped && end.value.exitCode !== 0
+      ? [{ command: streams[i]!.command.argv.join(' '), exitCode: end.value.exitCode }]
+      : [],
+  )
   return { stopped: Boolean(options.signal?.aborted), failed }
 }
 
@@ -115,8 +139,16 @@ function startStream(connection: Connection, command: FollowCommand, options: Fo
   const demux = tailDemux(command.files)
   const stream = streamCommand(connection, command.argv, {
     privileged: true,
-    onLine: (line) => { for (const [service, text] of demux.push(line)) options.onLine(service, text) },
+    onLine: (line) => {
+      for (const [service, text] of demux.push(line)) options.onLine(service, text)
+    },
     onErrorLine: (line) => options.onNotice(noticeService(command.files, line), line),
   })
-  return { stop: stream.stop, done: stream.done.then((end) => { for (const [service, text] of demux.flush()) options.onLine(service, text); return end }) }
+  return {
+    stop: stream.stop,
+    done: stream.done.then((end) => {
+      for (const [service, text] of demux.flush()) options.onLine(service, text)
+      return end
+    }),
+  }
 }

@@ -1,8 +1,9 @@
 // The last N lines of each log source, read through the connection as root (Debian's log files are root-only).
-import type { Connection } from '../remote/connection.ts'
+
 import { RemoteError } from '../errors.ts'
-import { DAEMON_SERVICE, type LogSource } from './sources.ts'
 import { DEBIAN_LAYOUT, type ServerLayout } from '../layout.ts'
+import type { Connection } from '../remote/connection.ts'
+import { DAEMON_SERVICE, type LogSource } from './sources.ts'
 
 export interface LogRead {
   service: string
@@ -21,14 +22,29 @@ export type DaemonLog = { from: 'journal'; unit: string } | { from: 'file'; path
 const LOCATE_DAEMON_LOG = `if [ -d /run/systemd/system ] && [ -n "$(journalctl -u "$1" -n 1 --no-pager --quiet 2>/dev/null)" ]; then echo journal; else echo file; fi`
 
 /** Where the supervisord daemon logs on this server: the journal where systemd runs it, else its log file. */
-export async function locateDaemonLog(connection: Connection, layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT): Promise<DaemonLog> {
+export async function locateDaemonLog(
+  connection: Connection,
+  layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT,
+): Promise<DaemonLog> {
   const result = await connection.run(['sh', '-c', LOCATE_DAEMON_LOG, 'sh', layout.service], { privileged: true })
-  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot tell where supervisord logs: ${result.stderr.trim()}`, result.stderr)
-  return result.stdout.trim() === 'journal' ? { from: 'journal', unit: layout.service } : { from: 'file', path: layout.daemonLog }
+  if (result.exitCode !== 0)
+    throw new RemoteError(
+      connection.server.name,
+      `cannot tell where supervisord logs: ${result.stderr.trim()}`,
+      result.stderr,
+    )
+  return result.stdout.trim() === 'journal'
+    ? { from: 'journal', unit: layout.service }
+    : { from: 'file', path: layout.daemonLog }
 }
 
 /** Every source in order, one command each (sequential: sshd limits the sessions of one connection). */
-export async function readLogs(connection: Connection, sources: LogSource[], lines: number, layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT): Promise<LogRead[]> {
+export async function readLogs(
+  connection: Connection,
+  sources: LogSource[],
+  lines: number,
+  layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT,
+): Promise<LogRead[]> {
   const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection, layout) : undefined
   const reads: LogRead[] = []
   for (const source of sources) {
@@ -41,14 +57,27 @@ export async function readLogs(connection: Connection, sources: LogSource[], lin
 
 export async function readFile(connection: Connection, service: string, path: string, lines: number): Promise<LogRead> {
   const result = await connection.run(['tail', '-n', String(lines), '--', path], { privileged: true })
-  if (result.exitCode !== 0 && /No such file or directory/.test(result.stderr)) return { service, from: 'file', path, lines: [], missing: true }
-  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot read ${path}: ${result.stderr.trim() || `tail exited ${result.exitCode}`}`, result.stderr)
+  if (result.exitCode !== 0 && /No such file or directory/.test(result.stderr))
+    return { service, from: 'file', path, lines: [], missing: true }
+  if (result.exitCode !== 0)
+    throw new RemoteError(
+      connection.server.name,
+      `cannot read ${path}: ${result.stderr.trim() || `tail exited ${result.exitCode}`}`,
+      result.stderr,
+    )
   return { service, from: 'file', path, lines: splitLines(result.stdout), missing: false }
 }
 
 export async function readJournal(connection: Connection, unit: string, lines: number): Promise<LogRead> {
-  const result = await connection.run(['journalctl', '-u', unit, '-n', String(lines), '--no-pager'], { privileged: true })
-  if (result.exitCode !== 0) throw new RemoteError(connection.server.name, `cannot read the journal of ${unit}: ${result.stderr.trim() || `journalctl exited ${result.exitCode}`}`, result.stderr)
+  const result = await connection.run(['journalctl', '-u', unit, '-n', String(lines), '--no-pager'], {
+    privileged: true,
+  })
+  if (result.exitCode !== 0)
+    throw new RemoteError(
+      connection.server.name,
+      `cannot read the journal of ${unit}: ${result.stderr.trim() || `journalctl exited ${result.exitCode}`}`,
+      result.stderr,
+    )
   const text = splitLines(result.stdout)
   const empty = text.length === 1 && text[0] === '-- No entries --'
   return { service: DAEMON_SERVICE, from: 'journal', path: null, lines: empty ? [] : text, missing: empty }

@@ -1,9 +1,10 @@
 // What server-logs may show on one server, and which log sources a --service list names: the supervisord daemon,
 // and the programs the inventory places on that server (one site's only, with --site).
-import type { Inventory, Problem, Server, Site } from '../types.ts'
+
 import { InputError } from '../errors.ts'
 import { findSite, sitesOnServer } from '../inventory/resolve.ts'
 import { DEBIAN_LAYOUT, fullName, programLogPath, type ServerLayout } from '../layout.ts'
+import type { Inventory, Problem, Server, Site } from '../types.ts'
 
 export const DAEMON_SERVICE = 'supervisor'
 export const ALL_SERVICE = 'all-supervisors'
@@ -33,24 +34,37 @@ export function findSiteOnServer(inventory: Inventory, server: Server, domain: s
   const site = findSite(inventory, domain, field)
   if (site.servers.includes(server.name)) return site
   const here = sitesOnServer(inventory, server.name).map((s) => s.domain)
-  throw new InputError([{
-    field, value: domain, allowed: `a site on ${server.name} (${here.join(', ') || 'none in the inventory'})`,
-    hint: `${domain} is on ${site.servers.join(', ')}, not ${server.name}; use --server ${site.servers[0]}`,
-  }])
+  throw new InputError([
+    {
+      field,
+      value: domain,
+      allowed: `a site on ${server.name} (${here.join(', ') || 'none in the inventory'})`,
+      hint: `${domain} is on ${site.servers.join(', ')}, not ${server.name}; use --server ${site.servers[0]}`,
+    },
+  ])
 }
 
 /** Every program source of the server, in inventory order (one site's only when `site` is given). */
 export function programSources(inventory: Inventory, server: Server, site?: Site): LogSource[] {
   const sites = site ? [site] : sitesOnServer(inventory, server.name)
-  return sites.flatMap((s) => s.supervisors.map((p): LogSource => ({
-    kind: 'program', service: programService(s.domain, p.program), domain: s.domain, program: p.program,
-    path: programLogPath(DEBIAN_LAYOUT, fullName(s.domain, p.program)),
-  })))
+  return sites.flatMap((s) =>
+    s.supervisors.map(
+      (p): LogSource => ({
+        kind: 'program',
+        service: programService(s.domain, p.program),
+        domain: s.domain,
+        program: p.program,
+        path: programLogPath(DEBIAN_LAYOUT, fullName(s.domain, p.program)),
+      }),
+    ),
+  )
 }
 
 /** The sources with each program's log where this server's supervisord config puts logs. */
 export function placeLogSources(sources: LogSource[], layout: Pick<ServerLayout, 'logDir'>): LogSource[] {
-  return sources.map((s) => (s.kind === 'program' ? { ...s, path: programLogPath(layout, fullName(s.domain, s.program)) } : s))
+  return sources.map((s) =>
+    s.kind === 'program' ? { ...s, path: programLogPath(layout, fullName(s.domain, s.program)) } : s,
+  )
 }
 
 export function programService(domain: string, program: string): string {
@@ -65,7 +79,10 @@ export function availableServices(inventory: Inventory, server: Server, site?: S
 
 /** `a, b,,c` → [a, b, c]: DeployerPHP's comma-separated --service, blanks ignored. */
 export function splitServices(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean)
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 /**
@@ -76,7 +93,8 @@ export function resolveLogSources(inventory: Inventory, server: Server, services
   const programs = programSources(inventory, server, site)
   const allowed = `one or more of ${availableServices(inventory, server, site).join(', ')} (comma-separated)`
   const names = splitServices(services)
-  if (!names.length) throw new InputError([{ field: '--service', value: services, allowed, hint: 'name at least one service' }])
+  if (!names.length)
+    throw new InputError([{ field: '--service', value: services, allowed, hint: 'name at least one service' }])
   const sources: LogSource[] = []
   const problems: Problem[] = []
   for (const name of names) {
@@ -94,7 +112,10 @@ export function resolveLogSources(inventory: Inventory, server: Server, services
  */
 function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogSource[] | null {
   if (name === DAEMON_SERVICE) return [{ kind: 'daemon', service: DAEMON_SERVICE }]
-  if (name === ALL_SERVICE) return programs.length ? [...(oneSite ? [] : [{ kind: 'daemon', service: DAEMON_SERVICE } as const]), ...programs] : null
+  if (name === ALL_SERVICE)
+    return programs.length
+      ? [...(oneSite ? [] : [{ kind: 'daemon', service: DAEMON_SERVICE } as const]), ...programs]
+      : null
   const program = programs.find((p) => p.service === name)
   return program ? [program] : null
 }
@@ -102,14 +123,18 @@ function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogS
 /** The hint for an entry that names nothing on this server: the nearest thing that does exist. */
 function whyUnknown(inventory: Inventory, server: Server, name: string, site?: Site): string {
   const scope = site ? `site ${site.domain}` : server.name
-  if (name === ALL_SERVICE) return `${scope} has no supervisor programs in the inventory; add one with supervisor-create`
-  if (!name.startsWith(PROGRAM_PREFIX)) return `write ${DAEMON_SERVICE}, ${ALL_SERVICE} or ${PROGRAM_PREFIX}<domain>/<program>`
+  if (name === ALL_SERVICE)
+    return `${scope} has no supervisor programs in the inventory; add one with supervisor-create`
+  if (!name.startsWith(PROGRAM_PREFIX))
+    return `write ${DAEMON_SERVICE}, ${ALL_SERVICE} or ${PROGRAM_PREFIX}<domain>/<program>`
   const [domain = '', program, ...rest] = name.slice(PROGRAM_PREFIX.length).split('/')
-  if (!domain || !program || rest.length) return `write ${PROGRAM_PREFIX}<domain>/<program>, e.g. ${PROGRAM_PREFIX}example.com/queue-worker`
+  if (!domain || !program || rest.length)
+    return `write ${PROGRAM_PREFIX}<domain>/<program>, e.g. ${PROGRAM_PREFIX}example.com/queue-worker`
   const named = inventory.sites.find((s) => s.domain === domain)
   if (!named) return `no site ${domain} in the inventory`
   if (site && named !== site) return `--site ${site.domain} shows only that site's programs`
-  if (!named.servers.includes(server.name)) return `${domain} is on ${named.servers.join(', ')}, not ${server.name}; use --server ${named.servers[0]}`
+  if (!named.servers.includes(server.name))
+    return `${domain} is on ${named.servers.join(', ')}, not ${server.name}; use --server ${named.servers[0]}`
   const names = named.supervisors.map((p) => p.program)
   return `${domain} has no program ${program} (${names.length ? `it has ${names.join(', ')}` : 'it has none'})`
 }

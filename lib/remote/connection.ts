@@ -1,13 +1,20 @@
+import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import fs from 'node:fs/promises'
-import type { Server } from '../types.ts'
 import { InterruptedError, RemoteError } from '../errors.ts'
-import { remoteCommand, shellQuote } from './quote.ts'
-import { configNamesUser, decideLogin, describeEndpoint, describeLogin, parseResolvedConfig, type Login } from './endpoint.ts'
-import { readSshConfigText, sshConfigArgs, sshConfigFilesRead, type SshConfigFile } from './ssh-config.ts'
-import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
+import type { Server } from '../types.ts'
 import { createMasterNamer, runControlDir, warmControlDir } from './control-path.ts'
+import {
+  configNamesUser,
+  decideLogin,
+  describeEndpoint,
+  describeLogin,
+  type Login,
+  parseResolvedConfig,
+} from './endpoint.ts'
+import { remoteCommand, shellQuote } from './quote.ts'
+import { readSshConfigText, type SshConfigFile, sshConfigArgs, sshConfigFilesRead } from './ssh-config.ts'
+import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
 
 // Loading execa takes about 0.3 s: only a run that really starts a command pays for it (not --help, not bad input).
 const loadExeca = async () => (await import('execa')).execa
@@ -109,7 +116,14 @@ export function createSession(options: SessionOptions): Session {
     const login = await resolveLogin(server, options)
     place ??= chooseMasterPlace(options)
     const { dir, persist } = await place
-    const settings = [server.host, login.hostName, String(login.port), login.user, options.sshConfig?.path ?? '', String(persist)]
+    const settings = [
+      server.host,
+      login.hostName,
+      String(login.port),
+      login.user,
+      options.sshConfig?.path ?? '',
+      String(persist),
+    ]
     const name = await nameMaster(settings, connectionFiles(server, options.sshConfig))
     return openSsh(server, login, path.join(dir, name), persist, options)
   }
@@ -144,7 +158,9 @@ async function chooseMasterPlace(options: SessionOptions): Promise<MasterPlace> 
       return { dir: await warmControlDir(), persist }
     } catch (error) {
       // Warm masters only save time: a directory that cannot hold them safely must not fail the run.
-      options.onWarning?.(`SSH connections are closed at exit this run: ${error instanceof Error ? error.message : String(error)}`)
+      options.onWarning?.(
+        `SSH connections are closed at exit this run: ${error instanceof Error ? error.message : String(error)}`,
+      )
     }
   }
   return { dir: await runControlDir(), persist: false }
@@ -154,7 +170,9 @@ async function chooseMasterPlace(options: SessionOptions): Promise<MasterPlace> 
 function connectionFiles(server: Server, sshConfig: SshConfigFile | undefined): string[] {
   const home = os.homedir()
   return [
-    ...(server.privateKeyPath ? [expandHome(server.privateKeyPath)] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((key) => path.join(home, '.ssh', key))),
+    ...(server.privateKeyPath
+      ? [expandHome(server.privateKeyPath)]
+      : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((key) => path.join(home, '.ssh', key))),
     server.knownHostsFile ? expandHome(server.knownHostsFile) : path.join(home, '.ssh', 'known_hosts'),
     ...sshConfigFilesRead(sshConfig),
     '/etc/ssh/ssh_known_hosts',
@@ -177,9 +195,12 @@ export function sshOptions(server: Server, login: Login | undefined, settings: S
   const args = [
     ...sshConfigArgs(settings.sshConfig),
     ...(settings.controlPath ? ['-o', `ControlPath=${settings.controlPath}`] : []),
-    '-o', `ConnectTimeout=${settings.timeoutSeconds}`,
-    '-o', 'ServerAliveInterval=5',
-    '-o', 'ServerAliveCountMax=3',
+    '-o',
+    `ConnectTimeout=${settings.timeoutSeconds}`,
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
   ]
   if (server.port !== undefined) args.push('-p', String(server.port))
   if (server.username !== undefined) args.push('-l', server.username)
@@ -200,13 +221,21 @@ async function resolveLogin(server: Server, options: SessionOptions): Promise<Lo
   const result = await execa('ssh', args, { reject: false, stdin: 'ignore', timeout: 5000 })
   if (result.exitCode !== 0) {
     const named = options.sshConfig ? ` (${options.sshConfig.path}, named by ${options.sshConfig.source})` : ''
-    throw new RemoteError(server.name, `cannot resolve how to reach ${server.host}: ssh -G exited ${result.exitCode ?? 'on a timeout'}: ${lastLine(result.stderr)}; check the ssh config${named}`, result.stderr)
+    throw new RemoteError(
+      server.name,
+      `cannot resolve how to reach ${server.host}: ssh -G exited ${result.exitCode ?? 'on a timeout'}: ${lastLine(result.stderr)}; check the ssh config${named}`,
+      result.stderr,
+    )
   }
   const login = decideLogin(server, parseResolvedConfig(result.stdout), {
     localUser: localUserName(),
-    configNamesUser: server.username === undefined && configNamesUser(server.host, readSshConfigText(options.sshConfig)),
+    configNamesUser:
+      server.username === undefined && configNamesUser(server.host, readSshConfigText(options.sshConfig)),
   })
-  options.onLogin?.(server.name, describeLogin(login, options.sshConfig ? `the ssh config ${options.sshConfig.path}` : 'the ssh config'))
+  options.onLogin?.(
+    server.name,
+    describeLogin(login, options.sshConfig ? `the ssh config ${options.sshConfig.path}` : 'the ssh config'),
+  )
   return login
 }
 
@@ -224,11 +253,27 @@ function localUserName(): string {
  * A warm master whose server went away (sshd restarted, host gone) still answers `-O check`, so the join itself is
  * the test: when it fails, that master is closed and a fresh connection takes its place.
  */
-async function startMaster(server: Server, login: Login, base: string[], persist: ControlPersist, options: SessionOptions): Promise<MasterOrigin> {
+async function startMaster(
+  server: Server,
+  login: Login,
+  base: string[],
+  persist: ControlPersist,
+  options: SessionOptions,
+): Promise<MasterOrigin> {
   const execa = await loadExeca()
-  const control = (command: string) => execa('ssh', [...base, '-O', command, '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
+  const control = (command: string) =>
+    execa('ssh', [...base, '-O', command, '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
   // A run's own directory is fresh, so its master is always new (yes); a warm one may be there to join (auto).
-  const master = ['-o', `ControlMaster=${persist === false ? 'yes' : 'auto'}`, '-o', `ControlPersist=${persist || RUN_MASTER_PERSIST_SECONDS}`, ...base, '--', server.host, 'true']
+  const master = [
+    '-o',
+    `ControlMaster=${persist === false ? 'yes' : 'auto'}`,
+    '-o',
+    `ControlPersist=${persist || RUN_MASTER_PERSIST_SECONDS}`,
+    ...base,
+    '--',
+    server.host,
+    'true',
+  ]
   const start = (timeoutSeconds: number) => {
     options.onCommand?.(server.name, `ssh ${master.join(' ')}`)
     return execa('ssh', master, { reject: false, stdin: 'ignore', timeout: timeoutSeconds * 1000 })
@@ -247,18 +292,27 @@ async function startMaster(server: Server, login: Login, base: string[], persist
 }
 
 function masterError(server: Server, login: Login, exitCode: number | undefined, stderr: string): RemoteError {
-  const reason = describeSshFailure(stderr, describeEndpoint(server, login)) ?? `ssh exited ${exitCode ?? 'on a timeout'}: ${lastLine(stderr)}`
+  const reason =
+    describeSshFailure(stderr, describeEndpoint(server, login)) ??
+    `ssh exited ${exitCode ?? 'on a timeout'}: ${lastLine(stderr)}`
   return new RemoteError(server.name, reason, stderr, 'UNREACHABLE')
 }
 
 function describeMaster(origin: MasterOrigin, persist: ControlPersist, controlPath: string): string {
   const lifetime = persist === false ? 'closed at exit' : `kept warm ${persist} s after a run that ends well`
   if (origin === 'reused') return `SSH master reused, warm from an earlier run (${controlPath}; no new login)`
-  if (origin === 'replaced') return `warm SSH master no longer answered (server restarted or gone): replaced by a new connection, ${lifetime} (${controlPath})`
+  if (origin === 'replaced')
+    return `warm SSH master no longer answered (server restarted or gone): replaced by a new connection, ${lifetime} (${controlPath})`
   return `SSH master opened, ${lifetime} (${controlPath})`
 }
 
-async function openSsh(server: Server, login: Login, controlPath: string, persist: ControlPersist, options: SessionOptions): Promise<Connection> {
+async function openSsh(
+  server: Server,
+  login: Login,
+  controlPath: string,
+  persist: ControlPersist,
+  options: SessionOptions,
+): Promise<Connection> {
   const base = sshOptions(server, login, { ...options, controlPath })
   const origin = await startMaster(server, login, base, persist, options)
   options.onMaster?.(server.name, describeMaster(origin, persist, controlPath))
@@ -272,14 +326,18 @@ async function openSsh(server: Server, login: Login, controlPath: string, persis
       const line = remoteCommand(withPrivilege(login, argv, runOptions.privileged))
       options.onCommand?.(server.name, line)
       const execa = await loadExeca()
-      const result = await untilInterrupted(server, cancel, execa('ssh', [...client, '--', server.host, line], {
-        reject: false,
-        input: runOptions.input,
-        stdin: runOptions.input === undefined ? 'ignore' : undefined,
-        timeout: runOptions.timeoutMs,
-        ...cancel,
-        ...lineListener(runOptions.onLine),
-      }))
+      const result = await untilInterrupted(
+        server,
+        cancel,
+        execa('ssh', [...client, '--', server.host, line], {
+          reject: false,
+          input: runOptions.input,
+          stdin: runOptions.input === undefined ? 'ignore' : undefined,
+          timeout: runOptions.timeoutMs,
+          ...cancel,
+          ...lineListener(runOptions.onLine),
+        }),
+      )
       return checkResult(server, login, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -289,13 +347,25 @@ async function openSsh(server: Server, login: Login, controlPath: string, persis
     },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const transport = ['ssh', ...client].map(shellQuote).join(' ')
-      const args = [...rsyncPermissions(rsyncOptions.permissions), '-e', transport, `${localDir}/`, `${server.host}:${remoteDir}/`]
+      const args = [
+        ...rsyncPermissions(rsyncOptions.permissions),
+        '-e',
+        transport,
+        `${localDir}/`,
+        `${server.host}:${remoteDir}/`,
+      ]
       const cancel = cancelOnInterrupt(server, options)
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
       const execa = await loadExeca()
-      const result = await untilInterrupted(server, cancel, execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel }))
+      const result = await untilInterrupted(
+        server,
+        cancel,
+        execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel }),
+      )
       if (result.exitCode !== 0) {
-        const reason = describeSshFailure(result.stderr, describeEndpoint(server, login)) ?? `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
+        const reason =
+          describeSshFailure(result.stderr, describeEndpoint(server, login)) ??
+          `rsync exited ${result.exitCode}: ${lastLine(result.stderr)}`
         throw new RemoteError(server.name, `upload failed: ${reason}`, result.stderr)
       }
     },
@@ -304,7 +374,11 @@ async function openSsh(server: Server, login: Login, controlPath: string, persis
       closed = true
       const execa = await loadExeca()
       // A warm master may be shared with another run: stop takes no new sessions and ends once theirs are done.
-      await execa('ssh', [...base, '-O', persist === false ? 'exit' : 'stop', '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
+      await execa('ssh', [...base, '-O', persist === false ? 'exit' : 'stop', '--', server.host], {
+        reject: false,
+        stdin: 'ignore',
+        timeout: 5000,
+      })
     },
   }
 }
@@ -312,7 +386,14 @@ async function openSsh(server: Server, login: Login, controlPath: string, persis
 /** The same steps on this machine, without SSH (`host: local`). */
 function localConnection(server: Server, options: SessionOptions): Connection {
   const user = os.userInfo().username
-  const login: Login = { host: server.host, hostName: server.host, port: 0, user, userFrom: 'default', portFrom: 'ssh config' }
+  const login: Login = {
+    host: server.host,
+    hostName: server.host,
+    port: 0,
+    user,
+    userFrom: 'default',
+    portFrom: 'ssh config',
+  }
   return {
     server,
     login,
@@ -322,19 +403,41 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
       const execa = await loadExeca()
-      const result = await untilInterrupted(server, cancel, execa(file, args, { reject: false, input: runOptions.input, stdin: runOptions.input === undefined ? 'ignore' : undefined, timeout: runOptions.timeoutMs, ...cancel, ...lineListener(runOptions.onLine) }))
+      const result = await untilInterrupted(
+        server,
+        cancel,
+        execa(file, args, {
+          reject: false,
+          input: runOptions.input,
+          stdin: runOptions.input === undefined ? 'ignore' : undefined,
+          timeout: runOptions.timeoutMs,
+          ...cancel,
+          ...lineListener(runOptions.onLine),
+        }),
+      )
       return checkResult(server, login, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
-      const [file, ...args] = withPrivilege(login, argv, commandOptions.privileged, process.getuid?.() === 0) as [string, ...string[]]
+      const [file, ...args] = withPrivilege(login, argv, commandOptions.privileged, process.getuid?.() === 0) as [
+        string,
+        ...string[],
+      ]
       options.onCommand?.(server.name, remoteCommand([file, ...args]))
       return [file, args]
     },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const cancel = cancelOnInterrupt(server, options)
       const execa = await loadExeca()
-      const result = await untilInterrupted(server, cancel, execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], { reject: false, ...cancel }))
-      if (result.exitCode !== 0) throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
+      const result = await untilInterrupted(
+        server,
+        cancel,
+        execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], {
+          reject: false,
+          ...cancel,
+        }),
+      )
+      if (result.exitCode !== 0)
+        throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
     },
     async close() {},
   }
@@ -345,7 +448,11 @@ function throwIfInterrupted(server: Server, options: SessionOptions): void {
 }
 
 /** execa's cancelSignal for a command of this run (none for a summary's read); throws when the run is already interrupted. */
-function cancelOnInterrupt(server: Server, options: SessionOptions, runOptions: RunOptions = {}): { cancelSignal?: AbortSignal } {
+function cancelOnInterrupt(
+  server: Server,
+  options: SessionOptions,
+  runOptions: RunOptions = {},
+): { cancelSignal?: AbortSignal } {
   if (!options.interrupted || runOptions.evenWhenInterrupted) return {}
   throwIfInterrupted(server, options)
   return { cancelSignal: options.interrupted }
@@ -356,7 +463,11 @@ function cancelOnInterrupt(server: Server, options: SessionOptions, runOptions: 
  * process). Not waited for: a multiplexed ssh hands its pipes to the master, which keeps them open until the remote
  * command ends; closeAll ends the master, and with it what is left of the command.
  */
-function untilInterrupted<T>(server: Server, cancel: { cancelSignal?: AbortSignal }, command: PromiseLike<T>): Promise<T> {
+function untilInterrupted<T>(
+  server: Server,
+  cancel: { cancelSignal?: AbortSignal },
+  command: PromiseLike<T>,
+): Promise<T> {
   const signal = cancel.cancelSignal
   if (!signal) return Promise.resolve(command)
   return new Promise<T>((resolve, reject) => {
@@ -379,13 +490,25 @@ function withPrivilege(login: Login, argv: string[], privileged = false, isRoot 
   return privileged && !isRoot ? ['sudo', '-n', '--', ...argv] : argv
 }
 
-function checkResult(server: Server, login: Login, exitCode: number, stdout: string, stderr: string, timedOut: boolean): CommandResult {
+function checkResult(
+  server: Server,
+  login: Login,
+  exitCode: number,
+  stdout: string,
+  stderr: string,
+  timedOut: boolean,
+): CommandResult {
   if (timedOut) throw new RemoteError(server.name, `a command on ${server.name} did not finish in time`, stderr)
   if (sudoNeedsPassword(stderr)) throw sudoPasswordError(server.name, login.user)
   // Our remote commands never exit 255 themselves: it is ssh saying the connection failed or dropped.
   if (exitCode === 255 && !server.local) {
     const endpoint = describeEndpoint(server, login)
-    throw new RemoteError(server.name, describeSshFailure(stderr, endpoint) ?? `the connection to ${endpoint} was lost (ssh exited 255)`, stderr, 'UNREACHABLE')
+    throw new RemoteError(
+      server.name,
+      describeSshFailure(stderr, endpoint) ?? `the connection to ${endpoint} was lost (ssh exited 255)`,
+      stderr,
+      'UNREACHABLE',
+    )
   }
   return { stdout, stderr, exitCode }
 }
@@ -395,9 +518,18 @@ function rsyncPermissions(permissions: 'private' | 'preserve' = 'private'): stri
 }
 
 /** An execa stdout transform that hands each line to onLine as it arrives and keeps it in the result. */
-function lineListener(onLine: ((line: string) => void) | undefined): { stdout?: Array<(line: unknown) => Generator<string>> } {
+function lineListener(onLine: ((line: string) => void) | undefined): {
+  stdout?: Array<(line: unknown) => Generator<string>>
+} {
   if (!onLine) return {}
-  return { stdout: [function* (line: unknown) { onLine(String(line)); yield String(line) }] }
+  return {
+    stdout: [
+      function* (line: unknown) {
+        onLine(String(line))
+        yield String(line)
+      },
+    ],
+  }
 }
 
 export function expandHome(p: string): string {

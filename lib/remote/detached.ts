@@ -13,9 +13,17 @@ export const DETACHED_LOST = 70
 export const DETACH_FAILED = 71
 
 export async function runDetached(
-  connection: Connection, runs: string, name: string, script: string, args: string[],
+  connection: Connection,
+  runs: string,
+  name: string,
+  script: string,
+  args: string[],
   options: { onLine?: (line: string) => void } = {},
 ): Promise<CommandResult> {
   const launcher = await fs.readFile(DETACHED_SCRIPT, 'utf8')
-  return connection.run(['sh', '-s', '--', runs, name, script, ...args], { privileged: true, input: launcher, ...(options.onLine ? { onLine: options.onLine } : {}) })
+  return connection.run(['sh', '-s', '--', runs, name, script, ...args], {
+    privileged: true,
+    input: launcher,
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+  })
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
-import type { Server } from '../types.ts'
 import { DEFAULTS } from '../inventory/validate.ts'
+import type { Server } from '../types.ts'
 
 // Who ssh really logs in as, where and on which port: the inventory when it says so, else the ssh config as OpenSSH
 // resolves it (`ssh -G`: an alias like `web-1` → deployer@10.0.0.5:2222, via a ProxyJump), else root on 22. The sudo
@@ -48,11 +48,18 @@ export function parseResolvedConfig(text: string): ResolvedConfig {
  * local one when nothing names it), so the config counts as naming one when that differs from the local user or a
  * User line applies to the host; otherwise it is root, as the inventory has always defaulted to.
  */
-export function decideLogin(server: Server, resolved: ResolvedConfig, context: { localUser: string; configNamesUser: boolean }): Login {
+export function decideLogin(
+  server: Server,
+  resolved: ResolvedConfig,
+  context: { localUser: string; configNamesUser: boolean },
+): Login {
   const configUser = resolved.user !== context.localUser || context.configNamesUser
-  const [user, userFrom]: [string, Login['userFrom']] = server.username !== undefined
-    ? [server.username, 'inventory']
-    : configUser ? [resolved.user, 'ssh config'] : [DEFAULTS.username, 'default']
+  const [user, userFrom]: [string, Login['userFrom']] =
+    server.username !== undefined
+      ? [server.username, 'inventory']
+      : configUser
+        ? [resolved.user, 'ssh config']
+        : [DEFAULTS.username, 'default']
   return {
     host: server.host,
     hostName: resolved.hostName || server.host,
@@ -84,7 +91,12 @@ export function describeEndpoint(server: Server, login?: Login): string {
 
 /** For --verbose: the login and where each part of it came from. */
 export function describeLogin(login: Login, configSource: string): string {
-  const userFrom = login.userFrom === 'default' ? 'default, nothing names a user' : login.userFrom === 'ssh config' ? configSource : 'inventory'
+  const userFrom =
+    login.userFrom === 'default'
+      ? 'default, nothing names a user'
+      : login.userFrom === 'ssh config'
+        ? configSource
+        : 'inventory'
   const portFrom = login.portFrom === 'inventory' ? 'inventory' : configSource
   const jump = login.proxyJump ? `, through ProxyJump ${login.proxyJump}` : ''
   return `logs in as ${login.user}@${login.hostName}:${login.port}${jump} (user from ${userFrom}; port from ${portFrom})`

@@ -28,9 +28,14 @@ export interface SshConfigChoice {
 export function chooseSshConfig({ flag, env, inventory, cwd }: SshConfigChoice): SshConfigFile | undefined {
   const fromEnv = env[SSH_CONFIG_ENV]?.trim()
   if (flag) return { path: path.resolve(cwd, expandTilde(flag)), source: '--ssh-config', field: '--ssh-config' }
-  if (fromEnv) return { path: path.resolve(cwd, expandTilde(fromEnv)), source: `$${SSH_CONFIG_ENV}`, field: SSH_CONFIG_ENV }
+  if (fromEnv)
+    return { path: path.resolve(cwd, expandTilde(fromEnv)), source: `$${SSH_CONFIG_ENV}`, field: SSH_CONFIG_ENV }
   if (inventory?.sshConfig) {
-    return { path: path.resolve(path.dirname(inventory.path), expandTilde(inventory.sshConfig)), source: `${inventory.path}: sshConfig`, field: 'sshConfig' }
+    return {
+      path: path.resolve(path.dirname(inventory.path), expandTilde(inventory.sshConfig)),
+      source: `${inventory.path}: sshConfig`,
+      field: 'sshConfig',
+    }
   }
   return undefined
 }
@@ -38,13 +43,24 @@ export function chooseSshConfig({ flag, env, inventory, cwd }: SshConfigChoice):
 /** A named file that is missing or unreadable is bad input, found before anything is sent. */
 export async function assertSshConfigExists(file: SshConfigFile | undefined): Promise<void> {
   if (!file) return
-  const problem = await fs.promises.access(file.path, fs.constants.R_OK).then(() => undefined, (error: NodeJS.ErrnoException) => error.code ?? String(error))
+  const problem = await fs.promises.access(file.path, fs.constants.R_OK).then(
+    () => undefined,
+    (error: NodeJS.ErrnoException) => error.code ?? String(error),
+  )
   if (!problem) return
-  const relative = file.field === 'sshConfig' ? ' (relative to the inventory file)' : ' (relative to the working directory)'
-  throw new InputError([{
-    field: file.field, value: file.path, allowed: `a readable ssh config file${relative}`,
-    hint: `${problem === 'ENOENT' ? 'no such file' : `cannot read it (${problem})`}; fix the path named by ${file.source}, or leave it out to use ~/.ssh/config`,
-  }], `The ssh config named by ${file.source} cannot be read:`)
+  const relative =
+    file.field === 'sshConfig' ? ' (relative to the inventory file)' : ' (relative to the working directory)'
+  throw new InputError(
+    [
+      {
+        field: file.field,
+        value: file.path,
+        allowed: `a readable ssh config file${relative}`,
+        hint: `${problem === 'ENOENT' ? 'no such file' : `cannot read it (${problem})`}; fix the path named by ${file.source}, or leave it out to use ~/.ssh/config`,
+      },
+    ],
+    `The ssh config named by ${file.source} cannot be read:`,
+  )
 }
 
 /** `-F FILE` for a named config; nothing otherwise (a -F would make ssh skip /etc/ssh/ssh_config). */

@@ -1,7 +1,7 @@
-import { execa } from 'execa'
 import readline from 'node:readline'
-import type { Connection } from './connection.ts'
+import { execa } from 'execa'
 import { RemoteError } from '../errors.ts'
+import type { Connection } from './connection.ts'
 import { describeEndpoint } from './endpoint.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
 
@@ -47,9 +47,18 @@ export const UNTIL_STDIN_CLOSES = [
 const STOP_GRACE_MS = 3000
 
 export function streamCommand(connection: Connection, argv: string[], options: StreamOptions): Stream {
-  const [file, args] = connection.sshCommand(['sh', '-c', UNTIL_STDIN_CLOSES, 'sh', ...argv], { privileged: options.privileged })
+  const [file, args] = connection.sshCommand(['sh', '-c', UNTIL_STDIN_CLOSES, 'sh', ...argv], {
+    privileged: options.privileged,
+  })
   // stdin stays open (never written): its end is the stop signal. execa's cleanup kills ssh if this process exits.
-  const child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true })
+  const child = execa(file, args, {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+    buffer: false,
+    cleanup: true,
+  })
   let stopped = false
   const stderr: string[] = []
   const lines = readline.createInterface({ input: child.stdout })
@@ -70,7 +79,9 @@ export function streamCommand(connection: Connection, argv: string[], options: S
     if (stopped) return { exitCode, stopped }
     if (sudoNeedsPassword(text)) throw sudoPasswordError(connection.server.name, connection.login.user)
     if (exitCode === 255 && !connection.server.local) {
-      const reason = describeSshFailure(text, describeEndpoint(connection.server, connection.login)) ?? `ssh exited 255: ${lastLine(text)}`
+      const reason =
+        describeSshFailure(text, describeEndpoint(connection.server, connection.login)) ??
+        `ssh exited 255: ${lastLine(text)}`
       throw new RemoteError(connection.server.name, reason, text, 'UNREACHABLE')
     }
     return { exitCode, stopped }
@@ -94,9 +105,17 @@ export function streamCommand(connection: Connection, argv: string[], options: S
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout])
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ])
   } finally {
     clearTimeout(timer)
   }

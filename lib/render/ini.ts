@@ -2,7 +2,7 @@
 // encoded is decided by the rulebook (lib/values.ts), asserted here so that nothing reaches a file unchecked.
 import { InputError } from '../errors.ts'
 import { shellQuote } from '../remote/quote.ts'
-import { checkEnvKey, checkEnvValue, checkIniName, checkIniValue, problemsOf, type CheckResult } from '../values.ts'
+import { type CheckResult, checkEnvKey, checkEnvValue, checkIniName, checkIniValue, problemsOf } from '../values.ts'
 
 /** Encodes one plain INI value (`key=<value>`): asserts it, then doubles every '%'. */
 export function encodeIniValue(value: string, field: string): string {
@@ -12,7 +12,9 @@ export function encodeIniValue(value: string, field: string): string {
 
 /** Encodes `environment=` pairs as `KEY="value",KEY2='va"lue'`, in the order given. */
 export function encodeEnvironment(pairs: ReadonlyArray<readonly [string, string]>, field: string): string {
-  assertValid(pairs.flatMap(([key, value]) => [checkEnvKey(key, `${field}.${key}`), checkEnvValue(value, `${field}.${key}`)]))
+  assertValid(
+    pairs.flatMap(([key, value]) => [checkEnvKey(key, `${field}.${key}`), checkEnvValue(value, `${field}.${key}`)]),
+  )
   return pairs.map(([key, value]) => `${key}=${quoteEnvValue(doublePercent(value))}`).join(',')
 }
 

@@ -2,16 +2,29 @@
 // the site's runner.sh. Every value is checked here first, so one InputError lists every problem of a program.
 import { posix } from 'node:path'
 import { InputError } from '../errors.ts'
-import type { Problem, Program, RemoteFile, Server, Site } from '../types.ts'
-import { siteValueProblems } from '../values.ts'
-import { programOptionData, programValueProblems, type ProgramOptionData } from '../program-schema.ts'
-import { createRenderer, type Renderer } from './templates.ts'
 import { siteRoot as siteRootOf, siteUser as siteUserOf } from '../inventory/resolve.ts'
 import {
-  DEBIAN_LAYOUT, DEFAULT_INVENTORY_ID, PROGRAM_FILES, SCRIPTS_DIR, SITE_FILES, currentPath, fullName as programFullName,
-  LAYOUT_PLACEHOLDERS, markFile, parentDirectories, programLogPath, sharedPath, type ContractDirectory,
-  type ManagedFileSpec, type PathContext, type PathLayout,
+  type ContractDirectory,
+  currentPath,
+  DEBIAN_LAYOUT,
+  DEFAULT_INVENTORY_ID,
+  LAYOUT_PLACEHOLDERS,
+  type ManagedFileSpec,
+  markFile,
+  type PathContext,
+  type PathLayout,
+  PROGRAM_FILES,
+  parentDirectories,
+  fullName as programFullName,
+  programLogPath,
+  SCRIPTS_DIR,
+  SITE_FILES,
+  sharedPath,
 } from '../layout.ts'
+import { type ProgramOptionData, programOptionData, programValueProblems } from '../program-schema.ts'
+import type { Problem, Program, RemoteFile, Server, Site } from '../types.ts'
+import { siteValueProblems } from '../values.ts'
+import { createRenderer, type Renderer } from './templates.ts'
 
 /** A rendered file: what the contract says it is, whose it is, and the template it came from. */
 export interface RenderedFile extends RemoteFile {
@@ -79,7 +92,8 @@ const CONF_SPEC = PROGRAM_FILES.find((spec) => spec.updatesGroup) as ManagedFile
 
 /** The template a program file renders with: a program's `template` key replaces the conf's (in its folder if bare). */
 export function programTemplateName(
-  program: Pick<Program, 'template'>, spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = CONF_SPEC,
+  program: Pick<Program, 'template'>,
+  spec: Pick<ManagedFileSpec, 'template' | 'updatesGroup'> = CONF_SPEC,
 ): string {
   const name = program.template?.replace(/\.hbs$/, '')
   if (!spec.updatesGroup || name === undefined || name === '') return spec.template
@@ -88,7 +102,12 @@ export function programTemplateName(
 
 /** The values a program's conf is rendered from. Throws InputError listing every value that cannot be encoded. */
 export function programTemplateData(
-  { server, site, program, layout = DEBIAN_LAYOUT }: { server: Server; site: Site; program: Program; layout?: PathLayout },
+  {
+    server,
+    site,
+    program,
+    layout = DEBIAN_LAYOUT,
+  }: { server: Server; site: Site; program: Program; layout?: PathLayout },
   paths: FieldPaths = {},
 ): ProgramTemplateData {
   const sitePath = paths.site ?? `sites[${site.domain}]`
@@ -127,12 +146,18 @@ export function programTemplateData(
     branch: site.branch ?? null,
     phpVersion: site.phpVersion ?? null,
     // Only literal text is left: programValueProblems (above) refused any unresolved { from_env } reference.
-    environment: [...environment, ...Object.entries(program.environment).filter((pair): pair is [string, string] => typeof pair[1] === 'string')],
+    environment: [
+      ...environment,
+      ...Object.entries(program.environment).filter((pair): pair is [string, string] => typeof pair[1] === 'string'),
+    ],
   }
 }
 
 /** The values runner.sh is rendered from. */
-export function runnerTemplateData({ server, site }: { server: Server; site: Site }, paths: FieldPaths = {}): RunnerTemplateData {
+export function runnerTemplateData(
+  { server, site }: { server: Server; site: Site },
+  paths: FieldPaths = {},
+): RunnerTemplateData {
   const sitePath = paths.site ?? `sites[${site.domain}]`
   const siteRoot = siteRootOf(server, site)
   throwIfAny(siteValueProblems(server, site, sitePath))
@@ -162,14 +187,26 @@ export interface RenderProgramInput {
 }
 
 /** Every per-program file of the contract (PROGRAM_FILES in lib/layout.ts), in its order: conf, logrotate, ... */
-export function renderProgramFiles({ templatesDir, server, site, program, inventoryId, layout = DEBIAN_LAYOUT, renderer, paths }: RenderProgramInput): RenderedFile[] {
+export function renderProgramFiles({
+  templatesDir,
+  server,
+  site,
+  program,
+  inventoryId,
+  layout = DEBIAN_LAYOUT,
+  renderer,
+  paths,
+}: RenderProgramInput): RenderedFile[] {
   const render = renderer ?? createRenderer({ templatesDir })
   const data = programTemplateData({ server, site, program, layout }, paths)
   const context = pathContext(server, site, layout, data.program)
   return PROGRAM_FILES.map((spec) => {
     const rendered = render.render({ name: programTemplateName(program, spec), domain: site.domain, data })
     if (spec.updatesGroup) assertOneProgramSection(rendered.content, data.fullName, rendered.templatePath)
-    return { ...managedFile(spec, { server, site, program: data.program, inventoryId, context }, rendered), literalEnv: literalEnvKeys(data, program) }
+    return {
+      ...managedFile(spec, { server, site, program: data.program, inventoryId, context }, rendered),
+      literalEnv: literalEnvKeys(data, program),
+    }
   })
 }
 
@@ -189,11 +226,25 @@ function literalEnvKeys(data: ProgramTemplateData, program: Program): string[] {
 }
 
 /** Every per-site file of the contract (SITE_FILES in lib/layout.ts): runner.sh, ... */
-export function renderSiteFiles({ templatesDir, server, site, inventoryId, layout = DEBIAN_LAYOUT, renderer, paths }: RenderSiteInput): RenderedFile[] {
+export function renderSiteFiles({
+  templatesDir,
+  server,
+  site,
+  inventoryId,
+  layout = DEBIAN_LAYOUT,
+  renderer,
+  paths,
+}: RenderSiteInput): RenderedFile[] {
   const render = renderer ?? createRenderer({ templatesDir })
   const data = runnerTemplateData({ server, site }, paths)
   const context = pathContext(server, site, layout)
-  return SITE_FILES.map((spec) => managedFile(spec, { server, site, program: null, inventoryId, context }, render.render({ name: spec.template, domain: site.domain, data })))
+  return SITE_FILES.map((spec) =>
+    managedFile(
+      spec,
+      { server, site, program: null, inventoryId, context },
+      render.render({ name: spec.template, domain: site.domain, data }),
+    ),
+  )
 }
 
 /** The site's runner.sh (the first site file). */
@@ -225,11 +276,14 @@ function managedFile(
     ...(owner.program ? { program: owner.program } : {}),
   })
   if (content === null || (spec.marker === 'json' && !isJsonObject(content))) {
-    throw new InputError([{
-      field: rendered.templatePath, value: rendered.content.trim().split('\n')[0]?.slice(0, 60) ?? '',
-      allowed: 'one JSON object ({ ... }): the file carries its zx-supervisor marker as the object\'s first key',
-      hint: 'render the values with {{json value}}, and no text before or after the object',
-    }])
+    throw new InputError([
+      {
+        field: rendered.templatePath,
+        value: rendered.content.trim().split('\n')[0]?.slice(0, 60) ?? '',
+        allowed: "one JSON object ({ ... }): the file carries its zx-supervisor marker as the object's first key",
+        hint: 'render the values with {{json value}}, and no text before or after the object',
+      },
+    ])
   }
   return {
     path,
@@ -261,11 +315,14 @@ function isJsonObject(content: string): boolean {
 function assertOneProgramSection(content: string, name: string, template: string): void {
   const sections = [...content.matchAll(/^[ \t]*\[([^\]\n]*)\]/gm)].map((m) => m[1])
   if (sections.length === 1 && sections[0] === `program:${name}`) return
-  throw new InputError([{
-    field: template, value: sections.map((s) => `[${s}]`).join(' ') || '(no section)',
-    allowed: `exactly one section header, [program:${name}]`,
-    hint: 'a program template renders its own program only: use {{iniName fullName}} in the header and drop any other [section]',
-  }])
+  throw new InputError([
+    {
+      field: template,
+      value: sections.map((s) => `[${s}]`).join(' ') || '(no section)',
+      allowed: `exactly one section header, [program:${name}]`,
+      hint: 'a program template renders its own program only: use {{iniName fullName}} in the header and drop any other [section]',
+    },
+  ])
 }
 
 function throwIfAny(problems: Problem[]): void {

@@ -1,13 +1,13 @@
 // Finds and renders the handlebars templates of everything that lands on a server.
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type Handlebars from 'handlebars'
 import { EXIT, InputError, ZxsError } from '../errors.ts'
-import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from './ini.ts'
 import { singleQuote } from '../remote/quote.ts'
 import { checkDomain, TEMPLATE_NAME_PATTERN } from '../values.ts'
+import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from './ini.ts'
 
 /** The templates that ship with zx-supervisor. */
 export const DEFAULT_TEMPLATES_DIR: string = fileURLToPath(new URL('../../templates', import.meta.url))
@@ -60,7 +60,10 @@ export function createRenderer({ templatesDir }: { templatesDir: string }): Rend
     const candidates = templateCandidates(templatesDir, name, domain)
     const found = candidates.find((path) => existsSync(path))
     if (found === undefined) {
-      throw new TemplateError(`template "${name}" not found: tried ${candidates.join(', then ')}`, candidates.at(-1) ?? name)
+      throw new TemplateError(
+        `template "${name}" not found: tried ${candidates.join(', then ')}`,
+        candidates.at(-1) ?? name,
+      )
     }
     return found
   }
@@ -91,7 +94,10 @@ export function createRenderer({ templatesDir }: { templatesDir: string }): Rend
 }
 
 /** Renders one template once; use createRenderer() to render many with one cache. */
-export function renderTemplate({ templatesDir, ...request }: RenderRequest & { templatesDir: string }): RenderedTemplate {
+export function renderTemplate({
+  templatesDir,
+  ...request
+}: RenderRequest & { templatesDir: string }): RenderedTemplate {
   return createRenderer({ templatesDir }).render(request)
 }
 
@@ -152,10 +158,18 @@ function helperArgs(
 }
 
 function scalar(helper: string, value: unknown, options: Handlebars.HelperOptions): Scalar {
-  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+  if (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  ) {
     return value
   }
-  throw helperError(helper, options, `got ${value === null ? 'null' : typeof value}; it takes a string, number or boolean`)
+  throw helperError(
+    helper,
+    options,
+    `got ${value === null ? 'null' : typeof value}; it takes a string, number or boolean`,
+  )
 }
 
 function envPairs(value: unknown, options: Handlebars.HelperOptions): [string, string][] {

@@ -56,18 +56,28 @@ export async function scaffoldSupervisors({ destination, templatesDir }: Scaffol
 
 async function readTemplates(templatesDir: string): Promise<Template[]> {
   const entries = await readdir(templatesDir, { withFileTypes: true })
-  const names = entries.filter((e) => e.isFile()).map((e) => e.name).sort()
+  const names = entries
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort()
   if (!names.length) throw new Error(`no scaffold scripts in ${templatesDir}`)
-  return Promise.all(names.map(async (name) => ({ name, content: await readFile(path.join(templatesDir, name), 'utf8') })))
+  return Promise.all(
+    names.map(async (name) => ({ name, content: await readFile(path.join(templatesDir, name), 'utf8') })),
+  )
 }
 
 /** Creates <destination>/.deployer/supervisors when missing, in a destination that must exist. */
 async function prepareDirectory(destination: string): Promise<string> {
   const existing = await stat(destination).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw destinationError(destination, `${destination} does not exist; pass the app's root folder, or create it first: mkdir -p ${shellQuote(destination)}`)
+    if (error.code === 'ENOENT')
+      throw destinationError(
+        destination,
+        `${destination} does not exist; pass the app's root folder, or create it first: mkdir -p ${shellQuote(destination)}`,
+      )
     throw destinationError(destination, `cannot read ${destination}: ${fsErrorReason(error)}`)
   })
-  if (!existing.isDirectory()) throw destinationError(destination, `${destination} exists and is not a directory; pass the app's root folder`)
+  if (!existing.isDirectory())
+    throw destinationError(destination, `${destination} exists and is not a directory; pass the app's root folder`)
   const dir = path.join(destination, SCRIPTS_DIR)
   await mkdir(dir, { recursive: true }).catch((error: unknown) => {
     throw destinationError(destination, `cannot create ${dir}: ${fsErrorReason(error)}`)
@@ -93,7 +103,9 @@ async function occupied(target: string): Promise<boolean> {
 }
 
 function destinationError(destination: string, hint: string): InputError {
-  return new InputError([{ field: '--destination', value: destination, allowed: 'an existing directory you can write', hint }])
+  return new InputError([
+    { field: '--destination', value: destination, allowed: 'an existing directory you can write', hint },
+  ])
 }
 
 function createdSoFar(files: ScaffoldedFile[]): string {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
-import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
+import type { Connection } from '../remote/connection.ts'
 import { layoutOf } from '../supervisor/rpc.ts'
 
 // The supervisord service itself (start/stop/restart), through systemd or the init script, with the end state
@@ -18,18 +18,33 @@ export interface DaemonResult {
 
 const SERVICE_SCRIPT = new URL('./service.sh', import.meta.url)
 
-export async function controlDaemon(connection: Connection, action: ServiceAction, options: { waitSeconds: number }): Promise<DaemonResult> {
+export async function controlDaemon(
+  connection: Connection,
+  action: ServiceAction,
+  options: { waitSeconds: number },
+): Promise<DaemonResult> {
   const script = await fs.readFile(SERVICE_SCRIPT, 'utf8')
   const layout = await layoutOf(connection)
-  const result = await connection.run(['sh', '-s', '--', action, String(options.waitSeconds), layout.pidFile, layout.service, layout.config], { privileged: true, input: script })
+  const result = await connection.run(
+    ['sh', '-s', '--', action, String(options.waitSeconds), layout.pidFile, layout.service, layout.config],
+    { privileged: true, input: script },
+  )
   const field = (name: string) => new RegExp(`^${name} (\\S+)$`, 'm').exec(result.stdout)?.[1]
   const manager = field('MANAGER') === 'systemd' ? 'systemd' : 'init'
   const before = field('BEFORE') === 'active' ? 'active' : 'inactive'
   const state = field('STATE') === 'active' ? 'active' : 'inactive'
   if (result.exitCode !== 0) {
     const wanted = action === 'stop' ? 'inactive' : 'active'
-    const said = result.stdout.split('\n').filter((l) => !/^(MANAGER|BEFORE|STATE) /.test(l)).join('\n').trim()
-    throw new RemoteError(connection.server.name, `supervisord did not become ${wanted} within ${options.waitSeconds}s after ${action} (${manager}); it is ${state}${said ? `:\n${said}` : ''}`, result.stderr)
+    const said = result.stdout
+      .split('\n')
+      .filter((l) => !/^(MANAGER|BEFORE|STATE) /.test(l))
+      .join('\n')
+      .trim()
+    throw new RemoteError(
+      connection.server.name,
+      `supervisord did not become ${wanted} within ${options.waitSeconds}s after ${action} (${manager}); it is ${state}${said ? `:\n${said}` : ''}`,
+      result.stderr,
+    )
   }
   return { manager, before, state, changed: action === 'restart' || before !== state }
 }

@@ -1,7 +1,7 @@
 import type { Connection } from '../remote/connection.ts'
 import type { ProcessStatus } from '../supervisor/process.ts'
 import { controlProcesses, readProcesses } from '../supervisor/rpc.ts'
-import { readLoadedGroups, type ProgramsResult } from './programs.ts'
+import { type ProgramsResult, readLoadedGroups } from './programs.ts'
 
 // A restart that keeps capacity: the processes of each group are restarted one at a time, and the next one is stopped
 // only once the new process is RUNNING (supervisor counted its startsecs) and has kept the same pid for startsecs more.
@@ -27,8 +27,13 @@ export interface OneByOneResult extends ProgramsResult {
 }
 
 export async function restartOneByOne(connection: Connection, groups: RollingGroup[]): Promise<OneByOneResult> {
-  const before = await readLoadedGroups(connection, groups.map((g) => g.name))
-  const queue = groups.flatMap((group) => before.filter((p) => p.group === group.name).map((process) => ({ group, process })))
+  const before = await readLoadedGroups(
+    connection,
+    groups.map((g) => g.name),
+  )
+  const queue = groups.flatMap((group) =>
+    before.filter((p) => p.group === group.name).map((process) => ({ group, process })),
+  )
   const restarted: RestartedProcess[] = []
   const lines: string[] = []
   let stoppedAt = -1
@@ -41,27 +46,46 @@ export async function restartOneByOne(connection: Connection, groups: RollingGro
     }
     restarted.push({ name: process.name, ...(process.pid ? { oldPid: process.pid } : {}), newPid: attempt.newPid })
   }
-  const { processes } = await readProcesses(connection, groups.map((g) => g.name))
+  const { processes } = await readProcesses(
+    connection,
+    groups.map((g) => g.name),
+  )
   const stoppedGroup = stoppedAt >= 0 ? queue[stoppedAt]?.group.name : undefined
-  const failed = groups.map((g) => g.name).filter((name) => name === stoppedGroup || processes.some((p) => p.group === name && p.state !== 'RUNNING'))
+  const failed = groups
+    .map((g) => g.name)
+    .filter((name) => name === stoppedGroup || processes.some((p) => p.group === name && p.state !== 'RUNNING'))
   const untouched = stoppedAt >= 0 ? queue.slice(stoppedAt + 1).map((q) => q.process.name) : []
   return { processes, lines, failed, changed: restarted.length, restarted, untouched }
 }
 
 /** Restarts one process; newPid is set only when the new process is RUNNING and kept its pid for startSecs. */
-async function restartAndHold(connection: Connection, process: ProcessStatus, startSecs: number): Promise<{ lines: string[]; newPid?: number }> {
+async function restartAndHold(
+  connection: Connection,
+  process: ProcessStatus,
+  startSecs: number,
+): Promise<{ lines: string[]; newPid?: number }> {
   // A restart returns once the process is RUNNING (startsecs passed) or has failed to start, as supervisorctl's does.
   const said = await controlProcesses(connection, 'restart', { processes: [process.name] })
   const lines = said.lines
   const started = said.processes.find((p) => p.name === process.name)
   if (started?.state !== 'RUNNING' || !started.pid) {
-    return { lines: [...lines, `${process.name}: ${started?.state ?? 'gone'} after restart; stopping the one-by-one restart here`] }
+    return {
+      lines: [
+        ...lines,
+        `${process.name}: ${started?.state ?? 'gone'} after restart; stopping the one-by-one restart here`,
+      ],
+    }
   }
   await new Promise((resolve) => setTimeout(resolve, startSecs * 1000))
   const held = await statusOf(connection, process.name)
   if (held?.state !== 'RUNNING' || held.pid !== started.pid) {
     const now = held ? `${held.state}${held.pid ? ` pid ${held.pid}` : ''}` : 'gone'
-    return { lines: [...lines, `${process.name}: pid ${started.pid} did not stay up for ${startSecs}s (now ${now}); stopping the one-by-one restart here`] }
+    return {
+      lines: [
+        ...lines,
+        `${process.name}: pid ${started.pid} did not stay up for ${startSecs}s (now ${now}); stopping the one-by-one restart here`,
+      ],
+    }
   }
   return { lines: [...lines, `${process.name}: RUNNING pid ${held.pid}, held ${startSecs}s`], newPid: held.pid }
 }

@@ -1,10 +1,10 @@
-import type { ProcessStatus } from '../supervisor/process.ts'
 import { describeOwner, ownershipOf } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
-import type { DesiredState } from '../sync/desired.ts'
-import type { LiveFile, LiveState } from '../sync/read-state.ts'
-import { environmentChanges, leftoverReason } from '../sync/plan.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
+import type { ProcessStatus } from '../supervisor/process.ts'
+import type { DesiredState } from '../sync/desired.ts'
+import { environmentChanges, leftoverReason } from '../sync/plan.ts'
+import type { LiveFile, LiveState } from '../sync/read-state.ts'
 
 // What supervisor-status shows for one server: each inventory program with its processes and every way its files
 // differ from what sync would write (drift), the site files' drift, our leftovers (files of programs or sites the
@@ -43,7 +43,11 @@ export interface ServerStatus {
 
 const UP = new Set(['RUNNING'])
 
-export function summarizeStatus(rendered: DesiredState, live: LiveState, options: { listUnknown: boolean }): ServerStatus {
+export function summarizeStatus(
+  rendered: DesiredState,
+  live: LiveState,
+  options: { listUnknown: boolean },
+): ServerStatus {
   const desired = rendered.forLayout(live.layout)
   const processes = live.processes ?? []
   const daemon = live.daemon.running ? 'running' : 'down'
@@ -63,27 +67,44 @@ export function summarizeStatus(rendered: DesiredState, live: LiveState, options
       running: own.filter((proc) => UP.has(proc.state)).length,
       drift: [
         ...files.flatMap((f) => fileDrift(f, live, desired.inventoryId)),
-        ...(pending ? [`supervisor has not applied the conf on disk yet (reread: ${pending}); run supervisor-sync`] : []),
-        ...(own.length > p.numprocs ? [`${own.length - p.numprocs} process(es) more than numprocs ${p.numprocs}: ${extraProcesses(own, p.numprocs).join(', ')}`] : []),
-        ...(stale.length ? [`${stale.map((proc) => `${proc.process} runs release ${proc.release}`).join(', ')}, not the current ${basename(current)}: restart to pick up the deploy (supervisor-restart --domain ${p.domain} --program ${p.program})`] : []),
+        ...(pending
+          ? [`supervisor has not applied the conf on disk yet (reread: ${pending}); run supervisor-sync`]
+          : []),
+        ...(own.length > p.numprocs
+          ? [
+              `${own.length - p.numprocs} process(es) more than numprocs ${p.numprocs}: ${extraProcesses(own, p.numprocs).join(', ')}`,
+            ]
+          : []),
+        ...(stale.length
+          ? [
+              `${stale.map((proc) => `${proc.process} runs release ${proc.release}`).join(', ')}, not the current ${basename(current)}: restart to pick up the deploy (supervisor-restart --domain ${p.domain} --program ${p.program})`,
+            ]
+          : []),
       ],
     }
   })
-  const siteDrift = desired.files.filter((f) => f.program === null).flatMap((f) => fileDrift(f, live, desired.inventoryId))
+  const siteDrift = desired.files
+    .filter((f) => f.program === null)
+    .flatMap((f) => fileDrift(f, live, desired.inventoryId))
   const wanted = new Set(desired.files.map((f) => f.path))
   const leftovers = [...live.files.values()].flatMap((file) => {
     const reason = leftoverReason(file, wanted, desired)
     return reason ? [{ path: file.path, reason }] : []
   })
-  const unknownGroups = options.listUnknown ? [...new Set(processes.map((p) => p.group))].filter((g) => !known.has(g)) : []
+  const unknownGroups = options.listUnknown
+    ? [...new Set(processes.map((p) => p.group))].filter((g) => !known.has(g))
+    : []
   return {
     daemon,
     programs,
     siteDrift,
     leftovers,
     unknown: unknownGroups.map((group) => ({ group, processes: processes.filter((p) => p.group === group) })),
-    healthy: daemon === 'running' && !siteDrift.length && !leftovers.length
-      && programs.every((p) => p.running === p.expected && p.processes.length === p.expected && !p.drift.length),
+    healthy:
+      daemon === 'running' &&
+      !siteDrift.length &&
+      !leftovers.length &&
+      programs.every((p) => p.running === p.expected && p.processes.length === p.expected && !p.drift.length),
   }
 }
 
@@ -100,7 +121,7 @@ function sameRelease(runs: string, current: string): boolean {
 }
 
 function basename(path: string | null): string {
-  return path ? path.replace(/\/+$/, '').split('/').pop() ?? path : '(none)'
+  return path ? (path.replace(/\/+$/, '').split('/').pop() ?? path) : '(none)'
 }
 
 /** Every way one file on the server differs from what sync would write. */
@@ -108,12 +129,20 @@ function fileDrift(file: RenderedFile, live: LiveState, inventoryId: string): st
   const current = live.files.get(file.path)
   if (!current) return [`${file.path} is missing (never synced?)`]
   const ownership = ownershipOf(current.content, inventoryId)
-  if (ownership.kind !== 'ours') return [`${file.path} is not ours (owner: ${describeOwner(ownership)}); sync refuses it${ownership.kind === 'unmarked' ? ' unless --adopt' : ''}`]
+  if (ownership.kind !== 'ours')
+    return [
+      `${file.path} is not ours (owner: ${describeOwner(ownership)}); sync refuses it${ownership.kind === 'unmarked' ? ' unless --adopt' : ''}`,
+    ]
   const drift: string[] = []
   // A value the run could not read ("unknown (VAR unset)") is left out: not knowing it is not drift.
-  if (!sameIgnoringUnknown(current.content, file.content)) drift.push(`${file.path} differs from the inventory (edited by hand, or the inventory changed since the last sync)${environmentDrift(current, file)}`)
+  if (!sameIgnoringUnknown(current.content, file.content))
+    drift.push(
+      `${file.path} differs from the inventory (edited by hand, or the inventory changed since the last sync)${environmentDrift(current, file)}`,
+    )
   if (current.mode !== file.mode || current.owner !== file.owner || current.group !== file.group) {
-    drift.push(`${file.path} has owner/mode ${current.owner}:${current.group} ${current.mode}, expected ${file.owner}:${file.group} ${file.mode}`)
+    drift.push(
+      `${file.path} has owner/mode ${current.owner}:${current.group} ${current.mode}, expected ${file.owner}:${file.group} ${file.mode}`,
+    )
   }
   return drift
 }
@@ -121,7 +150,9 @@ function fileDrift(file: RenderedFile, live: LiveState, inventoryId: string): st
 // Which variables differ, server → inventory, values shown by the one rule of lib/redact.ts.
 function environmentDrift(current: LiveFile, file: RenderedFile): string {
   const changes = environmentChanges(current, file)
-  return changes.length ? `; environment (server → inventory): ${changes.map((c) => `${c.key} ${c.before ?? '(unset)'} → ${c.after ?? '(unset)'}`).join(', ')}` : ''
+  return changes.length
+    ? `; environment (server → inventory): ${changes.map((c) => `${c.key} ${c.before ?? '(unset)'} → ${c.after ?? '(unset)'}`).join(', ')}`
+    : ''
 }
 
 // supervisor numbers processes from 0: with numprocs N, process names ending _NN with NN ≥ N are the extra ones.

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises'
-import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
-import type { Server } from '../types.ts'
 import type { ServerLayout } from '../layout.ts'
-import type { ProcessStatus } from './process.ts'
 import { redactSecrets } from '../redact.ts'
+import type { Connection } from '../remote/connection.ts'
+import type { Server } from '../types.ts'
+import type { ProcessStatus } from './process.ts'
 
 // Runs lib/supervisor/supervisor.py on a server (python3, which every supervisor install has, as root): one process
 // per phase that reads the server's own supervisord config and asks supervisord over XML-RPC, instead of one
@@ -46,7 +46,9 @@ export function rememberLayout(connection: Connection, layout: ServerLayout): vo
 export function layoutOf(connection: Connection): Promise<ServerLayout> {
   let layout = layouts.get(connection)
   if (!layout) {
-    layout = runSupervisorScript(connection, 'layout', layoutOptions(connection.server)).then((document) => document.layout as ServerLayout)
+    layout = runSupervisorScript(connection, 'layout', layoutOptions(connection.server)).then(
+      (document) => document.layout as ServerLayout,
+    )
     layouts.set(connection, layout)
     layout.catch(() => layouts.delete(connection))
   }
@@ -54,25 +56,66 @@ export function layoutOf(connection: Connection): Promise<ServerLayout> {
 }
 
 /** Runs one command of the script and parses its one JSON document; exits 3 and 4 become clear errors. */
-export async function runSupervisorScript(connection: Connection, command: string, args: string[]): Promise<Record<string, unknown>> {
-  const result = await connection.run(supervisorArgv(command, args), { privileged: true, input: await supervisorScript() })
+export async function runSupervisorScript(
+  connection: Connection,
+  command: string,
+  args: string[],
+): Promise<Record<string, unknown>> {
+  const result = await connection.run(supervisorArgv(command, args), {
+    privileged: true,
+    input: await supervisorScript(),
+  })
   const server = connection.server.name
   let document: Record<string, unknown>
   try {
     document = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
   } catch {
     const said = `${result.stderr}${result.stdout}`.trim()
-    if (/python3: (command )?not found|No such file or directory/.test(said)) throw new RemoteError(server, 'python3 is not installed on the server (every supervisor package brings it; is supervisor installed?)', said)
-    throw new RemoteError(server, `could not read supervisor's state (exit ${result.exitCode}): the answer was not one JSON document`, said)
+    if (/python3: (command )?not found|No such file or directory/.test(said))
+      throw new RemoteError(
+        server,
+        'python3 is not installed on the server (every supervisor package brings it; is supervisor installed?)',
+        said,
+      )
+    throw new RemoteError(
+      server,
+      `could not read supervisor's state (exit ${result.exitCode}): the answer was not one JSON document`,
+      said,
+    )
   }
-  if (result.exitCode === 4) throw new RemoteError(server, `cannot tell how supervisor is set up on this server: ${String(document.message)}`, result.stderr)
-  if (result.exitCode === 3) throw new RemoteError(server, `supervisord is not running (${String(document.message)}); nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server}`, result.stderr)
-  if (result.exitCode !== 0 && result.exitCode !== 2) throw new RemoteError(server, `supervisor.py ${command} failed (exit ${result.exitCode}): ${result.stderr.trim()}`, result.stderr)
+  if (result.exitCode === 4)
+    throw new RemoteError(
+      server,
+      `cannot tell how supervisor is set up on this server: ${String(document.message)}`,
+      result.stderr,
+    )
+  if (result.exitCode === 3)
+    throw new RemoteError(
+      server,
+      `supervisord is not running (${String(document.message)}); nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server}`,
+      result.stderr,
+    )
+  if (result.exitCode !== 0 && result.exitCode !== 2)
+    throw new RemoteError(
+      server,
+      `supervisor.py ${command} failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
+      result.stderr,
+    )
   return document
 }
 
 /** A process as supervisord's getAllProcessInfo describes it (plus what /proc says it runs). */
-export interface RawProcess { name: string; group: string; statename: string; pid: number; description: string; spawnerr?: string; cwd?: string; releasePath?: string; lastLog?: string }
+export interface RawProcess {
+  name: string
+  group: string
+  statename: string
+  pid: number
+  description: string
+  spawnerr?: string
+  cwd?: string
+  releasePath?: string
+  lastLog?: string
+}
 
 export function toProcessStatus(raw: RawProcess): ProcessStatus {
   const uptime = /uptime (\S+)/.exec(raw.description)?.[1]
@@ -100,7 +143,10 @@ export interface ProcessesRead {
 
 /** The processes of the groups (every process without groups), in one call. */
 export async function readProcesses(connection: Connection, groups: string[]): Promise<ProcessesRead> {
-  const document = await runSupervisorScript(connection, 'processes', [...layoutOptions(connection.server), ...groups.flatMap((g) => ['--group', g])])
+  const document = await runSupervisorScript(connection, 'processes', [
+    ...layoutOptions(connection.server),
+    ...groups.flatMap((g) => ['--group', g]),
+  ])
   return { unknown: document.unknown as string[], processes: (document.processes as RawProcess[]).map(toProcessStatus) }
 }
 
@@ -110,8 +156,22 @@ export interface ControlRead extends ProcessesRead {
 }
 
 /** start/stop/restart of whole groups or single processes (`group:name`), waiting as supervisorctl does. */
-export async function controlProcesses(connection: Connection, action: 'start' | 'stop' | 'restart', target: { groups?: string[]; processes?: string[] }): Promise<ControlRead> {
-  const args = [...layoutOptions(connection.server), '--action', action, ...(target.groups ?? []).flatMap((g) => ['--group', g]), ...(target.processes ?? []).flatMap((p) => ['--process', p])]
+export async function controlProcesses(
+  connection: Connection,
+  action: 'start' | 'stop' | 'restart',
+  target: { groups?: string[]; processes?: string[] },
+): Promise<ControlRead> {
+  const args = [
+    ...layoutOptions(connection.server),
+    '--action',
+    action,
+    ...(target.groups ?? []).flatMap((g) => ['--group', g]),
+    ...(target.processes ?? []).flatMap((p) => ['--process', p]),
+  ]
   const document = await runSupervisorScript(connection, 'control', args)
-  return { unknown: document.unknown as string[], lines: document.lines as string[], processes: (document.processes as RawProcess[]).map(toProcessStatus) }
+  return {
+    unknown: document.unknown as string[],
+    lines: document.lines as string[],
+    processes: (document.processes as RawProcess[]).map(toProcessStatus),
+  }
 }

@@ -1,16 +1,27 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
-import type { CommandResult, Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
+import {
+  ACTIVATION_RUNS,
+  adoptionDir,
+  CREATED_DIRECTORIES,
+  discoveryPatterns,
+  fullName,
+  KEPT_ORIGINAL,
+  keptOriginalPath,
+  MARKER_TOKEN,
+  type ManagedFileSpec,
+  markerProgram,
+  PROGRAM_LOG,
+  SERVER_LOCK,
+  STAGE_PREFIX,
+} from '../layout.ts'
+import type { CommandResult, Connection } from '../remote/connection.ts'
+import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
 import type { UpdateResult } from '../supervisor/process.ts'
+import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 import type { SyncPlan } from './plan.ts'
 import type { StagedFiles } from './stage.ts'
-import {
-  ACTIVATION_RUNS, CREATED_DIRECTORIES, KEPT_ORIGINAL, MARKER_TOKEN, PROGRAM_LOG, SERVER_LOCK, STAGE_PREFIX,
-  adoptionDir, discoveryPatterns, fullName, keptOriginalPath, markerProgram, type ManagedFileSpec,
-} from '../layout.ts'
-import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
-import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
 
 // Runs activate.sh on the server: under the server lock, check, back up, swap in, let supervisor judge (reread),
 // restore if it rejects; then, with the lock released, update only the groups that changed (one group lock each).
@@ -34,7 +45,11 @@ export interface StoppingProcess {
 /** Another sync changed this scope's files between our read and our activation; nothing was changed: plan again. */
 export class StaleStateError extends RemoteError {
   constructor(server: string, output: string) {
-    super(server, `another sync changed this site's files on the server while this one was planning; nothing was changed (${output.split('\n')[0]})`, output)
+    super(
+      server,
+      `another sync changed this site's files on the server while this one was planning; nothing was changed (${output.split('\n')[0]})`,
+      output,
+    )
     this.name = 'StaleStateError'
   }
 }
@@ -42,21 +57,35 @@ export class StaleStateError extends RemoteError {
 const ACTIVATE_SCRIPT = new URL('./activate.sh', import.meta.url)
 
 export async function activatePlan(
-  connection: Connection, plan: SyncPlan, staged: StagedFiles,
+  connection: Connection,
+  plan: SyncPlan,
+  staged: StagedFiles,
   options: { lockWaitSeconds: number; onStopping?: (process: StoppingProcess) => void },
 ): Promise<ActivationResult> {
   const kept = keptOriginals(plan)
   const args = activationArgs(plan, {
-    stageDir: staged.remoteDir, stagedNames: staged.names, lockWaitSeconds: options.lockWaitSeconds,
-    login: loginUser(connection), pythonSource: await supervisorScript(), kept,
+    stageDir: staged.remoteDir,
+    stagedNames: staged.names,
+    lockWaitSeconds: options.lockWaitSeconds,
+    login: loginUser(connection),
+    pythonSource: await supervisorScript(),
+    kept,
   })
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
   let result: CommandResult
   try {
-    result = await runDetached(connection, ACTIVATION_RUNS, 'activate', script, args, options.onStopping ? { onLine: stoppingLines(options.onStopping, runningStopWaits(plan)) } : {})
+    result = await runDetached(
+      connection,
+      ACTIVATION_RUNS,
+      'activate',
+      script,
+      args,
+      options.onStopping ? { onLine: stoppingLines(options.onStopping, runningStopWaits(plan)) } : {},
+    )
   } catch (error) {
     if (error instanceof RemoteError) {
-      error.message += '; the server finishes or rolls back the activation on its own (it runs detached from this connection): check with supervisor-status, then run supervisor-sync again'
+      error.message +=
+        '; the server finishes or rolls back the activation on its own (it runs detached from this connection): check with supervisor-status, then run supervisor-sync again'
     }
     throw error
   }
@@ -67,27 +96,71 @@ export async function activatePlan(
     case 0:
       return { update: parseApplyLines(output), output, kept }
     case 1: {
-      const failed = output.split('\n').filter((l) => /^(BUSY|REJECTED|FAILED) /.test(l)).map(describeApplyFailure)
-      throw new RemoteError(server, `the new configuration is in place but updating supervisor failed: ${failed.join('; ') || output}; run supervisor-sync again`, output)
+      const failed = output
+        .split('\n')
+        .filter((l) => /^(BUSY|REJECTED|FAILED) /.test(l))
+        .map(describeApplyFailure)
+      throw new RemoteError(
+        server,
+        `the new configuration is in place but updating supervisor failed: ${failed.join('; ') || output}; run supervisor-sync again`,
+        output,
+      )
     }
     case 65:
-      throw new RemoteError(server, `supervisor rejected the configuration already on the server before our change; nothing was changed:\n${tail}`, output)
+      throw new RemoteError(
+        server,
+        `supervisor rejected the configuration already on the server before our change; nothing was changed:\n${tail}`,
+        output,
+      )
     case 66:
-      throw new RemoteError(server, `supervisor rejected the new configuration; the previous files were restored and running programs were not touched:\n${tail}`, output)
+      throw new RemoteError(
+        server,
+        `supervisor rejected the new configuration; the previous files were restored and running programs were not touched:\n${tail}`,
+        output,
+      )
     case 68:
-      throw new RemoteError(server, `could not write ${output.split('\n').find((l) => l.startsWith('WRITE-FAILED'))?.slice(13) ?? 'a file'} (read-only or full disk?); the previous files were restored:\n${output}`, output)
+      throw new RemoteError(
+        server,
+        `could not write ${
+          output
+            .split('\n')
+            .find((l) => l.startsWith('WRITE-FAILED'))
+            ?.slice(13) ?? 'a file'
+        } (read-only or full disk?); the previous files were restored:\n${output}`,
+        output,
+      )
     case 69:
-      throw new RemoteError(server, `supervisord stopped answering before our change; nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server}`, output)
+      throw new RemoteError(
+        server,
+        `supervisord stopped answering before our change; nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server}`,
+        output,
+      )
     case 76:
       throw new StaleStateError(server, output)
     case DETACHED_LOST:
-      throw new RemoteError(server, `the activation was killed on the server before it ended; check the server with supervisor-status, then run supervisor-sync again:\n${output}`, output)
+      throw new RemoteError(
+        server,
+        `the activation was killed on the server before it ended; check the server with supervisor-status, then run supervisor-sync again:\n${output}`,
+        output,
+      )
     case DETACH_FAILED:
-      throw new RemoteError(server, `could not start the activation: ${ACTIVATION_RUNS} cannot be created (read-only or full disk?); nothing was changed`, output)
+      throw new RemoteError(
+        server,
+        `could not start the activation: ${ACTIVATION_RUNS} cannot be created (read-only or full disk?); nothing was changed`,
+        output,
+      )
     case 75:
-      throw new RemoteError(server, `another sync holds this server's lock (waited ${options.lockWaitSeconds}s); nothing was changed. Try again when it is done.`, output)
+      throw new RemoteError(
+        server,
+        `another sync holds this server's lock (waited ${options.lockWaitSeconds}s); nothing was changed. Try again when it is done.`,
+        output,
+      )
     default:
-      throw new RemoteError(server, `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(), output)
+      throw new RemoteError(
+        server,
+        `activation failed (exit ${result.exitCode}); check the server with supervisor-status, then run supervisor-sync again:\n${output}\n${result.stderr}`.trim(),
+        output,
+      )
   }
 }
 
@@ -109,8 +182,14 @@ export interface ActivationInput {
 /** activate.sh's arguments for a plan, in the order the script reads them: a pure function of the plan. */
 export function activationArgs(plan: SyncPlan, input: ActivationInput): string[] {
   const args = [
-    input.stageDir, String(input.lockWaitSeconds), SERVER_LOCK, STAGE_PREFIX, input.login, MARKER_TOKEN,
-    CREATED_DIRECTORIES, input.pythonSource,
+    input.stageDir,
+    String(input.lockWaitSeconds),
+    SERVER_LOCK,
+    STAGE_PREFIX,
+    input.login,
+    MARKER_TOKEN,
+    CREATED_DIRECTORIES,
+    input.pythonSource,
   ]
   for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
   const patterns = discoveryPatterns(plan.server.sitesPath, plan.layout, input.contract)
@@ -164,12 +243,19 @@ function describeApplyFailure(line: string): string {
  * `STOPPING <group:process> <since epoch> <stopwaitsecs>` lines, as they arrive. supervisor reports the new conf's
  * stopwaitsecs; the process that is stopping runs under the old one, which the conf read before the sync says.
  */
-function stoppingLines(onStopping: (process: StoppingProcess) => void, running: Map<string, string>): (line: string) => void {
+function stoppingLines(
+  onStopping: (process: StoppingProcess) => void,
+  running: Map<string, string>,
+): (line: string) => void {
   return (line) => {
     const match = /^STOPPING (\S+) (\d+) (\S+)$/.exec(line.trim())
     if (!match) return
     const process = match[1] as string
-    onStopping({ process, since: new Date(Number(match[2]) * 1000), stopwaitsecs: running.get(process.split(':')[0] as string) ?? (match[3] as string) })
+    onStopping({
+      process,
+      since: new Date(Number(match[2]) * 1000),
+      stopwaitsecs: running.get(process.split(':')[0] as string) ?? (match[3] as string),
+    })
   }
 }
 
@@ -179,7 +265,11 @@ export function runningStopWaits(plan: Pick<SyncPlan, 'changes'>): Map<string, s
   for (const change of plan.changes) {
     const seconds = change.before && /^stopwaitsecs\s*=\s*(\d+)/m.exec(change.before.content)?.[1]
     // An adopted conf has no marker: its group is the one the new conf takes over.
-    const group = change.before?.marker ? markerProgram(change.before.marker) : change.after?.program ? fullName(change.after.domain, change.after.program) : null
+    const group = change.before?.marker
+      ? markerProgram(change.before.marker)
+      : change.after?.program
+        ? fullName(change.after.domain, change.after.program)
+        : null
     if (seconds && group) waits.set(group, seconds)
   }
   return waits

@@ -1,8 +1,17 @@
-import type { Server, Site } from '../types.ts'
-import { renderProgramFiles, renderSiteFiles, type RenderedFile } from '../render/program-files.ts'
-import { createRenderer, type Renderer } from '../render/templates.ts'
 import { siteRoot, siteUser } from '../inventory/resolve.ts'
-import { DEBIAN_LAYOUT, SITE_DIRECTORY_MODE, currentPath, fullName, sameFileLayout, scriptPathOnServer, siteDirectories, type PathLayout } from '../layout.ts'
+import {
+  currentPath,
+  DEBIAN_LAYOUT,
+  fullName,
+  type PathLayout,
+  SITE_DIRECTORY_MODE,
+  sameFileLayout,
+  scriptPathOnServer,
+  siteDirectories,
+} from '../layout.ts'
+import { type RenderedFile, renderProgramFiles, renderSiteFiles } from '../render/program-files.ts'
+import { createRenderer, type Renderer } from '../render/templates.ts'
+import type { Server, Site } from '../types.ts'
 
 // What one server should hold for the sites in scope, rendered locally before any connection is made,
 // so a value that cannot be encoded stops the run before anything is sent anywhere.
@@ -60,15 +69,24 @@ export function renderDesiredState(input: DesiredInput): DesiredState {
   const { templatesDir, server, sites, inventoryId, layout = DEBIAN_LAYOUT } = input
   const renderer = input.renderer ?? createRenderer({ templatesDir })
   const state: DesiredState = {
-    server, inventoryId, domains: [], wholeServer: input.wholeServer, programs: [], directories: [], files: [], layout,
-    forLayout: (other) => (sameFileLayout(other, layout) ? state : renderDesiredState({ ...input, renderer, layout: other })),
+    server,
+    inventoryId,
+    domains: [],
+    wholeServer: input.wholeServer,
+    programs: [],
+    directories: [],
+    files: [],
+    layout,
+    forLayout: (other) =>
+      sameFileLayout(other, layout) ? state : renderDesiredState({ ...input, renderer, layout: other }),
   }
   for (const site of sites) {
     state.domains.push(site.domain)
     const root = siteRoot(server, site)
     const user = siteUser(server, site)
     for (const dir of siteDirectories(root, server.sitesPath)) {
-      if (!state.directories.some((d) => d.path === dir)) state.directories.push({ path: dir, owner: user, group: user, mode: SITE_DIRECTORY_MODE })
+      if (!state.directories.some((d) => d.path === dir))
+        state.directories.push({ path: dir, owner: user, group: user, mode: SITE_DIRECTORY_MODE })
     }
     state.files.push(...renderSiteFiles({ templatesDir, server, site, inventoryId, layout, renderer }))
     for (const program of site.supervisors) {
@@ -95,7 +113,12 @@ export function renderDesiredStates(input: {
   wholeServer: boolean
 }): (server: Server) => DesiredState {
   const renderer = createRenderer({ templatesDir: input.templatesDir })
-  const states = new Map(input.servers.map((server) => [server.name, renderDesiredState({ ...input, server, sites: input.sitesOn(server), renderer })]))
+  const states = new Map(
+    input.servers.map((server) => [
+      server.name,
+      renderDesiredState({ ...input, server, sites: input.sitesOn(server), renderer }),
+    ]),
+  )
   return (server) => {
     const state = states.get(server.name)
     if (!state) throw new Error(`no desired state rendered for ${server.name}`)

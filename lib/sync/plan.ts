@@ -1,12 +1,18 @@
 import { createRequire } from 'node:module'
-import type { RemoteFile, Server } from '../types.ts'
 import { RemoteError } from '../errors.ts'
-import { displayEnvironment, displayValue, environmentPairs, parseUnknownValue } from '../redact.ts'
 import {
-  describeOwner, fullName, markerProgram, ownershipOf, parentDirectories, programLogPath, type ServerLayout,
+  describeOwner,
+  fullName,
+  markerProgram,
+  ownershipOf,
+  parentDirectories,
+  programLogPath,
+  type ServerLayout,
 } from '../layout.ts'
+import { displayEnvironment, displayValue, environmentPairs, parseUnknownValue } from '../redact.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
+import type { RemoteFile, Server } from '../types.ts'
 import { isReservedEnvKey } from '../values.ts'
 import type { DesiredDirectory, DesiredProgram, DesiredState } from './desired.ts'
 import type { LiveFile, LiveState } from './read-state.ts'
@@ -86,7 +92,9 @@ export function planSync(rendered: DesiredState, live: LiveState, options: { ado
     const program = file.marker && file.spec?.updatesGroup ? markerProgram(file.marker) : null
     if (program) removedPrograms.add(program)
   }
-  const touched = changes.flatMap((c) => (c.after?.updatesGroup && c.after.program ? [fullName(c.after.domain, c.after.program)] : []))
+  const touched = changes.flatMap((c) =>
+    c.after?.updatesGroup && c.after.program ? [fullName(c.after.domain, c.after.program)] : [],
+  )
   const ours = [...desired.programs.map((p) => p.fullName), ...removedPrograms]
   const pending = ours.filter((g) => live.reread.pending.has(g))
   const groups = [...new Set([...touched, ...removedPrograms, ...pending])]
@@ -102,15 +110,23 @@ export function planSync(rendered: DesiredState, live: LiveState, options: { ado
     removedPrograms: [...removedPrograms],
     missingScripts: live.missingScripts,
     needsActivation: changes.length > 0 || pending.length > 0,
-    expected: new Map([...[...live.files.values()].map((f) => [f.path, f.sha256] as const), ...desired.files.filter((f) => !live.files.has(f.path)).map((f) => [f.path, null] as const)]),
+    expected: new Map([
+      ...[...live.files.values()].map((f) => [f.path, f.sha256] as const),
+      ...desired.files.filter((f) => !live.files.has(f.path)).map((f) => [f.path, null] as const),
+    ]),
   }
 }
 
 /** Why a file the server holds, and the inventory no longer wants there, is ours to remove; null to keep it. */
-export function leftoverReason(file: LiveFile, wanted: Set<string>, desired: Pick<DesiredState, 'inventoryId' | 'domains' | 'wholeServer'>): string | null {
+export function leftoverReason(
+  file: LiveFile,
+  wanted: Set<string>,
+  desired: Pick<DesiredState, 'inventoryId' | 'domains' | 'wholeServer'>,
+): string | null {
   if (wanted.has(file.path) || !file.spec || !file.marker) return null
   if (ownershipOf(file.content, desired.inventoryId).kind !== 'ours') return null
-  if (desired.domains.includes(file.marker.site)) return `${file.marker.program ? `program ${file.marker.program}` : 'this file'} is no longer in the inventory for ${file.marker.site}`
+  if (desired.domains.includes(file.marker.site))
+    return `${file.marker.program ? `program ${file.marker.program}` : 'this file'} is no longer in the inventory for ${file.marker.site}`
   if (desired.wholeServer) return `site ${file.marker.site} is no longer placed on this server by the inventory`
   return null
 }
@@ -125,21 +141,37 @@ export function assertNothingRefused(plan: SyncPlan): void {
   if (!plan.refused.length) return
   const list = plan.refused.map((r) => `${r.path} (owner: ${r.owner})`).join('; ')
   const adoptable = plan.refused.some((r) => r.owner.startsWith('no zx-supervisor marker'))
-  throw new RemoteError(plan.server.name, `refused: ${list}; nothing was changed on this server.${adoptable ? ' To take over unmarked files (e.g. from DeployerPHP), run again with --adopt (try --dry-run --adopt first).' : ''} A file of another inventory is never taken over: rename the program or give the inventories distinct servers.`)
+  throw new RemoteError(
+    plan.server.name,
+    `refused: ${list}; nothing was changed on this server.${adoptable ? ' To take over unmarked files (e.g. from DeployerPHP), run again with --adopt (try --dry-run --adopt first).' : ''} A file of another inventory is never taken over: rename the program or give the inventories distinct servers.`,
+  )
 }
 
 // A value this run cannot know (its variable unset: only in plans that change nothing) is not a difference.
 function sameFile(live: RemoteFile, wanted: RemoteFile): boolean {
-  return sameIgnoringUnknown(live.content, wanted.content) && live.owner === wanted.owner && live.group === wanted.group && live.mode === wanted.mode
+  return (
+    sameIgnoringUnknown(live.content, wanted.content) &&
+    live.owner === wanted.owner &&
+    live.group === wanted.group &&
+    live.mode === wanted.mode
+  )
 }
 
 /** Never make a broken conf.d worse, and say plainly when supervisord is down. */
 function assertConfDirHealthy(server: Server, live: LiveState): void {
   if (!live.daemon.running) {
-    throw new RemoteError(server.name, `supervisord is not running (${live.daemon.message ?? 'its socket does not answer'}); nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server.name}`, live.daemon.message ?? '')
+    throw new RemoteError(
+      server.name,
+      `supervisord is not running (${live.daemon.message ?? 'its socket does not answer'}); nothing was changed. Start it: npx zx tasks/supervisor-start.mjs --server ${server.name}`,
+      live.daemon.message ?? '',
+    )
   }
   if (live.reread.ok) return
-  throw new RemoteError(server.name, `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.message}`, live.reread.message)
+  throw new RemoteError(
+    server.name,
+    `supervisor already rejects the configuration on this server, before any change of ours; nothing was changed. Fix or remove the file it names:\n${live.reread.message}`,
+    live.reread.message,
+  )
 }
 
 /** A unified diff of the plan, per file; environment values shown by the one rule of lib/redact.ts. */
@@ -149,7 +181,14 @@ export function formatPlanDiff(plan: SyncPlan): string {
   return plan.changes
     .map((c) => {
       const isLiteral = literalKeys(c.after)
-      return createTwoFilesPatch(c.before ? c.path : '/dev/null', c.after ? c.path : '/dev/null', displayEnvironment(c.before?.content ?? '', isLiteral), displayEnvironment(c.after?.content ?? '', isLiteral), metaLine(c.before, c.kind === 'adopt' ? ' (unmarked: adopted)' : ''), metaLine(c.after))
+      return createTwoFilesPatch(
+        c.before ? c.path : '/dev/null',
+        c.after ? c.path : '/dev/null',
+        displayEnvironment(c.before?.content ?? '', isLiteral),
+        displayEnvironment(c.after?.content ?? '', isLiteral),
+        metaLine(c.before, c.kind === 'adopt' ? ' (unmarked: adopted)' : ''),
+        metaLine(c.after),
+      )
     })
     .map((patch) => patch.replace(/^=+\n/, ''))
     .join('')
@@ -166,11 +205,15 @@ export interface EnvironmentChange {
  * The environment keys whose values differ between a file on the server and the one wanted, both sides shown by the
  * one rule: for --json and status drift. A value the run could not read is no difference.
  */
-export function environmentChanges(before: RemoteFile | undefined, after: RenderedFile | undefined): EnvironmentChange[] {
+export function environmentChanges(
+  before: RemoteFile | undefined,
+  after: RenderedFile | undefined,
+): EnvironmentChange[] {
   const isLiteral = literalKeys(after)
   const old = new Map(environmentPairs(before?.content ?? ''))
   const wanted = new Map(environmentPairs(after?.content ?? ''))
-  const show = (key: string, value: string | undefined) => (value === undefined ? null : displayValue(key, value, isLiteral(key)))
+  const show = (key: string, value: string | undefined) =>
+    value === undefined ? null : displayValue(key, value, isLiteral(key))
   return [...new Set([...old.keys(), ...wanted.keys()])]
     .filter((key) => old.get(key) !== wanted.get(key) && !parseUnknownValue(wanted.get(key) ?? ''))
     .map((key) => ({ key, before: show(key, old.get(key)), after: show(key, wanted.get(key)) }))

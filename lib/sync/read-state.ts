@@ -1,9 +1,23 @@
-import type { RemoteFile } from '../types.ts'
-import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
+import {
+  discoveryPatterns,
+  MANAGED_FILES,
+  MARKER_TOKEN,
+  type ManagedFileSpec,
+  type Marker,
+  parseMarker,
+  type ServerLayout,
+} from '../layout.ts'
+import type { Connection } from '../remote/connection.ts'
 import type { ProcessStatus } from '../supervisor/process.ts'
-import { MANAGED_FILES, MARKER_TOKEN, discoveryPatterns, parseMarker, type ManagedFileSpec, type Marker, type ServerLayout } from '../layout.ts'
-import { layoutOptions, rememberLayout, runSupervisorScript, toProcessStatus, type RawProcess } from '../supervisor/rpc.ts'
+import {
+  layoutOptions,
+  type RawProcess,
+  rememberLayout,
+  runSupervisorScript,
+  toProcessStatus,
+} from '../supervisor/rpc.ts'
+import type { RemoteFile } from '../types.ts'
 import type { DesiredState } from './desired.ts'
 
 // One round trip, one remote process (lib/supervisor/supervisor.py) that tells what the server holds now: its
@@ -40,10 +54,15 @@ export interface LiveState {
   currents: Map<string, string | null>
 }
 
-export async function readLiveState(connection: Connection, desired: DesiredState, options: { withStatus?: boolean } = {}): Promise<LiveState> {
+export async function readLiveState(
+  connection: Connection,
+  desired: DesiredState,
+  options: { withStatus?: boolean } = {},
+): Promise<LiveState> {
   const args = [
     ...layoutOptions(connection.server),
-    '--token', MARKER_TOKEN,
+    '--token',
+    MARKER_TOKEN,
     '--reread',
     ...(options.withStatus ? ['--status'] : []),
     ...discoveryPatterns(desired.server.sitesPath).flatMap((p) => ['--pattern', p]),
@@ -56,22 +75,51 @@ export async function readLiveState(connection: Connection, desired: DesiredStat
   return live
 }
 
-interface RawFile { found: number | null; path: string; mode: string; owner: string; group: string; sha256: string; content: string }
-interface RawReread { ok: boolean; added: string[]; changed: string[]; removed: string[]; message: string }
+interface RawFile {
+  found: number | null
+  path: string
+  mode: string
+  owner: string
+  group: string
+  sha256: string
+  content: string
+}
+interface RawReread {
+  ok: boolean
+  added: string[]
+  changed: string[]
+  removed: string[]
+  message: string
+}
 
 /** Parses supervisor.py's `read` document; a document without its parts is an error, never "all fine". */
 export function parseLiveState(
-  server: string, document: Record<string, unknown>, contract: ManagedFileSpec[] = MANAGED_FILES,
+  server: string,
+  document: Record<string, unknown>,
+  contract: ManagedFileSpec[] = MANAGED_FILES,
 ): LiveState {
   const daemon = document.daemon as LiveState['daemon'] | undefined
   if (!document.layout || !Array.isArray(document.files) || !Array.isArray(document.missing) || !daemon) {
-    throw new RemoteError(server, 'the server sent an incomplete state (output cut short?)', JSON.stringify(document).slice(0, 500))
+    throw new RemoteError(
+      server,
+      'the server sent an incomplete state (output cut short?)',
+      JSON.stringify(document).slice(0, 500),
+    )
   }
   const files = new Map<string, LiveFile>()
   for (const raw of document.files as RawFile[]) {
     const content = Buffer.from(raw.content, 'base64').toString('utf8')
-    const spec = raw.found === null ? null : contract[raw.found] ?? null
-    files.set(raw.path, { path: raw.path, content, owner: raw.owner, group: raw.group, mode: raw.mode, sha256: raw.sha256, marker: parseMarker(content), spec })
+    const spec = raw.found === null ? null : (contract[raw.found] ?? null)
+    files.set(raw.path, {
+      path: raw.path,
+      content,
+      owner: raw.owner,
+      group: raw.group,
+      mode: raw.mode,
+      sha256: raw.sha256,
+      marker: parseMarker(content),
+      spec,
+    })
   }
   const reread = document.reread as RawReread | undefined
   const pending = new Map<string, string>()
@@ -85,6 +133,8 @@ export function parseLiveState(
     daemon,
     reread: { ok: reread?.ok ?? false, message: reread?.message ?? daemon.message ?? '', pending },
     currents: new Map(Object.entries((document.currents ?? {}) as Record<string, string | null>)),
-    ...(Array.isArray(document.processes) ? { processes: (document.processes as RawProcess[]).map(toProcessStatus) } : {}),
+    ...(Array.isArray(document.processes)
+      ? { processes: (document.processes as RawProcess[]).map(toProcessStatus) }
+      : {}),
   }
 }

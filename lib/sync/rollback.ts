@@ -1,11 +1,11 @@
 import crypto from 'node:crypto'
-import type { Connection } from '../remote/connection.ts'
 import { fullName, markerProgram, parentDirectories } from '../layout.ts'
+import type { Connection } from '../remote/connection.ts'
 import type { RenderedFile } from '../render/program-files.ts'
-import { filesToUpload, type FileChange, type SyncPlan } from './plan.ts'
+import { type ActivationResult, activatePlan } from './activate.ts'
+import { type FileChange, filesToUpload, type SyncPlan } from './plan.ts'
 import type { LiveFile } from './read-state.ts'
 import { stageFiles } from './stage.ts'
-import { activatePlan, type ActivationResult } from './activate.ts'
 
 // Undoing an applied sync: the reverse plan puts every file back as the sync read it (changed and adopted files get
 // their old bytes, owner and mode; added files are removed; removed files come back) and updates the same groups.
@@ -24,7 +24,9 @@ export function planRollback(plan: SyncPlan): SyncPlan {
     directories: [],
     logs: [],
     groups: groupsOf(plan.changes),
-    removedPrograms: plan.changes.flatMap((c) => (c.kind === 'add' && c.after?.updatesGroup && c.after.program ? [fullName(c.after.domain, c.after.program)] : [])),
+    removedPrograms: plan.changes.flatMap((c) =>
+      c.kind === 'add' && c.after?.updatesGroup && c.after.program ? [fullName(c.after.domain, c.after.program)] : [],
+    ),
     missingScripts: [],
     needsActivation: changes.length > 0,
     expected,
@@ -32,7 +34,11 @@ export function planRollback(plan: SyncPlan): SyncPlan {
 }
 
 /** Stages and activates the reverse of an applied plan; returns what supervisor's update did (null: nothing to undo). */
-export async function revertPlan(connection: Connection, plan: SyncPlan, options: { lockWaitSeconds: number }): Promise<ActivationResult | null> {
+export async function revertPlan(
+  connection: Connection,
+  plan: SyncPlan,
+  options: { lockWaitSeconds: number },
+): Promise<ActivationResult | null> {
   const rollback = planRollback(plan)
   if (!rollback.needsActivation) return null
   const staged = await stageFiles(connection, filesToUpload(rollback))
@@ -53,7 +59,12 @@ function reverseChange(change: FileChange, plan: Pick<SyncPlan, 'server' | 'layo
   }
   const restored = restoredFile(change, plan)
   if (change.kind === 'remove') return { kind: 'add', path: change.path, after: restored }
-  return { kind: 'change', path: change.path, ...(change.after ? { before: asLive(change.after) } : {}), after: restored }
+  return {
+    kind: 'change',
+    path: change.path,
+    ...(change.after ? { before: asLive(change.after) } : {}),
+    after: restored,
+  }
 }
 
 /** The file as the sync found it, in the shape activation writes (in the directories it had, if a sync pruned them). */
@@ -70,13 +81,27 @@ function restoredFile(change: FileChange, plan: Pick<SyncPlan, 'server' | 'layou
     template: '',
   }
   return {
-    ...shape, path: before.path, content: before.content, owner: before.owner, group: before.group, mode: before.mode,
+    ...shape,
+    path: before.path,
+    content: before.content,
+    owner: before.owner,
+    group: before.group,
+    mode: before.mode,
     ...(directories.length ? { directories } : {}),
   }
 }
 
 function asLive(file: RenderedFile): LiveFile {
-  return { path: file.path, content: file.content, owner: file.owner, group: file.group, mode: file.mode, marker: null, spec: null, sha256: sha256(file.content) }
+  return {
+    path: file.path,
+    content: file.content,
+    owner: file.owner,
+    group: file.group,
+    mode: file.mode,
+    marker: null,
+    spec: null,
+    sha256: sha256(file.content),
+  }
 }
 
 /** The groups whose conf the sync wrote, added or removed: the ones the rollback must update again. */

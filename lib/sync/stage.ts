@@ -1,10 +1,10 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import { execa } from 'execa'
-import type { RemoteFile } from '../types.ts'
-import type { Connection } from '../remote/connection.ts'
 import { RemoteError } from '../errors.ts'
 import { STAGE_PREFIX } from '../layout.ts'
+import type { Connection } from '../remote/connection.ts'
+import type { RemoteFile } from '../types.ts'
 
 // Uploads the files a plan adds or changes into a fresh private directory on the server, streamed over the
 // multiplexed connection (no local copy of rendered content, which may hold secrets). The directory lives while
@@ -45,7 +45,11 @@ export async function stageFiles(connection: Connection, files: RemoteFile[]): P
     await release()
     const result = await holder
     const needed = files.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0)
-    throw new RemoteError(connection.server.name, uploadFailure(remoteDir, needed, String(result.stdout), String(result.stderr), result.exitCode), String(result.stderr))
+    throw new RemoteError(
+      connection.server.name,
+      uploadFailure(remoteDir, needed, String(result.stdout), String(result.stderr), result.exitCode),
+      String(result.stderr),
+    )
   }
   return { remoteDir, names, release }
 }
@@ -53,15 +57,24 @@ export async function stageFiles(connection: Connection, files: RemoteFile[]): P
 const NOTHING_CHANGED = 'nothing was changed on the server (no staged file is left there)'
 
 /** Why the upload failed, from stage.sh's `WRITE-FAILED PATH FREE_KIB REASON` line: a full disk says how much was needed. */
-export function uploadFailure(remoteDir: string, neededBytes: number, stdout: string, stderr: string, exitCode: number | undefined): string {
+export function uploadFailure(
+  remoteDir: string,
+  neededBytes: number,
+  stdout: string,
+  stderr: string,
+  exitCode: number | undefined,
+): string {
   const failed = /^WRITE-FAILED (\S+) (\S+) ?(.*)$/m.exec(stdout)
-  if (!failed) return `upload failed: ${(stderr || stdout).trim().split('\n').pop() || `exit ${exitCode}`}; ${NOTHING_CHANGED}`
+  if (!failed)
+    return `upload failed: ${(stderr || stdout).trim().split('\n').pop() || `exit ${exitCode}`}; ${NOTHING_CHANGED}`
   const [, where = remoteDir, freeKib = '-', reason = ''] = failed
   const free = /^\d+$/.test(freeKib) ? Number(freeKib) * 1024 : null
   if (/No space left on device/i.test(reason) || (free !== null && free < neededBytes)) {
     const freeText = free === null ? 'the free space there is unknown' : `${bytes(free)} are free there`
-    return `upload failed: the disk is full (ENOSPC) at ${remoteDir}: the upload needs ${bytes(neededBytes)}, ${freeText}; ${NOTHING_CHANGED}. ` +
+    return (
+      `upload failed: the disk is full (ENOSPC) at ${remoteDir}: the upload needs ${bytes(neededBytes)}, ${freeText}; ${NOTHING_CHANGED}. ` +
       `Free space on that filesystem (df -h ${remoteDir.slice(0, remoteDir.lastIndexOf('/')) || '/'}), then run the sync again`
+    )
   }
   return `upload failed: could not write ${where}: ${reason || 'no reason given'}; ${NOTHING_CHANGED}`
 }

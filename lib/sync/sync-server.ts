@@ -1,9 +1,9 @@
 import type { Connection } from '../remote/connection.ts'
-import { readLiveState } from './read-state.ts'
-import { assertNothingRefused, filesToUpload, planSync, type SyncPlan } from './plan.ts'
-import { stageFiles } from './stage.ts'
-import { activatePlan, StaleStateError, type ActivationResult, type StoppingProcess } from './activate.ts'
+import { type ActivationResult, activatePlan, StaleStateError, type StoppingProcess } from './activate.ts'
 import type { DesiredState } from './desired.ts'
+import { assertNothingRefused, filesToUpload, planSync, type SyncPlan } from './plan.ts'
+import { readLiveState } from './read-state.ts'
+import { stageFiles } from './stage.ts'
 
 // The core unit of every sync: read → plan → stage → activate for one server. The lock covers activation only, so
 // when another sync changed this server's files after our read, plan again from a fresh read.
@@ -33,7 +33,11 @@ export interface ServerSyncResult {
   pending: boolean
 }
 
-export async function syncServer(connection: Connection, desired: DesiredState, options: SyncServerOptions): Promise<ServerSyncResult> {
+export async function syncServer(
+  connection: Connection,
+  desired: DesiredState,
+  options: SyncServerOptions,
+): Promise<ServerSyncResult> {
   const check = Boolean(options.check)
   const dryRun = check || Boolean(options.dryRun)
   for (let attempt = 1; ; attempt++) {
@@ -42,7 +46,10 @@ export async function syncServer(connection: Connection, desired: DesiredState, 
     if (dryRun || !plan.needsActivation) return { plan, dryRun, check, pending: plan.needsActivation }
     const staged = await stageFiles(connection, filesToUpload(plan))
     try {
-      const activation = await activatePlan(connection, plan, staged, { lockWaitSeconds: options.lockWaitSeconds, ...(options.onStopping ? { onStopping: options.onStopping } : {}) })
+      const activation = await activatePlan(connection, plan, staged, {
+        lockWaitSeconds: options.lockWaitSeconds,
+        ...(options.onStopping ? { onStopping: options.onStopping } : {}),
+      })
       return { plan, activation, dryRun, check, pending: false }
     } catch (error) {
       if (!(error instanceof StaleStateError) || attempt >= (options.attempts ?? 3)) throw error

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { DEBIAN_LAYOUT, MANAGED_FILES, parentDirectories, type ManagedFileSpec } from '../../lib/layout.ts'
+import { DEBIAN_LAYOUT, MANAGED_FILES, type ManagedFileSpec, parentDirectories } from '../../lib/layout.ts'
 
 // The README's table of the files sync writes, made from the server contract (lib/layout.ts), so the README never
 // lists them by hand. test/unit/readme-contract.test.ts fails when it is out of date; this file, run, rewrites it:
@@ -13,10 +13,20 @@ export const END = '<!-- /contract-files -->'
 const MARKERS: Record<ManagedFileSpec['marker'], string> = { ';': '`;` line', '#': '`#` line', json: 'first JSON key' }
 
 export function contractTable(files: ManagedFileSpec[] = MANAGED_FILES): string {
-  const context = { domain: 'D', siteRoot: '<root>', sitesPath: '<sitesPath>', layout: DEBIAN_LAYOUT, program: 'P', fullName: 'D-P' }
+  const context = {
+    domain: 'D',
+    siteRoot: '<root>',
+    sitesPath: '<sitesPath>',
+    layout: DEBIAN_LAYOUT,
+    program: 'P',
+    fullName: 'D-P',
+  }
   const rows = files.map((spec) => {
     const path = spec.path(context)
-    const dirs = parentDirectories(spec, path, context).map((d) => `\`${d.path}\``).join(', ') || '—'
+    const dirs =
+      parentDirectories(spec, path, context)
+        .map((d) => `\`${d.path}\``)
+        .join(', ') || '—'
     const owner = spec.owner === 'root' ? 'root' : 'site user'
     return `| ${spec.kind} | \`${path}\` | ${spec.scope} | ${owner} ${spec.mode} | ${MARKERS[spec.marker]} | ${spec.updatesGroup ? 'yes' : 'no'} | ${dirs} |`
   })

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as assert from 'uvu/assert'
 import { validateInventory } from '../../lib/inventory/validate.ts'
-import { resolveEnvironmentRefs } from '../../lib/secrets.ts'
 import { DEBIAN_LAYOUT, MANAGED_FILES, parseMarker, type ServerLayout } from '../../lib/layout.ts'
+import { resolveEnvironmentRefs } from '../../lib/secrets.ts'
 import type { ProcessStatus } from '../../lib/supervisor/process.ts'
-import { renderDesiredState, type DesiredState } from '../../lib/sync/desired.ts'
+import { type DesiredState, renderDesiredState } from '../../lib/sync/desired.ts'
 import type { LiveFile, LiveState } from '../../lib/sync/read-state.ts'
 import type { RemoteFile } from '../../lib/types.ts'
 
@@ -54,10 +54,14 @@ export function desiredOn(
  * file found only because it sits at a path we want.
  */
 export function liveFile(file: RemoteFile & { kind?: string }, discovered = true): LiveFile {
-  const spec = discovered ? MANAGED_FILES.find((s) => s.kind === file.kind) ?? null : null
+  const spec = discovered ? (MANAGED_FILES.find((s) => s.kind === file.kind) ?? null) : null
   const { path, content, owner, group, mode } = file
   return {
-    path, content, owner, group, mode,
+    path,
+    content,
+    owner,
+    group,
+    mode,
     marker: parseMarker(content),
     spec,
     sha256: createHash('sha256').update(content).digest('hex'),
@@ -93,7 +97,12 @@ export function liveState(fake: FakeLive = {}): LiveState {
 /** A server that holds exactly what the desired state renders (the state a sync leaves behind). */
 export function syncedFiles(desired: DesiredState): Array<RemoteFile & { kind: string }> {
   return desired.files.map(({ path, content, owner, group, mode, kind }) => ({
-    path, content, owner, group, mode, kind,
+    path,
+    content,
+    owner,
+    group,
+    mode,
+    kind,
   }))
 }
 

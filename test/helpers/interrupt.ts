@@ -1,5 +1,5 @@
-import { execa } from 'execa'
 import path from 'node:path'
+import { execa } from 'execa'
 import { PROJECT, type TaskRun } from './run-task.ts'
 
 // A task started in the background, to be interrupted at a moment the test chooses by the servers' state.
@@ -15,17 +15,26 @@ export interface BackgroundTask {
 
 export function startTask(name: string, args: string[], options: { timeoutMs?: number } = {}): BackgroundTask {
   // detached: its own process group, so a group signal reaches the task and its ssh/rsync children, not the test runner.
-  const child = execa(process.execPath, ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
-    cwd: PROJECT,
-    reject: false,
-    stdin: 'ignore',
-    detached: true,
-    extendEnv: false,
-    env: { ...withoutColorForcing(process.env), NO_COLOR: '1' },
-    timeout: options.timeoutMs ?? 120_000,
-    all: true,
-  })
-  const done = child.then((result) => ({ exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), all: String(result.all ?? '') }))
+  const child = execa(
+    process.execPath,
+    ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args],
+    {
+      cwd: PROJECT,
+      reject: false,
+      stdin: 'ignore',
+      detached: true,
+      extendEnv: false,
+      env: { ...withoutColorForcing(process.env), NO_COLOR: '1' },
+      timeout: options.timeoutMs ?? 120_000,
+      all: true,
+    },
+  )
+  const done = child.then((result) => ({
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    all: String(result.all ?? ''),
+  }))
   return {
     interrupt(signal, { group = false } = {}) {
       if (child.pid === undefined) throw new Error(`task ${name} has no pid`)

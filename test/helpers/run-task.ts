@@ -1,6 +1,6 @@
-import { execa } from 'execa'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { execa } from 'execa'
 import { shellQuote } from '../../lib/remote/quote.ts'
 
 // Runs a real task script the way a user does (`npx zx tasks/<name>.mjs ...`), without a terminal.
@@ -20,16 +20,24 @@ export interface TaskRun {
   all: string
 }
 
-export async function runTask(name: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<TaskRun> {
-  const result = await execa(process.execPath, ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
-    cwd: PROJECT,
-    reject: false,
-    stdin: 'ignore',
-    extendEnv: false,
-    env: { ...withoutColorForcing(process.env), NO_COLOR: '1', ...options.env },
-    timeout: options.timeoutMs ?? 120_000,
-    all: true,
-  })
+export async function runTask(
+  name: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<TaskRun> {
+  const result = await execa(
+    process.execPath,
+    ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args],
+    {
+      cwd: PROJECT,
+      reject: false,
+      stdin: 'ignore',
+      extendEnv: false,
+      env: { ...withoutColorForcing(process.env), NO_COLOR: '1', ...options.env },
+      timeout: options.timeoutMs ?? 120_000,
+      all: true,
+    },
+  )
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' }
 }
 
@@ -55,9 +63,22 @@ function withoutColorForcing(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * Runs a task on a pseudo-terminal (util-linux `script`), answering each prompt when it appears, as a person would.
  * dialog: [text the prompt contains, answer to type]; answers go out only after their prompt was seen.
  */
-export async function runTaskOnTerminal(name: string, args: string[], dialog: Array<[string, string | (() => Promise<string>)]>, timeoutMs = 30_000): Promise<TaskRun> {
-  const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map(shellQuote).join(' ')
-  const child = execa('script', ['-qec', command, '/dev/null'], { cwd: PROJECT, reject: false, timeout: timeoutMs, extendEnv: false, env: { ...withoutCi(withoutColorForcing(process.env)), NO_COLOR: '1', TERM: 'dumb' } })
+export async function runTaskOnTerminal(
+  name: string,
+  args: string[],
+  dialog: Array<[string, string | (() => Promise<string>)]>,
+  timeoutMs = 30_000,
+): Promise<TaskRun> {
+  const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
+    .map(shellQuote)
+    .join(' ')
+  const child = execa('script', ['-qec', command, '/dev/null'], {
+    cwd: PROJECT,
+    reject: false,
+    timeout: timeoutMs,
+    extendEnv: false,
+    env: { ...withoutCi(withoutColorForcing(process.env)), NO_COLOR: '1', TERM: 'dumb' },
+  })
   let seen = ''
   let next = 0
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -67,14 +88,26 @@ export async function runTaskOnTerminal(name: string, args: string[], dialog: Ar
       next += 1
       seen = ''
       const answer = step[1]
-      void (typeof answer === 'string' ? Promise.resolve(answer) : answer()).then((text) => child.stdin?.write(`${text}\r`))
+      void (typeof answer === 'string' ? Promise.resolve(answer) : answer()).then((text) =>
+        child.stdin?.write(`${text}\r`),
+      )
     }
   })
   const result = await child
   // `script` exits 0 when it is killed: a task left waiting at a prompt must not look like one that succeeded.
-  const left = dialog.slice(next).map(([prompt]) => JSON.stringify(prompt)).join(', ')
-  const timedOut = result.timedOut ? `\n[timed out after ${timeoutMs} ms${left ? `; never prompted: ${left}` : ''}]` : ''
-  return { exitCode: result.timedOut ? -1 : result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), all: `${result.stdout}\n${result.stderr}${timedOut}` }
+  const left = dialog
+    .slice(next)
+    .map(([prompt]) => JSON.stringify(prompt))
+    .join(', ')
+  const timedOut = result.timedOut
+    ? `\n[timed out after ${timeoutMs} ms${left ? `; never prompted: ${left}` : ''}]`
+    : ''
+  return {
+    exitCode: result.timedOut ? -1 : (result.exitCode ?? -1),
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    all: `${result.stdout}\n${result.stderr}${timedOut}`,
+  }
 }
 
 /** A person at a terminal, even when the test suite itself runs under CI=true (which disables prompts). */
@@ -87,7 +120,12 @@ function withoutCi(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * Runs a task the way a user does from another directory: `cd <cwd> && npx --prefix <project> zx <project>/tasks/<name>.mjs`,
  * in a shell environment that npm has not touched (no NODE_OPTIONS, no npm_config_*).
  */
-export async function runTaskFromDirectory(cwd: string, name: string, args: string[], options: { env?: Record<string, string> } = {}): Promise<TaskRun> {
+export async function runTaskFromDirectory(
+  cwd: string,
+  name: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<TaskRun> {
   const result = await execa('npx', ['--prefix', PROJECT, 'zx', path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
     cwd,
     reject: false,

@@ -2,9 +2,17 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { YAML } from 'zx'
-import { sandboxDown, sandboxLayout, sandboxUp, hostExec, type SandboxHost, type SandboxLayoutName, type SandboxState } from '../../sandbox/index.ts'
-import { parseStatus } from '../../sandbox/supervisorctl.ts'
 import type { ProcessStatus } from '../../lib/supervisor/process.ts'
+import {
+  hostExec,
+  type SandboxHost,
+  type SandboxLayoutName,
+  type SandboxState,
+  sandboxDown,
+  sandboxLayout,
+  sandboxUp,
+} from '../../sandbox/index.ts'
+import { parseStatus } from '../../sandbox/supervisorctl.ts'
 
 // Real sandbox servers for one test file: a fresh state dir, its own inventory, helpers to look inside a host.
 
@@ -17,7 +25,10 @@ export interface TestSandbox {
 }
 
 /** `layout`: whose supervisor layout the hosts imitate (default Debian's; 'rhel' and 'alpine' get a private /etc). */
-export async function startSandbox(count: number, { layout }: { layout?: SandboxLayoutName } = {}): Promise<TestSandbox> {
+export async function startSandbox(
+  count: number,
+  { layout }: { layout?: SandboxLayoutName } = {},
+): Promise<TestSandbox> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-test-'))
   const inventory = path.join(dir, 'inventory.yml')
   const state = await sandboxUp({ dir: path.join(dir, 'sandbox'), count, inventoryPath: inventory, layout })
@@ -63,7 +74,14 @@ export async function writeAppDir(dir: string, scripts: Record<string, string>):
 }
 
 export async function processesOn(host: SandboxHost): Promise<ProcessStatus[]> {
-  const result = await hostExec(host, ['env', 'LC_ALL=C', 'supervisorctl', '-c', sandboxLayout(host.layout).config, 'status'])
+  const result = await hostExec(host, [
+    'env',
+    'LC_ALL=C',
+    'supervisorctl',
+    '-c',
+    sandboxLayout(host.layout).config,
+    'status',
+  ])
   return parseStatus(result.stdout)
 }
 
@@ -71,11 +89,14 @@ export async function processesOn(host: SandboxHost): Promise<ProcessStatus[]> {
 export async function snapshotDir(host: SandboxHost, dir: string): Promise<Record<string, string>> {
   const base = path.join(host.root, dir)
   const names = await fs.readdir(base).catch(() => [])
-  const entries = await Promise.all(names.sort().map(async (n) => [n, await fs.readFile(path.join(base, n), 'utf8')] as const))
+  const entries = await Promise.all(
+    names.sort().map(async (n) => [n, await fs.readFile(path.join(base, n), 'utf8')] as const),
+  )
   return Object.fromEntries(entries)
 }
 
-export const WORKER = '#!/bin/sh\necho "worker $SUPERVISOR_PROCESS_NAME up in $DEPLOYER_RELEASE_PATH"\nexec sleep 100000\n'
+export const WORKER =
+  '#!/bin/sh\necho "worker $SUPERVISOR_PROCESS_NAME up in $DEPLOYER_RELEASE_PATH"\nexec sleep 100000\n'
 
 /** Appends a site block to the generated inventory (which ends with `sites: []`). */
 export async function addSites(inventory: string, sitesYaml: string): Promise<void> {
@@ -85,7 +106,9 @@ export async function addSites(inventory: string, sitesYaml: string): Promise<vo
 
 /** Deploy tests' site: d.test on `servers` with one quick worker (startsecs and stopwaitsecs 1 keep gates short). */
 export async function addDeploySite(inventory: string, servers: string[]): Promise<void> {
-  await addSites(inventory, `
+  await addSites(
+    inventory,
+    `
   - domain: d.test
     server: [${servers.join(', ')}]
     supervisors:
@@ -94,11 +117,15 @@ export async function addDeploySite(inventory: string, servers: string[]): Promi
         numprocs: 1
         startsecs: 1
         stopwaitsecs: 1
-`)
+`,
+  )
 }
 
 /** Edits the inventory through the YAML document (what a person would do in an editor), returning the old text. */
-export async function editInventory(inventory: string, edit: (document: ReturnType<typeof YAML.parseDocument>) => void): Promise<string> {
+export async function editInventory(
+  inventory: string,
+  edit: (document: ReturnType<typeof YAML.parseDocument>) => void,
+): Promise<string> {
   const text = await fs.readFile(inventory, 'utf8')
   const document = YAML.parseDocument(text)
   edit(document)

@@ -9,15 +9,34 @@ export const JUMP_ALIAS = 'nu-jump'
 export const INNER_ALIAS = 'nu-inner'
 
 /** Writes `<dir>/ssh_config`: nu-jump → jump, nu-inner → inner through nu-jump; User, Port and keys from the config only. */
-export async function writeAliasConfig(sandbox: TestSandbox, dir: string, jump: SandboxHost, inner: SandboxHost): Promise<string> {
+export async function writeAliasConfig(
+  sandbox: TestSandbox,
+  dir: string,
+  jump: SandboxHost,
+  inner: SandboxHost,
+): Promise<string> {
   const { identityFile, knownHosts, user } = sandbox.state
   const common = [
-    `  User ${user}`, `  IdentityFile ${identityFile}`, '  IdentitiesOnly yes', '  IdentityAgent none',
-    `  UserKnownHostsFile ${knownHosts}`, '  GlobalKnownHostsFile /dev/null', '  StrictHostKeyChecking yes', '  BatchMode yes',
+    `  User ${user}`,
+    `  IdentityFile ${identityFile}`,
+    '  IdentitiesOnly yes',
+    '  IdentityAgent none',
+    `  UserKnownHostsFile ${knownHosts}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    '  BatchMode yes',
   ]
   const text = [
-    `Host ${JUMP_ALIAS}`, `  HostName ${jump.address}`, `  Port ${jump.port}`, ...common,
-    `Host ${INNER_ALIAS}`, `  HostName ${inner.address}`, `  Port ${inner.port}`, ...common, `  ProxyJump ${JUMP_ALIAS}`, '',
+    `Host ${JUMP_ALIAS}`,
+    `  HostName ${jump.address}`,
+    `  Port ${jump.port}`,
+    ...common,
+    `Host ${INNER_ALIAS}`,
+    `  HostName ${inner.address}`,
+    `  Port ${inner.port}`,
+    ...common,
+    `  ProxyJump ${JUMP_ALIAS}`,
+    '',
   ].join('\n')
   await fs.mkdir(dir, { recursive: true })
   const file = path.join(dir, 'ssh_config')

@@ -1,7 +1,7 @@
-import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
 import { shellQuote } from '../../lib/remote/quote.ts'
 import { PROJECT } from './run-task.ts'
 
@@ -31,7 +31,12 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
   await fs.writeFile(config, 'set -g remain-on-exit on\nset -g history-limit 10000\n')
   // A person's shell: no CI (which turns prompts off), no colour forcing; SSH masters closed at exit, as in the suite.
   const { CI: _ci, FORCE_COLOR: _color, ...env } = process.env
-  const tmux = (args: string[]) => execa('tmux', ['-S', socket, '-f', config, ...args], { extendEnv: false, env: { ...env, NO_COLOR: '1', ZXS_CONTROL_PERSIST: '0' }, timeout: 10_000 })
+  const tmux = (args: string[]) =>
+    execa('tmux', ['-S', socket, '-f', config, ...args], {
+      extendEnv: false,
+      env: { ...env, NO_COLOR: '1', ZXS_CONTROL_PERSIST: '0' },
+      timeout: 10_000,
+    })
   let pane = 0
   const target = () => `journey${pane}`
   const exitFile = () => path.join(dir, `exit-${pane}`)
@@ -41,14 +46,17 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
     for (;;) {
       const value = await check()
       if (value !== undefined) return value
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the terminal shows:\n${await screen()}`)
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; the terminal shows:\n${await screen()}`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
   return {
     async run(name, args) {
       pane += 1
-      const task = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args].map(shellQuote).join(' ')
+      const task = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
+        .map(shellQuote)
+        .join(' ')
       // The pane's shell writes the task's exit code to a file: tmux 3.3 sometimes leaves an ended pane unreaped (a
       // zombie it never marks dead), so its pane_dead_status cannot be waited for.
       const command = `${task}; echo $? > ${shellQuote(exitFile())}`
@@ -58,10 +66,11 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
       if (text) await tmux(['send-keys', '-t', target(), '-l', text])
       await tmux(['send-keys', '-t', target(), 'Enter'])
     },
-    waitFor: (text, times = 1) => poll(`${JSON.stringify(text)} (${times}×)`, async () => {
-      const shown = await screen()
-      return shown.split(text).length - 1 >= times ? shown : undefined
-    }),
+    waitFor: (text, times = 1) =>
+      poll(`${JSON.stringify(text)} (${times}×)`, async () => {
+        const shown = await screen()
+        return shown.split(text).length - 1 >= times ? shown : undefined
+      }),
     async exit() {
       const exitCode = await poll('the task to end', async () => {
         const status = (await fs.readFile(exitFile(), 'utf8').catch(() => '')).trim()

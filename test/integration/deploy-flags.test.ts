@@ -14,7 +14,10 @@ test('valid rollout flags get past the checks to the servers (unreachable here: 
     assert.is(exitCode, 1, JSON.stringify(result))
     const servers = (result as { servers: Array<{ server: string; outcome: string; reason?: string }> }).servers
     // The canary and batch 2 failed; past --max-fail 1 the rollout stops before batch 3.
-    assert.equal(servers.map((s) => s.outcome), ['failed', 'failed', 'not-deployed'])
+    assert.equal(
+      servers.map((s) => s.outcome),
+      ['failed', 'failed', 'not-deployed'],
+    )
     assert.match(servers[0]?.reason ?? '', 'connection refused by 127.0.0.254:2')
   } finally {
     await site.remove()

@@ -1,12 +1,12 @@
-import { suite } from 'uvu'
-import * as assert from 'uvu/assert'
-import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { runTask, waitFor, type TaskRun } from '../helpers/run-task.ts'
+import { execa } from 'execa'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { hostExec, type SandboxHost, startSshd, stopSshd } from '../../sandbox/index.ts'
+import { runTask, type TaskRun, waitFor } from '../helpers/run-task.ts'
 import { editInventory, startSandbox, type TestSandbox } from '../helpers/sandbox.ts'
-import { hostExec, startSshd, stopSshd, type SandboxHost } from '../../sandbox/index.ts'
 
 // Warm SSH masters across runs, on a real sandbox server: a second run reuses the first one's master (no new sshd
 // login), a master idles out after controlPersist, a server that went away gets a new connection, a changed
@@ -36,12 +36,18 @@ persist.before.each(async (context) => {
 })
 
 persist.after.each(async ({ cache }) => {
-  for (const socket of await masterSockets(cache)) await execa('ssh', ['-S', socket, '-O', 'exit', 'x'], { reject: false })
+  for (const socket of await masterSockets(cache))
+    await execa('ssh', ['-S', socket, '-O', 'exit', 'x'], { reject: false })
   await fs.rm(cache, { recursive: true, force: true })
 })
 
 /** supervisor-status with persistence on (the test suite turns it off), its masters under this case's cache. */
-function status(context: Context, extra: string[] = [], inventory = context.sandbox.inventory, persist = ''): Promise<TaskRun> {
+function status(
+  context: Context,
+  extra: string[] = [],
+  inventory = context.sandbox.inventory,
+  persist = '',
+): Promise<TaskRun> {
   return runTask('supervisor-status', ['--inventory', inventory, '--verbose', ...extra], {
     env: { ZXS_CONTROL_PERSIST: persist, XDG_CACHE_HOME: context.cache, XDG_RUNTIME_DIR: '' },
   })
@@ -59,7 +65,11 @@ async function masterSockets(cache: string): Promise<string[]> {
 /** The sockets whose master answers (each check counts as use: it restarts the master's idle time). */
 async function liveMasters(cache: string): Promise<string[]> {
   const sockets = await masterSockets(cache)
-  const answers = await Promise.all(sockets.map(async (socket) => (await execa('ssh', ['-S', socket, '-O', 'check', 'x'], { reject: false })).exitCode === 0))
+  const answers = await Promise.all(
+    sockets.map(
+      async (socket) => (await execa('ssh', ['-S', socket, '-O', 'check', 'x'], { reject: false })).exitCode === 0,
+    ),
+  )
   return sockets.filter((_socket, i) => answers[i])
 }
 
@@ -82,14 +92,17 @@ persist('a second run reuses the warm master of the first: no new sshd login; --
   assert.is(await logins(context.host), before + 1, 'the second run made no new login')
 })
 
-persist('the master lives in a private 0700 directory, under a socket path short enough for UNIX sockets', async (context) => {
-  const run = await status(context)
-  assert.is(run.exitCode, 0, run.all)
-  const [socket] = await liveMasters(context.cache)
-  assert.ok(socket, 'a warm master')
-  assert.is((await fs.stat(masterDir(context.cache))).mode & 0o777, 0o700)
-  assert.ok(socket.length + '.0123456789abcdef'.length < 104, socket)
-})
+persist(
+  'the master lives in a private 0700 directory, under a socket path short enough for UNIX sockets',
+  async (context) => {
+    const run = await status(context)
+    assert.is(run.exitCode, 0, run.all)
+    const [socket] = await liveMasters(context.cache)
+    assert.ok(socket, 'a warm master')
+    assert.is((await fs.stat(masterDir(context.cache))).mode & 0o777, 0o700)
+    assert.ok(socket.length + '.0123456789abcdef'.length < 104, socket)
+  },
+)
 
 persist('with controlPersist: 2 in the inventory, the master is gone 2 s after the run', async (context) => {
   const inventory = path.join(context.cache, 'short.yml')
@@ -103,7 +116,7 @@ persist('with controlPersist: 2 in the inventory, the master is gone 2 s after t
   await waitFor('the master to idle out', async () => (await masterSockets(context.cache)).length === 0, 6000)
 })
 
-persist('ZXS_CONTROL_PERSIST beats the inventory\'s controlPersist; --no-persist beats both', async (context) => {
+persist("ZXS_CONTROL_PERSIST beats the inventory's controlPersist; --no-persist beats both", async (context) => {
   const inventory = path.join(context.cache, 'short.yml')
   await fs.copyFile(context.sandbox.inventory, inventory)
   await editInventory(inventory, (document) => document.set('controlPersist', 2))
@@ -115,34 +128,43 @@ persist('ZXS_CONTROL_PERSIST beats the inventory\'s controlPersist; --no-persist
   assert.match(off.stderr, /SSH master opened, closed at exit/)
 })
 
-persist('a server that went away (sshd restarted, sessions killed) gets a new master: the next run succeeds', async (context) => {
-  const first = await status(context)
-  assert.is(first.exitCode, 0, first.all)
-  await stopSshd(context.host)
-  await hostExec(context.host, ['pkill', '-KILL', '-x', 'sshd'])
-  await startSshd(context.host)
-  const before = await logins(context.host)
+persist(
+  'a server that went away (sshd restarted, sessions killed) gets a new master: the next run succeeds',
+  async (context) => {
+    const first = await status(context)
+    assert.is(first.exitCode, 0, first.all)
+    await stopSshd(context.host)
+    await hostExec(context.host, ['pkill', '-KILL', '-x', 'sshd'])
+    await startSshd(context.host)
+    const before = await logins(context.host)
 
-  const second = await status(context)
-  assert.is(second.exitCode, 0, second.all)
-  assert.match(second.stderr, /sandbox-1: (SSH master opened|warm SSH master no longer answered)/)
-  assert.is(await logins(context.host), before + 1, 'a new login')
-})
-
-persist('a warm master whose server stopped answering is replaced after --timeout, not reported as a failure', async (context) => {
-  const first = await status(context)
-  assert.is(first.exitCode, 0, first.all)
-  // Freeze the master's sshd session, keep the listener: the old connection hangs, a new one works.
-  await hostExec(context.host, ['pkill', '-STOP', '-x', 'sshd'])
-  await hostExec(context.host, ['pkill', '-CONT', '--pidfile', '/run/sshd.pid'])
-  try {
-    const second = await status(context, ['--timeout', '2'])
+    const second = await status(context)
     assert.is(second.exitCode, 0, second.all)
-    assert.match(second.stderr, /sandbox-1: warm SSH master no longer answered \(server restarted or gone\): replaced by a new connection/)
-  } finally {
-    await hostExec(context.host, ['pkill', '-CONT', '-x', 'sshd'])
-  }
-})
+    assert.match(second.stderr, /sandbox-1: (SSH master opened|warm SSH master no longer answered)/)
+    assert.is(await logins(context.host), before + 1, 'a new login')
+  },
+)
+
+persist(
+  'a warm master whose server stopped answering is replaced after --timeout, not reported as a failure',
+  async (context) => {
+    const first = await status(context)
+    assert.is(first.exitCode, 0, first.all)
+    // Freeze the master's sshd session, keep the listener: the old connection hangs, a new one works.
+    await hostExec(context.host, ['pkill', '-STOP', '-x', 'sshd'])
+    await hostExec(context.host, ['pkill', '-CONT', '--pidfile', '/run/sshd.pid'])
+    try {
+      const second = await status(context, ['--timeout', '2'])
+      assert.is(second.exitCode, 0, second.all)
+      assert.match(
+        second.stderr,
+        /sandbox-1: warm SSH master no longer answered \(server restarted or gone\): replaced by a new connection/,
+      )
+    } finally {
+      await hostExec(context.host, ['pkill', '-CONT', '-x', 'sshd'])
+    }
+  },
+)
 
 persist('a changed known_hosts file never reuses a master made before the change', async (context) => {
   const first = await status(context)
@@ -184,14 +206,17 @@ persist('--no-persist leaves no master and no control directory behind', async (
   assert.not.ok(await fs.stat(runDir).catch(() => null), `the run's own control directory ${runDir} is removed`)
 })
 
-persist('a master directory of another user is refused with a warning; the run goes on and closes its masters', async (context) => {
-  await fs.mkdir(masterDir(context.cache), { recursive: true })
-  await fs.chown(masterDir(context.cache), 65534, 65534)
-  const run = await status(context)
-  assert.is(run.exitCode, 0, run.all)
-  assert.match(run.stderr, /SSH connections are closed at exit this run: .*belongs to uid 65534/)
-  assert.match(run.stderr, /sandbox-1: SSH master opened, closed at exit/)
-  assert.equal(await masterSockets(context.cache), [])
-})
+persist(
+  'a master directory of another user is refused with a warning; the run goes on and closes its masters',
+  async (context) => {
+    await fs.mkdir(masterDir(context.cache), { recursive: true })
+    await fs.chown(masterDir(context.cache), 65534, 65534)
+    const run = await status(context)
+    assert.is(run.exitCode, 0, run.all)
+    assert.match(run.stderr, /SSH connections are closed at exit this run: .*belongs to uid 65534/)
+    assert.match(run.stderr, /sandbox-1: SSH master opened, closed at exit/)
+    assert.equal(await masterSockets(context.cache), [])
+  },
+)
 
 persist.run()

@@ -1,8 +1,8 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { PROJECT, runTask, runTaskOnTerminal } from '../helpers/run-task.ts'
 
 // scaffold-supervisors as a user runs it (`npx zx tasks/scaffold-supervisors.mjs ...`): no inventory, no server.
@@ -40,14 +40,18 @@ test('into an empty folder: four executable scripts, a line per file, the next s
       'created  .deployer/supervisors/python-worker.sh',
       'created  .deployer/supervisors/queue-worker.sh',
     ])
-    assert.match(run.stdout, 'npx zx tasks/supervisor-create.mjs --domain DOMAIN --program messenger --script messenger.sh')
+    assert.match(
+      run.stdout,
+      'npx zx tasks/supervisor-create.mjs --domain DOMAIN --program messenger --script messenger.sh',
+    )
     assert.is(run.stderr, '')
     await assertScaffolded(dir)
 
     await fs.writeFile(path.join(dir, SCRIPTS, 'messenger.sh'), '#!/bin/sh\nexec mine\n')
     const again = await runTask('scaffold-supervisors', ['--destination', dir])
     assert.is(again.exitCode, 0, again.all)
-    for (const name of NAMES) assert.match(again.stdout, `skipped  .deployer/supervisors/${name}  (exists, left unchanged)`)
+    for (const name of NAMES)
+      assert.match(again.stdout, `skipped  .deployer/supervisors/${name}  (exists, left unchanged)`)
     assert.is(await fs.readFile(path.join(dir, SCRIPTS, 'messenger.sh'), 'utf8'), '#!/bin/sh\nexec mine\n')
   })
 })
@@ -66,7 +70,10 @@ test('a populated folder: the existing file and the dangling symlink are skipped
     assert.is(await fs.readFile(path.join(dir, SCRIPTS, 'queue-worker.sh'), 'utf8'), 'ours\n')
     assert.is(((await fs.stat(path.join(dir, SCRIPTS, 'queue-worker.sh'))).mode & 0o777).toString(8), '600')
     assert.is(await fs.readlink(path.join(dir, SCRIPTS, 'python-worker.sh')), '../missing.sh')
-    assert.not.ok(await fs.stat(path.join(dir, '.deployer', 'missing.sh')).catch(() => null), 'nothing written through the link')
+    assert.not.ok(
+      await fs.stat(path.join(dir, '.deployer', 'missing.sh')).catch(() => null),
+      'nothing written through the link',
+    )
   })
 })
 
@@ -91,7 +98,11 @@ test('--json: one document on stdout', async () => {
   await withTempDir(async (dir) => {
     const run = await runTask('scaffold-supervisors', ['--destination', dir, '--json'])
     assert.is(run.exitCode, 0, run.all)
-    assert.equal(JSON.parse(run.stdout), { ok: true, destination: dir, files: NAMES.map((name) => ({ name, path: path.join(dir, SCRIPTS, name), status: 'created' })) })
+    assert.equal(JSON.parse(run.stdout), {
+      ok: true,
+      destination: dir,
+      files: NAMES.map((name) => ({ name, path: path.join(dir, SCRIPTS, name), status: 'created' })),
+    })
   })
 })
 
@@ -113,7 +124,10 @@ test('a destination that does not exist: exit 2 with a mkdir -p hint, nothing cr
     const run = await runTask('scaffold-supervisors', ['--destination', missing])
     assert.is(run.exitCode, 2, run.all)
     assert.match(run.stderr, `error: --destination: got "${missing}"`)
-    assert.match(run.stderr, `${missing} does not exist; pass the app's root folder, or create it first: mkdir -p ${missing}`)
+    assert.match(
+      run.stderr,
+      `${missing} does not exist; pass the app's root folder, or create it first: mkdir -p ${missing}`,
+    )
     assert.equal(await fs.readdir(dir), [])
   })
 })

@@ -1,9 +1,9 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
-import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { PROJECT, runTask, runTaskFromDirectory, runTaskOnTerminal } from '../helpers/run-task.ts'
 
 // The task frame as a user meets it, no server needed: ZXS_INVENTORY, running from any working directory,
@@ -27,47 +27,65 @@ async function inTempDir(callback: (dir: string) => Promise<void>): Promise<void
   }
 }
 
-test('ZXS_INVENTORY names the inventory when --inventory is not given', () => inTempDir(async (dir) => {
-  const inventory = path.join(dir, 'team.yml')
-  await fs.writeFile(inventory, NO_SERVERS)
-  const run = await runTask('supervisor-status', ['--json'], { env: { ZXS_INVENTORY: inventory } })
-  assert.is(run.exitCode, 0, run.all)
-  assert.equal(JSON.parse(run.stdout), { ok: true, servers: [] })
+test('ZXS_INVENTORY names the inventory when --inventory is not given', () =>
+  inTempDir(async (dir) => {
+    const inventory = path.join(dir, 'team.yml')
+    await fs.writeFile(inventory, NO_SERVERS)
+    const run = await runTask('supervisor-status', ['--json'], { env: { ZXS_INVENTORY: inventory } })
+    assert.is(run.exitCode, 0, run.all)
+    assert.equal(JSON.parse(run.stdout), { ok: true, servers: [] })
 
-  const missing = await runTask('supervisor-status', [], { env: { ZXS_INVENTORY: path.join(dir, 'nope.yml') } })
-  assert.is(missing.exitCode, 2, missing.all)
-  assert.match(missing.stderr, `Inventory not found: ${path.join(dir, 'nope.yml')}`)
+    const missing = await runTask('supervisor-status', [], { env: { ZXS_INVENTORY: path.join(dir, 'nope.yml') } })
+    assert.is(missing.exitCode, 2, missing.all)
+    assert.match(missing.stderr, `Inventory not found: ${path.join(dir, 'nope.yml')}`)
 
-  const flagWins = await runTask('supervisor-status', ['--inventory', inventory], { env: { ZXS_INVENTORY: path.join(dir, 'nope.yml') } })
-  assert.is(flagWins.exitCode, 0, flagWins.all)
-}))
+    const flagWins = await runTask('supervisor-status', ['--inventory', inventory], {
+      env: { ZXS_INVENTORY: path.join(dir, 'nope.yml') },
+    })
+    assert.is(flagWins.exitCode, 0, flagWins.all)
+  }))
 
-test('a task runs from any working directory; --inventory and ZXS_INVENTORY are taken from there', () => inTempDir(async (dir) => {
-  await fs.writeFile(path.join(dir, 'here.yml'), NO_SERVERS)
-  const help = await runTaskFromDirectory(dir, 'supervisor-status', ['--help'])
-  assert.is(help.exitCode, 0, help.all)
-  assert.match(help.stdout, 'Usage: npx zx tasks/supervisor-status.mjs')
+test('a task runs from any working directory; --inventory and ZXS_INVENTORY are taken from there', () =>
+  inTempDir(async (dir) => {
+    await fs.writeFile(path.join(dir, 'here.yml'), NO_SERVERS)
+    const help = await runTaskFromDirectory(dir, 'supervisor-status', ['--help'])
+    assert.is(help.exitCode, 0, help.all)
+    assert.match(help.stdout, 'Usage: npx zx tasks/supervisor-status.mjs')
 
-  const status = await runTaskFromDirectory(dir, 'supervisor-status', ['--inventory', 'here.yml', '--json'])
-  assert.is(status.exitCode, 0, status.all)
-  assert.equal(JSON.parse(status.stdout), { ok: true, servers: [] })
+    const status = await runTaskFromDirectory(dir, 'supervisor-status', ['--inventory', 'here.yml', '--json'])
+    assert.is(status.exitCode, 0, status.all)
+    assert.equal(JSON.parse(status.stdout), { ok: true, servers: [] })
 
-  const fromEnv = await runTaskFromDirectory(dir, 'supervisor-status', ['--json'], { env: { ZXS_INVENTORY: 'here.yml' } })
-  assert.is(fromEnv.exitCode, 0, fromEnv.all)
+    const fromEnv = await runTaskFromDirectory(dir, 'supervisor-status', ['--json'], {
+      env: { ZXS_INVENTORY: 'here.yml' },
+    })
+    assert.is(fromEnv.exitCode, 0, fromEnv.all)
 
-  const missing = await runTaskFromDirectory(dir, 'supervisor-status', ['--inventory', 'nope.yml'])
-  assert.is(missing.exitCode, 2, missing.all)
-  assert.match(missing.stderr, `Inventory not found: ${path.join(dir, 'nope.yml')}`)
-}))
+    const missing = await runTaskFromDirectory(dir, 'supervisor-status', ['--inventory', 'nope.yml'])
+    assert.is(missing.exitCode, 2, missing.all)
+    assert.match(missing.stderr, `Inventory not found: ${path.join(dir, 'nope.yml')}`)
+  }))
 
-test('without tsx in the project the loader says so in one line (exit 2), not with a stack', () => inTempDir(async (dir) => {
-  await fs.mkdir(path.join(dir, 'lib/cli'), { recursive: true })
-  await fs.copyFile(path.join(PROJECT, 'lib/cli/typescript-loader.mjs'), path.join(dir, 'lib/cli/typescript-loader.mjs'))
-  const nodeOptions = /^node-options=(.*)$/m.exec(await fs.readFile(path.join(PROJECT, '.npmrc'), 'utf8'))?.[1] ?? ''
-  const run = await execa(process.execPath, ['-e', '0'], { cwd: dir, reject: false, extendEnv: false, env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, npm_config_local_prefix: dir } })
-  assert.is(run.exitCode, 2, run.stderr)
-  assert.is(run.stderr, `error: tsx is not installed in ${dir}/ (Node 20 needs it to load lib/*.ts): run npm ci there`)
-}))
+test('without tsx in the project the loader says so in one line (exit 2), not with a stack', () =>
+  inTempDir(async (dir) => {
+    await fs.mkdir(path.join(dir, 'lib/cli'), { recursive: true })
+    await fs.copyFile(
+      path.join(PROJECT, 'lib/cli/typescript-loader.mjs'),
+      path.join(dir, 'lib/cli/typescript-loader.mjs'),
+    )
+    const nodeOptions = /^node-options=(.*)$/m.exec(await fs.readFile(path.join(PROJECT, '.npmrc'), 'utf8'))?.[1] ?? ''
+    const run = await execa(process.execPath, ['-e', '0'], {
+      cwd: dir,
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, npm_config_local_prefix: dir },
+    })
+    assert.is(run.exitCode, 2, run.stderr)
+    assert.is(
+      run.stderr,
+      `error: tsx is not installed in ${dir}/ (Node 20 needs it to load lib/*.ts): run npm ci there`,
+    )
+  }))
 
 async function appWithWorker(dir: string): Promise<{ inventory: string; app: string }> {
   const inventory = path.join(dir, 'inventory.yml')
@@ -78,35 +96,47 @@ async function appWithWorker(dir: string): Promise<{ inventory: string; app: str
   return { inventory, app }
 }
 
-test('answers pasted at once on a terminal are all used, one per question', () => inTempDir(async (dir) => {
-  const { inventory, app } = await appWithWorker(dir)
-  // Site, then autostart, autorestart, stop wait and processes: five answers in one paste at the first question.
-  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--script', 'worker.sh', '--program', 'worker'], [
-    ['Select site:', '1\rn\r\r60\r2'],
-  ])
-  assert.is(run.exitCode, 0, run.all)
-  assert.match(await fs.readFile(inventory, 'utf8'), /- program: worker\n\s+script: worker.sh\n\s+autostart: false\n\s+autorestart: true\n\s+stopwaitsecs: 60\n\s+numprocs: 2/)
-}))
+test('answers pasted at once on a terminal are all used, one per question', () =>
+  inTempDir(async (dir) => {
+    const { inventory, app } = await appWithWorker(dir)
+    // Site, then autostart, autorestart, stop wait and processes: five answers in one paste at the first question.
+    const run = await runTaskOnTerminal(
+      'supervisor-create',
+      ['--inventory', inventory, '--app-dir', app, '--script', 'worker.sh', '--program', 'worker'],
+      [['Select site:', '1\rn\r\r60\r2']],
+    )
+    assert.is(run.exitCode, 0, run.all)
+    assert.match(
+      await fs.readFile(inventory, 'utf8'),
+      /- program: worker\n\s+script: worker.sh\n\s+autostart: false\n\s+autorestart: true\n\s+stopwaitsecs: 60\n\s+numprocs: 2/,
+    )
+  }))
 
-test('Ctrl-C at a prompt exits 130, as everywhere else, and changes nothing', () => inTempDir(async (dir) => {
-  const { inventory, app } = await appWithWorker(dir)
-  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'worker'], [
-    ['> ', '\x03'],
-  ])
-  assert.is(run.exitCode, 130, run.all)
-  assert.match(run.all, 'interrupted by SIGINT')
-  assert.not.match(run.all, 'Aborted with Ctrl+C')
-  assert.is(await fs.readFile(inventory, 'utf8'), ONE_SITE)
-}))
+test('Ctrl-C at a prompt exits 130, as everywhere else, and changes nothing', () =>
+  inTempDir(async (dir) => {
+    const { inventory, app } = await appWithWorker(dir)
+    const run = await runTaskOnTerminal(
+      'supervisor-create',
+      ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'worker'],
+      [['> ', '\x03']],
+    )
+    assert.is(run.exitCode, 130, run.all)
+    assert.match(run.all, 'interrupted by SIGINT')
+    assert.not.match(run.all, 'Aborted with Ctrl+C')
+    assert.is(await fs.readFile(inventory, 'utf8'), ONE_SITE)
+  }))
 
-test('end of input (Ctrl-D) at a prompt is exit 2 with a message, not a silent end', () => inTempDir(async (dir) => {
-  const { inventory, app } = await appWithWorker(dir)
-  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--script', 'worker.sh', '--program', 'worker'], [
-    ['> ', '\x04'],
-  ])
-  assert.is(run.exitCode, 2, run.all)
-  assert.match(run.all, 'No answer: the input ended (Ctrl-D) at a prompt')
-  assert.is(await fs.readFile(inventory, 'utf8'), ONE_SITE)
-}))
+test('end of input (Ctrl-D) at a prompt is exit 2 with a message, not a silent end', () =>
+  inTempDir(async (dir) => {
+    const { inventory, app } = await appWithWorker(dir)
+    const run = await runTaskOnTerminal(
+      'supervisor-create',
+      ['--inventory', inventory, '--app-dir', app, '--script', 'worker.sh', '--program', 'worker'],
+      [['> ', '\x04']],
+    )
+    assert.is(run.exitCode, 2, run.all)
+    assert.match(run.all, 'No answer: the input ended (Ctrl-D) at a prompt')
+    assert.is(await fs.readFile(inventory, 'utf8'), ONE_SITE)
+  }))
 
 test.run()

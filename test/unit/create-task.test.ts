@@ -1,12 +1,12 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
-import { supervisorSync } from '../../tasks/supervisor-sync.mjs'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { unusedScripts } from '../../lib/app/available-scripts.ts'
 import type { Site } from '../../lib/types.ts'
+import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
+import { supervisorSync } from '../../tasks/supervisor-sync.mjs'
 import { captureOutput } from '../helpers/capture.ts'
 import { runTaskOnTerminal } from '../helpers/run-task.ts'
 
@@ -30,7 +30,9 @@ async function setup() {
   await fs.writeFile(inventory, INVENTORY)
   for (const script of ['worker.sh', 'sub/dir/ws.sh', 'other.sh']) {
     await fs.mkdir(path.dirname(path.join(dir, 'app/.deployer/supervisors', script)), { recursive: true })
-    await fs.writeFile(path.join(dir, 'app/.deployer/supervisors', script), '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 })
+    await fs.writeFile(path.join(dir, 'app/.deployer/supervisors', script), '#!/bin/sh\nexec sleep 1000\n', {
+      mode: 0o755,
+    })
   }
   return { dir, inventory, app: path.join(dir, 'app') }
 }
@@ -38,7 +40,9 @@ async function setup() {
 async function create(args: string[]) {
   const { dir, inventory, app } = await setup()
   const captured = captureOutput()
-  const code = await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, ...args], { output: captured.output })
+  const code = await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, ...args], {
+    output: captured.output,
+  })
   const text = await fs.readFile(inventory, 'utf8')
   await fs.rm(dir, { recursive: true, force: true })
   return { code, text, stdout: captured.stdout(), stderr: captured.stderr() }
@@ -54,11 +58,29 @@ const withFlag = (flag: string, value: string) => {
 }
 
 test('a program with every option lands in the inventory; comments and unknown keys are kept', async () => {
-  const run = await create([...BASE, '--numprocs', '2', '--no-autostart', '--stopwaitsecs', '60', '--startsecs', '5', '--stopsignal', 'INT', '--env', 'QUEUE=high,low', '--env', 'RATE=100%'])
+  const run = await create([
+    ...BASE,
+    '--numprocs',
+    '2',
+    '--no-autostart',
+    '--stopwaitsecs',
+    '60',
+    '--startsecs',
+    '5',
+    '--stopsignal',
+    'INT',
+    '--env',
+    'QUEUE=high,low',
+    '--env',
+    'RATE=100%',
+  ])
   assert.is(run.code, 0, run.stderr)
   assert.ok(run.text.startsWith('# team inventory\nservers:\n  - name: web-1   # the only server\n'))
   assert.match(run.text, 'custom_key: kept')
-  assert.match(run.text, /- program: worker\n\s+script: worker.sh\n\s+autostart: false\n\s+autorestart: true\n\s+stopwaitsecs: 60\n\s+numprocs: 2\n\s+startsecs: 5\n\s+stopsignal: INT\n\s+environment:\n\s+QUEUE: high,low\n\s+RATE: 100%/)
+  assert.match(
+    run.text,
+    /- program: worker\n\s+script: worker.sh\n\s+autostart: false\n\s+autorestart: true\n\s+stopwaitsecs: 60\n\s+numprocs: 2\n\s+startsecs: 5\n\s+stopsignal: INT\n\s+environment:\n\s+QUEUE: high,low\n\s+RATE: 100%/,
+  )
   assert.match(run.stdout, "Supervisor 'worker' added to inventory")
   assert.match(run.stdout, '--no-autostart --autorestart --stopwaitsecs 60 --numprocs 2')
 })
@@ -87,7 +109,11 @@ const HOSTILE: Array<[string, string[], RegExp]> = [
   ['domain with ..', withFlag('--domain', '../etc'), /--domain: got "..\/etc"/],
   ['script with ..', withFlag('--script', '../../etc/passwd'), /--script: got "..\/..\/etc\/passwd"/],
   ['absolute script', withFlag('--script', '/bin/sh'), /--script: got "\/bin\/sh"/],
-  ['script that does not exist', withFlag('--script', 'missing.sh'), /--script: got "missing.sh".*Supervisor script not found: .deployer\/supervisors\/missing.sh/],
+  [
+    'script that does not exist',
+    withFlag('--script', 'missing.sh'),
+    /--script: got "missing.sh".*Supervisor script not found: .deployer\/supervisors\/missing.sh/,
+  ],
   ['script with a space', withFlag('--script', 'a b.sh'), /--script: got "a b.sh"/],
   ['numprocs 0', withFlag('--numprocs', '0'), /--numprocs: got 0/],
   ['numprocs abc', withFlag('--numprocs', 'abc'), /--numprocs: got "abc"/],
@@ -113,13 +139,20 @@ for (const [name, args, message] of HOSTILE) {
   })
 }
 
-test('a duplicate program or script is refused with DeployerPHP\'s messages', async () => {
+test("a duplicate program or script is refused with DeployerPHP's messages", async () => {
   const { dir, inventory, app } = await setup()
   const first = captureOutput()
-  assert.is(await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, ...BASE], { output: first.output }), 0, first.stderr())
+  assert.is(
+    await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, ...BASE], { output: first.output }),
+    0,
+    first.stderr(),
+  )
   const after = await fs.readFile(inventory, 'utf8')
   const again = captureOutput()
-  assert.is(await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, ...BASE], { output: again.output }), 2)
+  assert.is(
+    await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, ...BASE], { output: again.output }),
+    2,
+  )
   assert.match(again.stderr(), "Supervisor script 'worker.sh' is already configured for 'example.com'")
   assert.match(again.stderr(), "Supervisor 'worker' is already configured for 'example.com'")
   assert.is(await fs.readFile(inventory, 'utf8'), after)
@@ -144,22 +177,53 @@ async function setupUsing(scripts: string[]) {
 }
 
 test('unusedScripts leaves out the scripts a program of the site already runs', () => {
-  const site = { domain: 'a.test', servers: [], supervisors: [{ program: 'w', script: 'worker.sh' }] } as unknown as Site
+  const site = {
+    domain: 'a.test',
+    servers: [],
+    supervisors: [{ program: 'w', script: 'worker.sh' }],
+  } as unknown as Site
   assert.equal(unusedScripts(site, ['other.sh', 'sub/dir/ws.sh', 'worker.sh']), ['other.sh', 'sub/dir/ws.sh'])
 })
 
 test('without --script and without a terminal the message lists only the free scripts', async () => {
   const { dir, inventory, app } = await setupUsing(['worker.sh'])
   const captured = captureOutput()
-  assert.is(await supervisorCreate.run(['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'x'], { output: captured.output }), 2)
-  assert.match(captured.stderr(), "--script: got nothing; allowed: a script in .deployer/supervisors/ that no program of example.com runs yet (other.sh, sub/dir/ws.sh)")
+  assert.is(
+    await supervisorCreate.run(
+      ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'x'],
+      { output: captured.output },
+    ),
+    2,
+  )
+  assert.match(
+    captured.stderr(),
+    '--script: got nothing; allowed: a script in .deployer/supervisors/ that no program of example.com runs yet (other.sh, sub/dir/ws.sh)',
+  )
   await fs.rm(dir, { recursive: true, force: true })
 })
 
 test('on a terminal only the free scripts are offered, and the one picked lands in the inventory', async () => {
   const { dir, inventory, app } = await setupUsing(['worker.sh'])
-  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'x',
-    '--autostart', '--autorestart', '--stopwaitsecs', '10', '--numprocs', '1'], [['> ', '2']])
+  const run = await runTaskOnTerminal(
+    'supervisor-create',
+    [
+      '--inventory',
+      inventory,
+      '--app-dir',
+      app,
+      '--domain',
+      'example.com',
+      '--program',
+      'x',
+      '--autostart',
+      '--autorestart',
+      '--stopwaitsecs',
+      '10',
+      '--numprocs',
+      '1',
+    ],
+    [['> ', '2']],
+  )
   assert.is(run.exitCode, 0, run.all)
   assert.match(run.all, 'Select supervisor script (not offered, already run by a program of this site: worker.sh):')
   assert.match(run.all, /1\) other\.sh\s+2\) sub\/dir\/ws\.sh\s/)
@@ -171,7 +235,11 @@ test('on a terminal only the free scripts are offered, and the one picked lands 
 test('on a terminal with every script in use: exit 2 at once, saying none is free, nothing asked or written', async () => {
   const { dir, inventory, app } = await setupUsing(['other.sh', 'sub/dir/ws.sh', 'worker.sh'])
   const before = await fs.readFile(inventory, 'utf8')
-  const run = await runTaskOnTerminal('supervisor-create', ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com'], [])
+  const run = await runTaskOnTerminal(
+    'supervisor-create',
+    ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com'],
+    [],
+  )
   assert.is(run.exitCode, 2, run.all)
   assert.match(run.all, 'none free: other.sh, sub/dir/ws.sh, worker.sh already run')
   assert.match(run.all, 'delete the program that runs one')
@@ -182,9 +250,16 @@ test('on a terminal with every script in use: exit 2 at once, saying none is fre
 
 test('sync refuses an inventory value supervisor would misread before connecting anywhere (the server is unreachable: exit 2, not 1)', async () => {
   const { dir, inventory } = await setup()
-  await fs.writeFile(inventory, `${INVENTORY}    supervisors:\n      - program: w\n        script: worker.sh\n        environment:\n          A: "x ; y"\n`)
+  await fs.writeFile(
+    inventory,
+    `${INVENTORY}    supervisors:\n      - program: w\n        script: worker.sh\n        environment:\n          A: "x ; y"\n`,
+  )
   const captured = captureOutput()
-  assert.is(await supervisorSync.run(['--inventory', inventory, '--domain', 'example.com'], { output: captured.output }), 2, captured.stderr())
+  assert.is(
+    await supervisorSync.run(['--inventory', inventory, '--domain', 'example.com'], { output: captured.output }),
+    2,
+    captured.stderr(),
+  )
   assert.match(captured.stderr(), /sites\[0\]\.supervisors\[0\]\.environment\.A/)
   await fs.rm(dir, { recursive: true, force: true })
 })

@@ -12,8 +12,19 @@ const DEFAULTS: RolloutInput = { batch: '1', maxFail: '0', restart: 'all' }
 
 test('checkRolloutOptions: the defaults, and shares turned into numbers for the fleet', () => {
   assert.equal(checkRolloutOptions(DEFAULTS, 6), { batch: { count: 1 }, maxFailures: 0, restart: 'all' })
-  assert.equal(checkRolloutOptions({ batch: '50%', canary: 1, maxFail: '34%', restart: 'one-by-one', healthCmd: 'curl -fsS localhost:8080/up' }, 6),
-    { batch: { percent: 50 }, canary: 1, maxFailures: 2, restart: 'one-by-one', healthCmd: 'curl -fsS localhost:8080/up' })
+  assert.equal(
+    checkRolloutOptions(
+      { batch: '50%', canary: 1, maxFail: '34%', restart: 'one-by-one', healthCmd: 'curl -fsS localhost:8080/up' },
+      6,
+    ),
+    {
+      batch: { percent: 50 },
+      canary: 1,
+      maxFailures: 2,
+      restart: 'one-by-one',
+      healthCmd: 'curl -fsS localhost:8080/up',
+    },
+  )
   assert.is(checkRolloutOptions({ ...DEFAULTS, canary: 6 }, 6).canary, 6, 'a canary of the whole fleet is allowed')
 })
 
@@ -34,13 +45,19 @@ const BAD: Array<[string, Partial<RolloutInput>, string]> = [
 for (const [name, input, field] of BAD) {
   test(`checkRolloutOptions refuses ${name}`, () => {
     const error = inputError(() => checkRolloutOptions({ ...DEFAULTS, ...input }, 6))
-    assert.equal(error.problems.map((p) => p.field), [field])
+    assert.equal(
+      error.problems.map((p) => p.field),
+      [field],
+    )
   })
 }
 
 test('checkRolloutOptions reports every bad flag at once', () => {
   const error = inputError(() => checkRolloutOptions({ batch: '0', maxFail: 'x', restart: 'sometimes', canary: 9 }, 6))
-  assert.equal(error.problems.map((p) => p.field), ['--batch', '--max-fail', '--canary', '--restart'])
+  assert.equal(
+    error.problems.map((p) => p.field),
+    ['--batch', '--max-fail', '--canary', '--restart'],
+  )
 })
 
 // A run that got past the checks would try its servers (loopback ports nothing listens on) and end with exit 1;
@@ -50,7 +67,11 @@ const FLAGS: Array<[string, Record<string, unknown>, RegExp]> = [
   ['--batch 150%', { batch: '150%' }, /^--batch: got "150%"/m],
   ['--batch abc', { batch: 'abc' }, /^--batch: got "abc"/m],
   ['--canary 0', { canary: 0 }, /^--canary: got "0"/m],
-  ['--canary 4 on a site of 3 servers', { canary: 4 }, /^--canary: got "4"; allowed: at most the site's 3 server\(s\)/m],
+  [
+    '--canary 4 on a site of 3 servers',
+    { canary: 4 },
+    /^--canary: got "4"; allowed: at most the site's 3 server\(s\)/m,
+  ],
   ['--max-fail=-1', { maxFail: '-1' }, /^--max-fail: got "-1"/m],
   ['--hold soon', { hold: 'soon' }, /^--hold: got "soon"/m],
   ['--hold 1.5', { hold: '1.5' }, /^--hold: got "1.5"/m],
@@ -77,9 +98,16 @@ test('deploy --max-fail -1 (a separate argument) is exit 2 naming --max-fail', a
   const { base, remove } = await unreachableSite()
   try {
     const captured = captureOutput()
-    const code = await deploy.run(['--inventory', base.inventory, '--domain', 'd.test', '--app-dir', base.appDir, '--max-fail', '-1'], { output: captured.output })
+    const code = await deploy.run(
+      ['--inventory', base.inventory, '--domain', 'd.test', '--app-dir', base.appDir, '--max-fail', '-1'],
+      { output: captured.output },
+    )
     assert.is(code, 2)
-    assert.match(captured.stderr(), /--max-fail: got "-1"; allowed: a whole number N ≥ 0/, 'the negative number is read as the value of --max-fail')
+    assert.match(
+      captured.stderr(),
+      /--max-fail: got "-1"; allowed: a whole number N ≥ 0/,
+      'the negative number is read as the value of --max-fail',
+    )
     assert.not.match(captured.stderr(), 'one of --', 'not reported as an unknown flag -1')
   } finally {
     await remove()

@@ -1,17 +1,24 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { COMMON_FLAGS, formatExitCodes, formatHelp, optionsToArgs, parseFlags, type FlagSpec } from '../../lib/cli/flags.ts'
+import {
+  COMMON_FLAGS,
+  type FlagSpec,
+  formatExitCodes,
+  formatHelp,
+  optionsToArgs,
+  parseFlags,
+} from '../../lib/cli/flags.ts'
 import type { Task } from '../../lib/cli/run-task.ts'
+import { deploy } from '../../tasks/deploy.mjs'
+import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
+import { serverLogs } from '../../tasks/server-logs.mjs'
 import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
 import { supervisorDelete } from '../../tasks/supervisor-delete.mjs'
-import { supervisorSync } from '../../tasks/supervisor-sync.mjs'
-import { supervisorStatus } from '../../tasks/supervisor-status.mjs'
-import { supervisorStart } from '../../tasks/supervisor-start.mjs'
-import { supervisorStop } from '../../tasks/supervisor-stop.mjs'
 import { supervisorRestart } from '../../tasks/supervisor-restart.mjs'
-import { serverLogs } from '../../tasks/server-logs.mjs'
-import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
-import { deploy } from '../../tasks/deploy.mjs'
+import { supervisorStart } from '../../tasks/supervisor-start.mjs'
+import { supervisorStatus } from '../../tasks/supervisor-status.mjs'
+import { supervisorStop } from '../../tasks/supervisor-stop.mjs'
+import { supervisorSync } from '../../tasks/supervisor-sync.mjs'
 import { inputError } from '../helpers/input-error.ts'
 
 const SPECS: FlagSpec[] = [
@@ -54,13 +61,32 @@ const BAD: Array<[string, string[], RegExp, FlagSpec[]?]> = [
   ['float', ['--numprocs', '1.5'], /--numprocs: got "1.5"/],
   ['missing value', ['--domain'], /--domain: got ""; allowed: a value/],
   ['a single-value flag twice', ['--domain', 'a', '--domain', 'b'], /--domain: .*allowed: one value/],
-  ['a negative integer after a space (not an unknown flag -1)', ['--numprocs', '-1'], /^--numprocs: got "-1"; allowed: a whole number/],
-  ['--timeout 0 (was silently 10)', ['--timeout', '0'], /^--timeout: got "0"; allowed: a whole number, at least 1/, TIMEOUT],
-  ['--timeout -5 (was an unrelated error)', ['--timeout', '-5'], /^--timeout: got "-5"; allowed: a whole number \(digits only\), at least 1/, TIMEOUT],
+  [
+    'a negative integer after a space (not an unknown flag -1)',
+    ['--numprocs', '-1'],
+    /^--numprocs: got "-1"; allowed: a whole number/,
+  ],
+  [
+    '--timeout 0 (was silently 10)',
+    ['--timeout', '0'],
+    /^--timeout: got "0"; allowed: a whole number, at least 1/,
+    TIMEOUT,
+  ],
+  [
+    '--timeout -5 (was an unrelated error)',
+    ['--timeout', '-5'],
+    /^--timeout: got "-5"; allowed: a whole number \(digits only\), at least 1/,
+    TIMEOUT,
+  ],
   ['--timeout=-5', ['--timeout=-5'], /^--timeout: got "-5"/, TIMEOUT],
   ['--parallel 0', ['--parallel', '0'], /^--parallel: got "0"; allowed: a whole number from 1 to 256/, PARALLEL],
   ['--parallel 257', ['--parallel=257'], /^--parallel: got "257"; allowed: a whole number from 1 to 256/, PARALLEL],
-  ['--parallel -2', ['--parallel', '-2'], /^--parallel: got "-2"; allowed: a whole number \(digits only\) from 1 to 256/, PARALLEL],
+  [
+    '--parallel -2',
+    ['--parallel', '-2'],
+    /^--parallel: got "-2"; allowed: a whole number \(digits only\) from 1 to 256/,
+    PARALLEL,
+  ],
   ['--parallel many', ['--parallel', 'many'], /^--parallel: got "many"/, PARALLEL],
 ]
 
@@ -89,22 +115,51 @@ test('--parallel: servers at once, 1 to 256, default 16', () => {
 })
 
 test('optionsToArgs says the same as the command line: camelCase, booleans, lists, unknown names kept for the error', () => {
-  assert.equal(optionsToArgs(SPECS, { domain: 'a.test', numprocs: 2, autostart: false, yes: true, env: ['A=1', 'B=2'], program: undefined }),
-    ['--domain=a.test', '--numprocs=2', '--no-autostart', '--yes', '--env=A=1', '--env=B=2'])
+  assert.equal(
+    optionsToArgs(SPECS, {
+      domain: 'a.test',
+      numprocs: 2,
+      autostart: false,
+      yes: true,
+      env: ['A=1', 'B=2'],
+      program: undefined,
+    }),
+    ['--domain=a.test', '--numprocs=2', '--no-autostart', '--yes', '--env=A=1', '--env=B=2'],
+  )
   assert.equal(optionsToArgs([{ name: 'dry-run', type: 'boolean', description: '' }], { dryRun: true }), ['--dry-run'])
   assert.equal(optionsToArgs(SPECS, { domain: '-x' }), ['--domain=-x'])
   const { flags } = parseFlags(SPECS, optionsToArgs(SPECS, { program: '007', numprocs: '3', env: 'A=1' }))
   assert.equal([flags.program, flags.numprocs, flags.env], ['007', 3, ['A=1']])
-  assert.throws(() => parseFlags(SPECS, optionsToArgs(SPECS, { nope: 1 })), /--nope: got "--nope=1"; allowed: one of --domain/)
+  assert.throws(
+    () => parseFlags(SPECS, optionsToArgs(SPECS, { nope: 1 })),
+    /--nope: got "--nope=1"; allowed: one of --domain/,
+  )
 })
 
 test('exit codes follow SPEC §4: 3 only for a task that compares servers with the inventory', () => {
-  assert.is(formatExitCodes([0, 1, 2, 130], false), 'Exit codes: 0 done, 1 failed, 2 bad input or inventory, nothing written or sent, 130 interrupted.')
+  assert.is(
+    formatExitCodes([0, 1, 2, 130], false),
+    'Exit codes: 0 done, 1 failed, 2 bad input or inventory, nothing written or sent, 130 interrupted.',
+  )
   assert.match(formatExitCodes([0, 1, 2, 130], true), /^Exit codes: 0 done, 1 failed on a server, 2 /)
-  assert.match(formatExitCodes([0, 1, 2, 3, 130], true), /^Exit codes: 0 every server is as the inventory wants, 1 failed on a server \(1 beats 3\), 2 .*, 3 not as the inventory wants .*, 130 interrupted\.$/)
+  assert.match(
+    formatExitCodes([0, 1, 2, 3, 130], true),
+    /^Exit codes: 0 every server is as the inventory wants, 1 failed on a server \(1 beats 3\), 2 .*, 3 not as the inventory wants .*, 130 interrupted\.$/,
+  )
 })
 
-const TASKS: Task[] = [supervisorCreate, supervisorDelete, supervisorSync, supervisorStatus, supervisorStart, supervisorStop, supervisorRestart, serverLogs, scaffoldSupervisorsTask, deploy]
+const TASKS: Task[] = [
+  supervisorCreate,
+  supervisorDelete,
+  supervisorSync,
+  supervisorStatus,
+  supervisorStart,
+  supervisorStop,
+  supervisorRestart,
+  serverLogs,
+  scaffoldSupervisorsTask,
+  deploy,
+]
 const offered = (task: Task) => new Set(task.meta.flags.map((f) => f.name))
 
 for (const task of TASKS) {
@@ -112,25 +167,52 @@ for (const task of TASKS) {
     const help = formatHelp(task.meta)
     const lines = help.split('\n').filter((line) => /^Exit codes?:/i.test(line.trim()))
     assert.equal(lines, [formatExitCodes(task.meta.exitCodes, offered(task).has('timeout'))])
-    assert.is(task.meta.exitCodes.includes(3), ['supervisor-status', 'supervisor-sync'].includes(task.meta.name), 'exit 3 is for status and sync --check only')
+    assert.is(
+      task.meta.exitCodes.includes(3),
+      ['supervisor-status', 'supervisor-sync'].includes(task.meta.name),
+      'exit 3 is for status and sync --check only',
+    )
     assert.ok(offered(task).has('help'))
   })
 }
 
 test('a task offers only the common flags it uses', () => {
-  const offering = (flag: string) => TASKS.filter((task) => offered(task).has(flag)).map((task) => task.meta.name).sort()
+  const offering = (flag: string) =>
+    TASKS.filter((task) => offered(task).has(flag))
+      .map((task) => task.meta.name)
+      .sort()
   assert.equal(offering('yes'), ['supervisor-delete'], 'only delete asks for a confirmation')
-  assert.equal(offering('inventory'), TASKS.filter((t) => t !== scaffoldSupervisorsTask).map((t) => t.meta.name).sort())
-  assert.not.ok(offering('timeout').some((name) => ['supervisor-create', 'supervisor-delete', 'scaffold-supervisors'].includes(name)), 'tasks that contact no server have no SSH timeout')
+  assert.equal(
+    offering('inventory'),
+    TASKS.filter((t) => t !== scaffoldSupervisorsTask)
+      .map((t) => t.meta.name)
+      .sort(),
+  )
+  assert.not.ok(
+    offering('timeout').some((name) =>
+      ['supervisor-create', 'supervisor-delete', 'scaffold-supervisors'].includes(name),
+    ),
+    'tasks that contact no server have no SSH timeout',
+  )
   assert.not.match(formatHelp(supervisorStatus.meta), '--yes')
-  assert.equal(offering('parallel'), ['supervisor-restart', 'supervisor-start', 'supervisor-status', 'supervisor-stop', 'supervisor-sync'], 'every task that visits several servers at once; deploy rolls one at a time')
+  assert.equal(
+    offering('parallel'),
+    ['supervisor-restart', 'supervisor-start', 'supervisor-status', 'supervisor-stop', 'supervisor-sync'],
+    'every task that visits several servers at once; deploy rolls one at a time',
+  )
   assert.equal(offering('one-by-one'), ['supervisor-restart'])
   assert.equal(offering('ssh-config'), offering('timeout'), 'every task that connects takes --ssh-config')
   assert.equal(offering('check'), ['supervisor-sync'])
 })
 
 test('help lists every flag with its default', () => {
-  const help = formatHelp({ name: 'supervisor-create', summary: 'add a program', flags: SPECS, examples: ['npx zx tasks/supervisor-create.mjs --domain example.com'], exitCodes: [0, 1, 2, 130] })
+  const help = formatHelp({
+    name: 'supervisor-create',
+    summary: 'add a program',
+    flags: SPECS,
+    examples: ['npx zx tasks/supervisor-create.mjs --domain example.com'],
+    exitCodes: [0, 1, 2, 130],
+  })
   assert.match(help, /--\[no-\]autostart\s+autostart \(default: true\)/)
   assert.match(help, /--numprocs N\s+processes \(default: 1\)/)
   assert.match(help, /-y, --yes/)

@@ -73,7 +73,15 @@ const acceptedEnvironments: Array<[string, Array<[string, string]>, string]> = [
   ['spaces kept inside quotes', [['P', ' x ']], 'P=" x "'],
   ['equals and colon', [['K', 'v=1:2']], 'K="v=1:2"'],
   ['shell characters are plain text', [['S', '$HOME `id` \\n']], 'S="$HOME `id` \\n"'],
-  ['order kept and comma joined', [['B', '2'], ['A', '1'], ['_c9', '3']], 'B="2",A="1",_c9="3"'],
+  [
+    'order kept and comma joined',
+    [
+      ['B', '2'],
+      ['A', '1'],
+      ['_c9', '3'],
+    ],
+    'B="2",A="1",_c9="3"',
+  ],
   ['no pairs', [], ''],
 ]
 
@@ -99,7 +107,12 @@ const hostileEnvironments: Array<[string, string, string, RegExp]> = [
 // An environment value may be a secret: the error shows its fingerprint, never the value.
 for (const [name, key, value, allowed] of hostileEnvironments) {
   test(`encodeEnvironment rejects ${name}`, () => {
-    const error = assertRejected(() => encodeEnvironment([[key, value]], ENV), `${ENV}.${key}`, fingerprintValue(value), allowed)
+    const error = assertRejected(
+      () => encodeEnvironment([[key, value]], ENV),
+      `${ENV}.${key}`,
+      fingerprintValue(value),
+      allowed,
+    )
     assert.not.ok(error.message.includes(value.slice(0, 8)), `the value stays out of the message: ${error.message}`)
     assert.match(error.message, /8192 characters at most/)
   })
@@ -114,8 +127,20 @@ for (const key of badKeys) {
 }
 
 test('encodeEnvironment lists every bad pair at once', () => {
-  const error = inputError(() => encodeEnvironment([['GOOD', 'fine'], ['A', 'x\ny'], ['1B', `"q'`]], ENV))
-  assert.equal(error.problems.map((p) => p.field), [`${ENV}.A`, `${ENV}.1B`, `${ENV}.1B`])
+  const error = inputError(() =>
+    encodeEnvironment(
+      [
+        ['GOOD', 'fine'],
+        ['A', 'x\ny'],
+        ['1B', `"q'`],
+      ],
+      ENV,
+    ),
+  )
+  assert.equal(
+    error.problems.map((p) => p.field),
+    [`${ENV}.A`, `${ENV}.1B`, `${ENV}.1B`],
+  )
 })
 
 const NAME = 'sites[0].supervisors[0].program'
@@ -148,7 +173,12 @@ for (const [args, encoded] of commands) {
 }
 
 test('encodeIniCommand still rejects an inline comment inside quotes', () => {
-  assertRejected(() => encodeIniCommand(['/srv/runner.sh', 'a ;b'], 'command'), 'command', "/srv/runner.sh 'a ;b'", INLINE_COMMENT)
+  assertRejected(
+    () => encodeIniCommand(['/srv/runner.sh', 'a ;b'], 'command'),
+    'command',
+    "/srv/runner.sh 'a ;b'",
+    INLINE_COMMENT,
+  )
 })
 
 test('command arguments leave safe words alone', () => {

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  loadInventory, parseFieldPath, parseInventory,
-} from '../../lib/inventory/load.ts'
+import { loadInventory, parseFieldPath, parseInventory } from '../../lib/inventory/load.ts'
 import { inputError, inputErrorAsync } from '../helpers/input-error.ts'
 
 const FIXTURES = new URL('../fixtures/inventory/', import.meta.url).pathname
@@ -18,8 +16,15 @@ test('a DeployerPHP deployer.yml loads unchanged, without warnings', async () =>
   assert.is(loaded.text, await readFile(join(FIXTURES, 'deployer.yml'), 'utf8'))
   const [production, worker] = loaded.inventory.servers
   assert.equal(production, {
-    name: 'production', host: '203.0.113.10', port: 22, username: 'root', groups: [], siteUser: 'deployer',
-    sitesPath: '/home/deployer/sites', local: false, privateKeyPath: '~/.ssh/id_ed25519',
+    name: 'production',
+    host: '203.0.113.10',
+    port: 22,
+    username: 'root',
+    groups: [],
+    siteUser: 'deployer',
+    sitesPath: '/home/deployer/sites',
+    local: false,
+    privateKeyPath: '~/.ssh/id_ed25519',
   })
   assert.is(worker?.port, 2222)
   assert.is(worker?.privateKeyPath, undefined)
@@ -27,10 +32,13 @@ test('a DeployerPHP deployer.yml loads unchanged, without warnings', async () =>
   assert.is(site?.phpVersion, '8.3')
   assert.is(site?.repo, 'git@github.com:acme/app.git')
   assert.equal(site?.servers, ['production'])
-  assert.equal(site?.supervisors.map((p) => [p.program, p.script, p.autostart, p.autorestart, p.stopwaitsecs, p.numprocs]), [
-    ['queue-worker', 'queue-worker.sh', true, true, 3600, 1],
-    ['messenger', 'messenger.sh', false, true, 60, 2],
-  ])
+  assert.equal(
+    site?.supervisors.map((p) => [p.program, p.script, p.autostart, p.autorestart, p.stopwaitsecs, p.numprocs]),
+    [
+      ['queue-worker', 'queue-worker.sh', true, true, 3600, 1],
+      ['messenger', 'messenger.sh', false, true, 60, 2],
+    ],
+  )
   assert.equal(blog?.supervisors, [])
   assert.is(blog?.repo, undefined)
 })
@@ -38,37 +46,58 @@ test('a DeployerPHP deployer.yml loads unchanged, without warnings', async () =>
 test('inventory/example.yml is valid and documents the two-server, two-program setup', async () => {
   const loaded = await loadInventory(EXAMPLE)
   assert.equal(loaded.warnings, [])
-  assert.equal(loaded.inventory.servers.map((s) => [s.name, s.groups]), [['production', ['web']], ['worker-1', ['workers']]])
+  assert.equal(
+    loaded.inventory.servers.map((s) => [s.name, s.groups]),
+    [
+      ['production', ['web']],
+      ['worker-1', ['workers']],
+    ],
+  )
   const site = loaded.inventory.sites[0]
   assert.equal(site?.servers, ['production', 'worker-1'])
-  assert.equal(site?.supervisors.map((p) => p.numprocs), [2, 1])
+  assert.equal(
+    site?.supervisors.map((p) => p.numprocs),
+    [2, 1],
+  )
   assert.equal(site?.supervisors[0]?.environment, { QUEUE: 'high,default', APP_ENV: 'production' })
 })
 
 test('merge keys share settings between entries; x- keys hold the anchors', async () => {
   const loaded = await loadInventory(join(FIXTURES, 'merge.yml'))
   assert.equal(loaded.warnings, [])
-  assert.equal(loaded.inventory.sites[0]?.supervisors.map((p) => [p.program, p.autorestart, p.stopwaitsecs, p.numprocs]), [
-    ['mail', 'unexpected', 60, 1],
-    ['sms', 'unexpected', 60, 2],
-  ])
+  assert.equal(
+    loaded.inventory.sites[0]?.supervisors.map((p) => [p.program, p.autorestart, p.stopwaitsecs, p.numprocs]),
+    [
+      ['mail', 'unexpected', 60, 1],
+      ['sms', 'unexpected', 60, 2],
+    ],
+  )
 })
 
 test('every validation problem is reported with its path and line', () => {
   const path = join(FIXTURES, 'invalid.yml')
   const error = inputError(() => parseInventory(readFileSyncText(path), path))
   assert.is(error.exitCode, 2)
-  assert.equal(error.problems.map((p) => p.field), [
-    'servers[0].port',
-    'servers[1].name',
-    'sites[0].server',
-    'sites[0].supervisors[0].program',
-    'sites[0].supervisors[0].numprocs',
-    'sites[0].supervisors[0].environment.APP_KEY',
-  ])
-  assert.equal(error.problems.map((p) => /invalid\.yml:(\d+)\)?$/.exec(p.hint ?? '')?.[1]), ['5', '6', '11', '13', '15', '17'])
+  assert.equal(
+    error.problems.map((p) => p.field),
+    [
+      'servers[0].port',
+      'servers[1].name',
+      'sites[0].server',
+      'sites[0].supervisors[0].program',
+      'sites[0].supervisors[0].numprocs',
+      'sites[0].supervisors[0].environment.APP_KEY',
+    ],
+  )
+  assert.equal(
+    error.problems.map((p) => /invalid\.yml:(\d+)\)?$/.exec(p.hint ?? '')?.[1]),
+    ['5', '6', '11', '13', '15', '17'],
+  )
   assert.match(error.message, /^Inventory .*invalid\.yml has 6 problems:\n/)
-  assert.match(error.message, /servers\[0\]\.port: got "22"; allowed: an integer from 1 to 65535\. Hint: write the number without quotes: 22 \(see invalid\.yml:5\)/)
+  assert.match(
+    error.message,
+    /servers\[0\]\.port: got "22"; allowed: an integer from 1 to 65535\. Hint: write the number without quotes: 22 \(see invalid\.yml:5\)/,
+  )
   assert.match(error.message, /Server 'web-2' not found in inventory/)
 })
 
@@ -107,7 +136,12 @@ test('an empty, comment-only or non-map file is refused with a hint', () => {
 
 test('an alias bomb is refused', () => {
   const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]']
-  for (let i = 1; i < 8; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`)
+  for (let i = 1; i < 8; i++)
+    levels.push(
+      `l${i}: &l${i} [${Array(10)
+        .fill(i === 1 ? '*a' : `*l${i - 1}`)
+        .join(', ')}]`,
+    )
   const error = inputError(() => parseInventory(`${levels.join('\n')}\nservers: []\n`, 'bomb.yml'))
   assert.match(error.problems[0]?.allowed ?? '', /alias/)
 })
@@ -134,9 +168,23 @@ test('a missing inventory names the path and how to get one', async () => {
 
 test('parseFieldPath reverses the validator paths', () => {
   assert.equal(parseFieldPath('sites[0].supervisors[1].numprocs'), ['sites', 0, 'supervisors', 1, 'numprocs'])
-  assert.equal(parseFieldPath('sites[0].supervisors[1].environment["A B"]'), ['sites', 0, 'supervisors', 1, 'environment', 'A B'])
+  assert.equal(parseFieldPath('sites[0].supervisors[1].environment["A B"]'), [
+    'sites',
+    0,
+    'supervisors',
+    1,
+    'environment',
+    'A B',
+  ])
   assert.equal(parseFieldPath('servers[2].port'), ['servers', 2, 'port'])
-  assert.equal(parseFieldPath('sites[0].supervisors[2].environment.BAD-KEY'), ['sites', 0, 'supervisors', 2, 'environment', 'BAD-KEY'])
+  assert.equal(parseFieldPath('sites[0].supervisors[2].environment.BAD-KEY'), [
+    'sites',
+    0,
+    'supervisors',
+    2,
+    'environment',
+    'BAD-KEY',
+  ])
 })
 
 test.run()

@@ -1,8 +1,8 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { renderTemplate } from '../../lib/render/templates.ts'
 
 // {{json value}}: how a JSON file of the contract writes a value, so quotes, backslashes and newlines stay data.
@@ -34,7 +34,10 @@ test('json helper: a misspelt value is a template error naming the file', async 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-json-'))
   try {
     await fs.writeFile(path.join(dir, 'health.hbs'), '{"value": {{json valeu}} }')
-    assert.throws(() => renderTemplate({ templatesDir: dir, name: 'health', domain: 'a.test', data: { value: 1 } }), /health\.hbs/)
+    assert.throws(
+      () => renderTemplate({ templatesDir: dir, name: 'health', domain: 'a.test', data: { value: 1 } }),
+      /health\.hbs/,
+    )
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }

@@ -6,9 +6,30 @@ import { inputError } from '../helpers/input-error.ts'
 
 // server-logs' inputs: --lines, --site and the --service list, good and bad, against a small inventory.
 
-const server = (name: string): Server => ({ name, host: '127.0.0.9', port: 22, username: 'deployer', groups: [], siteUser: 'deployer', sitesPath: '/home/deployer/sites', local: false })
-const program = (name: string): Program => ({ program: name, script: `${name}.sh`, autostart: true, autorestart: true, stopwaitsecs: 3600, numprocs: 1, environment: {} })
-const site = (domain: string, servers: string[], programs: string[]): Site => ({ domain, servers, supervisors: programs.map(program) })
+const server = (name: string): Server => ({
+  name,
+  host: '127.0.0.9',
+  port: 22,
+  username: 'deployer',
+  groups: [],
+  siteUser: 'deployer',
+  sitesPath: '/home/deployer/sites',
+  local: false,
+})
+const program = (name: string): Program => ({
+  program: name,
+  script: `${name}.sh`,
+  autostart: true,
+  autorestart: true,
+  stopwaitsecs: 3600,
+  numprocs: 1,
+  environment: {},
+})
+const site = (domain: string, servers: string[], programs: string[]): Site => ({
+  domain,
+  servers,
+  supervisors: programs.map(program),
+})
 
 const INVENTORY: Inventory = {
   id: 'default',
@@ -23,14 +44,28 @@ const INVENTORY: Inventory = {
 const web1 = INVENTORY.servers[0]!
 const bare = INVENTORY.servers[2]!
 
-const goodLines: Array<[unknown, number]> = [['1', 1], ['50', 50], ['1000', 1000], ['007', 7], [' 12 ', 12], [25, 25]]
+const goodLines: Array<[unknown, number]> = [
+  ['1', 1],
+  ['50', 50],
+  ['1000', 1000],
+  ['007', 7],
+  [' 12 ', 12],
+  [25, 25],
+]
 for (const [value, expected] of goodLines) {
   test(`--lines ${JSON.stringify(value)} is ${expected}`, () => assert.is(checkLines(value), expected))
 }
 
 const badLines: Array<[unknown, string]> = [
-  ['0', 'at least one line'], ['1001', 'cannot exceed 1000 lines'], ['99999', 'cannot exceed 1000 lines'],
-  ['abc', 'for example --lines 50'], ['-5', 'for example'], ['1.5', 'for example'], ['1e3', 'for example'], ['', 'for example'], [undefined, 'for example'],
+  ['0', 'at least one line'],
+  ['1001', 'cannot exceed 1000 lines'],
+  ['99999', 'cannot exceed 1000 lines'],
+  ['abc', 'for example --lines 50'],
+  ['-5', 'for example'],
+  ['1.5', 'for example'],
+  ['1e3', 'for example'],
+  ['', 'for example'],
+  [undefined, 'for example'],
 ]
 for (const [value, hint] of badLines) {
   test(`--lines ${JSON.stringify(value)} is refused, naming the flag and the value`, () => {
@@ -47,44 +82,139 @@ for (const [value, hint] of badLines) {
 
 const goodServices: Array<{ services: string; site?: string; expected: string[]; paths?: string[] }> = [
   { services: 'supervisor', expected: ['supervisor'] },
-  { services: 'supervisor:app.test/worker', expected: ['supervisor:app.test/worker'], paths: ['/var/log/supervisor/app.test-worker.log'] },
-  { services: 'all-supervisors', expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws', 'supervisor:shop.test/queue'] },
+  {
+    services: 'supervisor:app.test/worker',
+    expected: ['supervisor:app.test/worker'],
+    paths: ['/var/log/supervisor/app.test-worker.log'],
+  },
+  {
+    services: 'all-supervisors',
+    expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws', 'supervisor:shop.test/queue'],
+  },
   { services: ' supervisor:shop.test/queue , supervisor,, ', expected: ['supervisor:shop.test/queue', 'supervisor'] },
-  { services: 'supervisor:app.test/ws,all-supervisors,supervisor', expected: ['supervisor:app.test/ws', 'supervisor', 'supervisor:app.test/worker', 'supervisor:shop.test/queue'] },
+  {
+    services: 'supervisor:app.test/ws,all-supervisors,supervisor',
+    expected: ['supervisor:app.test/ws', 'supervisor', 'supervisor:app.test/worker', 'supervisor:shop.test/queue'],
+  },
   // With --site, all-supervisors is that site's programs only: the daemon's log is the whole server's, asked by name.
   { services: 'all-supervisors', site: 'app.test', expected: ['supervisor:app.test/worker', 'supervisor:app.test/ws'] },
-  { services: 'supervisor,all-supervisors', site: 'app.test', expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws'] },
-  { services: 'supervisor:shop.test/queue', site: 'shop.test', expected: ['supervisor:shop.test/queue'], paths: ['/var/log/supervisor/shop.test-queue.log'] },
+  {
+    services: 'supervisor,all-supervisors',
+    site: 'app.test',
+    expected: ['supervisor', 'supervisor:app.test/worker', 'supervisor:app.test/ws'],
+  },
+  {
+    services: 'supervisor:shop.test/queue',
+    site: 'shop.test',
+    expected: ['supervisor:shop.test/queue'],
+    paths: ['/var/log/supervisor/shop.test-queue.log'],
+  },
 ]
 for (const c of goodServices) {
   test(`--service ${JSON.stringify(c.services)}${c.site ? ` --site ${c.site}` : ''} on web-1`, () => {
-    const sources = resolveLogSources(INVENTORY, web1, c.services, c.site ? findSiteOnServer(INVENTORY, web1, c.site) : undefined)
-    assert.equal(sources.map((s) => s.service), c.expected)
-    if (c.paths) assert.equal(sources.map((s) => (s.kind === 'program' ? s.path : null)), c.paths)
+    const sources = resolveLogSources(
+      INVENTORY,
+      web1,
+      c.services,
+      c.site ? findSiteOnServer(INVENTORY, web1, c.site) : undefined,
+    )
+    assert.equal(
+      sources.map((s) => s.service),
+      c.expected,
+    )
+    if (c.paths)
+      assert.equal(
+        sources.map((s) => (s.kind === 'program' ? s.path : null)),
+        c.paths,
+      )
   })
 }
 
-const badServices: Array<{ name: string; server?: Server; services: string; site?: string; bad: string[]; hint: string }> = [
-  { name: 'an unknown service', services: 'nginx', bad: ['nginx'], hint: 'write supervisor, all-supervisors or supervisor:<domain>/<program>' },
-  { name: 'an unknown program', services: 'supervisor:app.test/nope', bad: ['supervisor:app.test/nope'], hint: 'app.test has no program nope (it has worker, ws)' },
-  { name: 'an unknown domain', services: 'supervisor:nope.test/worker', bad: ['supervisor:nope.test/worker'], hint: 'no site nope.test in the inventory' },
-  { name: "a site on another server", services: 'supervisor:other.test/x', bad: ['supervisor:other.test/x'], hint: 'other.test is on web-2, not web-1; use --server web-2' },
-  { name: 'a program outside --site', services: 'supervisor:shop.test/queue', site: 'app.test', bad: ['supervisor:shop.test/queue'], hint: '--site app.test shows only that site' },
-  { name: 'no program name', services: 'supervisor:app.test', bad: ['supervisor:app.test'], hint: 'write supervisor:<domain>/<program>' },
-  { name: 'too many slashes', services: 'supervisor:app.test/worker/x', bad: ['supervisor:app.test/worker/x'], hint: 'write supervisor:<domain>/<program>' },
-  { name: 'every bad entry at once', services: 'supervisor,nginx,supervisor:app.test/nope', bad: ['nginx', 'supervisor:app.test/nope'], hint: 'Invalid service(s): nginx, supervisor:app.test/nope' },
+const badServices: Array<{
+  name: string
+  server?: Server
+  services: string
+  site?: string
+  bad: string[]
+  hint: string
+}> = [
+  {
+    name: 'an unknown service',
+    services: 'nginx',
+    bad: ['nginx'],
+    hint: 'write supervisor, all-supervisors or supervisor:<domain>/<program>',
+  },
+  {
+    name: 'an unknown program',
+    services: 'supervisor:app.test/nope',
+    bad: ['supervisor:app.test/nope'],
+    hint: 'app.test has no program nope (it has worker, ws)',
+  },
+  {
+    name: 'an unknown domain',
+    services: 'supervisor:nope.test/worker',
+    bad: ['supervisor:nope.test/worker'],
+    hint: 'no site nope.test in the inventory',
+  },
+  {
+    name: 'a site on another server',
+    services: 'supervisor:other.test/x',
+    bad: ['supervisor:other.test/x'],
+    hint: 'other.test is on web-2, not web-1; use --server web-2',
+  },
+  {
+    name: 'a program outside --site',
+    services: 'supervisor:shop.test/queue',
+    site: 'app.test',
+    bad: ['supervisor:shop.test/queue'],
+    hint: '--site app.test shows only that site',
+  },
+  {
+    name: 'no program name',
+    services: 'supervisor:app.test',
+    bad: ['supervisor:app.test'],
+    hint: 'write supervisor:<domain>/<program>',
+  },
+  {
+    name: 'too many slashes',
+    services: 'supervisor:app.test/worker/x',
+    bad: ['supervisor:app.test/worker/x'],
+    hint: 'write supervisor:<domain>/<program>',
+  },
+  {
+    name: 'every bad entry at once',
+    services: 'supervisor,nginx,supervisor:app.test/nope',
+    bad: ['nginx', 'supervisor:app.test/nope'],
+    hint: 'Invalid service(s): nginx, supervisor:app.test/nope',
+  },
   { name: 'nothing but commas', services: ' , ', bad: [' , '], hint: 'name at least one service' },
-  { name: 'all-supervisors on a server without programs', server: bare, services: 'all-supervisors', bad: ['all-supervisors'], hint: 'bare has no supervisor programs in the inventory' },
+  {
+    name: 'all-supervisors on a server without programs',
+    server: bare,
+    services: 'all-supervisors',
+    bad: ['all-supervisors'],
+    hint: 'bare has no supervisor programs in the inventory',
+  },
 ]
 for (const c of badServices) {
   test(`--service: ${c.name} is exit 2 with what exists`, () => {
     const on = c.server ?? web1
-    const error = inputError(() => resolveLogSources(INVENTORY, on, c.services, c.site ? findSiteOnServer(INVENTORY, on, c.site) : undefined))
+    const error = inputError(() =>
+      resolveLogSources(INVENTORY, on, c.services, c.site ? findSiteOnServer(INVENTORY, on, c.site) : undefined),
+    )
     assert.is(error.exitCode, 2)
-    assert.equal(error.problems.map((p) => p.value), c.bad)
+    assert.equal(
+      error.problems.map((p) => p.value),
+      c.bad,
+    )
     assert.ok(error.problems.every((p) => p.field === '--service'))
     assert.match(error.message, c.hint)
-    assert.match(error.problems[0]!.allowed, availableServices(INVENTORY, on, c.site ? INVENTORY.sites.find((s) => s.domain === c.site) : undefined).join(', '))
+    assert.match(
+      error.problems[0]!.allowed,
+      availableServices(INVENTORY, on, c.site ? INVENTORY.sites.find((s) => s.domain === c.site) : undefined).join(
+        ', ',
+      ),
+    )
   })
 }
 
@@ -96,8 +226,18 @@ test('all-supervisors on a server without programs says "Invalid service(s): all
 })
 
 test('available services: the daemon, all-supervisors when programs exist, each program', () => {
-  assert.equal(availableServices(INVENTORY, web1), ['supervisor', 'all-supervisors', 'supervisor:app.test/worker', 'supervisor:app.test/ws', 'supervisor:shop.test/queue'])
-  assert.equal(availableServices(INVENTORY, web1, INVENTORY.sites[1]), ['supervisor', 'all-supervisors', 'supervisor:shop.test/queue'])
+  assert.equal(availableServices(INVENTORY, web1), [
+    'supervisor',
+    'all-supervisors',
+    'supervisor:app.test/worker',
+    'supervisor:app.test/ws',
+    'supervisor:shop.test/queue',
+  ])
+  assert.equal(availableServices(INVENTORY, web1, INVENTORY.sites[1]), [
+    'supervisor',
+    'all-supervisors',
+    'supervisor:shop.test/queue',
+  ])
 })
 
 test('--site on another server is exit 2 saying which servers it is on', () => {

@@ -1,6 +1,6 @@
+import { execa } from 'execa'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execa } from 'execa'
 import { createSession } from '../../lib/remote/connection.ts'
 import { streamCommand } from '../../lib/remote/stream.ts'
 import type { Server } from '../../lib/types.ts'
@@ -8,7 +8,16 @@ import type { Server } from '../../lib/types.ts'
 // The streaming primitive of --follow, on a `host: local` connection (the same wrapper runs over ssh): lines arrive
 // as they are written, arguments arrive intact, and stop() leaves no process of the command behind.
 
-const LOCAL: Server = { name: 'here', host: 'local', port: 22, username: 'root', groups: [], siteUser: 'deployer', sitesPath: '/home/deployer/sites', local: true }
+const LOCAL: Server = {
+  name: 'here',
+  host: 'local',
+  port: 22,
+  username: 'root',
+  groups: [],
+  siteUser: 'deployer',
+  sitesPath: '/home/deployer/sites',
+  local: true,
+}
 const session = createSession({ timeoutSeconds: 5, batch: true })
 test.after(() => session.closeAll())
 
@@ -27,10 +36,14 @@ test('lines arrive while the command runs; stop() ends it and everything it star
   const hostile = `it's "quoted" $HOME; rm -rf / \`id\` -- 'x'`
   const lines: string[] = []
   const errors: string[] = []
-  const stream = streamCommand(await session.connect(LOCAL), ['sh', '-c', 'printf "%s\\n" "$1"; echo two >&2; echo three; exec sleep "$2"', 'sh', hostile, marker], {
-    onLine: (l) => lines.push(l),
-    onErrorLine: (l) => errors.push(l),
-  })
+  const stream = streamCommand(
+    await session.connect(LOCAL),
+    ['sh', '-c', 'printf "%s\\n" "$1"; echo two >&2; echo three; exec sleep "$2"', 'sh', hostile, marker],
+    {
+      onLine: (l) => lines.push(l),
+      onErrorLine: (l) => errors.push(l),
+    },
+  )
   await until(() => lines.length === 2)
   assert.equal(lines, [hostile, 'three'])
   assert.equal(errors, ['two'])
@@ -44,7 +57,9 @@ test('lines arrive while the command runs; stop() ends it and everything it star
 test('a command that ends by itself resolves with its exit code and leaves no watcher behind', async () => {
   const lines: string[] = []
   const started = Date.now()
-  const stream = streamCommand(await session.connect(LOCAL), ['sh', '-c', 'echo only; exit 3'], { onLine: (l) => lines.push(l) })
+  const stream = streamCommand(await session.connect(LOCAL), ['sh', '-c', 'echo only; exit 3'], {
+    onLine: (l) => lines.push(l),
+  })
   const end = await stream.done
   assert.equal(end, { exitCode: 3, stopped: false })
   assert.equal(lines, ['only'])

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { formatPlanDiff, planSync } from '../../lib/sync/plan.ts'
-import { desiredOn, liveState, syncedFiles, type FakeLive, type FakeSite } from '../helpers/fake-server.ts'
+import { desiredOn, type FakeLive, type FakeSite, liveState, syncedFiles } from '../helpers/fake-server.ts'
 
 // What --dry-run shows: formatPlanDiff of plans against fake servers, compared with expected files. Values here
 // are literals in the clear (test/unit/plan-values.test.ts covers the fingerprinted ones).

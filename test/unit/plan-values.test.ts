@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { syncJson } from '../../lib/cli/sync-report.ts'
+import type { ServerOutcome } from '../../lib/fleet.ts'
 import { validateInventory } from '../../lib/inventory/validate.ts'
 import { fingerprintValue } from '../../lib/redact.ts'
 import { resolveEnvironmentRefs } from '../../lib/secrets.ts'
+import { summarizeStatus } from '../../lib/status/summarize.ts'
 import { renderDesiredState } from '../../lib/sync/desired.ts'
 import { formatPlanDiff, planSync } from '../../lib/sync/plan.ts'
 import type { LiveState } from '../../lib/sync/read-state.ts'
-import { syncJson } from '../../lib/cli/sync-report.ts'
-import { summarizeStatus } from '../../lib/status/summarize.ts'
 import type { ServerSyncResult } from '../../lib/sync/sync-server.ts'
-import type { ServerOutcome } from '../../lib/fleet.ts'
 import { captureOutput } from '../helpers/capture.ts'
 import { liveState, syncedFiles } from '../helpers/fake-server.ts'
 
@@ -29,31 +29,63 @@ const CONF = '/etc/supervisor/conf.d/a.test-w.conf'
 const GONE = '/etc/supervisor/conf.d/a.test-gone.conf'
 
 const OLD = {
-  QUEUE: 'high', API_TOKEN: 'old-token-1', STRIPE: { from_env: 'STRIPE_VAR' }, DATABASE_URL: 'postgres://app:old-pw-1@db/app', DROPPED: 'dropped-1',
+  QUEUE: 'high',
+  API_TOKEN: 'old-token-1',
+  STRIPE: { from_env: 'STRIPE_VAR' },
+  DATABASE_URL: 'postgres://app:old-pw-1@db/app',
+  DROPPED: 'dropped-1',
 }
 const NEW = {
-  QUEUE: 'low', API_TOKEN: 'new-token-2', STRIPE: { from_env: 'STRIPE_VAR' }, DATABASE_URL: 'postgres://app:new-pw-2@db/app', SITE_URL: 'https://example.com/x',
+  QUEUE: 'low',
+  API_TOKEN: 'new-token-2',
+  STRIPE: { from_env: 'STRIPE_VAR' },
+  DATABASE_URL: 'postgres://app:new-pw-2@db/app',
+  SITE_URL: 'https://example.com/x',
 }
 const ENV = { STRIPE_VAR: 'new-stripe-2' }
 
 function desiredOf(programs: Array<{ program: string; environment: Record<string, unknown> }>, env: NodeJS.ProcessEnv) {
   const { inventory, problems } = validateInventory({
     servers: [{ name: 'web-1', host: '203.0.113.10' }],
-    sites: [{ domain: 'a.test', server: 'web-1', supervisors: programs.map((p) => ({ ...p, script: `${p.program}.sh` })) }],
+    sites: [
+      { domain: 'a.test', server: 'web-1', supervisors: programs.map((p) => ({ ...p, script: `${p.program}.sh` })) },
+    ],
   })
   assert.equal(problems, [])
   const { sites } = resolveEnvironmentRefs(inventory, inventory.sites, env, { mode: 'require' })
-  return renderDesiredState({ templatesDir: TEMPLATES, inventoryId: 'default', server: inventory.servers[0]!, sites, wholeServer: true })
+  return renderDesiredState({
+    templatesDir: TEMPLATES,
+    inventoryId: 'default',
+    server: inventory.servers[0]!,
+    sites,
+    wholeServer: true,
+  })
 }
 
 // The server holds what the old inventory rendered (its from_env value 'old-stripe-1'), plus a program since removed.
 function liveOf(): LiveState {
-  const old = desiredOf([{ program: 'w', environment: OLD }, { program: 'gone', environment: { QUEUE: 'gone-queue-1', OTHER: 'other-1' } }], { STRIPE_VAR: 'old-stripe-1' })
+  const old = desiredOf(
+    [
+      { program: 'w', environment: OLD },
+      { program: 'gone', environment: { QUEUE: 'gone-queue-1', OTHER: 'other-1' } },
+    ],
+    { STRIPE_VAR: 'old-stripe-1' },
+  )
   return liveState({ files: syncedFiles(old) })
 }
 
 const plan = () => planSync(desiredOf([{ program: 'w', environment: NEW }], ENV), liveOf())
-const HIDDEN = ['old-token-1', 'new-token-2', 'old-stripe-1', 'new-stripe-2', 'old-pw-1', 'new-pw-2', 'dropped-1', 'gone-queue-1', 'other-1']
+const HIDDEN = [
+  'old-token-1',
+  'new-token-2',
+  'old-stripe-1',
+  'new-stripe-2',
+  'old-pw-1',
+  'new-pw-2',
+  'dropped-1',
+  'gone-queue-1',
+  'other-1',
+]
 
 test('a plan diff shows literal values on both sides and fingerprints secret-looking, referenced and unknown-origin ones', () => {
   const diff = formatPlanDiff(plan())
@@ -76,9 +108,12 @@ test('a plan diff shows literal values on both sides and fingerprints secret-loo
     [added, 'DATABASE_URL', 'postgres://app:new-pw-2@db/app'],
     [removed, 'DROPPED', 'dropped-1'],
   ]
-  for (const [line, key, value] of table) assert.match(line, `${key}=${fingerprintValue(value)}`, `${key} as a fingerprint`)
+  for (const [line, key, value] of table)
+    assert.match(line, `${key}=${fingerprintValue(value)}`, `${key} as a fingerprint`)
   assert.match(added, 'SITE_URL=https://example.com/x', 'a URL without credentials is a literal like any other')
-  const gone = diff.split('\n').find((line) => line.startsWith('-environment=') && line.includes(`QUEUE=${fingerprintValue('gone-queue-1')}`))
+  const gone = diff
+    .split('\n')
+    .find((line) => line.startsWith('-environment=') && line.includes(`QUEUE=${fingerprintValue('gone-queue-1')}`))
   assert.ok(gone, `a removed program's values: the inventory no longer says they are literals:\n${diff}`)
   assert.match(gone ?? '', 'HOME=/home/deployer')
   for (const value of HIDDEN) assert.not.match(diff, value)
@@ -94,7 +129,11 @@ test('--json lists per changed file the environment keys that differ, both sides
     { key: 'QUEUE', before: 'high', after: 'low' },
     { key: 'API_TOKEN', before: fingerprintValue('old-token-1'), after: fingerprintValue('new-token-2') },
     { key: 'STRIPE', before: fingerprintValue('old-stripe-1'), after: fingerprintValue('new-stripe-2') },
-    { key: 'DATABASE_URL', before: fingerprintValue('postgres://app:old-pw-1@db/app'), after: fingerprintValue('postgres://app:new-pw-2@db/app') },
+    {
+      key: 'DATABASE_URL',
+      before: fingerprintValue('postgres://app:old-pw-1@db/app'),
+      after: fingerprintValue('postgres://app:new-pw-2@db/app'),
+    },
     { key: 'DROPPED', before: fingerprintValue('dropped-1'), after: null },
     { key: 'SITE_URL', before: null, after: 'https://example.com/x' },
   ])

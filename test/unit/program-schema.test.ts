@@ -1,16 +1,16 @@
-import { suite, test } from 'uvu'
-import * as assert from 'uvu/assert'
-import fs from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
+import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { suite, test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { programFlags } from '../../lib/cli/program-answers.ts'
 import { validateProgram } from '../../lib/inventory/validate.ts'
 import { PROGRAM_SCHEMA, programKeySpecs } from '../../lib/program-schema.ts'
 import { DEFAULT_TEMPLATES_DIR } from '../../lib/render/templates.ts'
-import { PROJECT } from '../helpers/run-task.ts'
 import { captureOutput } from '../helpers/capture.ts'
+import { PROJECT } from '../helpers/run-task.ts'
 
 // Adding a supervisor option is one entry in lib/program-schema.ts plus its line in the conf template: on a copy of
 // the project with `stopasgroup` added that way, supervisor-create's flag parses it, the editor writes it, the loader
@@ -105,7 +105,10 @@ option('the loader reads the key, leaves it out when absent and checks its value
   const [plain] = (await copy.loadInventory(without.inventory)).inventory.sites[0]?.supervisors ?? []
   assert.ok(plain && !('stopasgroup' in plain), JSON.stringify(plain))
   const bad = copy.validateProgram({ program: 'worker', script: 'worker.sh', stopasgroup: 'yes' })
-  assert.equal(bad.problems.map((p) => p.field), ['stopasgroup'])
+  assert.equal(
+    bad.problems.map((p) => p.field),
+    ['stopasgroup'],
+  )
   assert.match(bad.problems[0]?.hint ?? '', "'yes' is text here, not a boolean; write true")
 })
 

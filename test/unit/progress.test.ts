@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createOutput, type OutputOptions } from '../../lib/cli/output.ts'
-import { formatProgress, progressWanted, startFleetProgress, type ProgressTerminal } from '../../lib/cli/progress.ts'
+import { formatProgress, type ProgressTerminal, progressWanted, startFleetProgress } from '../../lib/cli/progress.ts'
 import type { Server } from '../../lib/types.ts'
 
 // The live progress line: what it says, redrawn in place, erased at the end; only on a terminal outside CI.
@@ -27,7 +27,13 @@ test('redrawn in place with \\r, erased at the end', () => {
   progress.onEvent({ kind: 'finished', server: server('a'), ok: false })
   progress.end()
   const frames = screen.text().split('\r\x1b[2K')
-  assert.equal(frames, ['', '0/3 done, 0 failed, 1 running', '0/3 done, 0 failed, 2 running', '1/3 done, 1 failed, 1 running', ''])
+  assert.equal(frames, [
+    '',
+    '0/3 done, 0 failed, 1 running',
+    '0/3 done, 0 failed, 2 running',
+    '1/3 done, 1 failed, 1 running',
+    '',
+  ])
   assert.not.match(screen.text(), '\n', 'never a new line: the per-server lines come after')
 })
 

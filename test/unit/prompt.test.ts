@@ -1,17 +1,36 @@
+import { PassThrough } from 'node:stream'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { PassThrough } from 'node:stream'
 import { createPrompts, parseChoice, parseYesNo, refusal } from '../../lib/cli/prompt.ts'
 import { inputErrorAsync } from '../helpers/input-error.ts'
 
 // The prompt layer on plain streams: which answers count, asking again, and what typed-ahead lines answer.
 
 const YES_NO: Array<[string, boolean, boolean | 'asked again']> = [
-  ['y', false, true], ['Y', false, true], ['yes', false, true], ['YES', false, true], ['Yes', false, true], ['  y  ', false, true],
-  ['n', true, false], ['N', true, false], ['no', true, false], ['NO', true, false], ['No', true, false],
-  ['', true, true], ['', false, false], ['   ', true, true],
-  ['nope', true, 'asked again'], ['yes please', true, 'asked again'], ['yep', false, 'asked again'], ['nah', true, 'asked again'],
-  ['y es', true, 'asked again'], ['ye', true, 'asked again'], ['1', true, 'asked again'], ['true', true, 'asked again'], ['0', false, 'asked again'], ['no!', true, 'asked again'],
+  ['y', false, true],
+  ['Y', false, true],
+  ['yes', false, true],
+  ['YES', false, true],
+  ['Yes', false, true],
+  ['  y  ', false, true],
+  ['n', true, false],
+  ['N', true, false],
+  ['no', true, false],
+  ['NO', true, false],
+  ['No', true, false],
+  ['', true, true],
+  ['', false, false],
+  ['   ', true, true],
+  ['nope', true, 'asked again'],
+  ['yes please', true, 'asked again'],
+  ['yep', false, 'asked again'],
+  ['nah', true, 'asked again'],
+  ['y es', true, 'asked again'],
+  ['ye', true, 'asked again'],
+  ['1', true, 'asked again'],
+  ['true', true, 'asked again'],
+  ['0', false, 'asked again'],
+  ['no!', true, 'asked again'],
 ]
 
 for (const [answer, fallback, expected] of YES_NO) {
@@ -19,7 +38,8 @@ for (const [answer, fallback, expected] of YES_NO) {
     const verdict = parseYesNo(answer, fallback)
     if (expected === 'asked again') {
       assert.not.ok(verdict.ok)
-      if (!verdict.ok) assert.is(verdict.allowed, `y, yes, n or no (any case), or Enter for the default (${fallback ? 'Yes' : 'No'})`)
+      if (!verdict.ok)
+        assert.is(verdict.allowed, `y, yes, n or no (any case), or Enter for the default (${fallback ? 'Yes' : 'No'})`)
     } else {
       assert.equal(verdict, { ok: true, value: expected })
     }
@@ -35,8 +55,14 @@ test('a choice is a number in range or a choice typed out; anything else is aske
 
 test('the refusal names the answer, what is allowed, the hint and what was dropped', () => {
   assert.is(refusal('nope', { allowed: 'y or n' }, 0), '"nope" is not an answer here; allowed: y or n.')
-  assert.is(refusal('0', { allowed: 'a positive integer', hint: 'it must be at least 1' }, 1), '"0" is not an answer here; allowed: a positive integer. Hint: it must be at least 1. The line typed after it was dropped: it was meant for a later question.')
-  assert.match(refusal('a\nb', { allowed: 'x' }, 3), /^"a\\nb" is not an answer here; allowed: x\. The 3 lines typed after it were dropped/)
+  assert.is(
+    refusal('0', { allowed: 'a positive integer', hint: 'it must be at least 1' }, 1),
+    '"0" is not an answer here; allowed: a positive integer. Hint: it must be at least 1. The line typed after it was dropped: it was meant for a later question.',
+  )
+  assert.match(
+    refusal('a\nb', { allowed: 'x' }, 3),
+    /^"a\\nb" is not an answer here; allowed: x\. The 3 lines typed after it were dropped/,
+  )
 })
 
 /** Prompts on a pair of plain streams; type() sends keys, and until() waits for what the prompts wrote. */
@@ -44,7 +70,9 @@ function terminal() {
   const input = new PassThrough()
   const output = new PassThrough()
   let written = ''
-  output.on('data', (chunk: Buffer) => { written += chunk.toString() })
+  output.on('data', (chunk: Buffer) => {
+    written += chunk.toString()
+  })
   const count = (text: string) => written.split(text).length - 1
   return {
     prompts: createPrompts(input, output),
@@ -55,7 +83,8 @@ function terminal() {
     async until(text: string, times = 1) {
       const deadline = Date.now() + 5_000
       while (count(text) < times) {
-        if (Date.now() > deadline) throw new Error(`never written ${times}×: ${JSON.stringify(text)}; written: ${JSON.stringify(written)}`)
+        if (Date.now() > deadline)
+          throw new Error(`never written ${times}×: ${JSON.stringify(text)}; written: ${JSON.stringify(written)}`)
         await new Promise((resolve) => setTimeout(resolve, 5))
       }
     },
@@ -72,7 +101,10 @@ test('an unclear answer is asked again until a clear one comes; it is never take
   await t.until('Restart on exit? [Y/n] ', 3)
   t.type('YES\n')
   assert.is(await answer, true)
-  assert.match(t.written(), '"yes please" is not an answer here; allowed: y, yes, n or no (any case), or Enter for the default (Yes).')
+  assert.match(
+    t.written(),
+    '"yes please" is not an answer here; allowed: y, yes, n or no (any case), or Enter for the default (Yes).',
+  )
   assert.match(t.written(), '"nope" is not an answer here')
 })
 
@@ -82,7 +114,11 @@ test('a block of lines typed ahead answers the next questions, one line each (En
   assert.is(await t.prompts.confirm('Start on supervisord start?', true), false)
   assert.is(await t.prompts.confirm('Restart on exit?', true), true)
   assert.is(await t.prompts.text('Stop wait seconds:', '3600'), '60')
-  assert.match(t.written(), 'Restart on exit? [Y/n] \nStop wait seconds: [3600] 60\n', 'an answer taken from the queue is shown after its question')
+  assert.match(
+    t.written(),
+    'Restart on exit? [Y/n] \nStop wait seconds: [3600] 60\n',
+    'an answer taken from the queue is shown after its question',
+  )
 })
 
 const PASTED_AFTER_A_REFUSED_ANSWER: Array<[string, string, number]> = [
@@ -105,7 +141,10 @@ for (const [name, pasted, dropped] of PASTED_AFTER_A_REFUSED_ANSWER) {
     await t.until('Restart on exit? [Y/n] ')
     t.type('n\n')
     assert.is(await second, false)
-    assert.match(t.written(), dropped === 1 ? 'The line typed after it was dropped' : `The ${dropped} lines typed after it were dropped`)
+    assert.match(
+      t.written(),
+      dropped === 1 ? 'The line typed after it was dropped' : `The ${dropped} lines typed after it were dropped`,
+    )
   })
 }
 
@@ -125,7 +164,10 @@ test('a half-typed line after a refused answer is kept: finished later, it is ch
 
 test('ask re-asks until the check accepts; Enter gives the fallback, which is checked too', async () => {
   const t = terminal()
-  const positive = (answer: string) => (/^[1-9]\d*$/.test(answer) ? { ok: true as const, value: Number(answer) } : { ok: false as const, allowed: 'a positive integer', hint: 'digits only' })
+  const positive = (answer: string) =>
+    /^[1-9]\d*$/.test(answer)
+      ? { ok: true as const, value: Number(answer) }
+      : { ok: false as const, allowed: 'a positive integer', hint: 'digits only' }
   const numprocs = t.prompts.ask('Number of processes:', positive, '1')
   await t.until('Number of processes: [1] ')
   t.type('two\n')
@@ -144,7 +186,10 @@ test('a choice answered out of range is asked again', async () => {
   t.type('b.test\n')
   assert.is(await site, 'b.test')
   assert.match(t.written(), 'Select site:\n  1) a.test\n  2) b.test\n')
-  assert.match(t.written(), '"3" is not an answer here; allowed: a number from 1 to 2, or one of the choices typed out.')
+  assert.match(
+    t.written(),
+    '"3" is not an answer here; allowed: a number from 1 to 2, or one of the choices typed out.',
+  )
 })
 
 test('the input ending at a question is an InputError (exit 2), also while asking again', async () => {

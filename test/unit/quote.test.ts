@@ -1,6 +1,6 @@
+import { execFileSync } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
 import { remoteCommand, shellQuote } from '../../lib/remote/quote.ts'
 
 // Each hostile string must come out of dash (Debian's /bin/sh, what the remote login shell hands commands to) unchanged.
@@ -36,11 +36,19 @@ for (const value of HOSTILE) {
 test('remoteCommand keeps every argv element one word', () => {
   const argv = ['printf', '%s|', ...HOSTILE.filter((v) => v !== '')]
   const out = execFileSync('/bin/sh', ['-c', remoteCommand(argv)], { encoding: 'utf8' })
-  assert.is(out, HOSTILE.filter((v) => v !== '').map((v) => `${v}|`).join(''))
+  assert.is(
+    out,
+    HOSTILE.filter((v) => v !== '')
+      .map((v) => `${v}|`)
+      .join(''),
+  )
 })
 
 test('simple words stay readable', () => {
-  assert.is(remoteCommand(['supervisorctl', 'status', 'example.com-worker:*']), "supervisorctl status 'example.com-worker:*'")
+  assert.is(
+    remoteCommand(['supervisorctl', 'status', 'example.com-worker:*']),
+    "supervisorctl status 'example.com-worker:*'",
+  )
   assert.is(shellQuote('/etc/supervisor/conf.d/a.conf'), '/etc/supervisor/conf.d/a.conf')
 })
 

@@ -1,16 +1,33 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { programTemplateName, renderProgramFiles, renderRunner } from '../../lib/render/program-files.ts'
-import { DEBIAN_LAYOUT, fullName as programFullName, parseMarker, PROGRAM_FILES } from '../../lib/layout.ts'
-import { inputError, thrown } from '../helpers/input-error.ts'
-import { createRenderer, DEFAULT_TEMPLATES_DIR, renderTemplate, TemplateError, templateCandidates } from '../../lib/render/templates.ts'
+import { DEBIAN_LAYOUT, PROGRAM_FILES, parseMarker, fullName as programFullName } from '../../lib/layout.ts'
 import { singleQuote } from '../../lib/remote/quote.ts'
+import { programTemplateName, renderProgramFiles, renderRunner } from '../../lib/render/program-files.ts'
+import {
+  createRenderer,
+  DEFAULT_TEMPLATES_DIR,
+  renderTemplate,
+  TemplateError,
+  templateCandidates,
+} from '../../lib/render/templates.ts'
 import type { Program, Server, Site } from '../../lib/types.ts'
+import { inputError, thrown } from '../helpers/input-error.ts'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/render/', import.meta.url))
 // UPDATE_GOLDEN=1 rewrites the expected files; review the diff before keeping it.
@@ -52,8 +69,16 @@ function expectTemplateError(fn: () => unknown, pattern: RegExp): void {
 // --- golden files -----------------------------------------------------------------------------------------------
 
 const goldenCases: Array<{ name: string; overrides: boolean; templates: [string, string] }> = [
-  { name: 'plain', overrides: false, templates: ['templates/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'] },
-  { name: 'full', overrides: false, templates: ['templates/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'] },
+  {
+    name: 'plain',
+    overrides: false,
+    templates: ['templates/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'],
+  },
+  {
+    name: 'full',
+    overrides: false,
+    templates: ['templates/supervisor/program.conf.hbs', 'templates/supervisor/logrotate.hbs'],
+  },
   {
     name: 'override',
     overrides: true,
@@ -114,8 +139,21 @@ test('runner.sh uses the site root and user overrides', () => {
 test('paths follow DeployerPHP naming', () => {
   const fullName = programFullName('example.com', 'queue-worker')
   assert.is(fullName, 'example.com-queue-worker')
-  const context = { domain: 'example.com', siteRoot: '/s', sitesPath: '/', program: 'queue-worker', fullName, layout: DEBIAN_LAYOUT }
-  assert.equal(PROGRAM_FILES.map((spec) => spec.path(context)), ['/etc/supervisor/conf.d/example.com-queue-worker.conf', '/etc/logrotate.d/supervisor-example.com-queue-worker.conf'])
+  const context = {
+    domain: 'example.com',
+    siteRoot: '/s',
+    sitesPath: '/',
+    program: 'queue-worker',
+    fullName,
+    layout: DEBIAN_LAYOUT,
+  }
+  assert.equal(
+    PROGRAM_FILES.map((spec) => spec.path(context)),
+    [
+      '/etc/supervisor/conf.d/example.com-queue-worker.conf',
+      '/etc/logrotate.d/supervisor-example.com-queue-worker.conf',
+    ],
+  )
 })
 
 const templateNames: Array<[string | undefined, string]> = [
@@ -134,20 +172,47 @@ for (const [template, expected] of templateNames) {
 
 test('markers of sites sharing a prefix stay apart (a.com vs a.com-b), and name the inventory', () => {
   const { server } = loadCase('plain')
-  const program: Program = { program: 'x', script: 'x.sh', autostart: true, autorestart: true, stopwaitsecs: 1, numprocs: 1, environment: {} }
+  const program: Program = {
+    program: 'x',
+    script: 'x.sh',
+    autostart: true,
+    autorestart: true,
+    stopwaitsecs: 1,
+    numprocs: 1,
+    environment: {},
+  }
   const site = (domain: string): Site => ({ domain, servers: ['production'], supervisors: [] })
-  const [aConf] = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com'), program: { ...program, program: 'b-x' }, inventoryId: 'shop' })
-  const bFiles = renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site: site('a.com-b'), program, inventoryId: 'shop' })
+  const [aConf] = renderProgramFiles({
+    templatesDir: DEFAULT_TEMPLATES_DIR,
+    server,
+    site: site('a.com'),
+    program: { ...program, program: 'b-x' },
+    inventoryId: 'shop',
+  })
+  const bFiles = renderProgramFiles({
+    templatesDir: DEFAULT_TEMPLATES_DIR,
+    server,
+    site: site('a.com-b'),
+    program,
+    inventoryId: 'shop',
+  })
   assert.equal(parseMarker(aConf?.content ?? ''), { inventory: 'shop', site: 'a.com', program: 'b-x', file: null })
   // Every per-program file of the contract carries the marker, whichever way its format holds it.
-  assert.equal(bFiles.map((f) => f.kind), PROGRAM_FILES.map((spec) => spec.kind))
-  for (const file of bFiles) assert.equal(parseMarker(file.content), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null }, file.kind)
+  assert.equal(
+    bFiles.map((f) => f.kind),
+    PROGRAM_FILES.map((spec) => spec.kind),
+  )
+  for (const file of bFiles)
+    assert.equal(parseMarker(file.content), { inventory: 'shop', site: 'a.com-b', program: 'x', file: null }, file.kind)
 })
 
 test('runner.sh carries its marker on line 2, after the shebang', () => {
   const { server, site } = loadCase('plain')
   const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site, inventoryId: 'shop' })
-  assert.ok(runner.content.startsWith('#!/bin/sh\n# zx-supervisor inventory=shop site=example.com file=runner\n'), runner.content.slice(0, 120))
+  assert.ok(
+    runner.content.startsWith('#!/bin/sh\n# zx-supervisor inventory=shop site=example.com file=runner\n'),
+    runner.content.slice(0, 120),
+  )
   assert.equal(parseMarker(runner.content), { inventory: 'shop', site: 'example.com', program: null, file: 'runner' })
 })
 
@@ -155,31 +220,136 @@ test('runner.sh carries its marker on line 2, after the shebang', () => {
 
 // Render asks the same rulebook as the loader (lib/values.ts): the pattern matches the problem's allowed + hint.
 const hostilePrograms: Array<[string, (c: Case) => void, string, RegExp]> = [
-  ['env newline injection', (c) => (c.program.environment = { A: 'x\n[program:evil]\ncommand=/bin/touch /tmp/pwned' }), 'sites[example.com].supervisors[queue-worker].environment.A', /one line per option/],
-  ['env inline comment', (c) => (c.program.environment = { A: 'a ;b' }), 'sites[example.com].supervisors[queue-worker].environment.A', /follows whitespace/],
-  ['env %(here)s', (c) => (c.program.environment = { A: 'x%(here)s' }), 'sites[example.com].supervisors[queue-worker].environment.A', /%\(here\)s/],
-  ['env value over the length limit', (c) => (c.program.environment = { A: 'x'.repeat(8193) }), 'sites[example.com].supervisors[queue-worker].environment.A', /8192 characters at most/],
-  ['env reserved key', (c) => (c.program.environment = { DEPLOYER_DOMAIN: 'x' }), 'sites[example.com].supervisors[queue-worker].environment.DEPLOYER_DOMAIN', /a name other than/],
-  ['env key HOME', (c) => (c.program.environment = { HOME: '/srv' }), 'sites[example.com].supervisors[queue-worker].environment.HOME', /a name other than HOME, USER/],
-  ['env key USER', (c) => (c.program.environment = { USER: 'x' }), 'sites[example.com].supervisors[queue-worker].environment.USER', /a name other than HOME, USER/],
-  ['script with ..', (c) => (c.program.script = '../../etc/passwd'), 'sites[example.com].supervisors[queue-worker].script', /'\.\.' segments are refused/],
-  ['absolute script', (c) => (c.program.script = '/bin/sh'), 'sites[example.com].supervisors[queue-worker].script', /relative/],
-  ['script with inline comment', (c) => (c.program.script = 'a ;b.sh'), 'sites[example.com].supervisors[queue-worker].script', /the space at position 2/],
-  ['script with a space', (c) => (c.program.script = 'my worker.sh'), 'sites[example.com].supervisors[queue-worker].script', /the space at position 3/],
-  ['program name with space', (c) => (c.program.program = 'my prog'), 'sites[example.com].supervisors[my prog].program', /the space/],
-  ['program name with a dot', (c) => (c.program.program = 'queue.worker'), 'sites[example.com].supervisors[queue.worker].program', /'\.' at position 6/],
+  [
+    'env newline injection',
+    (c) => (c.program.environment = { A: 'x\n[program:evil]\ncommand=/bin/touch /tmp/pwned' }),
+    'sites[example.com].supervisors[queue-worker].environment.A',
+    /one line per option/,
+  ],
+  [
+    'env inline comment',
+    (c) => (c.program.environment = { A: 'a ;b' }),
+    'sites[example.com].supervisors[queue-worker].environment.A',
+    /follows whitespace/,
+  ],
+  [
+    'env %(here)s',
+    (c) => (c.program.environment = { A: 'x%(here)s' }),
+    'sites[example.com].supervisors[queue-worker].environment.A',
+    /%\(here\)s/,
+  ],
+  [
+    'env value over the length limit',
+    (c) => (c.program.environment = { A: 'x'.repeat(8193) }),
+    'sites[example.com].supervisors[queue-worker].environment.A',
+    /8192 characters at most/,
+  ],
+  [
+    'env reserved key',
+    (c) => (c.program.environment = { DEPLOYER_DOMAIN: 'x' }),
+    'sites[example.com].supervisors[queue-worker].environment.DEPLOYER_DOMAIN',
+    /a name other than/,
+  ],
+  [
+    'env key HOME',
+    (c) => (c.program.environment = { HOME: '/srv' }),
+    'sites[example.com].supervisors[queue-worker].environment.HOME',
+    /a name other than HOME, USER/,
+  ],
+  [
+    'env key USER',
+    (c) => (c.program.environment = { USER: 'x' }),
+    'sites[example.com].supervisors[queue-worker].environment.USER',
+    /a name other than HOME, USER/,
+  ],
+  [
+    'script with ..',
+    (c) => (c.program.script = '../../etc/passwd'),
+    'sites[example.com].supervisors[queue-worker].script',
+    /'\.\.' segments are refused/,
+  ],
+  [
+    'absolute script',
+    (c) => (c.program.script = '/bin/sh'),
+    'sites[example.com].supervisors[queue-worker].script',
+    /relative/,
+  ],
+  [
+    'script with inline comment',
+    (c) => (c.program.script = 'a ;b.sh'),
+    'sites[example.com].supervisors[queue-worker].script',
+    /the space at position 2/,
+  ],
+  [
+    'script with a space',
+    (c) => (c.program.script = 'my worker.sh'),
+    'sites[example.com].supervisors[queue-worker].script',
+    /the space at position 3/,
+  ],
+  [
+    'program name with space',
+    (c) => (c.program.program = 'my prog'),
+    'sites[example.com].supervisors[my prog].program',
+    /the space/,
+  ],
+  [
+    'program name with a dot',
+    (c) => (c.program.program = 'queue.worker'),
+    'sites[example.com].supervisors[queue.worker].program',
+    /'\.' at position 6/,
+  ],
   ['domain with colon', (c) => (c.site.domain = 'a:b'), 'sites[a:b].domain', /':' at position 2/],
   ['domain in mixed case', (c) => (c.site.domain = 'Example.com'), 'sites[Example.com].domain', /use lowercase/],
   ['relative site root', (c) => (c.site.root = 'srv/app'), 'sites[example.com].root', /absolute path/],
   ['site root with ..', (c) => (c.site.root = '/srv/../etc'), 'sites[example.com].root', /absolute path/],
-  ['sites path with newline', (c) => (c.server.sitesPath = '/srv\n[program:evil]'), 'servers[production].sitesPath', /the newline/],
-  ['user with slash', (c) => (c.program.user = '../root'), 'sites[example.com].supervisors[queue-worker].user', /Linux user name/],
-  ['user in mixed case', (c) => (c.program.user = 'Deployer'), 'sites[example.com].supervisors[queue-worker].user', /use lowercase: 'deployer'/],
-  ['stopsignal injection', (c) => (c.program.stopsignal = 'TERM\n[program:evil]'), 'sites[example.com].supervisors[queue-worker].stopsignal', /one of TERM, HUP/],
-  ['stopsignal outside the list', (c) => (c.program.stopsignal = 'STOP'), 'sites[example.com].supervisors[queue-worker].stopsignal', /one of TERM, HUP/],
-  ['stopsignal as a number', (c) => (c.program.stopsignal = '15'), 'sites[example.com].supervisors[queue-worker].stopsignal', /one of TERM, HUP/],
-  ['numprocs zero', (c) => (c.program.numprocs = 0), 'sites[example.com].supervisors[queue-worker].numprocs', /positive integer/],
-  ['negative priority', (c) => (c.program.priority = -1), 'sites[example.com].supervisors[queue-worker].priority', /0 or more/],
+  [
+    'sites path with newline',
+    (c) => (c.server.sitesPath = '/srv\n[program:evil]'),
+    'servers[production].sitesPath',
+    /the newline/,
+  ],
+  [
+    'user with slash',
+    (c) => (c.program.user = '../root'),
+    'sites[example.com].supervisors[queue-worker].user',
+    /Linux user name/,
+  ],
+  [
+    'user in mixed case',
+    (c) => (c.program.user = 'Deployer'),
+    'sites[example.com].supervisors[queue-worker].user',
+    /use lowercase: 'deployer'/,
+  ],
+  [
+    'stopsignal injection',
+    (c) => (c.program.stopsignal = 'TERM\n[program:evil]'),
+    'sites[example.com].supervisors[queue-worker].stopsignal',
+    /one of TERM, HUP/,
+  ],
+  [
+    'stopsignal outside the list',
+    (c) => (c.program.stopsignal = 'STOP'),
+    'sites[example.com].supervisors[queue-worker].stopsignal',
+    /one of TERM, HUP/,
+  ],
+  [
+    'stopsignal as a number',
+    (c) => (c.program.stopsignal = '15'),
+    'sites[example.com].supervisors[queue-worker].stopsignal',
+    /one of TERM, HUP/,
+  ],
+  [
+    'numprocs zero',
+    (c) => (c.program.numprocs = 0),
+    'sites[example.com].supervisors[queue-worker].numprocs',
+    /positive integer/,
+  ],
+  [
+    'negative priority',
+    (c) => (c.program.priority = -1),
+    'sites[example.com].supervisors[queue-worker].priority',
+    /0 or more/,
+  ],
   ['branch with both quotes', (c) => (c.site.branch = `it's"x`), 'sites[example.com].branch', /both quote kinds/],
   ['php_version without minor', (c) => (c.site.phpVersion = '8'), 'sites[example.com].php_version', /major\.minor/],
 ]
@@ -200,11 +370,19 @@ test('renderProgramFiles reports every problem at once, with the caller’s fiel
   input.program.environment = { A: 'x\ny', B: '"q' }
   input.program.script = '../x'
   const error = inputError(() =>
-    renderProgramFiles({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input, paths: { site: 'sites[0]', program: 'sites[0].supervisors[2]' } }),
+    renderProgramFiles({
+      templatesDir: DEFAULT_TEMPLATES_DIR,
+      ...input,
+      paths: { site: 'sites[0]', program: 'sites[0].supervisors[2]' },
+    }),
   )
   assert.equal(
     error.problems.map((p) => p.field),
-    ['sites[0].supervisors[2].script', 'sites[0].supervisors[2].environment.A', 'sites[0].supervisors[2].environment.B'],
+    [
+      'sites[0].supervisors[2].script',
+      'sites[0].supervisors[2].environment.A',
+      'sites[0].supervisors[2].environment.B',
+    ],
   )
 })
 
@@ -212,7 +390,10 @@ test('renderRunner rejects a bad php version', () => {
   const input = loadCase('plain')
   input.site.phpVersion = '8.3; rm -rf /'
   const error = inputError(() => renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, ...input }))
-  assert.equal(error.problems.map((p) => p.field), ['sites[example.com].php_version'])
+  assert.equal(
+    error.problems.map((p) => p.field),
+    ['sites[example.com].php_version'],
+  )
 })
 
 // --- template lookup and helpers --------------------------------------------------------------------------------
@@ -230,8 +411,14 @@ test('lookup: the site override wins, other sites get the shared template', () =
   const { dir, cleanup } = scratchTemplates({ 'x.hbs': 'shared {{v}}', 'sites/a.com/x.hbs': 'a.com {{v}}' })
   try {
     const renderer = createRenderer({ templatesDir: dir })
-    assert.equal(renderer.render({ name: 'x', domain: 'a.com', data: { v: 1 } }), { content: 'a.com 1', templatePath: join(dir, 'sites/a.com/x.hbs') })
-    assert.equal(renderer.render({ name: 'x', domain: 'a.com-b', data: { v: 2 } }), { content: 'shared 2', templatePath: join(dir, 'x.hbs') })
+    assert.equal(renderer.render({ name: 'x', domain: 'a.com', data: { v: 1 } }), {
+      content: 'a.com 1',
+      templatePath: join(dir, 'sites/a.com/x.hbs'),
+    })
+    assert.equal(renderer.render({ name: 'x', domain: 'a.com-b', data: { v: 2 } }), {
+      content: 'shared 2',
+      templatePath: join(dir, 'x.hbs'),
+    })
     assert.equal(templateCandidates(dir, 'supervisor/program.conf', 'a.com'), [
       join(dir, 'sites/a.com/supervisor/program.conf.hbs'),
       join(dir, 'supervisor/program.conf.hbs'),
@@ -245,7 +432,10 @@ test('lookup: a missing template names both paths tried', () => {
   const { dir, cleanup } = scratchTemplates({})
   try {
     const tried = templateCandidates(dir, 'supervisor/nope', 'a.com')
-    expectTemplateError(() => renderTemplate({ templatesDir: dir, name: 'supervisor/nope', domain: 'a.com', data: {} }), new RegExp(`${tried[0]}.*${tried[1]}`))
+    expectTemplateError(
+      () => renderTemplate({ templatesDir: dir, name: 'supervisor/nope', domain: 'a.com', data: {} }),
+      new RegExp(`${tried[0]}.*${tried[1]}`),
+    )
   } finally {
     cleanup()
   }
@@ -283,9 +473,14 @@ const templateFaults: Array<[string, string, object, RegExp]> = [
   ['ini of an object', 'user={{ini user}}', { user: { a: 1 } }, /\{\{ini\}\} got object/],
   ['env of a misspelt name', 'environment={{env environ}}', { environment: [] }, /\{\{env\}\} got undefined/],
   ['env of a map', 'environment={{env environment}}', { environment: { A: 'b' } }, /\{\{env\}\} takes a list/],
-  ['sh of a misspelt name', "X={{sh domian}}", { domain: 'a' }, /\{\{sh\}\} got undefined/],
+  ['sh of a misspelt name', 'X={{sh domian}}', { domain: 'a' }, /\{\{sh\}\} got undefined/],
   ['sh with NUL', 'X={{sh v}}', { v: 'a\0b' }, /a NUL byte cannot be passed to a shell/],
-  ['cmd of a misspelt name', 'command={{cmd runner scirpt}}', { runner: '/r', script: 's' }, /\{\{cmd\}\} got undefined/],
+  [
+    'cmd of a misspelt name',
+    'command={{cmd runner scirpt}}',
+    { runner: '/r', script: 's' },
+    /\{\{cmd\}\} got undefined/,
+  ],
   ['isSet of a misspelt name', '{{#if (isSet startsec)}}x{{/if}}', { startsecs: null }, /\{\{isSet\}\} got undefined/],
   ['a helper without argument', 'x={{ini}}', {}, /\{\{ini\}\} takes 1 argument/],
   ['a parse error', '{{#if x}}', { x: 1 }, /x\.hbs: Parse error/],
@@ -303,7 +498,8 @@ for (const [name, source, data, pattern] of templateFaults) {
 }
 
 test('helpers encode; HTML is never escaped', () => {
-  const source = 'a={{ini a}}\nn={{iniName n}}\nc={{cmd "/r" s}}\ne={{env e}}\ns={{sh s}}\nh={{h}}\n{{#if (isSet z)}}z{{/if}}{{#if (isSet o)}}o={{ini o}}{{/if}}'
+  const source =
+    'a={{ini a}}\nn={{iniName n}}\nc={{cmd "/r" s}}\ne={{env e}}\ns={{sh s}}\nh={{h}}\n{{#if (isSet z)}}z{{/if}}{{#if (isSet o)}}o={{ini o}}{{/if}}'
   const { dir, cleanup } = scratchTemplates({ 'x.hbs': source })
   try {
     const data = { a: '100%', n: 'a.com-b', s: "it's a b", e: [['Q', 'x,y']], h: '<&"\'>', z: null, o: 0 }
@@ -317,7 +513,9 @@ test('helpers encode; HTML is never escaped', () => {
 test('encoding problems from a template value name the template line', () => {
   const { dir, cleanup } = scratchTemplates({ 'x.hbs': '\nx={{ini v}}' })
   try {
-    const error = inputError(() => renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data: { v: 'a\nb' } }))
+    const error = inputError(() =>
+      renderTemplate({ templatesDir: dir, name: 'x', domain: 'a.com', data: { v: 'a\nb' } }),
+    )
     assert.equal(error.problems[0]?.field, `${join(dir, 'x.hbs')}:2`)
   } finally {
     cleanup()
@@ -328,7 +526,7 @@ const quoted: Array<[string, string]> = [
   ['plain', "'plain'"],
   ['', "''"],
   ["it's", `'it'"'"'s'`],
-  ['$(id) `id` "x" \\n ; & |', "'$(id) `id` \"x\" \\n ; & |'"],
+  ['$(id) `id` "x" \\n ; & |', '\'$(id) `id` "x" \\n ; & |\''],
 ]
 
 for (const [value, expected] of quoted) {
@@ -362,7 +560,16 @@ for a in "$@"; do echo "arg=$a"; done
 /** A site laid out like a deployed one: releases/r1 with scripts, current -> releases/r1, shared/, runner.sh. */
 function siteLayout(): SiteLayout {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'zxs-site-')))
-  const server: Server = { name: 's', host: 'local', port: 22, username: 'root', groups: [], siteUser: userInfo().username, sitesPath: join(base, 'sites'), local: true }
+  const server: Server = {
+    name: 's',
+    host: 'local',
+    port: 22,
+    username: 'root',
+    groups: [],
+    siteUser: userInfo().username,
+    sitesPath: join(base, 'sites'),
+    local: true,
+  }
   const site: Site = { domain: 'example.com', servers: ['s'], branch: "it's-main", phpVersion: '8.3', supervisors: [] }
   const siteRoot = join(base, 'sites', 'example.com')
   const release = join(siteRoot, 'releases', 'r1')
@@ -384,12 +591,23 @@ function siteLayout(): SiteLayout {
   writeScript(join(bin, 'php8.3'), '#!/bin/sh\n')
   const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site })
   writeScript(runner.path, runner.content)
-  return { base, siteRoot, release, runner: runner.path, bin, cleanup: () => rmSync(base, { recursive: true, force: true }) }
+  return {
+    base,
+    siteRoot,
+    release,
+    runner: runner.path,
+    bin,
+    cleanup: () => rmSync(base, { recursive: true, force: true }),
+  }
 }
 
 function runRunner(layout: SiteLayout, args: string[], cwd = '/') {
   // A bare environment: whatever DEPLOYER_* the script sees comes from runner.sh.
-  return spawnSync('/bin/sh', [layout.runner, ...args], { cwd, encoding: 'utf8', env: { PATH: `${layout.bin}:/usr/bin:/bin` } })
+  return spawnSync('/bin/sh', [layout.runner, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: `${layout.bin}:/usr/bin:/bin` },
+  })
 }
 
 function outputVars(stdout: string): Map<string, string[]> {
@@ -442,7 +660,12 @@ const refusals: Array<[string, string[], number, RegExp]> = [
   ['a .. path', ['../x'], 64, /'\.\.' segment refused: \.\.\/x/],
   ['a .. segment inside', ['.deployer/../../../etc/passwd'], 64, /'\.\.' segment refused/],
   ['an absolute path', ['/bin/true'], 64, /absolute script path refused: \/bin\/true/],
-  ['a symlink escaping the release', ['.deployer/supervisors/escape.sh'], 64, /resolves outside the current release.*shared\/outside\.sh/],
+  [
+    'a symlink escaping the release',
+    ['.deployer/supervisors/escape.sh'],
+    64,
+    /resolves outside the current release.*shared\/outside\.sh/,
+  ],
   ['a missing script', ['.deployer/supervisors/missing.sh'], 66, /script not found in the current release/],
   ['a directory', ['.deployer/supervisors'], 66, /script not found/],
   ['a script without the executable bit', ['.deployer/supervisors/plain.sh'], 126, /not executable/],
@@ -531,7 +754,10 @@ test('supervisor parses the rendered conf: numprocs 2 gives _00 and _01, environ
     writeFileSync(join(dir, 'supervisord.conf'), main)
     const result = spawnSync(python, ['-c', PARSE_CONF, join(dir, 'supervisord.conf')], { encoding: 'utf8' })
     assert.is(result.status, 0, result.stderr)
-    const [group, ...others] = JSON.parse(result.stdout) as Array<{ name: string; processes: Array<Record<string, unknown>> }>
+    const [group, ...others] = JSON.parse(result.stdout) as Array<{
+      name: string
+      processes: Array<Record<string, unknown>>
+    }>
     assert.is(others.length, 0)
     assert.is(group?.name, 'shop.example.org-messenger')
     const expectedEnvironment = {
@@ -562,7 +788,10 @@ test('supervisor parses the rendered conf: numprocs 2 gives _00 and _01, environ
       stdout_logfile_backups: 0,
       environment: expectedEnvironment,
     })
-    assert.equal(group?.processes, [expectedProcess('shop.example.org-messenger_00'), expectedProcess('shop.example.org-messenger_01')])
+    assert.equal(group?.processes, [
+      expectedProcess('shop.example.org-messenger_00'),
+      expectedProcess('shop.example.org-messenger_01'),
+    ])
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

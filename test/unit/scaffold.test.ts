@@ -1,18 +1,18 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { InputError } from '../../lib/errors.ts'
-import { resolveDestination } from '../../lib/scaffold/destination.ts'
-import { scaffoldSupervisors, SCRIPT_MODE } from '../../lib/scaffold/scaffold.ts'
 import { writeNewFile } from '../../lib/fs/atomic-write.ts'
 import { renderRunner } from '../../lib/render/program-files.ts'
 import { DEFAULT_TEMPLATES_DIR } from '../../lib/render/templates.ts'
+import { resolveDestination } from '../../lib/scaffold/destination.ts'
+import { SCRIPT_MODE, scaffoldSupervisors } from '../../lib/scaffold/scaffold.ts'
 import type { Server, Site } from '../../lib/types.ts'
+import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
 import { captureOutput } from '../helpers/capture.ts'
 
 // scaffold-supervisors in this process: the example scripts land executable and byte-for-byte, nothing that
@@ -57,8 +57,11 @@ for (const [input, expected] of DESTINATIONS) {
   })
 }
 
-test('--destination ~bob is refused: a shell would read it as bob\'s home', () => {
-  assert.throws(() => resolveDestination('~bob/app', { cwd: '/work/here', home: '/home/me' }), (e: unknown) => e instanceof InputError && /--destination: got "~bob\/app"/.test(e.message))
+test("--destination ~bob is refused: a shell would read it as bob's home", () => {
+  assert.throws(
+    () => resolveDestination('~bob/app', { cwd: '/work/here', home: '/home/me' }),
+    (e: unknown) => e instanceof InputError && /--destination: got "~bob\/app"/.test(e.message),
+  )
 })
 
 // --- writing -------------------------------------------------------------------------------------------------
@@ -69,7 +72,10 @@ test('into an empty folder: every template is created, executable (whatever the 
   try {
     const result = await scaffoldSupervisors({ destination: dir, templatesDir: TEMPLATES })
     assert.is(result.dir, path.join(dir, SCRIPTS))
-    assert.equal(result.files, NAMES.map((name) => ({ name, path: path.join(dir, SCRIPTS, name), status: 'created' })))
+    assert.equal(
+      result.files,
+      NAMES.map((name) => ({ name, path: path.join(dir, SCRIPTS, name), status: 'created' })),
+    )
     assert.equal((await fs.readdir(result.dir)).sort(), NAMES, 'no temp file left behind')
     for (const name of NAMES) {
       const file = path.join(result.dir, name)
@@ -93,7 +99,10 @@ test('into a populated folder: an existing file and a dangling symlink are skipp
 
     const result = await scaffoldSupervisors({ destination: dir, templatesDir: TEMPLATES })
     assert.equal(Object.fromEntries(result.files.map((f) => [f.name, f.status])), {
-      'messenger.sh': 'skipped', 'node-worker.sh': 'skipped', 'python-worker.sh': 'created', 'queue-worker.sh': 'skipped',
+      'messenger.sh': 'skipped',
+      'node-worker.sh': 'skipped',
+      'python-worker.sh': 'created',
+      'queue-worker.sh': 'skipped',
     })
     assert.is(await fs.readFile(path.join(scripts, 'queue-worker.sh'), 'utf8'), '#!/bin/sh\nexec my-own-worker\n')
     assert.is(((await fs.stat(path.join(scripts, 'queue-worker.sh'))).mode & 0o777).toString(8), '644')
@@ -114,7 +123,10 @@ test('a second run skips everything and changes nothing', async () => {
     const file = path.join(dir, SCRIPTS, 'queue-worker.sh')
     await fs.appendFile(file, '# edited\n')
     const again = await scaffoldSupervisors({ destination: dir, templatesDir: TEMPLATES })
-    assert.equal(again.files.map((f) => f.status), ['skipped', 'skipped', 'skipped', 'skipped'])
+    assert.equal(
+      again.files.map((f) => f.status),
+      ['skipped', 'skipped', 'skipped', 'skipped'],
+    )
     assert.ok((await fs.readFile(file, 'utf8')).endsWith('# edited\n'))
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
@@ -174,7 +186,10 @@ test('the task prints created/skipped per file and the next step', async () => {
       'created  .deployer/supervisors/queue-worker.sh',
     ])
     assert.match(run.stdout, 'commit and push them')
-    assert.match(run.stdout, 'npx zx tasks/supervisor-create.mjs --domain DOMAIN --program node-worker --script node-worker.sh')
+    assert.match(
+      run.stdout,
+      'npx zx tasks/supervisor-create.mjs --domain DOMAIN --program node-worker --script node-worker.sh',
+    )
     assert.is(run.stderr, '')
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
@@ -187,7 +202,11 @@ test('--json: one document with the destination and every file', async () => {
     const run = await runScaffold(['--destination', dir, '--json'], { json: true })
     assert.is(run.code, 0, run.stderr)
     const document = JSON.parse(run.stdout)
-    assert.equal(document, { ok: true, destination: dir, files: NAMES.map((name) => ({ name, path: path.join(dir, SCRIPTS, name), status: 'created' })) })
+    assert.equal(document, {
+      ok: true,
+      destination: dir,
+      files: NAMES.map((name) => ({ name, path: path.join(dir, SCRIPTS, name), status: 'created' })),
+    })
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }
@@ -214,22 +233,63 @@ test('without --destination and without a terminal: the current directory, no pr
 
 // Each case: how to spoil the destination, then which path the message must name.
 const BAD_DESTINATIONS: Array<[string, (dir: string) => Promise<string>, RegExp]> = [
-  ['missing (a typo is not created)', async (dir) => path.join(dir, 'new', 'app'), /new\/app does not exist; .*mkdir -p \/.*\/new\/app/],
-  ['missing, with a space in its name (the hint is quoted)', async (dir) => path.join(dir, 'my app'), /mkdir -p '\/.*\/my app'/],
-  ['a file', async (dir) => { await fs.writeFile(path.join(dir, 'app'), 'x'); return path.join(dir, 'app') }, /exists and is not a directory/],
-  ['below a file', async (dir) => { await fs.writeFile(path.join(dir, 'app'), 'x'); return path.join(dir, 'app', 'sub') }, /a parent path is not a directory/],
-  ['a folder whose .deployer is a file', async (dir) => { await fs.writeFile(path.join(dir, '.deployer'), 'x'); return dir }, /cannot create .*\.deployer\/supervisors/],
-  ['a folder whose .deployer/supervisors is a dangling link', async (dir) => {
-    await fs.mkdir(path.join(dir, '.deployer'))
-    await fs.symlink('nowhere', path.join(dir, '.deployer', 'supervisors'))
-    return dir
-  }, /cannot create .*\.deployer\/supervisors/],
-  ['a folder the kernel will not let anyone write (/sys)', async () => '/sys', /cannot create \/sys\/\.deployer\/supervisors: (operation not permitted|permission denied)/],
-  ['a folder whose .deployer/supervisors cannot be written', async (dir) => {
-    await fs.mkdir(path.join(dir, '.deployer'))
-    await fs.symlink('/sys/kernel', path.join(dir, '.deployer', 'supervisors'))
-    return dir
-  }, /cannot write .*messenger\.sh: (operation not permitted|permission denied); no file is left half-written/],
+  [
+    'missing (a typo is not created)',
+    async (dir) => path.join(dir, 'new', 'app'),
+    /new\/app does not exist; .*mkdir -p \/.*\/new\/app/,
+  ],
+  [
+    'missing, with a space in its name (the hint is quoted)',
+    async (dir) => path.join(dir, 'my app'),
+    /mkdir -p '\/.*\/my app'/,
+  ],
+  [
+    'a file',
+    async (dir) => {
+      await fs.writeFile(path.join(dir, 'app'), 'x')
+      return path.join(dir, 'app')
+    },
+    /exists and is not a directory/,
+  ],
+  [
+    'below a file',
+    async (dir) => {
+      await fs.writeFile(path.join(dir, 'app'), 'x')
+      return path.join(dir, 'app', 'sub')
+    },
+    /a parent path is not a directory/,
+  ],
+  [
+    'a folder whose .deployer is a file',
+    async (dir) => {
+      await fs.writeFile(path.join(dir, '.deployer'), 'x')
+      return dir
+    },
+    /cannot create .*\.deployer\/supervisors/,
+  ],
+  [
+    'a folder whose .deployer/supervisors is a dangling link',
+    async (dir) => {
+      await fs.mkdir(path.join(dir, '.deployer'))
+      await fs.symlink('nowhere', path.join(dir, '.deployer', 'supervisors'))
+      return dir
+    },
+    /cannot create .*\.deployer\/supervisors/,
+  ],
+  [
+    'a folder the kernel will not let anyone write (/sys)',
+    async () => '/sys',
+    /cannot create \/sys\/\.deployer\/supervisors: (operation not permitted|permission denied)/,
+  ],
+  [
+    'a folder whose .deployer/supervisors cannot be written',
+    async (dir) => {
+      await fs.mkdir(path.join(dir, '.deployer'))
+      await fs.symlink('/sys/kernel', path.join(dir, '.deployer', 'supervisors'))
+      return dir
+    },
+    /cannot write .*messenger\.sh: (operation not permitted|permission denied); no file is left half-written/,
+  ],
 ]
 
 for (const [what, spoil, reason] of BAD_DESTINATIONS) {
@@ -256,7 +316,10 @@ test('a bad destination under --json: the error document, exit 2', async () => {
     const run = await runScaffold(['--destination', path.join(dir, 'app'), '--json'], { json: true })
     assert.is(run.code, 2)
     const document = JSON.parse(run.stdout)
-    assert.equal([document.ok, document.exitCode, document.problems[0].field, document.problems[0].value], [false, 2, '--destination', path.join(dir, 'app')])
+    assert.equal(
+      [document.ok, document.exitCode, document.problems[0].field, document.problems[0].value],
+      [false, 2, '--destination', path.join(dir, 'app')],
+    )
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }
@@ -299,7 +362,10 @@ for (const name of NAMES) {
 
 test('the PHP scripts refuse an empty DEPLOYER_PHP with a message, not "exec: : not found"', () => {
   for (const name of ['queue-worker.sh', 'messenger.sh']) {
-    const run = spawnSync(path.join(TEMPLATES, name), [], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', DEPLOYER_PHP: '' } })
+    const run = spawnSync(path.join(TEMPLATES, name), [], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', DEPLOYER_PHP: '' },
+    })
     assert.is(run.status, 2, name)
     assert.match(run.stderr, /DEPLOYER_PHP: unset or empty: runner\.sh sets it/)
   }
@@ -326,16 +392,38 @@ test('through the real runner.sh each scaffolded script execs its worker: same p
     const bin = path.join(dir, 'bin')
     await fs.mkdir(bin)
     for (const stub of ['php8.3', 'node', 'python3']) await fs.writeFile(path.join(bin, stub), STUB, { mode: 0o755 })
-    const server: Server = { name: 'local', host: 'local', port: 22, username: 'root', groups: [], siteUser: os.userInfo().username, sitesPath: dir, local: true }
-    const site: Site = { domain: 'scaffold.test', servers: ['local'], phpVersion: '8.3', root: siteRoot, supervisors: [] }
+    const server: Server = {
+      name: 'local',
+      host: 'local',
+      port: 22,
+      username: 'root',
+      groups: [],
+      siteUser: os.userInfo().username,
+      sitesPath: dir,
+      local: true,
+    }
+    const site: Site = {
+      domain: 'scaffold.test',
+      servers: ['local'],
+      phpVersion: '8.3',
+      root: siteRoot,
+      supervisors: [],
+    }
     const runner = renderRunner({ templatesDir: DEFAULT_TEMPLATES_DIR, server, site })
     await fs.writeFile(runner.path, runner.content, { mode: 0o755 })
 
     for (const name of NAMES) {
-      const run = spawnSync(runner.path, [`${SCRIPTS}/${name}`], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } })
+      const run = spawnSync(runner.path, [`${SCRIPTS}/${name}`], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+      })
       assert.is(run.status, 0, `${name}: ${run.stderr}`)
       const [pid, cwd, ...argv] = run.stdout.trimEnd().split('\n')
-      assert.is(Number(pid), run.pid, `${name}: runner.sh and the script exec, so supervisor's SIGTERM reaches the worker`)
+      assert.is(
+        Number(pid),
+        run.pid,
+        `${name}: runner.sh and the script exec, so supervisor's SIGTERM reaches the worker`,
+      )
       assert.is(cwd, release, name)
       assert.equal(argv, EXPECTED_RUNS[name], name)
     }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { displayValue, fingerprintValue, isSecretName, redactEnvironment } from '../../lib/redact.ts'
 import { replayCommand } from '../../lib/cli/program-answers.ts'
+import { displayValue, fingerprintValue, isSecretName, redactEnvironment } from '../../lib/redact.ts'
 
 // The one rule of what output shows of a value (lib/redact.ts): a literal of the inventory in the clear, unless its
 // key looks like a secret or it holds credentials in a URL; a { from_env } value or one of unknown origin, never.
@@ -18,10 +18,29 @@ const KEY = Buffer.alloc(32, 9)
 const fingerprint = (value: string) => fingerprintValue(value, KEY)
 
 const names: Array<[string, boolean]> = [
-  ['QUEUE', false], ['HOME', false], ['USER', false], ['DEPLOYER_BRANCH', false], ['PORT', false], ['APP_ENV', false], ['DATABASE_URL', false],
-  ['APP_KEY', true], ['api_key', true], ['STRIPE_SECRET', true], ['client_secret', true], ['API_TOKEN', true], ['GITHUB_TOKEN', true],
-  ['DB_PASSWORD', true], ['PASSPHRASE', true], ['SMTP_PASS', true], ['DB_PWD', true], ['AUTH_HEADER', true], ['OAUTH_CLIENT', true],
-  ['AWS_CREDENTIALS', true], ['PRIVATE_PEM', true], ['SENTRY_DSN', true], ['Sentry_Dsn', true],
+  ['QUEUE', false],
+  ['HOME', false],
+  ['USER', false],
+  ['DEPLOYER_BRANCH', false],
+  ['PORT', false],
+  ['APP_ENV', false],
+  ['DATABASE_URL', false],
+  ['APP_KEY', true],
+  ['api_key', true],
+  ['STRIPE_SECRET', true],
+  ['client_secret', true],
+  ['API_TOKEN', true],
+  ['GITHUB_TOKEN', true],
+  ['DB_PASSWORD', true],
+  ['PASSPHRASE', true],
+  ['SMTP_PASS', true],
+  ['DB_PWD', true],
+  ['AUTH_HEADER', true],
+  ['OAUTH_CLIENT', true],
+  ['AWS_CREDENTIALS', true],
+  ['PRIVATE_PEM', true],
+  ['SENTRY_DSN', true],
+  ['Sentry_Dsn', true],
 ]
 
 for (const [name, secret] of names) {
@@ -52,8 +71,17 @@ for (const [name, value, origin, expected] of values) {
 }
 
 test("supervisor-create's replay shows literals, fingerprints secret-looking ones, and names references", () => {
-  const environment = redactEnvironment({ QUEUE: 'high', API_TOKEN: 'abc-123', DSN_URL: 'mysql://u:p@h/d', DB_PASSWORD: { fromEnv: 'PROD_DB' } })
-  const replay = replayCommand('a.test', { program: 'b', script: 'b.sh', autostart: true, autorestart: true, stopwaitsecs: 1, numprocs: 1, environment }, 'inv.yml')
+  const environment = redactEnvironment({
+    QUEUE: 'high',
+    API_TOKEN: 'abc-123',
+    DSN_URL: 'mysql://u:p@h/d',
+    DB_PASSWORD: { fromEnv: 'PROD_DB' },
+  })
+  const replay = replayCommand(
+    'a.test',
+    { program: 'b', script: 'b.sh', autostart: true, autorestart: true, stopwaitsecs: 1, numprocs: 1, environment },
+    'inv.yml',
+  )
   assert.match(replay, '--env QUEUE=high ')
   assert.match(replay, /--env 'API_TOKEN=\[REDACTED [0-9a-f]{8}\]'/)
   assert.match(replay, /--env 'DSN_URL=\[REDACTED [0-9a-f]{8}\]'/)

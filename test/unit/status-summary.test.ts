@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { summarizeStatus } from '../../lib/status/summarize.ts'
-import { desiredOn, liveState, processOf, syncedFiles, type FakeLive, type FakeSite } from '../helpers/fake-server.ts'
+import { desiredOn, type FakeLive, type FakeSite, liveState, processOf, syncedFiles } from '../helpers/fake-server.ts'
 
 // summarizeStatus on fake servers: each program's processes and every way it differs from the inventory (drift),
 // the site files' drift, our leftovers, the release each process runs, and programs the inventory does not know.
@@ -24,7 +24,10 @@ const onRelease = (release: string) => running.map((p) => ({ ...p, releasePath: 
 
 /** The synced files, with one changed. */
 function withFile(path: string, change: (file: (typeof files)[number]) => Partial<(typeof files)[number]>) {
-  assert.ok(files.some((f) => f.path === path), `the server holds ${path}`)
+  assert.ok(
+    files.some((f) => f.path === path),
+    `the server holds ${path}`,
+  )
   return files.map((f) => (f.path === path ? { ...f, ...change(f) } : f))
 }
 
@@ -168,23 +171,38 @@ for (const c of cases) {
   test(`summarizeStatus: ${c.name}`, () => {
     const status = summarizeStatus(desired, c.live, { listUnknown: c.listUnknown ?? false })
     const [program] = status.programs
-    assert.equal(status.programs.map((p) => [p.fullName, p.expected]), [['a.test-w', 2]])
+    assert.equal(
+      status.programs.map((p) => [p.fullName, p.expected]),
+      [['a.test-w', 2]],
+    )
     assert.equal(program?.drift, c.drift ?? [])
     assert.is(program?.running, c.running ?? 2)
     assert.equal(status.siteDrift, c.siteDrift ?? [])
-    assert.equal(status.leftovers.map((l) => [l.path, l.reason]), c.leftovers ?? [])
-    assert.equal(status.unknown.map((u) => u.group), c.unknown ?? [])
+    assert.equal(
+      status.leftovers.map((l) => [l.path, l.reason]),
+      c.leftovers ?? [],
+    )
+    assert.equal(
+      status.unknown.map((u) => u.group),
+      c.unknown ?? [],
+    )
     assert.is(status.healthy, c.healthy)
   })
 }
 
 test('summarizeStatus: each process carries the release it runs and whether that is stale', () => {
-  const processes = [{ ...running[0]!, releasePath: `${RELEASES}/r1` }, { ...running[1]!, cwd: `${RELEASES}/r2/` }]
+  const processes = [
+    { ...running[0]!, releasePath: `${RELEASES}/r1` },
+    { ...running[1]!, cwd: `${RELEASES}/r2/` },
+  ]
   const status = summarizeStatus(desired, server({ processes }), { listUnknown: false })
-  assert.equal(status.programs[0]?.processes.map((p) => [p.process, p.release, p.stale]), [
-    ['a.test-w_00', 'r1', true],
-    ['a.test-w_01', 'r2', false],
-  ])
+  assert.equal(
+    status.programs[0]?.processes.map((p) => [p.process, p.release, p.stale]),
+    [
+      ['a.test-w_00', 'r1', true],
+      ['a.test-w_01', 'r2', false],
+    ],
+  )
 })
 
 test('summarizeStatus: an unknown program lists its processes; the daemon state is named', () => {

@@ -1,12 +1,12 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
-import { execa } from 'execa'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseLiveState } from '../../lib/sync/read-state.ts'
+import { execa } from 'execa'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { RemoteError } from '../../lib/errors.ts'
+import { parseLiveState } from '../../lib/sync/read-state.ts'
 import { thrown } from '../helpers/input-error.ts'
 
 // lib/supervisor/supervisor.py's layout discovery, run here on config files of each distribution's shape (its
@@ -20,32 +20,51 @@ async function layoutOf(config: string, extra: string[] = []) {
     const file = path.join(dir, 'supervisord.conf')
     writeFileSync(file, config)
     const run = await execa('python3', ['-I', SCRIPT, 'layout', '--config', file, ...extra], { reject: false })
-    return { dir, exitCode: run.exitCode, document: JSON.parse(run.stdout) as { layout?: Record<string, string>; message?: string } }
+    return {
+      dir,
+      exitCode: run.exitCode,
+      document: JSON.parse(run.stdout) as { layout?: Record<string, string>; message?: string },
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 test('Debian: conf.d/*.conf, the socket, logs beside supervisord.log', async () => {
-  const { exitCode, document } = await layoutOf('[unix_http_server]\nfile=/var/run/supervisor.sock ; the socket\n[supervisord]\nlogfile=/var/log/supervisor/supervisord.log\npidfile=/var/run/supervisord.pid\n[supervisorctl]\nserverurl=unix:///var/run/supervisor.sock\n[include]\nfiles = /etc/supervisor/conf.d/*.conf\n')
+  const { exitCode, document } = await layoutOf(
+    '[unix_http_server]\nfile=/var/run/supervisor.sock ; the socket\n[supervisord]\nlogfile=/var/log/supervisor/supervisord.log\npidfile=/var/run/supervisord.pid\n[supervisorctl]\nserverurl=unix:///var/run/supervisor.sock\n[include]\nfiles = /etc/supervisor/conf.d/*.conf\n',
+  )
   assert.is(exitCode, 0)
-  assert.equal([document.layout?.confDir, document.layout?.confExt, document.layout?.serverurl, document.layout?.logDir], ['/etc/supervisor/conf.d', '.conf', 'unix:///var/run/supervisor.sock', '/var/log/supervisor'])
+  assert.equal(
+    [document.layout?.confDir, document.layout?.confExt, document.layout?.serverurl, document.layout?.logDir],
+    ['/etc/supervisor/conf.d', '.conf', 'unix:///var/run/supervisor.sock', '/var/log/supervisor'],
+  )
 })
 
 test('RHEL (EPEL): a relative include is relative to the config file; serverurl from [unix_http_server] when AUTO', async () => {
-  const { exitCode, document } = await layoutOf('[unix_http_server]\nfile=/run/supervisor/supervisor.sock\n[supervisord]\nlogfile=/var/log/supervisor/supervisord.log\n[supervisorctl]\nserverurl=AUTO\n[include]\nfiles = supervisord.d/*.ini\n')
+  const { exitCode, document } = await layoutOf(
+    '[unix_http_server]\nfile=/run/supervisor/supervisor.sock\n[supervisord]\nlogfile=/var/log/supervisor/supervisord.log\n[supervisorctl]\nserverurl=AUTO\n[include]\nfiles = supervisord.d/*.ini\n',
+  )
   assert.is(exitCode, 0)
   assert.match(document.layout?.confDir ?? '', /\/zxs-layout-[^/]+\/supervisord\.d$/)
-  assert.equal([document.layout?.confExt, document.layout?.serverurl], ['.ini', 'unix:///run/supervisor/supervisor.sock'])
+  assert.equal(
+    [document.layout?.confExt, document.layout?.serverurl],
+    ['.ini', 'unix:///run/supervisor/supervisor.sock'],
+  )
 })
 
 test('%(here)s in the include is the config directory', async () => {
-  const { document } = await layoutOf('[unix_http_server]\nfile=/run/s.sock\n[include]\nfiles = %(here)s/conf.d/*.conf\n')
+  const { document } = await layoutOf(
+    '[unix_http_server]\nfile=/run/s.sock\n[include]\nfiles = %(here)s/conf.d/*.conf\n',
+  )
   assert.match(document.layout?.confDir ?? '', /\/zxs-layout-[^/]+\/conf\.d$/)
 })
 
 test('the inventory override picks one of several include directories', async () => {
-  const { document } = await layoutOf('[unix_http_server]\nfile=/run/s.sock\n[include]\nfiles = /etc/a/*.conf /etc/b/*.ini\n', ['--include_dir', '/etc/b'])
+  const { document } = await layoutOf(
+    '[unix_http_server]\nfile=/run/s.sock\n[include]\nfiles = /etc/a/*.conf /etc/b/*.ini\n',
+    ['--include_dir', '/etc/b'],
+  )
   assert.equal([document.layout?.confDir, document.layout?.confExt], ['/etc/b', '.ini'])
 })
 

@@ -1,11 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { RemoteError } from '../../lib/errors.ts'
-import { assertNothingRefused, filesToUpload, leftoverReason, planSync, type SyncPlan } from '../../lib/sync/plan.ts'
 import type { DesiredState } from '../../lib/sync/desired.ts'
+import { assertNothingRefused, filesToUpload, leftoverReason, planSync, type SyncPlan } from '../../lib/sync/plan.ts'
 import type { LiveFile, LiveState } from '../../lib/sync/read-state.ts'
+import { desiredOn, type FakeSite, liveFile, liveState, syncedFiles } from '../helpers/fake-server.ts'
 import { thrown } from '../helpers/input-error.ts'
-import { desiredOn, liveFile, liveState, syncedFiles, type FakeSite } from '../helpers/fake-server.ts'
 
 // planSync on fake servers: what a sync adds, changes, adopts, removes and refuses, and which supervisor groups it
 // updates, for each way a server can differ from the inventory. No server, no root: the plan is pure.
@@ -68,7 +68,11 @@ const cases: PlanCase[] = [
     name: 'a server with nothing of ours: every file is added and the group updated',
     desired: desiredOn([A]),
     live: liveState(),
-    changes: [['add', runner('a.test')], ['add', conf('a.test-w')], ['add', logrotate('a.test-w')]],
+    changes: [
+      ['add', runner('a.test')],
+      ['add', conf('a.test-w')],
+      ['add', logrotate('a.test-w')],
+    ],
     groups: ['a.test-w'],
     needsActivation: true,
   },
@@ -181,7 +185,10 @@ const cases: PlanCase[] = [
     name: 'an unmarked file where we want ours: refused (the other files are still planned)',
     desired: desiredOn([A]),
     live: liveState({ files: [UNMARKED_CONF] }),
-    changes: [['add', runner('a.test')], ['add', logrotate('a.test-w')]],
+    changes: [
+      ['add', runner('a.test')],
+      ['add', logrotate('a.test-w')],
+    ],
     refused: [[conf('a.test-w'), NO_MARKER]],
     groups: [],
     needsActivation: true,
@@ -191,7 +198,11 @@ const cases: PlanCase[] = [
     desired: desiredOn([A]),
     live: liveState({ files: [UNMARKED_CONF] }),
     adopt: true,
-    changes: [['add', runner('a.test')], ['adopt', conf('a.test-w')], ['add', logrotate('a.test-w')]],
+    changes: [
+      ['add', runner('a.test')],
+      ['adopt', conf('a.test-w')],
+      ['add', logrotate('a.test-w')],
+    ],
     groups: ['a.test-w'],
     needsActivation: true,
   },
@@ -224,7 +235,10 @@ for (const c of cases) {
     const plan = planSync(c.desired, c.live, { adopt: c.adopt ?? false })
     const changes = plan.changes.map((change) => [change.kind, change.path, ...(change.reason ? [change.reason] : [])])
     assert.equal(changes, c.changes)
-    assert.equal(plan.refused.map((r) => [r.path, r.owner]), c.refused ?? [])
+    assert.equal(
+      plan.refused.map((r) => [r.path, r.owner]),
+      c.refused ?? [],
+    )
     assert.equal(plan.groups, c.groups)
     assert.equal(plan.removedPrograms, c.removedPrograms ?? [])
     assert.is(plan.needsActivation, c.needsActivation)
@@ -242,7 +256,11 @@ test('planSync: every change carries the file as the server holds it and as it w
     assert.ok(change.before, `${change.path}: what is removed`)
     assert.is(change.after, undefined, `${change.path}: nothing takes its place`)
   }
-  assert.equal(filesToUpload(plan).map((f) => f.path), [conf('a.test-w')], 'the changed file, nothing for removals')
+  assert.equal(
+    filesToUpload(plan).map((f) => f.path),
+    [conf('a.test-w')],
+    'the changed file, nothing for removals',
+  )
 })
 
 test('planSync: activation expects every file as read (its sha256), and the files it adds as absent', () => {
@@ -275,13 +293,17 @@ test("planSync: files go where the server's own supervisord config says (a RHEL 
 test('planSync: the plan names the programs, their directories and the scripts the server lacks', () => {
   const script = '/home/deployer/sites/a.test/current/.deployer/supervisors/w.sh'
   const plan = planSync(desiredOn([A]), liveState({ missingScripts: [script] }))
-  assert.equal(plan.programs.map((p) => [p.fullName, p.numprocs, p.currentPath]), [
-    ['a.test-w', 1, '/home/deployer/sites/a.test/current'],
-  ])
-  assert.equal(plan.directories.map((d) => [d.path, d.owner, d.mode]), [
-    ['/home/deployer/sites', 'deployer', '0755'],
-    ['/home/deployer/sites/a.test', 'deployer', '0755'],
-  ])
+  assert.equal(
+    plan.programs.map((p) => [p.fullName, p.numprocs, p.currentPath]),
+    [['a.test-w', 1, '/home/deployer/sites/a.test/current']],
+  )
+  assert.equal(
+    plan.directories.map((d) => [d.path, d.owner, d.mode]),
+    [
+      ['/home/deployer/sites', 'deployer', '0755'],
+      ['/home/deployer/sites/a.test', 'deployer', '0755'],
+    ],
+  )
   assert.equal(plan.missingScripts, [script])
   assert.equal(plan.logs, ['/var/log/supervisor/a.test-w.log'])
 })

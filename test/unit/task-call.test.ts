@@ -1,12 +1,12 @@
-import { test } from 'uvu'
-import * as assert from 'uvu/assert'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { defineTask, type TaskContext } from '../../lib/cli/run-task.ts'
 import { resolveInventoryPath } from '../../lib/inventory/load.ts'
-import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
 import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
+import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
 import { captureOutput } from '../helpers/capture.ts'
 import { PROJECT } from '../helpers/run-task.ts'
 
@@ -14,30 +14,44 @@ import { PROJECT } from '../helpers/run-task.ts'
 // exit code and the document --json prints. And where the frame finds the inventory.
 
 let seen: TaskContext | undefined
-const echo = defineTask({
-  name: 'echo',
-  summary: 'prints its flags',
-  flags: [
-    { name: 'domain', type: 'string', description: 'a site' },
-    { name: 'dry-run', type: 'boolean', description: 'touch nothing' },
-    { name: 'count', type: 'integer', default: 1, description: 'how many' },
-    { name: 'env', type: 'list', description: 'KEY=VALUE' },
-  ],
-  common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
-  examples: [],
-}, async (context) => {
-  seen = context
-  const { flags, output } = context
-  output.info(`domain ${flags.domain}`)
-  output.json({ ok: true, domain: flags.domain, dryRun: flags['dry-run'], count: flags.count, env: flags.env, inventory: flags.inventory, timeout: flags.timeout })
-  return flags.domain === 'fail.test' ? 1 : 0
-})
+const echo = defineTask(
+  {
+    name: 'echo',
+    summary: 'prints its flags',
+    flags: [
+      { name: 'domain', type: 'string', description: 'a site' },
+      { name: 'dry-run', type: 'boolean', description: 'touch nothing' },
+      { name: 'count', type: 'integer', default: 1, description: 'how many' },
+      { name: 'env', type: 'list', description: 'KEY=VALUE' },
+    ],
+    common: ['inventory', 'json', 'verbose', 'quiet', 'timeout'],
+    examples: [],
+  },
+  async (context) => {
+    seen = context
+    const { flags, output } = context
+    output.info(`domain ${flags.domain}`)
+    output.json({
+      ok: true,
+      domain: flags.domain,
+      dryRun: flags['dry-run'],
+      count: flags.count,
+      env: flags.env,
+      inventory: flags.inventory,
+      timeout: flags.timeout,
+    })
+    return flags.domain === 'fail.test' ? 1 : 0
+  },
+)
 
 /** What the callback wrote on the real stdout while it ran. */
 async function stdoutOf<T>(callback: () => Promise<T>): Promise<{ value: T; stdout: string }> {
   const write = process.stdout.write
   let stdout = ''
-  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true }) as typeof process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk)
+    return true
+  }) as typeof process.stdout.write
   try {
     return { value: await callback(), stdout }
   } finally {
@@ -46,15 +60,33 @@ async function stdoutOf<T>(callback: () => Promise<T>): Promise<{ value: T; stdo
 }
 
 test('call: flags by name or camelCase; the --json document is the result, without --json and with nothing on stdout', async () => {
-  const { value, stdout } = await stdoutOf(() => echo.call({ domain: 'a.test', dryRun: true, count: 3, env: ['A=1', 'B=2'] }))
+  const { value, stdout } = await stdoutOf(() =>
+    echo.call({ domain: 'a.test', dryRun: true, count: 3, env: ['A=1', 'B=2'] }),
+  )
   assert.is(value.exitCode, 0)
-  assert.equal(value.result, { ok: true, domain: 'a.test', dryRun: true, count: 3, env: ['A=1', 'B=2'], inventory: path.join(PROJECT, 'inventory/inventory.yml'), timeout: 10 })
+  assert.equal(value.result, {
+    ok: true,
+    domain: 'a.test',
+    dryRun: true,
+    count: 3,
+    env: ['A=1', 'B=2'],
+    inventory: path.join(PROJECT, 'inventory/inventory.yml'),
+    timeout: 10,
+  })
   assert.is(stdout, '')
   assert.is(seen?.interactive, false, 'call never prompts')
-  assert.equal((await echo.call({ 'dry-run': false })).result, { ok: true, domain: undefined, dryRun: false, count: 1, env: [], inventory: path.join(PROJECT, 'inventory/inventory.yml'), timeout: 10 })
+  assert.equal((await echo.call({ 'dry-run': false })).result, {
+    ok: true,
+    domain: undefined,
+    dryRun: false,
+    count: 1,
+    env: [],
+    inventory: path.join(PROJECT, 'inventory/inventory.yml'),
+    timeout: 10,
+  })
 })
 
-test('call: the exit code is the task\'s', async () => {
+test("call: the exit code is the task's", async () => {
   assert.is((await echo.call({ domain: 'fail.test' })).exitCode, 1)
 })
 
@@ -101,7 +133,8 @@ test('inventory: the frame hands the task the resolved path (ZXS_INVENTORY relat
   const before = process.env.ZXS_INVENTORY
   process.env.ZXS_INVENTORY = 'from-env.yml'
   try {
-    const inventoryOf = async (options: Record<string, unknown>) => ((await echo.call(options)).result as { inventory: string }).inventory
+    const inventoryOf = async (options: Record<string, unknown>) =>
+      ((await echo.call(options)).result as { inventory: string }).inventory
     assert.is(await inventoryOf({}), path.resolve('from-env.yml'))
     assert.is(await inventoryOf({ inventory: 'flag.yml' }), path.resolve('flag.yml'))
   } finally {
@@ -125,7 +158,17 @@ test('call on a real task: supervisor-create adds the program and resolves with 
     await fs.writeFile(inventory, INVENTORY)
     await fs.mkdir(path.join(dir, 'app/.deployer/supervisors'), { recursive: true })
     await fs.writeFile(path.join(dir, 'app/.deployer/supervisors/worker.sh'), '#!/bin/sh\n', { mode: 0o755 })
-    const { value, stdout } = await stdoutOf(() => supervisorCreate.call({ inventory, appDir: path.join(dir, 'app'), domain: 'example.com', program: 'worker', script: 'worker.sh', numprocs: 2, autostart: false }))
+    const { value, stdout } = await stdoutOf(() =>
+      supervisorCreate.call({
+        inventory,
+        appDir: path.join(dir, 'app'),
+        domain: 'example.com',
+        program: 'worker',
+        script: 'worker.sh',
+        numprocs: 2,
+        autostart: false,
+      }),
+    )
     assert.is(value.exitCode, 0, JSON.stringify(value.result))
     assert.is(stdout, '')
     const result = value.result as { ok: boolean; program: string; inventory: string; replay: string }

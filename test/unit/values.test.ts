@@ -1,24 +1,77 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  checkAbsolutePath, checkAutorestart, checkBoolean, checkBranch, checkConnection, checkDomain, checkEnvKey,
-  checkEnvValue, checkFilePath, checkHost, checkNonNegativeInt, checkPhpVersion, checkPort, checkPositiveInt,
-  checkIniName, checkIniValue, checkProgramEnvKey, checkProgramName, checkRepo, checkScript, checkServerName,
-  checkStopSignal, checkTemplateName, checkUsername, describeBadChar, type Check, type CheckOptions,
-} from '../../lib/values.ts'
 import { formatProblem, showValue } from '../../lib/errors.ts'
 import { fingerprintValue } from '../../lib/redact.ts'
+import {
+  type Check,
+  type CheckOptions,
+  checkAbsolutePath,
+  checkAutorestart,
+  checkBoolean,
+  checkBranch,
+  checkConnection,
+  checkDomain,
+  checkEnvKey,
+  checkEnvValue,
+  checkFilePath,
+  checkHost,
+  checkIniName,
+  checkIniValue,
+  checkNonNegativeInt,
+  checkPhpVersion,
+  checkPort,
+  checkPositiveInt,
+  checkProgramEnvKey,
+  checkProgramName,
+  checkRepo,
+  checkScript,
+  checkServerName,
+  checkStopSignal,
+  checkTemplateName,
+  checkUsername,
+  describeBadChar,
+} from '../../lib/values.ts'
 
 const BAD = Symbol('bad')
 type Case = [input: unknown, expected: unknown]
 
 const CYRILLIC_E = '\u0435' // looks like Latin 'e'
 const LONG = 'a'.repeat(300)
-const WRONG_TYPES: Case[] = [[null, BAD], [undefined, BAD], [[], BAD], [{}, BAD], [['a'], BAD], [{ a: 1 }, BAD]]
+const WRONG_TYPES: Case[] = [
+  [null, BAD],
+  [undefined, BAD],
+  [[], BAD],
+  [{}, BAD],
+  [['a'], BAD],
+  [{ a: 1 }, BAD],
+]
 // Hostile strings no name, domain or path may contain.
 const HOSTILE: Case[] = [
-  'a\nb', 'a\rb', 'a\0b', 'a\tb', 'a ;b', 'a #b', 'a b', "a'b", 'a"b', 'a`id`', '$(id)', 'a;b', 'a|b', 'a&b',
-  '../x', 'a:b', 'a]b', 'a[b', 'a%b', 'a\\b', 'a\u2028b', `${CYRILLIC_E}xample`, '', ' a', 'a ',
+  'a\nb',
+  'a\rb',
+  'a\0b',
+  'a\tb',
+  'a ;b',
+  'a #b',
+  'a b',
+  "a'b",
+  'a"b',
+  'a`id`',
+  '$(id)',
+  'a;b',
+  'a|b',
+  'a&b',
+  '../x',
+  'a:b',
+  'a]b',
+  'a[b',
+  'a%b',
+  'a\\b',
+  'a\u2028b',
+  `${CYRILLIC_E}xample`,
+  '',
+  ' a',
+  'a ',
 ].map((value) => [value, BAD])
 
 function table<T>(name: string, check: Check<T>, cases: Case[], options?: CheckOptions): void {
@@ -31,7 +84,10 @@ function table<T>(name: string, check: Check<T>, cases: Case[], options?: CheckO
         if (!result.ok) {
           assert.is(result.problem.field, 'field.path')
           // An environment value may be a secret: it is shown only as its fingerprint.
-          const shownValue = check === checkEnvValue ? fingerprintValue(typeof input === 'string' ? input : JSON.stringify(input) ?? String(input)) : input
+          const shownValue =
+            check === checkEnvValue
+              ? fingerprintValue(typeof input === 'string' ? input : (JSON.stringify(input) ?? String(input)))
+              : input
           assert.ok(Object.is(result.problem.value, shownValue), `${name}: problem value of ${shown}`)
           assert.ok(result.problem.allowed.length > 5, `${name}: no "allowed" for ${shown}`)
           assert.ok((result.problem.hint ?? '').length > 3, `${name}: no hint for ${shown}`)
@@ -54,36 +110,88 @@ const bad = (...values: unknown[]): Case[] => values.map((value) => [value, BAD]
 table('checkServerName', checkServerName, [
   ...same('production', 'web-1', 'WEB_2', 'a', 'x'.repeat(64), '007'),
   ...bad('x'.repeat(65), 'web.1', '-', '-web', 'a/b', 42, true, 'web 1', LONG),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkProgramName', checkProgramName, [
   ...same('queue-worker', 'ws_2', 'ALLx', 'x'.repeat(64)),
   ...bad('all', 'ALL', '-q', 'x'.repeat(65), 'queue.worker', 'queue worker', 3),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkUsername', checkUsername, [
   ...same('root', 'deployer', '_svc', 'www-data', 'a1', 'x'.repeat(32)),
   ...bad('Deployer', '1user', '-user', 'x'.repeat(33), 'dep.loyer', 'dep$', 0),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkDomain', checkDomain, [
-  ...same('example.com', 'a.b.c.example.co.uk', 'xn--e1afmkfd.xn--p1ai', 'localhost', 'app.test', '1.example.com',
-    'a.com-b', `${'a'.repeat(63)}.com`),
-  ...bad('Example.com', 'all', 'https://example.com', 'example.com/', '.example.com', 'example.com.', 'a..com',
-    '-a.com', 'a-.com', 'a_b.com', '*.example.com', `${'a'.repeat(64)}.com`, `${'a.'.repeat(127)}a`,
-    `${CYRILLIC_E}xample.com`, 'example.com:8080', 'example.com\n', 42),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...same(
+    'example.com',
+    'a.b.c.example.co.uk',
+    'xn--e1afmkfd.xn--p1ai',
+    'localhost',
+    'app.test',
+    '1.example.com',
+    'a.com-b',
+    `${'a'.repeat(63)}.com`,
+  ),
+  ...bad(
+    'Example.com',
+    'all',
+    'https://example.com',
+    'example.com/',
+    '.example.com',
+    'example.com.',
+    'a..com',
+    '-a.com',
+    'a-.com',
+    'a_b.com',
+    '*.example.com',
+    `${'a'.repeat(64)}.com`,
+    `${'a.'.repeat(127)}a`,
+    `${CYRILLIC_E}xample.com`,
+    'example.com:8080',
+    'example.com\n',
+    42,
+  ),
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkHost', checkHost, [
-  ...same('203.0.113.10', '::1', '2001:db8::1', 'worker-1.example.net', 'web_1', 'prod', 'local', 'EXAMPLE.com',
-    'a'.repeat(63)),
-  ...bad('[::1]', 'root@host', 'host:22', '999.1.1.1', '1.2.3', '-oProxyCommand=id', 'a..b', '.a', 'a.',
-    'a-.b', 'x'.repeat(254), `${CYRILLIC_E}xample.com`, 'host name', 22),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...same(
+    '203.0.113.10',
+    '::1',
+    '2001:db8::1',
+    'worker-1.example.net',
+    'web_1',
+    'prod',
+    'local',
+    'EXAMPLE.com',
+    'a'.repeat(63),
+  ),
+  ...bad(
+    '[::1]',
+    'root@host',
+    'host:22',
+    '999.1.1.1',
+    '1.2.3',
+    '-oProxyCommand=id',
+    'a..b',
+    '.a',
+    'a.',
+    'a-.b',
+    'x'.repeat(254),
+    `${CYRILLIC_E}xample.com`,
+    'host name',
+    22,
+  ),
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkPort', checkPort, [
@@ -91,8 +199,12 @@ table('checkPort', checkPort, [
   ...bad(0, 65536, -1, 22.5, '22', '22a', 'ssh', Infinity, NaN, true),
   ...WRONG_TYPES,
 ])
-table('checkPort (flag)', checkPort, [[22, 22], ['22', 22], ['022', 22], ...bad('22a', ' 22', '', '0x16', '2e1', '-22', '0')],
-  { fromFlag: true })
+table(
+  'checkPort (flag)',
+  checkPort,
+  [[22, 22], ['22', 22], ['022', 22], ...bad('22a', ' 22', '', '0x16', '2e1', '-22', '0')],
+  { fromFlag: true },
+)
 
 table('checkPositiveInt', checkPositiveInt, [
   ...same(1, 2, 3600, Number.MAX_SAFE_INTEGER),
@@ -100,10 +212,18 @@ table('checkPositiveInt', checkPositiveInt, [
   ...WRONG_TYPES,
 ])
 // From flags "03" is 3, as DeployerPHP's ctype_digit check accepted it.
-table('checkPositiveInt (flag)', checkPositiveInt, [
-  [3, 3], ['3', 3], ['03', 3], ['3600', 3600],
-  ...bad('0', '', ' 3', '3 ', '+3', '-3', '3.0', '1e3', '0x10', '3;', '３'),
-], { fromFlag: true })
+table(
+  'checkPositiveInt (flag)',
+  checkPositiveInt,
+  [
+    [3, 3],
+    ['3', 3],
+    ['03', 3],
+    ['3600', 3600],
+    ...bad('0', '', ' 3', '3 ', '+3', '-3', '3.0', '1e3', '0x10', '3;', '３'),
+  ],
+  { fromFlag: true },
+)
 
 table('checkNonNegativeInt', checkNonNegativeInt, [...same(0, 1, 999), ...bad(-1, 0.5, '0'), ...WRONG_TYPES])
 
@@ -112,21 +232,47 @@ table('checkBoolean', checkBoolean, [
   ...bad('true', 'false', 'yes', 'no', 'on', 'off', 1, 0, 'True'),
   ...WRONG_TYPES,
 ])
-table('checkBoolean (flag)', checkBoolean, [
-  [true, true], [false, false], ['true', true], ['FALSE', false], ['yes', true], ['no', false], ['on', true],
-  ['off', false], ['1', true], ['0', false], [1, true], [0, false], ...bad('maybe', '', 'y', 2),
-], { fromFlag: true })
+table(
+  'checkBoolean (flag)',
+  checkBoolean,
+  [
+    [true, true],
+    [false, false],
+    ['true', true],
+    ['FALSE', false],
+    ['yes', true],
+    ['no', false],
+    ['on', true],
+    ['off', false],
+    ['1', true],
+    ['0', false],
+    [1, true],
+    [0, false],
+    ...bad('maybe', '', 'y', 2),
+  ],
+  { fromFlag: true },
+)
 
 table('checkAutorestart', checkAutorestart, [
-  ...same(true, false, 'unexpected'), ['UNEXPECTED', 'unexpected'],
+  ...same(true, false, 'unexpected'),
+  ['UNEXPECTED', 'unexpected'],
   ...bad('true', 'always', 1, 'unexpected '),
   ...WRONG_TYPES,
 ])
-table('checkAutorestart (flag)', checkAutorestart, [['false', false], ['unexpected', 'unexpected'], ...bad('x')], { fromFlag: true })
+table('checkAutorestart (flag)', checkAutorestart, [['false', false], ['unexpected', 'unexpected'], ...bad('x')], {
+  fromFlag: true,
+})
 
 table('checkStopSignal', checkStopSignal, [
-  ['TERM', 'TERM'], ['SIGTERM', 'TERM'], ['term', 'TERM'], ['SIGQUIT', 'QUIT'], ['HUP', 'HUP'], ['INT', 'INT'],
-  ['KILL', 'KILL'], ['USR1', 'USR1'], ['sigusr2', 'USR2'],
+  ['TERM', 'TERM'],
+  ['SIGTERM', 'TERM'],
+  ['term', 'TERM'],
+  ['SIGQUIT', 'QUIT'],
+  ['HUP', 'HUP'],
+  ['INT', 'INT'],
+  ['KILL', 'KILL'],
+  ['USR1', 'USR1'],
+  ['sigusr2', 'USR2'],
   ...bad('15', 15, 'STOP', 'SIG', 'TERM ', 'TERM\n', 'SIGSIGTERM', ''),
   ...WRONG_TYPES,
 ])
@@ -134,7 +280,8 @@ table('checkStopSignal', checkStopSignal, [
 table('checkEnvKey', checkEnvKey, [
   ...same('APP_ENV', '_X', 'a1', 'HOME', 'DEPLOYER_X'),
   ...bad('1A', 'A-B', 'A B', 'A=B', 'A.B', `${CYRILLIC_E}NV`, 'x'.repeat(256)),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 table('checkProgramEnvKey', checkProgramEnvKey, [
   ...same('APP_ENV', 'HOMEPAGE', 'USERNAME', 'DEPLOYERX'),
@@ -142,26 +289,102 @@ table('checkProgramEnvKey', checkProgramEnvKey, [
 ])
 
 table('checkEnvValue', checkEnvValue, [
-  ...same('production', '', 'a b', 'high,default', '100%', '%(ENV_X)s', 'a;b', 'pre#hash;x', 'a=b', 'x:y',
-    "it's", 'say "hi" now', '$(id)', '`id`', '$HOME', 'a\\b', '/usr/bin:/bin', `${CYRILLIC_E}`, 'x'.repeat(8192)),
-  [8080, '8080'], [1.5, '1.5'], [true, 'true'], [false, 'false'], [0, '0'],
-  ...bad('a\nb', 'a\rb', 'a\0b', 'a\tb', 'a\u0007', 'a\u2029b', 'a\u0085b', 'a ;b', 'a #b', 'a\t#b', 'a ;',
-    "'quoted'", '"quoted"', "'x", 'x"', `it's "both"`, 'x'.repeat(8193), 'q%(here)s', NaN, Infinity),
+  ...same(
+    'production',
+    '',
+    'a b',
+    'high,default',
+    '100%',
+    '%(ENV_X)s',
+    'a;b',
+    'pre#hash;x',
+    'a=b',
+    'x:y',
+    "it's",
+    'say "hi" now',
+    '$(id)',
+    '`id`',
+    '$HOME',
+    'a\\b',
+    '/usr/bin:/bin',
+    `${CYRILLIC_E}`,
+    'x'.repeat(8192),
+  ),
+  [8080, '8080'],
+  [1.5, '1.5'],
+  [true, 'true'],
+  [false, 'false'],
+  [0, '0'],
+  ...bad(
+    'a\nb',
+    'a\rb',
+    'a\0b',
+    'a\tb',
+    'a\u0007',
+    'a\u2029b',
+    'a\u0085b',
+    'a ;b',
+    'a #b',
+    'a\t#b',
+    'a ;',
+    "'quoted'",
+    '"quoted"',
+    "'x",
+    'x"',
+    `it's "both"`,
+    'x'.repeat(8193),
+    'q%(here)s',
+    NaN,
+    Infinity,
+  ),
   ...WRONG_TYPES,
 ])
 
 table('checkScript', checkScript, [
   ...same('queue-worker.sh', 'workers/mail.sh', 'a/b/c.py', '.hidden.sh', 'v1.2_x-y', 'x'.repeat(255)),
-  ...bad('.deployer/supervisors/queue-worker.sh', '/etc/passwd', '../x.sh', 'a/../b', './a', 'a/./b', 'a//b', 'a/',
-    '-x.sh', 'a/-x', 'my script.sh', 'a;b', 'a:b', 'a$b', '~/x', 'x'.repeat(256), 7),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...bad(
+    '.deployer/supervisors/queue-worker.sh',
+    '/etc/passwd',
+    '../x.sh',
+    'a/../b',
+    './a',
+    'a/./b',
+    'a//b',
+    'a/',
+    '-x.sh',
+    'a/-x',
+    'my script.sh',
+    'a;b',
+    'a:b',
+    'a$b',
+    '~/x',
+    'x'.repeat(256),
+    7,
+  ),
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkAbsolutePath', checkAbsolutePath, [
   ...same('/home/deployer/sites', '/srv/example.com', '/a', '/var/www/app-1_x'),
-  ...bad('relative/path', '/', '/a/../b', '/a/./b', '/a//b', '/a/', '/a b', '/a:b', '~/sites', '/a;b', '/a\nb',
-    `/${CYRILLIC_E}`, `/${'x'.repeat(1024)}`, ''),
-  ...HOSTILE, ...WRONG_TYPES,
+  ...bad(
+    'relative/path',
+    '/',
+    '/a/../b',
+    '/a/./b',
+    '/a//b',
+    '/a/',
+    '/a b',
+    '/a:b',
+    '~/sites',
+    '/a;b',
+    '/a\nb',
+    `/${CYRILLIC_E}`,
+    `/${'x'.repeat(1024)}`,
+    '',
+  ),
+  ...HOSTILE,
+  ...WRONG_TYPES,
 ])
 
 table('checkFilePath', checkFilePath, [
@@ -178,8 +401,34 @@ table('checkPhpVersion', checkPhpVersion, [
 
 table('checkBranch', checkBranch, [
   ...same('main', 'release/1.2', 'feature-x_y', 'v1.0.0', "it's-main", 'say"hi', '100%'),
-  ...bad('-main', 'a b', 'a..b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', '/a', 'a/', 'a//b', 'a.', 'a.lock',
-    '.hidden', 'a/.b', '@', 'a@{1}', 'a\nb', 'x'.repeat(256), '', "'main", 'main"', `it's"x`, 'x%(here)s'),
+  ...bad(
+    '-main',
+    'a b',
+    'a..b',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[b',
+    'a\\b',
+    '/a',
+    'a/',
+    'a//b',
+    'a.',
+    'a.lock',
+    '.hidden',
+    'a/.b',
+    '@',
+    'a@{1}',
+    'a\nb',
+    'x'.repeat(256),
+    '',
+    "'main",
+    'main"',
+    `it's"x`,
+    'x%(here)s',
+  ),
   ...WRONG_TYPES,
 ])
 
@@ -233,7 +482,13 @@ test('problems explain the fix', () => {
 type CheckResultHint = ReturnType<Check<unknown>>
 
 test('a refused environment value never appears in the problem, only its fingerprint', () => {
-  for (const secret of ['s3cr3t-pass ;x', 's3cr3t\npass', '"s3cr3t-pass"', `s3cr3t'"pass`, `s3cr3t-pass${'x'.repeat(9000)}`]) {
+  for (const secret of [
+    's3cr3t-pass ;x',
+    's3cr3t\npass',
+    '"s3cr3t-pass"',
+    `s3cr3t'"pass`,
+    `s3cr3t-pass${'x'.repeat(9000)}`,
+  ]) {
     const result = checkEnvValue(secret, 'sites[0].supervisors[0].environment.DB_PASSWORD')
     assert.not.ok(result.ok)
     if (result.ok) continue
