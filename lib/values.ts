@@ -236,14 +236,8 @@ export const checkDomain: Check<string> = (value, field, options) => {
   }
   if (value.startsWith('.') || value.endsWith('.'))
     return fail(field, value, allowed, 'remove the leading/trailing dot')
-  for (const label of value.split('.')) {
-    if (label === '') return fail(field, value, allowed, 'it has an empty label ("..")')
-    if (label.length > LABEL_MAX) return fail(field, value, allowed, `the label '${label}' is longer than ${LABEL_MAX}`)
-    if (!DOMAIN_LABEL_PATTERN.test(label)) {
-      return fail(field, value, allowed, `the label '${label}' starts or ends with '-'`)
-    }
-  }
-  return pass(value)
+  const labelHint = labelProblem(value, DOMAIN_LABEL_PATTERN, 'it has an empty label ("..")')
+  return labelHint ? fail(field, value, allowed, labelHint) : pass(value)
 }
 
 export const checkHost: Check<string> = (value, field, options) => {
@@ -259,14 +253,18 @@ export const checkHost: Check<string> = (value, field, options) => {
   if (value.startsWith('-')) return fail(field, value, allowed, 'it must not start with "-"')
   const badChar = describeBadChar(value, /[A-Za-z0-9._-]/)
   if (badChar) return fail(field, value, allowed, badChar)
+  const labelHint = labelProblem(value, HOST_LABEL_PATTERN, 'it has an empty label (leading, trailing or double dot)')
+  return labelHint ? fail(field, value, allowed, labelHint) : pass(value)
+}
+
+/** What is wrong with the first bad dot-separated label of a domain or host name, if any. */
+function labelProblem(value: string, labelPattern: RegExp, emptyHint: string): string | undefined {
   for (const label of value.split('.')) {
-    if (label === '') return fail(field, value, allowed, 'it has an empty label (leading, trailing or double dot)')
-    if (label.length > LABEL_MAX) return fail(field, value, allowed, `the label '${label}' is longer than ${LABEL_MAX}`)
-    if (!HOST_LABEL_PATTERN.test(label)) {
-      return fail(field, value, allowed, `the label '${label}' starts or ends with '-'`)
-    }
+    if (label === '') return emptyHint
+    if (label.length > LABEL_MAX) return `the label '${label}' is longer than ${LABEL_MAX}`
+    if (!labelPattern.test(label)) return `the label '${label}' starts or ends with '-'`
   }
-  return pass(value)
+  return undefined
 }
 
 interface IntegerRule {

@@ -58,23 +58,16 @@ export async function rollOut<S, R>(
     }
     done.push(batch)
     // A batch cut off by the interrupt is not "done": the caller's summary says where each of its servers was left.
-    if (interrupted)
-      return {
-        batches: done,
-        skipped: batches.slice(index + 1).flat(),
-        stoppedAfter: batch.number,
-        failures,
-        interrupted,
-      }
+    const stopHere = () => ({
+      batches: done,
+      skipped: batches.slice(index + 1).flat(),
+      stoppedAfter: batch.number,
+      failures,
+      interrupted,
+    })
+    if (interrupted) return stopHere()
     options.onBatchDone?.(batch)
-    if (batch.stopping)
-      return {
-        batches: done,
-        skipped: batches.slice(index + 1).flat(),
-        stoppedAfter: batch.number,
-        failures,
-        interrupted,
-      }
+    if (batch.stopping) return stopHere()
   }
   return { batches: done, skipped: [], stoppedAfter: null, failures, interrupted: false }
 }

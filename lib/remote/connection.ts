@@ -329,14 +329,7 @@ async function openSsh(
       const result = await untilInterrupted(
         server,
         cancel,
-        execa('ssh', [...client, '--', server.host, line], {
-          reject: false,
-          input: runOptions.input,
-          stdin: runOptions.input === undefined ? 'ignore' : undefined,
-          timeout: runOptions.timeoutMs,
-          ...cancel,
-          ...lineListener(runOptions.onLine),
-        }),
+        execa('ssh', [...client, '--', server.host, line], commandOptions(runOptions, cancel)),
       )
       return checkResult(server, login, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
@@ -403,18 +396,7 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
       const execa = await loadExeca()
-      const result = await untilInterrupted(
-        server,
-        cancel,
-        execa(file, args, {
-          reject: false,
-          input: runOptions.input,
-          stdin: runOptions.input === undefined ? 'ignore' : undefined,
-          timeout: runOptions.timeoutMs,
-          ...cancel,
-          ...lineListener(runOptions.onLine),
-        }),
-      )
+      const result = await untilInterrupted(server, cancel, execa(file, args, commandOptions(runOptions, cancel)))
       return checkResult(server, login, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -515,6 +497,18 @@ function checkResult(
 
 function rsyncPermissions(permissions: 'private' | 'preserve' = 'private'): string[] {
   return permissions === 'private' ? ['-rltp', '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo='] : ['-rltp']
+}
+
+/** execa's options for one command of run(): its input, timeout, interrupt and line listener. */
+function commandOptions(runOptions: RunOptions, cancel: { cancelSignal?: AbortSignal }) {
+  return {
+    reject: false,
+    input: runOptions.input,
+    stdin: runOptions.input === undefined ? ('ignore' as const) : undefined,
+    timeout: runOptions.timeoutMs,
+    ...cancel,
+    ...lineListener(runOptions.onLine),
+  }
 }
 
 /** An execa stdout transform that hands each line to onLine as it arrives and keeps it in the result. */
