@@ -5,6 +5,7 @@
 // after its batch. Ctrl-C starts nothing new and rolls nothing back: the summary says where each server was left.
 import { askDomain, askReleaseDir } from '../lib/cli/ask.ts'
 import { reportDeploy, reportInterruptedDeploy, startDeployProgress } from '../lib/cli/deploy-report.ts'
+import { RELEASE_FLAGS } from '../lib/cli/flags.ts'
 import { defineTask, runIfMain } from '../lib/cli/run-task.ts'
 import { requireAppDir, requireScripts } from '../lib/deploy/app-dir.ts'
 import { planBatches } from '../lib/deploy/batches.ts'
@@ -23,9 +24,7 @@ export const deploy = defineTask(
     summary: 'rolling deploy of a site in gated batches: release upload, current switch, program sync and restart, gate, rollback',
     usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--batch N|N%] [--canary N] [--max-fail N|N%] [--restart all|one-by-one|none] [--wait SECONDS] [--hold SECONDS] [--health-cmd CMD] [--keep N]',
     flags: [
-      { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site to deploy' },
-      { name: 'app-dir', type: 'string', placeholder: 'PATH', description: 'the built app to upload as the release' },
-      { name: 'release', type: 'string', placeholder: 'NAME', description: 'release directory name (default: a UTC timestamp)' },
+      ...RELEASE_FLAGS,
       { name: 'batch', type: 'string', placeholder: 'N|N%', default: '1', description: "servers deployed together; N% of the site's servers, rounded up, at least 1" },
       { name: 'canary', type: 'integer', placeholder: 'N', min: 1, description: 'a first batch of N servers before the --batch sized ones' },
       { name: 'max-fail', type: 'string', placeholder: 'N|N%', default: '0', description: "failed servers allowed over the whole rollout (N% of the site's servers, rounded down); past it the rollout stops after the current batch" },

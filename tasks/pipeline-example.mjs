@@ -12,6 +12,7 @@ import {
   forEachServer,
   fullName,
   loadInventory,
+  RELEASE_FLAGS,
   RemoteError,
   releaseTimestamp,
   requireAppDir,
@@ -34,14 +35,7 @@ export const pipelineExample = defineTask(
     summary: 'a deploy pipeline of your own: upload, sync, switch, restart, health check, wait, log',
     usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--health-cmd CMD] [--deploy-log FILE]',
     flags: [
-      { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site to deploy' },
-      { name: 'app-dir', type: 'string', placeholder: 'PATH', description: 'the built app to upload as the release' },
-      {
-        name: 'release',
-        type: 'string',
-        placeholder: 'NAME',
-        description: 'release directory name (default: a UTC timestamp)',
-      },
+      ...RELEASE_FLAGS,
       {
         name: 'health-cmd',
         type: 'string',

@@ -27,6 +27,18 @@ export const DEFAULT_TIMEOUT_SECONDS = 10
 export const DEFAULT_PARALLEL = 16
 export const MAX_PARALLEL = 256
 
+/** The flags of every task that uploads a release (deploy, your own pipelines): one wording for all of them. */
+export const RELEASE_FLAGS: readonly FlagSpec[] = [
+  { name: 'domain', type: 'string', placeholder: 'DOMAIN', description: 'the site to deploy' },
+  { name: 'app-dir', type: 'string', placeholder: 'PATH', description: 'the built app to upload as the release' },
+  {
+    name: 'release',
+    type: 'string',
+    placeholder: 'NAME',
+    description: 'release directory name (default: a UTC timestamp)',
+  },
+]
+
 export const COMMON_FLAGS = [
   // No literal default: the frame resolves --inventory, then ZXS_INVENTORY, then the project's inventory/inventory.yml.
   {
