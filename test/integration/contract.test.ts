@@ -1,10 +1,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { execa } from 'execa'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ManagedFileSpec } from '../../lib/layout.ts'
-import { PROJECT } from '../helpers/run-task.ts'
+import { copyProject, runCopy } from '../helpers/project-copy.ts'
 import { addSites, deployApp, editInventory, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
 import { serverState } from '../helpers/server-state.ts'
 
@@ -270,35 +269,4 @@ contract(
 )
 
 /** The project's files without node_modules (linked) or .git: what a team's fork holds. */
-async function copyProject(dir: string): Promise<string> {
-  const copy = path.join(dir, 'project')
-  for (const entry of ['lib', 'tasks', 'templates', 'package.json', '.npmrc', 'tsconfig.json']) {
-    await fs.cp(path.join(PROJECT, entry), path.join(copy, entry), { recursive: true })
-  }
-  await fs.symlink(path.join(PROJECT, 'node_modules'), path.join(copy, 'node_modules'))
-  return copy
-}
-
-async function runCopy(copy: string, task: string, args: string[]) {
-  const result = await execa(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(copy, 'node_modules/zx/build/cli.js'),
-      path.join(copy, 'tasks', `${task}.mjs`),
-      ...args,
-    ],
-    {
-      cwd: copy,
-      reject: false,
-      stdin: 'ignore',
-      all: true,
-      timeout: 120_000,
-      env: { NO_COLOR: '1', FORCE_COLOR: '0' },
-    },
-  )
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), all: String(result.all) }
-}
-
 contract.run()

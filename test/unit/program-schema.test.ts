@@ -10,6 +10,7 @@ import { validateProgram } from '../../lib/inventory/validate.ts'
 import { PROGRAM_SCHEMA, programKeySpecs } from '../../lib/program-schema.ts'
 import { DEFAULT_TEMPLATES_DIR } from '../../lib/render/templates.ts'
 import { captureOutput } from '../helpers/capture.ts'
+import { patchFile } from '../helpers/project-copy.ts'
 import { PROJECT } from '../helpers/run-task.ts'
 
 // Adding a supervisor option is one entry in lib/program-schema.ts plus its line in the conf template: on a copy of
@@ -52,8 +53,12 @@ option.before(async (context) => {
     await fs.cp(path.join(PROJECT, entry), path.join(dir, entry), { recursive: true })
   }
   await fs.symlink(path.join(PROJECT, 'node_modules'), path.join(dir, 'node_modules'))
-  await patch(path.join(dir, 'lib/program-schema.ts'), SCHEMA_END, STOPASGROUP_ENTRY.trimEnd() + SCHEMA_END)
-  await patch(path.join(dir, 'templates/supervisor/program.conf.hbs'), TEMPLATE_ANCHOR, TEMPLATE_LINE + TEMPLATE_ANCHOR)
+  await patchFile(path.join(dir, 'lib/program-schema.ts'), SCHEMA_END, STOPASGROUP_ENTRY.trimEnd() + SCHEMA_END)
+  await patchFile(
+    path.join(dir, 'templates/supervisor/program.conf.hbs'),
+    TEMPLATE_ANCHOR,
+    TEMPLATE_LINE + TEMPLATE_ANCHOR,
+  )
   await fs.mkdir(path.join(dir, 'app/.deployer/supervisors'), { recursive: true })
   const worker = path.join(dir, 'app/.deployer/supervisors/worker.sh')
   await fs.writeFile(worker, '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 })
@@ -70,12 +75,6 @@ option.before(async (context) => {
 option.after(async ({ copy }) => {
   if (copy) await fs.rm(copy.dir, { recursive: true, force: true })
 })
-
-async function patch(file: string, anchor: string, replacement: string): Promise<void> {
-  const text = await fs.readFile(file, 'utf8')
-  assert.ok(text.includes(anchor), `${file} has ${JSON.stringify(anchor)}`)
-  await fs.writeFile(file, text.replace(anchor, replacement))
-}
 
 async function createOnCopy(copy: Copy, name: string, flags: string[]) {
   const inventory = path.join(copy.dir, `${name}.yml`)

@@ -1,0 +1,48 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { execa } from 'execa'
+import * as assert from 'uvu/assert'
+import { PROJECT } from './run-task.ts'
+
+// A team's fork of the project, made in a test: the code and templates copied (node_modules linked), then edited the
+// way the README tells a team to (one schema entry, one contract entry, one template line), and its tasks run.
+
+/** Copies lib/, tasks/, templates/ and the package files into DIR/project; returns that path. */
+export async function copyProject(dir: string): Promise<string> {
+  const copy = path.join(dir, 'project')
+  for (const entry of ['lib', 'tasks', 'templates', 'package.json', '.npmrc', 'tsconfig.json']) {
+    await fs.cp(path.join(PROJECT, entry), path.join(copy, entry), { recursive: true })
+  }
+  await fs.symlink(path.join(PROJECT, 'node_modules'), path.join(copy, 'node_modules'))
+  return copy
+}
+
+/** Replaces ANCHOR in FILE with REPLACEMENT; fails the test when the anchor is gone (the fork's recipe went stale). */
+export async function patchFile(file: string, anchor: string, replacement: string): Promise<void> {
+  const text = await fs.readFile(file, 'utf8')
+  assert.ok(text.includes(anchor), `${file} has ${JSON.stringify(anchor)}`)
+  await fs.writeFile(file, text.replace(anchor, replacement))
+}
+
+/** Runs `npx zx tasks/<task>.mjs ARGS` of the copy, without a terminal. */
+export async function runCopy(copy: string, task: string, args: string[]) {
+  const result = await execa(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(copy, 'node_modules/zx/build/cli.js'),
+      path.join(copy, 'tasks', `${task}.mjs`),
+      ...args,
+    ],
+    {
+      cwd: copy,
+      reject: false,
+      stdin: 'ignore',
+      all: true,
+      timeout: 120_000,
+      env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+    },
+  )
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), all: String(result.all) }
+}
