@@ -12,15 +12,9 @@ export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url))
  *   deploy: (inventory: string, args: string[]) => Promise<Timed> }} TaskRunner
  */
 
-/** `node --import tsx <project>/node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs. */
+/** `node <project>/node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs. */
 export function taskArgv(/** @type {string} */ task, /** @type {string[]} */ args, project = PROJECT) {
-  return [
-    '--import',
-    'tsx',
-    path.join(project, 'node_modules', 'zx', 'build', 'cli.js'),
-    path.join('tasks', `${task}.mjs`),
-    ...args,
-  ]
+  return [path.join(project, 'node_modules', 'zx', 'build', 'cli.js'), path.join('tasks', `${task}.mjs`), ...args]
 }
 
 /**
@@ -47,5 +41,5 @@ export const oursCold = taskRunner({ persistFlag: '--no-persist' })
 
 /** The command as a person would type it, for the report. */
 export function oursCommand(/** @type {string} */ task, /** @type {string} */ flags) {
-  return `node --import tsx node_modules/zx/build/cli.js tasks/${task}.mjs ${flags}`
+  return `node node_modules/zx/build/cli.js tasks/${task}.mjs ${flags}`
 }

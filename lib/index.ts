@@ -1,18 +1,9 @@
-// The public entry for a team's own pipelines: every step a pipeline composes, with typed inputs and results, and
-// the tasks themselves (`run(argv)` or `call(options)` → `{ exitCode, result }`). The project's own code never
-// imports this file, so each command loads only what it uses.
+// The package's entry (`import { ... } from 'zx-supervisor'`): every step a task or a team's pipeline composes, with
+// typed inputs and results, and the task frame. The tasks themselves are in 'zx-supervisor/tasks' (they import this
+// file), the terminal side of a task (questions, reports, progress) in 'zx-supervisor/cli'. No module of lib/ imports
+// this file.
 
-export { deploy } from '../tasks/deploy.mjs'
-export { scaffoldSupervisorsTask as scaffoldSupervisors } from '../tasks/scaffold-supervisors.mjs'
-export { serverLogs } from '../tasks/server-logs.mjs'
-// The tasks themselves.
-export { supervisorCreate } from '../tasks/supervisor-create.mjs'
-export { supervisorDelete } from '../tasks/supervisor-delete.mjs'
-export { supervisorRestart } from '../tasks/supervisor-restart.mjs'
-export { supervisorStart } from '../tasks/supervisor-start.mjs'
-export { supervisorStatus } from '../tasks/supervisor-status.mjs'
-export { supervisorStop } from '../tasks/supervisor-stop.mjs'
-export { supervisorSync } from '../tasks/supervisor-sync.mjs'
+export { listAvailableScripts } from './app/available-scripts.ts'
 export { reportDeploy, reportInterruptedDeploy, startDeployProgress } from './cli/deploy-report.ts'
 export { RELEASE_FLAGS } from './cli/flags.ts'
 export type { Output, RecapRow } from './cli/output.ts'
@@ -20,7 +11,7 @@ export type { FleetProgress } from './cli/progress.ts'
 export { startFleetProgress } from './cli/progress.ts'
 export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
 // The task frame: define a task of your own, with flags, output, one SSH session and exit codes.
-export { defineTask, PROJECT_DIR, runIfMain } from './cli/run-task.ts'
+export { defineTask, runIfMain } from './cli/run-task.ts'
 export { requireAppDir, requireScripts } from './deploy/app-dir.ts'
 export { batchSize, failureBudget, planBatches } from './deploy/batches.ts'
 export type { DeployEvent, ServerDeploy, ServerDeployInput } from './deploy/deploy-server.ts'
@@ -48,12 +39,13 @@ export { deployFailed, deployReports, interruptedReports, serversToReadBack } fr
 export { restartForRelease } from './deploy/restart.ts'
 export { groupsOnNewRelease, rollBackServer } from './deploy/rollback.ts'
 export { rollOut } from './deploy/rollout.ts'
-export { EXIT, InputError, RemoteError, ZxsError } from './errors.ts'
+export { EXIT, InputError, InterruptedError, RemoteError, ZxsError } from './errors.ts'
 export type { AppliedStep, FleetEvent, RecordApplied, ServerOutcome } from './fleet.ts'
 export { forEachServer } from './fleet.ts'
 export type { LoadedInventory } from './inventory/load.ts'
 // The inventory: load, resolve.
 export { loadInventory, parseInventory } from './inventory/load.ts'
+export { addProgram, removeProgram } from './inventory/program-edits.ts'
 export {
   findProgram,
   findServer,
@@ -64,17 +56,38 @@ export {
   sitesOnServer,
   siteUser,
 } from './inventory/resolve.ts'
+export { saveInventory } from './inventory/save.ts'
 // The server contract: paths, owners, modes, markers, discovery patterns.
 export * as layout from './layout.ts'
 export { fullName } from './layout.ts'
+export { followLogs } from './logs/follow.ts'
 export { readLogs } from './logs/read.ts'
-export { resolveLogSources } from './logs/sources.ts'
+export {
+  availableServices,
+  checkLines,
+  DEFAULT_LINES,
+  findSiteOnServer,
+  MAX_LINES,
+  placeLogSources,
+  resolveLogSources,
+} from './logs/sources.ts'
+// Where things are: the package's own files and the team's project (inventory/, templates/).
+export { PACKAGE_DIR, PACKAGE_TEMPLATES_DIR, projectDir, projectTemplatesDir } from './project.ts'
+export { redactEnvironment } from './redact.ts'
 export type { CommandResult, Connection, Session } from './remote/connection.ts'
 // The session and many servers at once.
 export { createSession } from './remote/connection.ts'
 export { renderProgramFiles, renderSiteFiles } from './render/program-files.ts'
+export { resolveDestination } from './scaffold/destination.ts'
+export { scaffoldSupervisors } from './scaffold/scaffold.ts'
 export type { ResolvedSites, UnknownEnvValue } from './secrets.ts'
-export { resolveEnvironmentRefs, resolveScopeEnvironment, sameIgnoringUnknown } from './secrets.ts'
+export {
+  describeUnknownValue,
+  resolveEnvironmentRefs,
+  resolveProgramEnvironment,
+  resolveScopeEnvironment,
+  sameIgnoringUnknown,
+} from './secrets.ts'
 export { controlDaemon } from './service/daemon.ts'
 export type { OneByOneResult, RollingGroup } from './service/one-by-one.ts'
 export { restartOneByOne } from './service/one-by-one.ts'
@@ -84,6 +97,7 @@ export { controlPrograms } from './service/programs.ts'
 export { waitUntilRunning } from './service/wait.ts'
 export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
 export { summarizeStatus } from './status/summarize.ts'
+export { layoutOf } from './supervisor/rpc.ts'
 export type { ActivationResult } from './sync/activate.ts'
 export { activatePlan, activationArgs, StaleStateError } from './sync/activate.ts'
 export type { DesiredState } from './sync/desired.ts'

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packageFile } from '../lib/project.ts'
 import { SandboxError } from './errors.ts'
 import { privateDirs } from './host-fs.ts'
 import type { SandboxLayout } from './host-layout.ts'
@@ -18,7 +18,7 @@ import {
   signal,
 } from './processes.ts'
 
-export const HOST_INIT = fileURLToPath(new URL('./host-init.sh', import.meta.url))
+export const HOST_INIT = packageFile('sandbox/host-init.sh')
 /** Daemons in a host get a clean environment, as on a booted server, not the caller's (NODE_OPTIONS…). */
 export const HOST_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

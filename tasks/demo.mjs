@@ -4,16 +4,15 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { chalk, YAML } from 'zx'
-import { PROJECT_DIR } from '../lib/cli/run-task.ts'
-import { switchCurrent, uploadRelease } from '../lib/deploy/release.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { findServer } from '../lib/inventory/resolve.ts'
-import { createSession } from '../lib/remote/connection.ts'
-import { sandboxUp } from '../sandbox/index.ts'
-import { runSupervisorctl } from '../sandbox/supervisorctl.ts'
+import { createSession, findServer, loadInventory, projectDir, switchCurrent, uploadRelease } from 'zx-supervisor'
+// The sandbox is this repository's own (built by npm run build; not in the package).
+import { sandboxUp } from '../dist/sandbox/index.js'
+import { runSupervisorctl } from '../dist/sandbox/supervisorctl.js'
 import { supervisorCreate } from './supervisor-create.mjs'
 import { supervisorStatus } from './supervisor-status.mjs'
 import { supervisorSync } from './supervisor-sync.mjs'
+
+const PROJECT_DIR = projectDir()
 
 const DOMAIN = 'demo.test'
 const SANDBOX_DIR = path.join(PROJECT_DIR, '.sandbox')

@@ -3,19 +3,34 @@
 // asked); each server of a batch: upload the release, switch `current`, sync and restart the programs, the gate
 // (RUNNING on the new release, held, healthy); a failed server is rolled back, and past --max-fail the rollout stops
 // after its batch. Ctrl-C starts nothing new and rolls nothing back: the summary says where each server was left.
-import { askDomain, askReleaseDir } from '../lib/cli/ask.ts'
-import { reportDeploy, reportInterruptedDeploy, startDeployProgress } from '../lib/cli/deploy-report.ts'
-import { RELEASE_FLAGS } from '../lib/cli/flags.ts'
-import { defineTask, runIfMain } from '../lib/cli/run-task.ts'
-import { requireAppDir, requireScripts } from '../lib/deploy/app-dir.ts'
-import { planBatches } from '../lib/deploy/batches.ts'
-import { deploySite, siteDesiredStates } from '../lib/deploy/deploy-site.ts'
-import { sameDeployCommand } from '../lib/deploy/interrupted.ts'
-import { checkRolloutOptions } from '../lib/deploy/options.ts'
-import { readCurrentReleases, releaseTimestamp, requireReleaseName } from '../lib/deploy/release.ts'
-import { deployReports, interruptedReports, serversToReadBack } from '../lib/deploy/report.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { findSite, serversOfSite } from '../lib/inventory/resolve.ts'
+import {
+  checkRolloutOptions,
+  deployReports,
+  deploySite,
+  findSite,
+  interruptedReports,
+  loadInventory,
+  planBatches,
+  readCurrentReleases,
+  releaseTimestamp,
+  requireAppDir,
+  requireReleaseName,
+  requireScripts,
+  sameDeployCommand,
+  serversOfSite,
+  serversToReadBack,
+  siteDesiredStates,
+} from 'zx-supervisor'
+import {
+  askDomain,
+  askReleaseDir,
+  defineTask,
+  RELEASE_FLAGS,
+  reportDeploy,
+  reportInterruptedDeploy,
+  runIfMain,
+  startDeployProgress,
+} from 'zx-supervisor/cli'
 
 export const deploy = defineTask(
   // biome-ignore format: the help reads as written, one flag per line

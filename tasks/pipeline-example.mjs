@@ -27,7 +27,7 @@ import {
   syncServer,
   uploadRelease,
   waitUntilRunning,
-} from '../lib/index.ts'
+} from 'zx-supervisor'
 
 export const pipelineExample = defineTask(
   {
@@ -114,7 +114,7 @@ export const pipelineExample = defineTask(
 
 /**
  * Our own step: the health command, run on the server in the new release directory; exit 0 or the server fails.
- * @param {import('../lib/index.ts').Connection} connection @param {string} releasePath @param {string} command
+ * @param {import('zx-supervisor').Connection} connection @param {string} releasePath @param {string} command
  */
 async function healthCheck(connection, releasePath, command) {
   const result = await connection.run(['sh', '-c', 'cd -- "$1" && exec sh -c "$2"', 'health', releasePath, command])

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgv } from 'zx'
-import { EXIT, InterruptedError, ZxsError } from '../lib/errors.ts'
+import { EXIT, InterruptedError, ZxsError } from 'zx-supervisor'
 import {
   DEFAULT_LAYOUT,
   SANDBOX_LAYOUTS,
@@ -11,7 +11,7 @@ import {
   sandboxDown,
   sandboxStatus,
   sandboxUp,
-} from '../sandbox/index.ts'
+} from '../dist/sandbox/index.js'
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DEFAULT_DIR = path.join(PROJECT, '.sandbox')
@@ -101,7 +101,7 @@ async function up(flags, dir) {
   const interrupt = (/** @type {NodeJS.Signals} */ signal) => abort.abort(new InterruptedError(signal))
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt)
   try {
-    const layout = /** @type {import('../sandbox/index.ts').SandboxLayoutName | undefined} */ (flags.layout)
+    const layout = /** @type {import('../dist/sandbox/index.js').SandboxLayoutName | undefined} */ (flags.layout)
     const state = await sandboxUp({
       dir,
       count,

@@ -1,11 +1,8 @@
 #!/usr/bin/env zx
 // scaffold-supervisors: write example worker scripts into <destination>/.deployer/supervisors/ (no inventory, no server).
 import path from 'node:path'
-import { promptAsk } from '../lib/cli/prompt.ts'
-import { defineTask, PROJECT_DIR, runIfMain } from '../lib/cli/run-task.ts'
-import { InputError } from '../lib/errors.ts'
-import { resolveDestination } from '../lib/scaffold/destination.ts'
-import { scaffoldSupervisors } from '../lib/scaffold/scaffold.ts'
+import { InputError, projectTemplatesDir, resolveDestination, scaffoldSupervisors } from 'zx-supervisor'
+import { defineTask, promptAsk, runIfMain } from 'zx-supervisor/cli'
 
 export const scaffoldSupervisorsTask = defineTask(
   {
@@ -37,7 +34,7 @@ export const scaffoldSupervisorsTask = defineTask(
         : await promptAsk('Destination directory:', destinationVerdict, process.cwd())
     const { files } = await scaffoldSupervisors({
       destination,
-      templatesDir: path.join(PROJECT_DIR, 'templates', 'scaffold'),
+      templatesDir: path.join(projectTemplatesDir(), 'scaffold'),
     })
 
     output.info(`Destination: ${destination}`)
@@ -56,7 +53,7 @@ export const scaffoldSupervisorsTask = defineTask(
   },
 )
 
-/** A typed destination, asked again when it cannot be one. @param {string} answer @returns {import('../lib/cli/prompt.ts').Verdict<string>} */
+/** A typed destination, asked again when it cannot be one. @param {string} answer @returns {import('zx-supervisor/cli').Verdict<string>} */
 function destinationVerdict(answer) {
   try {
     return { ok: true, value: resolveDestination(answer) }

@@ -1,30 +1,32 @@
 #!/usr/bin/env zx
-import {
-  describeNotice,
-  followedLine,
-  logLineOutput,
-  logsJson,
-  reportLogs,
-  wantsColour,
-} from '../lib/cli/logs-report.ts'
-import { promptChoice } from '../lib/cli/prompt.ts'
 // server-logs: the last lines of supervisord's log and of the programs' logs on one server, or --follow them.
-import { defineTask, runIfMain } from '../lib/cli/run-task.ts'
-import { EXIT, InputError } from '../lib/errors.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { findServer } from '../lib/inventory/resolve.ts'
-import { followLogs } from '../lib/logs/follow.ts'
-import { readLogs } from '../lib/logs/read.ts'
 import {
   availableServices,
   checkLines,
   DEFAULT_LINES,
+  EXIT,
+  findServer,
   findSiteOnServer,
+  followLogs,
+  InputError,
+  layoutOf,
+  loadInventory,
   MAX_LINES,
   placeLogSources,
+  readLogs,
   resolveLogSources,
-} from '../lib/logs/sources.ts'
-import { layoutOf } from '../lib/supervisor/rpc.ts'
+} from 'zx-supervisor'
+import {
+  defineTask,
+  describeNotice,
+  followedLine,
+  logLineOutput,
+  logsJson,
+  promptChoice,
+  reportLogs,
+  runIfMain,
+  wantsColour,
+} from 'zx-supervisor/cli'
 
 export const serverLogs = defineTask(
   {
@@ -126,7 +128,7 @@ export const serverLogs = defineTask(
 
 /**
  * --server, or a choice of the inventory's servers on a terminal; without one, the missing flag is named.
- * @param {import('../lib/types.ts').Inventory} inventory @param {string | undefined} name @param {boolean} interactive
+ * @param {import('zx-supervisor').Inventory} inventory @param {string | undefined} name @param {boolean} interactive
  */
 async function askServer(inventory, name, interactive) {
   if (name) return findServer(inventory, name)

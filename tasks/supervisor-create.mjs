@@ -1,17 +1,26 @@
 #!/usr/bin/env zx
 // supervisor-create: add a supervisor program to a site in the inventory (no server is contacted).
-import path from 'node:path'
-import { listAvailableScripts } from '../lib/app/available-scripts.ts'
-import { askDomain, askScriptsCheckout } from '../lib/cli/ask.ts'
-import { collectProgramEntry, programFlags, replayCommand } from '../lib/cli/program-answers.ts'
-import { defineTask, PROJECT_DIR, runIfMain } from '../lib/cli/run-task.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { addProgram } from '../lib/inventory/program-edits.ts'
-import { findSite, serversOfSite } from '../lib/inventory/resolve.ts'
-import { saveInventory } from '../lib/inventory/save.ts'
-import { redactEnvironment } from '../lib/redact.ts'
-import { renderProgramFiles } from '../lib/render/program-files.ts'
-import { resolveProgramEnvironment } from '../lib/secrets.ts'
+import {
+  addProgram,
+  findSite,
+  listAvailableScripts,
+  loadInventory,
+  projectTemplatesDir,
+  redactEnvironment,
+  renderProgramFiles,
+  resolveProgramEnvironment,
+  saveInventory,
+  serversOfSite,
+} from 'zx-supervisor'
+import {
+  askDomain,
+  askScriptsCheckout,
+  collectProgramEntry,
+  defineTask,
+  programFlags,
+  replayCommand,
+  runIfMain,
+} from 'zx-supervisor/cli'
 
 export const supervisorCreate = defineTask(
   {
@@ -50,7 +59,7 @@ export const supervisorCreate = defineTask(
     const appDir = await askScriptsCheckout(site, flags, interactive)
     const { scripts } = await listAvailableScripts(site, appDir)
     const entry = await collectProgramEntry(site, scripts, flags, given, interactive)
-    const templatesDir = path.join(PROJECT_DIR, 'templates')
+    const templatesDir = projectTemplatesDir()
     // Checks the template and values; a referenced variable is not read here (create touches no secret), only at sync.
     const { program } = resolveProgramEnvironment(
       { environment: {}, ...entry },

@@ -1,11 +1,7 @@
 #!/usr/bin/env zx
-import { askDomain, askProgram, confirmDeletion } from '../lib/cli/ask.ts'
 // supervisor-delete: remove a program from the inventory; the next supervisor-sync removes it from the servers.
-import { defineTask, runIfMain } from '../lib/cli/run-task.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { removeProgram } from '../lib/inventory/program-edits.ts'
-import { findSite } from '../lib/inventory/resolve.ts'
-import { saveInventory } from '../lib/inventory/save.ts'
+import { findSite, loadInventory, removeProgram, saveInventory } from 'zx-supervisor'
+import { askDomain, askProgram, confirmDeletion, defineTask, runIfMain } from 'zx-supervisor/cli'
 
 export const supervisorDelete = defineTask(
   {

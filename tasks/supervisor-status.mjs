@@ -1,16 +1,25 @@
 #!/usr/bin/env zx
 // supervisor-status: programs and processes per server, and whether the live conf matches the inventory (drift).
-import path from 'node:path'
-import { startFleetProgress } from '../lib/cli/progress.ts'
-import { defineTask, PROJECT_DIR, runIfMain } from '../lib/cli/run-task.ts'
-import { reportStatus, statusExitCode, statusJson, statusRecap } from '../lib/cli/status-report.ts'
-import { forEachServer } from '../lib/fleet.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { describeUnknownValue, resolveScopeEnvironment } from '../lib/secrets.ts'
-import { summarizeStatus } from '../lib/status/summarize.ts'
-import { renderDesiredStates } from '../lib/sync/desired.ts'
-import { readLiveState } from '../lib/sync/read-state.ts'
-import { resolveSyncScope } from '../lib/sync/scope.ts'
+import {
+  describeUnknownValue,
+  forEachServer,
+  loadInventory,
+  projectTemplatesDir,
+  readLiveState,
+  renderDesiredStates,
+  resolveScopeEnvironment,
+  resolveSyncScope,
+  summarizeStatus,
+} from 'zx-supervisor'
+import {
+  defineTask,
+  reportStatus,
+  runIfMain,
+  startFleetProgress,
+  statusExitCode,
+  statusJson,
+  statusRecap,
+} from 'zx-supervisor/cli'
 
 export const supervisorStatus = defineTask(
   {
@@ -44,7 +53,7 @@ export const supervisorStatus = defineTask(
     // A value this run cannot read is not compared (never reported as drift), and said so.
     const { sitesOn, unknown } = resolveScopeEnvironment(inventory, scope, process.env, { mode: 'allow-unknown' })
     for (const value of unknown) output.warn(`${describeUnknownValue(value)}; not compared`)
-    const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), ...scope, sitesOn })
+    const desiredFor = renderDesiredStates({ templatesDir: projectTemplatesDir(), ...scope, sitesOn })
 
     const progress = startFleetProgress(output, scope.servers.length)
     const outcomes = await forEachServer(

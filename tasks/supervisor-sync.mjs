@@ -1,23 +1,27 @@
 #!/usr/bin/env zx
 // supervisor-sync: make the servers' supervisor programs match the inventory, all-or-nothing per server.
-import path from 'node:path'
-import { chooseSiteIfMissing } from '../lib/cli/ask.ts'
-import { startFleetProgress } from '../lib/cli/progress.ts'
-import { defineTask, PROJECT_DIR, runIfMain } from '../lib/cli/run-task.ts'
+import {
+  describeUnknownValue,
+  forEachServer,
+  loadInventory,
+  projectTemplatesDir,
+  renderDesiredStates,
+  resolveScopeEnvironment,
+  resolveSyncScope,
+  syncServer,
+} from 'zx-supervisor'
 import {
   checkExitCode,
+  chooseSiteIfMissing,
+  defineTask,
   reportFailures,
   reportServerSync,
+  runIfMain,
+  startFleetProgress,
   stoppingReporter,
   syncJson,
   syncRecap,
-} from '../lib/cli/sync-report.ts'
-import { forEachServer } from '../lib/fleet.ts'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { describeUnknownValue, resolveScopeEnvironment } from '../lib/secrets.ts'
-import { renderDesiredStates } from '../lib/sync/desired.ts'
-import { resolveSyncScope } from '../lib/sync/scope.ts'
-import { syncServer } from '../lib/sync/sync-server.ts'
+} from 'zx-supervisor/cli'
 
 export const supervisorSync = defineTask(
   {
@@ -77,7 +81,7 @@ export const supervisorSync = defineTask(
       mode: flags['dry-run'] || flags.check ? 'allow-unknown' : 'require',
     })
     for (const value of unknown) output.warn(`${describeUnknownValue(value)}; shown as such, a real sync needs it set`)
-    const desiredFor = renderDesiredStates({ templatesDir: path.join(PROJECT_DIR, 'templates'), ...scope, sitesOn })
+    const desiredFor = renderDesiredStates({ templatesDir: projectTemplatesDir(), ...scope, sitesOn })
     if (scope.hint) output.info(`hint: ${scope.hint}`)
 
     const progress = startFleetProgress(output, scope.servers.length)

@@ -89,7 +89,10 @@ async function uvu(dir, env = {}) {
     totals.failed += 1
     return
   }
-  const uvuArgs = ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color']
+  const uvuArgs = [
+    ...['--import', 'tsx', '--import', path.join(root, 'test/helpers/use-build.mjs')],
+    ...[path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'],
+  ]
   const { code, text } = await run(process.execPath, uvuArgs, env)
   const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
   const total = count('Total')
@@ -137,6 +140,14 @@ function integrationBlocker() {
   return missing.length
     ? `missing ${missing.join(', ')} (run: npx zx tasks/sandbox.mjs up, which installs them as root)`
     : null
+}
+
+// Every tier runs the build a team would run (tasks import it by package name): build it first, incrementally.
+console.log('\n== build ==')
+const build = await run('npm', ['run', '--silent', 'build'])
+if (build.code !== 0) {
+  console.log('build: FAILED (npm run build)')
+  process.exit(1)
 }
 
 for (const tier of tiers) {

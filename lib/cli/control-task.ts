@@ -1,10 +1,10 @@
-import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { forEachServer } from '../fleet.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { findProgram, findServers, findSite, serversOfSite } from '../inventory/resolve.ts'
 import { fullName } from '../layout.ts'
 import { PROGRAM_SCHEMA } from '../program-schema.ts'
+import { projectTemplatesDir } from '../project.ts'
 import { resolveEnvironmentRefs } from '../secrets.ts'
 import { controlDaemon, type ServiceAction } from '../service/daemon.ts'
 import { restartOneByOne } from '../service/one-by-one.ts'
@@ -16,7 +16,7 @@ import type { Inventory, Server, Site } from '../types.ts'
 import { askDomain } from './ask.ts'
 import type { RecapRow } from './output.ts'
 import { startFleetProgress } from './progress.ts'
-import { defineTask, PROJECT_DIR, type Task } from './run-task.ts'
+import { defineTask, type Task } from './run-task.ts'
 import { reportFailures } from './sync-report.ts'
 
 // supervisor-start, -stop and -restart share one checklist; only the verb differs.
@@ -145,7 +145,7 @@ export function defineControlTask(action: ServiceAction): Task {
         { mode: 'allow-unknown' },
       )
       const desiredFor = renderDesiredStates({
-        templatesDir: path.join(PROJECT_DIR, 'templates'),
+        templatesDir: projectTemplatesDir(),
         inventoryId: inventory.id,
         servers,
         sitesOn: () => resolvedSites,

@@ -278,6 +278,3 @@ export async function runIfMain(importMetaUrl: string, task: Task): Promise<void
   if (index === -1) return
   process.exitCode = await task.run(process.argv.slice(index + 1), { handleSignals: true })
 }
-
-/** The project folder (templates/ lives there), wherever the task is run from. */
-export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')

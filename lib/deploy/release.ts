@@ -3,6 +3,7 @@ import { RemoteError } from '../errors.ts'
 import { forEachServer } from '../fleet.ts'
 import { siteRoot } from '../inventory/resolve.ts'
 import { releaseDirectories, releasesPath, SITE_DIRECTORY_MODE } from '../layout.ts'
+import { packageFile } from '../project.ts'
 import type { Connection, Session } from '../remote/connection.ts'
 import { lastLine } from '../remote/ssh-errors.ts'
 import type { Server, Site } from '../types.ts'
@@ -68,7 +69,7 @@ export function releaseTimestamp(now: Date): string {
   return now.toISOString().replace(/\D/g, '').slice(0, 14)
 }
 
-const SWITCH_SCRIPT = new URL('./switch-current.sh', import.meta.url)
+const SWITCH_SCRIPT = packageFile('lib/deploy/switch-current.sh')
 // Creates each missing directory, in order, owned by $1 (user and group) with mode $2; existing ones are left alone.
 const CREATE_MISSING_DIRS =
   'o=$1 m=$2; shift 2; for d; do [ -d "$d" ] || install -d -o "$o" -g "$o" -m "$m" -- "$d" || exit 1; done'

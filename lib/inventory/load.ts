@@ -1,9 +1,9 @@
 // Reads an inventory file: YAML with comments kept (for writes), validated once, here at the boundary.
 import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { YAML } from 'zx'
 import { InputError } from '../errors.ts'
+import { projectDir } from '../project.ts'
 import type { Inventory, Problem } from '../types.ts'
 import { validateInventory } from './validate.ts'
 
@@ -66,12 +66,9 @@ export const DEFAULT_INVENTORY = 'inventory/inventory.yml'
 const MAX_ALIAS_COUNT = 1000
 const SHAPE = 'a YAML map with `servers:` and `sites:` lists'
 
-// The default inventory belongs to the project, wherever a task is run from.
-const PROJECT_DIR = resolve(fileURLToPath(import.meta.url), '..', '..', '..')
-
 /**
  * The inventory a task reads: `--inventory`, else `ZXS_INVENTORY` (both relative to the working directory, as a user
- * types them), else the project's inventory/inventory.yml.
+ * types them), else inventory/inventory.yml of the team's project (see projectDir), wherever the task is run from.
  */
 export function resolveInventoryPath(
   flag: string | undefined,
@@ -79,7 +76,7 @@ export function resolveInventoryPath(
   cwd: string,
 ): string {
   const chosen = flag || env.ZXS_INVENTORY?.trim()
-  return chosen ? resolve(cwd, chosen) : resolve(PROJECT_DIR, DEFAULT_INVENTORY)
+  return chosen ? resolve(cwd, chosen) : resolve(projectDir(), DEFAULT_INVENTORY)
 }
 
 /** Parses and validates inventory text; throws InputError with every problem, located in the file. */

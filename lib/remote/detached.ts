@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises'
+import { packageFile } from '../project.ts'
 import type { CommandResult, Connection } from './connection.ts'
 
 // Runs a remote script as root detached from the SSH session (lib/remote/detached.sh) and follows its output until
 // it ends: one remote command, whose lines, exit code and stdout are the script's own. When the connection drops,
 // only the following stops: the script finishes on the server by itself.
 
-const DETACHED_SCRIPT = new URL('./detached.sh', import.meta.url)
+const DETACHED_SCRIPT = packageFile('lib/remote/detached.sh')
 
 /** Exit code of detached.sh when the script ended without one (killed on the server). */
 export const DETACHED_LOST = 70

@@ -2,15 +2,15 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type Handlebars from 'handlebars'
 import { EXIT, InputError, ZxsError } from '../errors.ts'
+import { PACKAGE_TEMPLATES_DIR } from '../project.ts'
 import { singleQuote } from '../remote/quote.ts'
 import { checkDomain, TEMPLATE_NAME_PATTERN } from '../values.ts'
 import { assertIniName, encodeEnvironment, encodeIniCommand, encodeIniValue } from './ini.ts'
 
 /** The templates that ship with zx-supervisor. */
-export const DEFAULT_TEMPLATES_DIR: string = fileURLToPath(new URL('../../templates', import.meta.url))
+export const DEFAULT_TEMPLATES_DIR: string = PACKAGE_TEMPLATES_DIR
 
 /** A template is missing or broken (it names the file): the team's templates need a fix. Exit 2. */
 export class TemplateError extends ZxsError {
@@ -44,11 +44,13 @@ export interface Renderer {
   render(request: RenderRequest): RenderedTemplate
 }
 
-/** The paths tried for a template, first found wins. */
+/** The paths tried for a template, first found wins: the site's override, the team's template, the package's. */
 export function templateCandidates(templatesDir: string, name: string, domain: string): string[] {
   assertTemplateName(name)
   assertDomainSegment(domain)
-  return [join(templatesDir, 'sites', domain, `${name}.hbs`), join(templatesDir, `${name}.hbs`)]
+  const candidates = [join(templatesDir, 'sites', domain, `${name}.hbs`), join(templatesDir, `${name}.hbs`)]
+  const packaged = join(PACKAGE_TEMPLATES_DIR, `${name}.hbs`)
+  return candidates.includes(packaged) ? candidates : [...candidates, packaged]
 }
 
 /** A renderer with its own handlebars environment; compiled templates are cached per file for its lifetime. */

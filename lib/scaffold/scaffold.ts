@@ -4,6 +4,7 @@ import { InputError } from '../errors.ts'
 import { syncDirectory, writeNewFile } from '../fs/atomic-write.ts'
 import { fsErrorReason } from '../fs/error-reason.ts'
 import { SCRIPTS_DIR } from '../layout.ts'
+import { PACKAGE_TEMPLATES_DIR } from '../project.ts'
 import { shellQuote } from '../remote/quote.ts'
 
 // DeployerPHP's scaffold:supervisors: every top-level file of the templates folder is copied into
@@ -30,7 +31,7 @@ export interface ScaffoldResult {
 export interface ScaffoldInput {
   /** Absolute path of the app folder (see resolveDestination). */
   destination: string
-  /** Folder holding the example scripts (templates/scaffold). */
+  /** The team's folder of example scripts (templates/scaffold); the package's fill in what it does not hold. */
   templatesDir: string
 }
 
@@ -55,15 +56,23 @@ export async function scaffoldSupervisors({ destination, templatesDir }: Scaffol
 }
 
 async function readTemplates(templatesDir: string): Promise<Template[]> {
-  const entries = await readdir(templatesDir, { withFileTypes: true })
-  const names = entries
-    .filter((e) => e.isFile())
-    .map((e) => e.name)
-    .sort()
-  if (!names.length) throw new Error(`no scaffold scripts in ${templatesDir}`)
-  return Promise.all(
-    names.map(async (name) => ({ name, content: await readFile(path.join(templatesDir, name), 'utf8') })),
-  )
+  const packaged = path.join(PACKAGE_TEMPLATES_DIR, 'scaffold')
+  const byName = new Map<string, string>()
+  // The package's first, then the team's: a team's file replaces the package's of the same name.
+  for (const dir of new Set([packaged, templatesDir])) {
+    for (const name of await scriptNames(dir)) byName.set(name, path.join(dir, name))
+  }
+  if (!byName.size) throw new Error(`no scaffold scripts in ${templatesDir} or ${packaged}`)
+  const names = [...byName.keys()].sort()
+  return Promise.all(names.map(async (name) => ({ name, content: await readFile(byName.get(name) ?? name, 'utf8') })))
+}
+
+async function scriptNames(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return []
+    throw error
+  })
+  return entries.filter((e) => e.isFile()).map((e) => e.name)
 }
 
 /** Creates <destination>/.deployer/supervisors when missing, in a destination that must exist. */

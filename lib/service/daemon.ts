@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import { RemoteError } from '../errors.ts'
+import { packageFile } from '../project.ts'
 import type { Connection } from '../remote/connection.ts'
 import { layoutOf } from '../supervisor/rpc.ts'
 
@@ -16,7 +17,7 @@ export interface DaemonResult {
   changed: boolean
 }
 
-const SERVICE_SCRIPT = new URL('./service.sh', import.meta.url)
+const SERVICE_SCRIPT = packageFile('lib/service/service.sh')
 
 export async function controlDaemon(
   connection: Connection,

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import { RemoteError } from '../errors.ts'
 import type { ServerLayout } from '../layout.ts'
+import { packageFile } from '../project.ts'
 import { redactSecrets } from '../redact.ts'
 import type { Connection } from '../remote/connection.ts'
 import type { Server } from '../types.ts'
@@ -10,7 +11,7 @@ import type { ProcessStatus } from './process.ts'
 // per phase that reads the server's own supervisord config and asks supervisord over XML-RPC, instead of one
 // supervisorctl start-up (a Python start-up) per question.
 
-export const SUPERVISOR_SCRIPT = new URL('./supervisor.py', import.meta.url)
+export const SUPERVISOR_SCRIPT = packageFile('lib/supervisor/supervisor.py')
 
 let source: Promise<string> | undefined
 

@@ -16,6 +16,7 @@ import {
   SERVER_LOCK,
   STAGE_PREFIX,
 } from '../layout.ts'
+import { packageFile } from '../project.ts'
 import type { CommandResult, Connection } from '../remote/connection.ts'
 import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
 import type { UpdateResult } from '../supervisor/process.ts'
@@ -54,7 +55,7 @@ export class StaleStateError extends RemoteError {
   }
 }
 
-const ACTIVATE_SCRIPT = new URL('./activate.sh', import.meta.url)
+const ACTIVATE_SCRIPT = packageFile('lib/sync/activate.sh')
 
 export async function activatePlan(
   connection: Connection,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import { execa } from 'execa'
 import { RemoteError } from '../errors.ts'
 import { STAGE_PREFIX } from '../layout.ts'
+import { packageFile } from '../project.ts'
 import type { Connection } from '../remote/connection.ts'
 import type { RemoteFile } from '../types.ts'
 
@@ -19,7 +20,7 @@ export interface StagedFiles {
   release(): Promise<void>
 }
 
-const STAGE_SCRIPT = new URL('./stage.sh', import.meta.url)
+const STAGE_SCRIPT = packageFile('lib/sync/stage.sh')
 
 export async function stageFiles(connection: Connection, files: RemoteFile[]): Promise<StagedFiles> {
   const remoteDir = `${STAGE_PREFIX}${crypto.randomBytes(12).toString('hex')}`

@@ -352,8 +352,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
           const child = execa(
             process.execPath,
             [
-              '--import',
-              'tsx',
               path.join(PROJECT, 'node_modules/zx/build/cli.js'),
               path.join(PROJECT, 'tasks/supervisor-sync.mjs'),
               '--inventory',
@@ -487,8 +485,6 @@ faults(
     const before = await fs.readFile(inventory, 'utf8')
     const cli = [
       process.execPath,
-      '--import',
-      'tsx',
       path.join(PROJECT, 'node_modules/zx/build/cli.js'),
       path.join(PROJECT, 'tasks/supervisor-create.mjs'),
       '--inventory',

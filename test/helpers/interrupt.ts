@@ -15,20 +15,16 @@ export interface BackgroundTask {
 
 export function startTask(name: string, args: string[], options: { timeoutMs?: number } = {}): BackgroundTask {
   // detached: its own process group, so a group signal reaches the task and its ssh/rsync children, not the test runner.
-  const child = execa(
-    process.execPath,
-    ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args],
-    {
-      cwd: PROJECT,
-      reject: false,
-      stdin: 'ignore',
-      detached: true,
-      extendEnv: false,
-      env: { ...withoutColorForcing(process.env), NO_COLOR: '1' },
-      timeout: options.timeoutMs ?? 120_000,
-      all: true,
-    },
-  )
+  const child = execa(process.execPath, [ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
+    cwd: PROJECT,
+    reject: false,
+    stdin: 'ignore',
+    detached: true,
+    extendEnv: false,
+    env: { ...withoutColorForcing(process.env), NO_COLOR: '1' },
+    timeout: options.timeoutMs ?? 120_000,
+    all: true,
+  })
   const done = child.then((result) => ({
     exitCode: result.exitCode ?? -1,
     stdout: String(result.stdout),

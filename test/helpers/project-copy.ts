@@ -7,10 +7,14 @@ import { PROJECT } from './run-task.ts'
 // A team's fork of the project, made in a test: the code and templates copied (node_modules linked), then edited the
 // way the README tells a team to (one schema entry, one contract entry, one template line), and its tasks run.
 
-/** Copies lib/, tasks/, templates/ and the package files into DIR/project; returns that path. */
+/**
+ * Copies lib/, tasks/, templates/, the package files and the build into DIR/project; returns that path. After its
+ * edits, buildCopy() rebuilds what they touched.
+ */
 export async function copyProject(dir: string): Promise<string> {
   const copy = path.join(dir, 'project')
-  for (const entry of ['lib', 'tasks', 'templates', 'package.json', '.npmrc', 'tsconfig.json']) {
+  const configs = ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.tasks.json']
+  for (const entry of ['lib', 'tasks', 'templates', 'dist', 'package.json', ...configs]) {
     await fs.cp(path.join(PROJECT, entry), path.join(copy, entry), { recursive: true })
   }
   await fs.symlink(path.join(PROJECT, 'node_modules'), path.join(copy, 'node_modules'))
@@ -24,17 +28,20 @@ export async function patchFile(file: string, anchor: string, replacement: strin
   await fs.writeFile(file, text.replace(anchor, replacement))
 }
 
+/** `npm run build` in the copy, after its edits: its tasks run its own dist/. */
+export async function buildCopy(copy: string): Promise<void> {
+  const tsc = path.join(copy, 'node_modules/typescript/bin/tsc')
+  for (const config of ['tsconfig.build.json', 'tsconfig.tasks.json']) {
+    const build = await execa(process.execPath, [tsc, '-p', config], { cwd: copy, reject: false, all: true })
+    assert.is(build.exitCode, 0, `build of the copy (${config}):\n${build.all}`)
+  }
+}
+
 /** Runs `npx zx tasks/<task>.mjs ARGS` of the copy, without a terminal. */
 export async function runCopy(copy: string, task: string, args: string[]) {
   const result = await execa(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(copy, 'node_modules/zx/build/cli.js'),
-      path.join(copy, 'tasks', `${task}.mjs`),
-      ...args,
-    ],
+    [path.join(copy, 'node_modules/zx/build/cli.js'), path.join(copy, 'tasks', `${task}.mjs`), ...args],
     {
       cwd: copy,
       reject: false,

@@ -25,19 +25,15 @@ export async function runTask(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<TaskRun> {
-  const result = await execa(
-    process.execPath,
-    ['--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args],
-    {
-      cwd: PROJECT,
-      reject: false,
-      stdin: 'ignore',
-      extendEnv: false,
-      env: { ...withoutColorForcing(process.env), NO_COLOR: '1', ...options.env },
-      timeout: options.timeoutMs ?? 120_000,
-      all: true,
-    },
-  )
+  const result = await execa(process.execPath, [ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args], {
+    cwd: PROJECT,
+    reject: false,
+    stdin: 'ignore',
+    extendEnv: false,
+    env: { ...withoutColorForcing(process.env), NO_COLOR: '1', ...options.env },
+    timeout: options.timeoutMs ?? 120_000,
+    all: true,
+  })
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' }
 }
 
@@ -69,7 +65,7 @@ export async function runTaskOnTerminal(
   dialog: Array<[string, string | (() => Promise<string>)]>,
   timeoutMs = 30_000,
 ): Promise<TaskRun> {
-  const command = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
+  const command = [process.execPath, ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
     .map(shellQuote)
     .join(' ')
   const child = execa('script', ['-qec', command, '/dev/null'], {

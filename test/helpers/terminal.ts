@@ -54,7 +54,7 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
   return {
     async run(name, args) {
       pane += 1
-      const task = [process.execPath, '--import', 'tsx', ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
+      const task = [process.execPath, ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
         .map(shellQuote)
         .join(' ')
       // The pane's shell writes the task's exit code to a file: tmux 3.3 sometimes leaves an ended pane unreaped (a

@@ -40,7 +40,7 @@ sites:
   const sshdBefore = (await fs.stat(sshdLog)).size
   // The checkout may live under a directory the host keeps private (/tmp in CI): copy it into the host's /opt.
   const inside = '/opt/zxs-project'
-  for (const entry of ['package.json', '.npmrc', 'lib', 'tasks', 'templates', 'node_modules'])
+  for (const entry of ['package.json', 'lib', 'dist', 'tasks', 'templates', 'node_modules'])
     await fs.cp(path.join(PROJECT, entry), path.join(host.root, inside, entry), {
       recursive: true,
       verbatimSymlinks: true,
@@ -49,7 +49,7 @@ sites:
     hostExec(host, [
       'sh',
       '-c',
-      'cd "$1" && shift && exec node --import tsx node_modules/zx/build/cli.js "$@"',
+      'cd "$1" && shift && exec node node_modules/zx/build/cli.js "$@"',
       'sh',
       inside,
       `tasks/${name}.mjs`,

@@ -304,7 +304,7 @@ function startFollowing(sandbox: TestSandbox, args: string[]): ResultPromise {
   const { FORCE_COLOR: _ignored, ...env } = process.env
   return execa(
     process.execPath,
-    ['--import', 'tsx', cli, path.join(PROJECT, 'tasks', 'server-logs.mjs'), '--inventory', sandbox.inventory, ...args],
+    [cli, path.join(PROJECT, 'tasks', 'server-logs.mjs'), '--inventory', sandbox.inventory, ...args],
     {
       cwd: PROJECT,
       reject: false,

@@ -56,8 +56,6 @@ slow(
     const slowSync = execa(
       process.execPath,
       [
-        '--import',
-        'tsx',
         path.join(PROJECT, 'node_modules/zx/build/cli.js'),
         path.join(PROJECT, 'tasks/supervisor-sync.mjs'),
         '--inventory',
@@ -107,8 +105,6 @@ slow(
     const child = execa(
       process.execPath,
       [
-        '--import',
-        'tsx',
         path.join(PROJECT, 'node_modules/zx/build/cli.js'),
         path.join(PROJECT, 'tasks/supervisor-sync.mjs'),
         '--inventory',

@@ -1,10 +1,9 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { PROJECT, runTask, runTaskFromDirectory, runTaskOnTerminal } from '../helpers/run-task.ts'
+import { runTask, runTaskFromDirectory, runTaskOnTerminal } from '../helpers/run-task.ts'
 
 // The task frame as a user meets it, no server needed: ZXS_INVENTORY, running from any working directory,
 // and prompts on a real terminal (answers pasted at once are all used; Ctrl-C at a prompt is 130).
@@ -64,27 +63,6 @@ test('a task runs from any working directory; --inventory and ZXS_INVENTORY are 
     const missing = await runTaskFromDirectory(dir, 'supervisor-status', ['--inventory', 'nope.yml'])
     assert.is(missing.exitCode, 2, missing.all)
     assert.match(missing.stderr, `Inventory not found: ${path.join(dir, 'nope.yml')}`)
-  }))
-
-test('without tsx in the project the loader says so in one line (exit 2), not with a stack', () =>
-  inTempDir(async (dir) => {
-    await fs.mkdir(path.join(dir, 'lib/cli'), { recursive: true })
-    await fs.copyFile(
-      path.join(PROJECT, 'lib/cli/typescript-loader.mjs'),
-      path.join(dir, 'lib/cli/typescript-loader.mjs'),
-    )
-    const nodeOptions = /^node-options=(.*)$/m.exec(await fs.readFile(path.join(PROJECT, '.npmrc'), 'utf8'))?.[1] ?? ''
-    const run = await execa(process.execPath, ['-e', '0'], {
-      cwd: dir,
-      reject: false,
-      extendEnv: false,
-      env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, npm_config_local_prefix: dir },
-    })
-    assert.is(run.exitCode, 2, run.stderr)
-    assert.is(
-      run.stderr,
-      `error: tsx is not installed in ${dir}/ (Node 20 needs it to load lib/*.ts): run npm ci there`,
-    )
   }))
 
 async function appWithWorker(dir: string): Promise<{ inventory: string; app: string }> {

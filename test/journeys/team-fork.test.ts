@@ -3,7 +3,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { SandboxHost } from '../../sandbox/index.ts'
-import { copyProject, patchFile, runCopy } from '../helpers/project-copy.ts'
+import { buildCopy, copyProject, patchFile, runCopy } from '../helpers/project-copy.ts'
 import { addSites, processesOn, startSandbox, type TestSandbox, WORKER, writeAppDir } from '../helpers/sandbox.ts'
 
 // A team forks the project the way the README says: one schema entry plus one template line for a supervisor option
@@ -53,6 +53,7 @@ journey.before(async (context) => {
   await patchFile(at('templates/supervisor/program.conf.hbs'), CONF_ANCHOR, CONF_LINE + CONF_ANCHOR)
   await patchFile(at('lib/layout.ts'), FILES_ANCHOR, FILES_ANCHOR + HEALTH_ENTRY)
   await fs.writeFile(at('templates/supervisor/health.hbs'), '{\n  "program": {{json fullName}}\n}\n')
+  await buildCopy(context.copy)
   context.app = await writeAppDir(path.join(context.sandbox.dir, 'app'), { 'worker.sh': WORKER })
   await addSites(context.inventory, '\n  - domain: j.test\n    server: sandbox-1\n')
 })

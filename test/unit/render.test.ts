@@ -422,19 +422,42 @@ test('lookup: the site override wins, other sites get the shared template', () =
     assert.equal(templateCandidates(dir, 'supervisor/program.conf', 'a.com'), [
       join(dir, 'sites/a.com/supervisor/program.conf.hbs'),
       join(dir, 'supervisor/program.conf.hbs'),
+      join(DEFAULT_TEMPLATES_DIR, 'supervisor/program.conf.hbs'),
+    ])
+    assert.equal(templateCandidates(DEFAULT_TEMPLATES_DIR, 'runner.sh', 'a.com'), [
+      join(DEFAULT_TEMPLATES_DIR, 'sites/a.com/runner.sh.hbs'),
+      join(DEFAULT_TEMPLATES_DIR, 'runner.sh.hbs'),
     ])
   } finally {
     cleanup()
   }
 })
 
-test('lookup: a missing template names both paths tried', () => {
+test("lookup: a team's templates/ overrides the package's file by file; what it lacks comes from the package", () => {
+  const { dir, cleanup } = scratchTemplates({ 'runner.sh.hbs': 'team runner {{v}}' })
+  try {
+    const renderer = createRenderer({ templatesDir: dir })
+    assert.is(renderer.resolve('runner.sh', 'a.com'), join(dir, 'runner.sh.hbs'))
+    assert.is(
+      renderer.resolve('supervisor/logrotate', 'a.com'),
+      join(DEFAULT_TEMPLATES_DIR, 'supervisor/logrotate.hbs'),
+    )
+    assert.is(
+      createRenderer({ templatesDir: join(dir, 'missing') }).resolve('runner.sh', 'a.com'),
+      join(DEFAULT_TEMPLATES_DIR, 'runner.sh.hbs'),
+    )
+  } finally {
+    cleanup()
+  }
+})
+
+test('lookup: a missing template names every path tried', () => {
   const { dir, cleanup } = scratchTemplates({})
   try {
     const tried = templateCandidates(dir, 'supervisor/nope', 'a.com')
     expectTemplateError(
       () => renderTemplate({ templatesDir: dir, name: 'supervisor/nope', domain: 'a.com', data: {} }),
-      new RegExp(`${tried[0]}.*${tried[1]}`),
+      new RegExp(`${tried[0]}.*${tried[1]}.*${tried[2]}`),
     )
   } finally {
     cleanup()
