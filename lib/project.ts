@@ -42,10 +42,15 @@ export function projectTemplatesDir(): string {
 /** The project folder for a script or folder: see projectDir(). Without such a package.json, the folder itself. */
 export function findProjectDir(start: string): string {
   const from = isFile(start) ? path.dirname(path.resolve(start)) : path.resolve(start)
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const json = readPackageJson(dir)
-    if (json && (json.name === PACKAGE_NAME || usesPackage(json))) return dir
-    if (path.dirname(dir) === dir) return from
+  return projectAbove(from) ?? from
+}
+
+/** The nearest folder from DIR upward whose package.json depends on zx-supervisor or is zx-supervisor. */
+export function projectAbove(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const json = readPackageJson(at)
+    if (json && (json.name === PACKAGE_NAME || usesPackage(json))) return at
+    if (path.dirname(at) === at) return undefined
   }
 }
 

@@ -2,7 +2,7 @@
 // `{ exitCode, result }`). One task alone loads faster from 'zx-supervisor/tasks/<name>'.
 export { deploy } from './deploy.mjs'
 export { pipelineExample } from './pipeline-example.mjs'
-export { scaffoldSupervisorsTask as scaffoldSupervisors } from './scaffold-supervisors.mjs'
+export { scaffoldSupervisorsTask } from './scaffold-supervisors.mjs'
 export { serverLogs } from './server-logs.mjs'
 export { supervisorCreate } from './supervisor-create.mjs'
 export { supervisorDelete } from './supervisor-delete.mjs'

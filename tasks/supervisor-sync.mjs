@@ -16,6 +16,7 @@ import {
   defineTask,
   reportFailures,
   reportServerSync,
+  reportTemplates,
   runIfMain,
   startFleetProgress,
   stoppingReporter,
@@ -83,6 +84,7 @@ export const supervisorSync = defineTask(
     for (const value of unknown) output.warn(`${describeUnknownValue(value)}; shown as such, a real sync needs it set`)
     const desiredFor = renderDesiredStates({ templatesDir: projectTemplatesDir(), ...scope, sitesOn })
     if (scope.hint) output.info(`hint: ${scope.hint}`)
+    reportTemplates(output, scope.servers.map(desiredFor))
 
     const progress = startFleetProgress(output, scope.servers.length)
     const outcomes = await forEachServer(

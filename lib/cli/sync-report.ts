@@ -2,6 +2,7 @@ import { failureOf, RemoteError } from '../errors.ts'
 import type { AppliedStep, ServerOutcome } from '../fleet.ts'
 import { ADOPTED_DIR } from '../layout.ts'
 import type { StoppingProcess } from '../sync/activate.ts'
+import type { DesiredState } from '../sync/desired.ts'
 import { environmentChanges, type FileChange, formatPlanDiff } from '../sync/plan.ts'
 import type { ServerSyncResult } from '../sync/sync-server.ts'
 import type { Output, RecapRow } from './output.ts'
@@ -9,6 +10,17 @@ import type { Output, RecapRow } from './output.ts'
 // How a sync is shown: per-server lines, the dry-run diff, the recap and the --json document.
 
 const SIGN = { add: '+', change: '~', adopt: '+ (adopted)', remove: '-' } as const
+
+/** --verbose: which template file each kind of file came from (a site's override, the team's, or the package's). */
+export function reportTemplates(output: Output, states: DesiredState[]): void {
+  const used = new Map<string, number>()
+  for (const file of states.flatMap((state) => state.files)) {
+    if (file.template) used.set(file.template, (used.get(file.template) ?? 0) + 1)
+  }
+  for (const [template, count] of [...used].sort(([a], [b]) => a.localeCompare(b))) {
+    output.detail(`template ${template} (${count} file${count === 1 ? '' : 's'})`)
+  }
+}
 
 export function reportServerSync(output: Output, result: ServerSyncResult): void {
   const { plan, activation } = result
