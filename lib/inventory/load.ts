@@ -122,8 +122,10 @@ export function parseInventory(text: string, path: string): ParsedInventory {
   return { inventory: validation.inventory, document, warnings: [...yamlWarnings, ...validation.warnings] }
 }
 
-/** Reads, parses and validates the inventory at `path`. */
-export async function loadInventory(path: string): Promise<LoadedInventory> {
+/** Reads, parses and validates the inventory at `path` (default: `ZXS_INVENTORY`, else the project's inventory.yml). */
+export async function loadInventory(
+  path: string = resolveInventoryPath(undefined, process.env, process.cwd()),
+): Promise<LoadedInventory> {
   let text: string
   try {
     text = await readFile(path, 'utf8')

@@ -6,26 +6,38 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { SandboxHost } from '../../sandbox/index.ts'
 import { PROJECT } from '../helpers/run-task.ts'
-import { deployApp, processesOn, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
+import { processesOn, startSandbox, type TestSandbox, WORKER, writeAppDir } from '../helpers/sandbox.ts'
 
 // What a team does, never opening this repository: npm pack → npm init -y → npm install <tarball> zx → npx
-// zx-supervisor init → describe a site → sync and status through init's scripts → a template override → eject a task
-// and run the fork → install a newer tarball over it. Then what init and eject refuse.
+// zx-supervisor init → its servers and a site in the inventory → supervisor-create, deploy and status through init's
+// scripts → a template override and a sync → eject a task, typecheck it beside a pipeline of the team's, run it →
+// install a newer tarball over it. Then what init and eject refuse.
 
 interface Team {
   sandbox: TestSandbox
   host: SandboxHost
   work: string
   team: string
+  app: string
   tarballs: { first: string; second: string }
   install: { stderr: string }
 }
 
-const team = suite<Team>('a team repo: install the packed tarball, init, sync, override, eject, upgrade')
+const team = suite<Team>('journey: a team installs the packed tarball, inits, deploys, overrides, ejects, upgrades')
 
 const ZX_VERSION = JSON.parse(await fs.readFile(path.join(PROJECT, 'package.json'), 'utf8')).dependencies.zx as string
 const UPGRADE_VERSION = '0.1.1-upgrade.1'
 const LOGROTATE = '/etc/logrotate.d/supervisor-team.test-worker.conf'
+// A team's own TypeScript pipeline: the inventory's types and a task's result, checked against the shipped .d.ts.
+const TEAM_PIPELINE = `import { findSite, loadInventory, type Program, type Site } from 'zx-supervisor'
+import { supervisorStatus } from 'zx-supervisor/tasks'
+
+const { inventory } = await loadInventory()
+const site: Site = findSite(inventory, 'team.test')
+const programs: Program[] = site.supervisors
+const { exitCode } = await supervisorStatus.call({ domain: site.domain })
+console.log(\`\${programs.length} program(s), status exit \${exitCode}\`)
+`
 
 /** A command in the team repo, as a person types it there (no terminal, the registry's cache preferred). */
 function inTeam(context: Team, command: string, args: string[], options: { cwd?: string } = {}) {
@@ -76,6 +88,7 @@ team.before(async (context) => {
   context.tarballs = { first, second: await withVersion(first, UPGRADE_VERSION, context.work) }
   context.team = path.join(context.work, 'ops')
   await fs.mkdir(context.team)
+  context.app = await writeAppDir(context.work, { 'worker.sh': WORKER })
   const init = await inTeam(context, 'npm', ['init', '-y'])
   assert.is(init.exitCode, 0, init.all)
   const install = await inTeam(context, 'npm', ['install', '--no-fund', first, `zx@${ZX_VERSION}`])
@@ -116,17 +129,20 @@ team('init lays out the repo and prints the next commands; run again, it skips e
   assert.equal(await teamFiles(context.team), before)
 })
 
-team("sync and status through init's scripts read the team's inventory/inventory.yml", async (context) => {
+team("create, deploy and status through init's scripts, on the team's inventory/inventory.yml", async (context) => {
   const sandboxInventory = await fs.readFile(context.sandbox.inventory, 'utf8')
-  const site =
-    '\n  - domain: team.test\n    server: sandbox-1\n    supervisors:\n      - program: worker\n        script: worker.sh\n'
-  const inventory = sandboxInventory.replace(/^sites: \[\]\s*$/m, `sites:${site}`)
-  await fs.writeFile(path.join(context.team, 'inventory/inventory.yml'), inventory)
-  await deployApp(context.host, 'team.test', { 'worker.sh': WORKER })
+  const inventory = path.join(context.team, 'inventory/inventory.yml')
+  const site = '\n  - domain: team.test\n    server: sandbox-1\n'
+  await fs.writeFile(inventory, sandboxInventory.replace(/^sites: \[\]\s*$/m, `sites:${site}`))
 
-  const sync = await npx(context, ['zx', 'tasks/supervisor-sync.mjs', '--all'])
-  assert.is(sync.exitCode, 0, sync.all)
-  assert.match(sync.stdout, /sandbox-1\s+ok=\d+ changed=3/)
+  const create = await npx(context, [
+    ...['zx', 'tasks/supervisor-create.mjs', '--domain', 'team.test', '--program', 'worker'],
+    ...['--script', 'worker.sh', '--stopwaitsecs', '2', '--app-dir', context.app],
+  ])
+  assert.is(create.exitCode, 0, create.all)
+  assert.match(await fs.readFile(inventory, 'utf8'), /supervisors:\n\s+- program: worker\n\s+script: worker.sh\n/)
+  const deploy = await npx(context, ['zx', 'tasks/deploy.mjs', '--domain', 'team.test', '--app-dir', context.app])
+  assert.is(deploy.exitCode, 0, deploy.all)
   const status = await npx(context, ['zx', 'tasks/supervisor-status.mjs'])
   assert.is(status.exitCode, 0, status.all)
   assert.match(status.stdout, /team\.test-worker\s+\S+\s+RUNNING/)
@@ -155,40 +171,46 @@ team(
   },
 )
 
-team('eject copies the checklist over init script; it typechecks and runs unchanged', async (context) => {
-  const script = path.join(context.team, 'tasks/supervisor-sync.mjs')
-  const eject = await npx(context, ['zx-supervisor', 'eject', 'supervisor-sync'])
-  assert.is(eject.exitCode, 0, eject.all)
-  assert.match(eject.stdout, `replaced init's short script: ${script}`)
-  const ejected = await fs.readFile(script, 'utf8')
-  const packaged = await fs.readFile(path.join(PROJECT, 'tasks/supervisor-sync.mjs'), 'utf8')
-  assert.is(ejected.split('\n').slice(4).join('\n'), packaged.split('\n').slice(1).join('\n'), 'the checklist itself')
-  assert.match(ejected, /^#!\/usr\/bin\/env zx\n\/\/ @ts-check\n\/\/ Ejected from zx-supervisor 0\.1\.0/)
-  const imports = [...ejected.matchAll(/from '([^']+)'/g)].map((m) => m[1])
-  assert.equal([...new Set(imports)].sort(), ['zx-supervisor', 'zx-supervisor/cli'])
+team(
+  "eject copies the checklist over init's script; beside a pipeline of the team's it typechecks, and it runs",
+  async (context) => {
+    const script = path.join(context.team, 'tasks/supervisor-sync.mjs')
+    const eject = await npx(context, ['zx-supervisor', 'eject', 'supervisor-sync'])
+    assert.is(eject.exitCode, 0, eject.all)
+    assert.match(eject.stdout, `replaced init's short script: ${script}`)
+    const ejected = await fs.readFile(script, 'utf8')
+    const packaged = await fs.readFile(path.join(PROJECT, 'tasks/supervisor-sync.mjs'), 'utf8')
+    assert.is(ejected.split('\n').slice(4).join('\n'), packaged.split('\n').slice(1).join('\n'), 'the checklist itself')
+    assert.match(ejected, /^#!\/usr\/bin\/env zx\n\/\/ @ts-check\n\/\/ Ejected from zx-supervisor 0\.1\.0/)
+    const imports = [...ejected.matchAll(/from '([^']+)'/g)].map((m) => m[1])
+    assert.equal([...new Set(imports)].sort(), ['zx-supervisor', 'zx-supervisor/cli'])
+    const example = await npx(context, ['zx-supervisor', 'eject', 'pipeline-example'])
+    assert.is(example.exitCode, 0, example.all)
+    await fs.writeFile(path.join(context.team, 'tasks/count-programs.mts'), TEAM_PIPELINE)
 
-  // The team's own typecheck (the compiler is ours: the team installed none), against the shipped .d.ts files.
-  const tsconfig = {
-    compilerOptions: {
-      target: 'ES2022',
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
-      noEmit: true,
-      allowJs: true,
-      strict: true,
-      typeRoots: [path.join(PROJECT, 'node_modules/@types')],
-      types: ['node'],
-    },
-    include: ['tasks/*.mjs'],
-  }
-  await fs.writeFile(path.join(context.team, 'tsconfig.json'), JSON.stringify(tsconfig))
-  const tsc = await inTeam(context, process.execPath, [path.join(PROJECT, 'node_modules/typescript/bin/tsc')])
-  assert.is(tsc.exitCode, 0, tsc.all)
+    // The team's own typecheck (the compiler is ours: the team installed none), against the shipped .d.ts files.
+    const tsconfig = {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        noEmit: true,
+        allowJs: true,
+        strict: true,
+        typeRoots: [path.join(PROJECT, 'node_modules/@types')],
+        types: ['node'],
+      },
+      include: ['tasks/*.mjs', 'tasks/*.mts'],
+    }
+    await fs.writeFile(path.join(context.team, 'tsconfig.json'), JSON.stringify(tsconfig))
+    const tsc = await inTeam(context, process.execPath, [path.join(PROJECT, 'node_modules/typescript/bin/tsc')])
+    assert.is(tsc.exitCode, 0, tsc.all)
 
-  const sync = await npx(context, ['zx', 'tasks/supervisor-sync.mjs', '--all'])
-  assert.is(sync.exitCode, 0, sync.all)
-  assert.match(sync.stdout, /sandbox-1\s+ok=\d+ changed=0/)
-})
+    const sync = await npx(context, ['zx', 'tasks/supervisor-sync.mjs', '--all'])
+    assert.is(sync.exitCode, 0, sync.all)
+    assert.match(sync.stdout, /sandbox-1\s+ok=\d+ changed=0/)
+  },
+)
 
 team(
   "a newer tarball installed over it changes nothing of the team's, and init's scripts keep working",
