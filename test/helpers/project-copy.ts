@@ -28,6 +28,24 @@ export async function patchFile(file: string, anchor: string, replacement: strin
   await fs.writeFile(file, text.replace(anchor, replacement))
 }
 
+/**
+ * The README's recipe for a new supervisor option, applied to a copy: one `stopasgroup` entry in the program schema
+ * plus its line in the conf template.
+ */
+export async function addStopAsGroupOption(copy: string): Promise<void> {
+  const schemaEnd = '\n} as const satisfies ProgramSchema'
+  const entry = `
+  stopasgroup: {
+    check: checkBoolean,
+    flag: { type: 'boolean', negatable: true, description: 'send the stop signal to the whole process group' },
+    iniKey: 'stopasgroup',
+  },`
+  await patchFile(path.join(copy, 'lib/program-schema.ts'), schemaEnd, entry + schemaEnd)
+  const confAnchor = 'redirect_stderr=true\n'
+  const confLine = '{{#if (isSet stopasgroup)}}\nstopasgroup={{ini stopasgroup}}\n{{/if}}\n'
+  await patchFile(path.join(copy, 'templates/supervisor/program.conf.hbs'), confAnchor, confLine + confAnchor)
+}
+
 /** `npm run build` in the copy, after its edits: its tasks run its own dist/. */
 export async function buildCopy(copy: string): Promise<void> {
   const tsc = path.join(copy, 'node_modules/typescript/bin/tsc')

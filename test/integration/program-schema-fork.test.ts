@@ -5,21 +5,11 @@ import { pathToFileURL } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { captureOutput } from '../helpers/capture.ts'
-import { buildCopy, copyProject, patchFile } from '../helpers/project-copy.ts'
+import { addStopAsGroupOption, buildCopy, copyProject } from '../helpers/project-copy.ts'
 
 // Adding a supervisor option is one entry in lib/program-schema.ts plus its line in the conf template: on a copy of
 // the project with `stopasgroup` added that way, supervisor-create's flag parses it, the editor writes it, the loader
 // accepts (and checks) it, and the renderer writes it into the conf.
-
-const STOPASGROUP_ENTRY = `
-  stopasgroup: {
-    check: checkBoolean,
-    flag: { type: 'boolean', negatable: true, description: 'send the stop signal to the whole process group' },
-    iniKey: 'stopasgroup',
-  },`
-const SCHEMA_END = '\n} as const satisfies ProgramSchema'
-const TEMPLATE_LINE = '{{#if (isSet stopasgroup)}}\nstopasgroup={{ini stopasgroup}}\n{{/if}}\n'
-const TEMPLATE_ANCHOR = 'redirect_stderr=true\n'
 
 const INVENTORY = `servers:
   - name: web-1
@@ -43,12 +33,7 @@ const option = suite<{ copy: Copy }>('a supervisor option is one schema entry pl
 
 option.before(async (context) => {
   const dir = await copyProject(await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-schema-')))
-  await patchFile(path.join(dir, 'lib/program-schema.ts'), SCHEMA_END, STOPASGROUP_ENTRY.trimEnd() + SCHEMA_END)
-  await patchFile(
-    path.join(dir, 'templates/supervisor/program.conf.hbs'),
-    TEMPLATE_ANCHOR,
-    TEMPLATE_LINE + TEMPLATE_ANCHOR,
-  )
+  await addStopAsGroupOption(dir)
   await buildCopy(dir)
   await fs.mkdir(path.join(dir, 'app/.deployer/supervisors'), { recursive: true })
   const worker = path.join(dir, 'app/.deployer/supervisors/worker.sh')

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { SandboxHost } from '../../sandbox/index.ts'
-import { buildCopy, copyProject, patchFile, runCopy } from '../helpers/project-copy.ts'
+import { addStopAsGroupOption, buildCopy, copyProject, patchFile, runCopy } from '../helpers/project-copy.ts'
 import { addSites, processesOn, startSandbox, type TestSandbox, WORKER, writeAppDir } from '../helpers/sandbox.ts'
 
 // A team forks the project the way the README says: one schema entry plus one template line for a supervisor option
@@ -15,15 +15,6 @@ const journey = suite<{ sandbox: TestSandbox; host: SandboxHost; copy: string; a
   'journey: a team forks the project, adds an option and a file, and runs its commands',
 )
 
-const SCHEMA_END = '\n} as const satisfies ProgramSchema'
-const STOPASGROUP = `
-  stopasgroup: {
-    check: checkBoolean,
-    flag: { type: 'boolean', negatable: true, description: 'send the stop signal to the whole process group' },
-    iniKey: 'stopasgroup',
-  },`
-const CONF_ANCHOR = 'redirect_stderr=true\n'
-const CONF_LINE = '{{#if (isSet stopasgroup)}}\nstopasgroup={{ini stopasgroup}}\n{{/if}}\n'
 const FILES_ANCHOR = 'export const PROGRAM_FILES: ManagedFileSpec[] = ['
 const HEALTH_ENTRY = `
   {
@@ -49,8 +40,7 @@ journey.before(async (context) => {
   context.inventory = context.sandbox.inventory
   context.copy = await copyProject(context.sandbox.dir)
   const at = (file: string) => path.join(context.copy, file)
-  await patchFile(at('lib/program-schema.ts'), SCHEMA_END, STOPASGROUP.trimEnd() + SCHEMA_END)
-  await patchFile(at('templates/supervisor/program.conf.hbs'), CONF_ANCHOR, CONF_LINE + CONF_ANCHOR)
+  await addStopAsGroupOption(context.copy)
   await patchFile(at('lib/layout.ts'), FILES_ANCHOR, FILES_ANCHOR + HEALTH_ENTRY)
   await fs.writeFile(at('templates/supervisor/health.hbs'), '{\n  "program": {{json fullName}}\n}\n')
   await buildCopy(context.copy)
