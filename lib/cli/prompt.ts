@@ -59,7 +59,7 @@ export function createPrompts({ input, output, canAsk = () => defaultCanAsk(inpu
     if (!canAsk()) throw noTerminal(question)
     if (gate.ended()) throw inputEnded()
   }
-  const common = (signal: AbortSignal) => ({ input: gate.stream, output, signal })
+  const common = (signal: AbortSignal) => ({ input: gate.stream, output: withWidth(output), signal })
 
   const ask = async <T>(
     question: string,
@@ -265,6 +265,21 @@ function createKeyGate(input: TerminalInput): KeyGate {
     },
     ended: () => ended,
   }
+}
+
+/**
+ * The output as clack measures it: a terminal that reports no size (a pty nobody sized says 0 × 0) is taken as 80 × 24,
+ * or clack would wrap every message at one character and redraw nothing (it redraws only the rows it can see).
+ */
+function withWidth(output: Writable): Writable {
+  return new Proxy(output, {
+    get(target, property) {
+      if (property === 'columns') return (target as { columns?: number }).columns || 80
+      if (property === 'rows') return (target as { rows?: number }).rows || 24
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }
 
 function isCtrl(key: Key, name: string): boolean {
