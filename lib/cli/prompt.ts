@@ -1,11 +1,18 @@
 import readline from 'node:readline'
-import { InputError, showValue } from '../errors.ts'
+import { PassThrough, type Writable } from 'node:stream'
+import { autocomplete, confirm, isCancel, select, text } from '@clack/prompts'
+import { InputError, InterruptedError, showValue } from '../errors.ts'
 
-// Prompts only on a terminal: without one (CI, pipes) a task must fail with a message naming the flag, never hang.
-// One line reader serves the whole run, as in any line-reading terminal program: each line is one answer, and lines
-// typed ahead or pasted wait in a queue for the questions that follow. Only an answer the question allows counts;
-// anything else is refused and asked again, and whatever was typed after the refused line is dropped: it was meant
-// for later questions, and the question asked again would shift it onto the wrong ones.
+// Questions on a terminal, drawn by @clack/prompts on stderr (stdout is for results and --json). Without a terminal
+// (CI, pipes) nothing is asked: a task fails naming the flag, and a prompt reached anyway is an InputError, never a hang.
+// The keys reach clack through one gate, which is where this project's rules live:
+// - keys typed ahead or pasted wait in a queue and are handed over one at a time, so a block of answers answers the
+//   questions that follow in order, each line one answer;
+// - an answer the check refuses stays on screen with the rulebook's message, and the lines typed after it are dropped
+//   (they were meant for later questions and would now land on the wrong ones);
+// - a yes/no question is answered by Enter: y and n only pick, so "yes please" + Enter is Yes and nothing of it
+//   reaches the next question (clack alone submits on the y and hands "es please" to whatever is asked next);
+// - Ctrl-C is clack's cancel, turned into exit 130 here; Ctrl-D (which clack ignores) or the input ending is exit 2.
 
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== 'true'
@@ -19,62 +26,127 @@ export interface Prompts {
   text(question: string, fallback?: string): Promise<string>
   /** Asks until check accepts the answer (Enter gives the fallback, which is checked too). */
   ask<T>(question: string, check: (answer: string) => Verdict<T> | Promise<Verdict<T>>, fallback?: string): Promise<T>
-  /** [Y/n] or [y/N]: y, yes, n or no in any case, Enter for the fallback; anything else is asked again. */
+  /** Yes or No: y or n (or the arrows) pick, Enter answers; the fallback is picked at first. */
   confirm(question: string, fallback: boolean): Promise<boolean>
-  /** A numbered choice; the answer is a number or one of the choices typed out. */
+  /** An arrow-key menu; with more than SEARCH_ABOVE choices, typing narrows it (type-to-search). */
   choice(question: string, choices: string[]): Promise<string>
 }
 
-interface LineReader {
-  next(question: string): Promise<string>
-  /** Forgets every whole line typed ahead; returns how many lines that was. */
-  dropTypedAhead(): number
+/** Choices up to this many are a plain menu; more get a search field. */
+export const SEARCH_ABOVE = 8
+
+type Key = { name?: string; sequence?: string; ctrl?: boolean; meta?: boolean; shift?: boolean }
+type KeyPress = [string | undefined, Key]
+
+export interface TerminalInput extends NodeJS.ReadableStream {
+  isTTY?: boolean
+  setRawMode?: (raw: boolean) => unknown
 }
 
-export function createPrompts(
-  input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown },
-  output: NodeJS.WritableStream,
-): Prompts {
-  const reader = createLineReader(input, output)
+export interface PromptStreams {
+  input: TerminalInput
+  output: Writable
+  /** Whether questions may be asked at all (default: the input is a terminal and CI is not "true"). */
+  canAsk?: () => boolean
+}
+
+const LEFT: KeyPress = ['\x1b[D', { name: 'left', sequence: '\x1b[D' }]
+const ENTER: KeyPress = ['\r', { name: 'return', sequence: '\r' }]
+
+export function createPrompts({ input, output, canAsk = () => defaultCanAsk(input) }: PromptStreams): Prompts {
+  const gate = createKeyGate(input)
+  const guard = (question: string) => {
+    if (!canAsk()) throw noTerminal(question)
+    if (gate.ended()) throw inputEnded()
+  }
+  const common = (signal: AbortSignal) => ({ input: gate.stream, output: withWidth(output), signal })
+
   const ask = async <T>(
     question: string,
     check: (answer: string) => Verdict<T> | Promise<Verdict<T>>,
     fallback?: string,
   ): Promise<T> => {
-    const shown = `${question}${fallback === undefined ? '' : ` [${fallback}]`} `
-    for (;;) {
-      const typed = (await reader.next(shown)).trim()
-      const verdict = await check(typed === '' && fallback !== undefined ? fallback : typed)
-      if (verdict.ok) return verdict.value
-      output.write(`${refusal(typed, verdict, reader.dropTypedAhead())}\n`)
+    guard(question)
+    let accepted: { value: T } | undefined
+    const validate = (typed: string | undefined) => {
+      const answer = (typed ?? '').trim()
+      const settle = (verdict: Verdict<T>) => {
+        if (verdict.ok) {
+          accepted = { value: verdict.value }
+          return undefined
+        }
+        accepted = undefined
+        return refusal(answer, verdict, gate.dropQueuedLines())
+      }
+      const verdict = check(answer === '' && fallback !== undefined ? fallback : answer)
+      return verdict instanceof Promise ? gate.holdWhile(verdict.then(settle)) : settle(verdict)
     }
+    const result = await gate.run((signal) =>
+      text({
+        ...common(signal),
+        message: question,
+        ...(fallback === undefined || fallback === '' ? {} : { placeholder: fallback, defaultValue: fallback }),
+        validate,
+      }),
+    )
+    if (isCancel(result) || !accepted) throw cancelled(gate)
+    return accepted.value
   }
+
   return {
     ask,
     text: (question, fallback) => ask(question, (answer) => ({ ok: true, value: answer }), fallback),
-    confirm: (question, fallback) =>
-      ask(`${question} ${fallback ? '[Y/n]' : '[y/N]'}`, (answer) => parseYesNo(answer, fallback)),
+    async confirm(question, fallback) {
+      guard(question)
+      // clack's confirm toggles on every arrow and submits on y/n: here y and n only move to Yes or No.
+      let current = fallback
+      const translate = (str: string | undefined, key: Key): KeyPress[] => {
+        if (key.name === 'return' || isCtrl(key, 'c')) return [[str, key]]
+        if (key.name && ['left', 'right', 'up', 'down'].includes(key.name)) {
+          current = !current
+          return [[str, key]]
+        }
+        const letter = str?.toLowerCase()
+        if ((letter === 'y' && !current) || (letter === 'n' && current)) {
+          current = letter === 'y'
+          return [LEFT]
+        }
+        return []
+      }
+      const result = await gate.run(
+        (signal) => confirm({ ...common(signal), message: question, initialValue: fallback }),
+        translate,
+      )
+      if (isCancel(result)) throw cancelled(gate)
+      return result
+    },
     async choice(question, choices) {
-      output.write(`${question}\n${choices.map((c, i) => `  ${i + 1}) ${c}`).join('\n')}\n`)
-      return ask('>', (answer) => parseChoice(answer, choices))
+      guard(question)
+      const options = choices.map((value) => ({ value, label: value }))
+      const result = await gate.run((signal) =>
+        choices.length > SEARCH_ABOVE
+          ? autocomplete({
+              ...common(signal),
+              message: `${question} (type to search)`,
+              options,
+              maxItems: SEARCH_ABOVE,
+              validate: (value) => {
+                if (value !== undefined && !(Array.isArray(value) && !value.length)) return undefined
+                gate.dropQueuedLines()
+                return 'no choice matches what is typed; Backspace to widen the search'
+              },
+            })
+          : select({ ...common(signal), message: question, options }),
+      )
+      if (isCancel(result) || typeof result !== 'string') throw cancelled(gate)
+      return result
     },
   }
 }
 
-/** A clear yes or no, or the fallback for an empty answer; nothing else ("nope", "yes please") counts as either. */
-export function parseYesNo(answer: string, fallback: boolean): Verdict<boolean> {
-  const word = answer.trim().toLowerCase()
-  if (word === '') return { ok: true, value: fallback }
-  if (word === 'y' || word === 'yes') return { ok: true, value: true }
-  if (word === 'n' || word === 'no') return { ok: true, value: false }
-  return { ok: false, allowed: `y, yes, n or no (any case), or Enter for the default (${fallback ? 'Yes' : 'No'})` }
-}
-
-export function parseChoice(answer: string, choices: string[]): Verdict<string> {
-  const picked = /^\d+$/.test(answer) ? choices[Number(answer) - 1] : choices.find((c) => c === answer)
-  return picked === undefined
-    ? { ok: false, allowed: `a number from 1 to ${choices.length}, or one of the choices typed out` }
-    : { ok: true, value: picked }
+/** The one place where clack's cancel becomes an exit code: the input ended (Ctrl-D) → 2, Ctrl-C → 130. */
+function cancelled(gate: KeyGate): Error {
+  return gate.ended() ? inputEnded() : new InterruptedError('SIGINT (Ctrl-C at a prompt)')
 }
 
 /** `"nope" is not an answer here; allowed: …. Hint: …. The 2 lines typed after it were dropped: …` */
@@ -88,78 +160,148 @@ export function refusal(answer: string, verdict: { allowed: string; hint?: strin
   return `${showValue(answer)} is not an answer here; allowed: ${verdict.allowed}.${hint}${drop}`
 }
 
-function createLineReader(
-  input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown },
-  output: NodeJS.WritableStream,
-): LineReader {
-  const queued: string[] = []
-  let waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined
+interface KeyGate {
+  /** What clack reads: keys are emitted on it one at a time, only while a question waits for them. */
+  stream: PassThrough & TerminalInput
+  /** Runs one question; `translate` may change or drop each key first. */
+  run<R>(
+    prompt: (signal: AbortSignal) => Promise<R>,
+    translate?: (str: string | undefined, key: Key) => KeyPress[],
+  ): Promise<R>
+  /** Keys stay queued while `pending` (an answer being checked) runs; the result is passed through. */
+  holdWhile<R>(pending: Promise<R>): Promise<R>
+  /** Forgets every key typed ahead; returns how many whole lines (Enter) that was. */
+  dropQueuedLines(): number
+  ended(): boolean
+}
+
+function createKeyGate(input: TerminalInput): KeyGate {
+  const stream = Object.assign(new PassThrough(), {
+    isTTY: true,
+    setRawMode(raw: boolean) {
+      if (input.isTTY) input.setRawMode?.(raw)
+      return stream
+    },
+  })
+  const queue: KeyPress[] = []
+  let current: { abort: AbortController; translate?: (str: string | undefined, key: Key) => KeyPress[] } | undefined
+  let held = 0
   let ended = false
-  const rl = readline.createInterface({ input, output })
-  rl.on('line', (line) => {
-    const question = waiting
-    waiting = undefined
-    if (question) question.resolve(line)
-    else queued.push(line)
-  })
-  // The terminal is raw while a question waits, so Ctrl-C arrives here as a key: make it the signal it is elsewhere.
-  rl.on('SIGINT', () => {
-    output.write('\n')
-    process.kill(process.pid, 'SIGINT')
-  })
-  rl.on('close', () => {
-    ended = true
-    const question = waiting
-    waiting = undefined
-    if (!question) return
-    output.write('\n')
-    question.reject(inputEnded())
-  })
-  // Between questions the terminal is cooked again: Ctrl-C is a real SIGINT while the task works.
-  const setRaw = (raw: boolean) => {
-    if (input.isTTY) input.setRawMode?.(raw)
+  let listening = false
+
+  // clack's prompt and its readline both listen for keypresses on the stream while a question is open.
+  const open = () => current !== undefined && stream.listenerCount('keypress') > 0 && held === 0
+  const pump = () => {
+    while (queue.length && open()) {
+      const [str, key] = queue.shift() as KeyPress
+      if (isCtrl(key, 'd')) {
+        end()
+        return
+      }
+      // A line typed while the terminal was cooked arrives with \n: it is the same Enter.
+      const typed: KeyPress = key.name === 'enter' ? ENTER : [str, key]
+      const keys: KeyPress[] = current?.translate ? current.translate(...typed) : [typed]
+      for (const [s, k] of keys) {
+        if (!open()) break
+        // Escape would be clack's cancel too: only Ctrl-C leaves a question.
+        if (k.name === 'escape') continue
+        stream.emit('keypress', s, k)
+      }
+    }
   }
-  rl.pause()
-  setRaw(false)
+  const onKey = (str: string | undefined, key: Key | undefined) => {
+    // Pumped once the whole chunk is queued: a pasted block is one chunk, and what follows a refused line in it must
+    // be in the queue to be dropped.
+    if (!queue.length) queueMicrotask(pump)
+    queue.push([str, key ?? { sequence: str }])
+  }
+  const end = () => {
+    ended = true
+    queue.length = 0
+    current?.abort.abort()
+  }
+  readline.emitKeypressEvents(input)
+  input.on('end', end)
+  input.on('close', end)
 
   return {
-    async next(question) {
-      const typedAhead = queued.shift()
-      if (typedAhead !== undefined) {
-        output.write(`${question}${typedAhead}\n`)
-        return typedAhead
+    stream,
+    async run(prompt, translate) {
+      const abort = new AbortController()
+      current = { abort, ...(translate ? { translate } : {}) }
+      if (!listening) {
+        input.on('keypress', onKey)
+        listening = true
       }
-      if (ended) throw inputEnded()
-      const answer = new Promise<string>((resolve, reject) => {
-        waiting = { resolve, reject }
-      })
-      setRaw(true)
-      rl.setPrompt(question)
-      rl.prompt()
+      input.resume()
+      // clack listens once prompt() has set the question up, synchronously: the queue can flow right after. Ctrl-D or
+      // the input ending aborts the question, which clack answers with its cancel value.
+      const asked = prompt(abort.signal)
+      setImmediate(pump)
       try {
-        return await answer
+        return await asked
       } finally {
-        rl.pause()
-        setRaw(false)
+        current = undefined
+        // Between questions the terminal is cooked again and nothing reads it: Ctrl-C is a real SIGINT while the task
+        // works, typed keys wait in the terminal, and stdin keeps no process alive.
+        input.removeListener('keypress', onKey)
+        listening = false
+        input.pause()
       }
     },
-    dropTypedAhead() {
-      const dropped = queued.length
-      queued.length = 0
-      // A half-typed line stays, shown on the question asked again: its Enter is still to come, and an Enter alone
-      // would silently take the default. Only the message needs a line of its own.
-      if (rl.line) output.write('\n')
-      return dropped
+    async holdWhile(pending) {
+      held += 1
+      try {
+        return await pending
+      } finally {
+        held -= 1
+        setImmediate(pump)
+      }
     },
+    dropQueuedLines() {
+      const lines = queue.filter(([, key]) => key.name === 'return' || key.name === 'enter').length
+      queue.length = 0
+      return lines
+    },
+    ended: () => ended,
   }
+}
+
+/**
+ * The output as clack measures it: a terminal that reports no size (a pty nobody sized says 0 × 0) is taken as 80 × 24,
+ * or clack would wrap every message at one character and redraw nothing (it redraws only the rows it can see).
+ */
+function withWidth(output: Writable): Writable {
+  return new Proxy(output, {
+    get(target, property) {
+      if (property === 'columns') return (target as { columns?: number }).columns || 80
+      if (property === 'rows') return (target as { rows?: number }).rows || 24
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+function isCtrl(key: Key, name: string): boolean {
+  return Boolean(key.ctrl && key.name === name)
+}
+
+function defaultCanAsk(input: TerminalInput): boolean {
+  return Boolean(input.isTTY) && process.env.CI !== 'true'
 }
 
 const inputEnded = () => new InputError([], 'No answer: the input ended (Ctrl-D) at a prompt; nothing was changed.')
 
+const noTerminal = (question: string) =>
+  new InputError(
+    [],
+    `No terminal to ask ${JSON.stringify(question)} on (stdin is not a terminal, or CI=true): pass the flag that answers it; nothing was changed.`,
+  )
+
 let prompts: Prompts | undefined
 
 function terminalPrompts(): Prompts {
-  prompts ??= createPrompts(process.stdin, process.stderr)
+  prompts ??= createPrompts({ input: process.stdin, output: process.stderr, canAsk: isInteractive })
   return prompts
 }
 

@@ -15,6 +15,10 @@ export interface Terminal {
   run(name: string, args: string[]): Promise<void>
   /** Types text and presses Enter. */
   type(text: string): Promise<void>
+  /** Types text as it is, no Enter. */
+  write(text: string): Promise<void>
+  /** Presses keys by tmux name: Up, Down, Enter, BSpace, C-c, C-d, C-u... */
+  press(...keys: string[]): Promise<void>
   /** Waits until the screen (with its scrollback) shows text at least `times` times; returns the screen. */
   waitFor(text: string, times?: number): Promise<string>
   /** Waits until the task ends; its exit code and the whole screen. */
@@ -65,6 +69,12 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
     async type(text) {
       if (text) await tmux(['send-keys', '-t', target(), '-l', text])
       await tmux(['send-keys', '-t', target(), 'Enter'])
+    },
+    async write(text) {
+      await tmux(['send-keys', '-t', target(), '-l', text])
+    },
+    async press(...keys) {
+      await tmux(['send-keys', '-t', target(), ...keys])
     },
     waitFor: (text, times = 1) =>
       poll(`${JSON.stringify(text)} (${times}×)`, async () => {

@@ -274,7 +274,7 @@ control(
       ['--inventory', sandbox.inventory, '--domain', 'app.test', '--program', 'other'],
       [
         ["Type the program name 'other'", 'other'],
-        ['Are you absolutely sure? [y/N]', ''],
+        ['Are you absolutely sure?', ''],
       ],
     )
     assert.is(run.exitCode, 0, run.all)
@@ -291,7 +291,7 @@ control(
       ['--inventory', sandbox.inventory, '--domain', 'app.test', '--program', 'other'],
       [
         ["Type the program name 'other'", 'other'],
-        ['Are you absolutely sure? [y/N]', 'y'],
+        ['Are you absolutely sure?', 'y'],
       ],
     )
     assert.is(run.exitCode, 0, run.all)

@@ -234,12 +234,13 @@ logs('on a terminal with no --server and --service: a choice of each', async ({ 
     'server-logs',
     ['--inventory', sandbox.inventory, '-n', '1'],
     [
-      ['Select server:', 'sandbox-1'],
-      ['Which logs to view?', '3'],
+      // Arrow-key menus: Enter takes the first server; two Downs, the third source.
+      ['Select server:', ''],
+      ['Which logs to view?', '\x1b[B\x1b[B'],
     ],
   )
   assert.is(run.exitCode, 0, run.all)
-  assert.match(run.stdout, '3) supervisor:app.test/worker')
+  assert.match(run.stdout, '● supervisor:app.test/worker')
   assert.match(run.stdout, `==> sandbox-1 supervisor:app.test/worker (${WORKER_LOG}) <==`)
   assert.match(run.stdout, 'LINE-2 an ERROR here')
 })

@@ -96,7 +96,7 @@ test('Ctrl-C at a prompt exits 130, as everywhere else, and changes nothing', ()
     const run = await runTaskOnTerminal(
       'supervisor-create',
       ['--inventory', inventory, '--app-dir', app, '--domain', 'example.com', '--program', 'worker'],
-      [['> ', '\x03']],
+      [['to navigate', '\x03']],
     )
     assert.is(run.exitCode, 130, run.all)
     assert.match(run.all, 'interrupted by SIGINT')
@@ -110,7 +110,7 @@ test('end of input (Ctrl-D) at a prompt is exit 2 with a message, not a silent e
     const run = await runTaskOnTerminal(
       'supervisor-create',
       ['--inventory', inventory, '--app-dir', app, '--script', 'worker.sh', '--program', 'worker'],
-      [['> ', '\x04']],
+      [['to navigate', '\x04']],
     )
     assert.is(run.exitCode, 2, run.all)
     assert.match(run.all, 'No answer: the input ended (Ctrl-D) at a prompt')

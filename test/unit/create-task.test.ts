@@ -222,12 +222,16 @@ test('on a terminal only the free scripts are offered, and the one picked lands 
       '--numprocs',
       '1',
     ],
-    [['> ', '2']],
+    // An arrow-key menu: Down, then Enter.
+    [['to navigate', '\x1b[B']],
   )
   assert.is(run.exitCode, 0, run.all)
-  assert.match(run.all, 'Select supervisor script (not offered, already run by a program of this site: worker.sh):')
-  assert.match(run.all, /1\) other\.sh\s+2\) sub\/dir\/ws\.sh\s/)
-  assert.not.match(run.all, /\d\) worker\.sh/)
+  assert.match(
+    run.all,
+    /Select supervisor script \(not offered, already run by a program of this site:\s+│?\s*worker\.sh\):/,
+  )
+  assert.match(run.all, /● other\.sh\s+│\s+○ sub\/dir\/ws\.sh\s/)
+  assert.not.match(run.all, /[●○] worker\.sh/)
   assert.match(await fs.readFile(inventory, 'utf8'), /- program: x\n\s+script: sub\/dir\/ws\.sh\n/)
   await fs.rm(dir, { recursive: true, force: true })
 })

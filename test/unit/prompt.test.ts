@@ -1,56 +1,201 @@
 import { PassThrough } from 'node:stream'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createPrompts, parseChoice, parseYesNo, refusal } from '../../lib/cli/prompt.ts'
-import { inputErrorAsync } from '../helpers/input-error.ts'
+import { createPrompts, type Prompts, refusal, SEARCH_ABOVE } from '../../lib/cli/prompt.ts'
+import { EXIT, InputError, InterruptedError } from '../../lib/errors.ts'
+import { rejected } from '../helpers/input-error.ts'
 
-// The prompt layer on plain streams: which answers count, asking again, and what typed-ahead lines answer.
+// The prompt wrapper over @clack/prompts on a pair of plain streams posing as a terminal: which keys answer what, what
+// typed-ahead keys answer, and how Ctrl-C, Ctrl-D and a missing terminal become exit codes.
 
-const YES_NO: Array<[string, boolean, boolean | 'asked again']> = [
-  ['y', false, true],
-  ['Y', false, true],
-  ['yes', false, true],
-  ['YES', false, true],
-  ['Yes', false, true],
-  ['  y  ', false, true],
-  ['n', true, false],
-  ['N', true, false],
-  ['no', true, false],
-  ['NO', true, false],
-  ['No', true, false],
-  ['', true, true],
-  ['', false, false],
-  ['   ', true, true],
-  ['nope', true, 'asked again'],
-  ['yes please', true, 'asked again'],
-  ['yep', false, 'asked again'],
-  ['nah', true, 'asked again'],
-  ['y es', true, 'asked again'],
-  ['ye', true, 'asked again'],
-  ['1', true, 'asked again'],
-  ['true', true, 'asked again'],
-  ['0', false, 'asked again'],
-  ['no!', true, 'asked again'],
-]
+const DOWN = '\x1b[B'
 
-for (const [answer, fallback, expected] of YES_NO) {
-  test(`[${fallback ? 'Y/n' : 'y/N'}] ${JSON.stringify(answer)} → ${expected}`, () => {
-    const verdict = parseYesNo(answer, fallback)
-    if (expected === 'asked again') {
-      assert.not.ok(verdict.ok)
-      if (!verdict.ok)
-        assert.is(verdict.allowed, `y, yes, n or no (any case), or Enter for the default (${fallback ? 'Yes' : 'No'})`)
-    } else {
-      assert.equal(verdict, { ok: true, value: expected })
-    }
+/** Prompts on a fake terminal; type() sends keys as a person or a paste would, until() waits for what was drawn. */
+function terminal(options: { tty?: boolean; canAsk?: boolean } = {}) {
+  const input = Object.assign(new PassThrough(), {
+    isTTY: options.tty ?? true,
+    raw: false,
+    setRawMode(raw: boolean) {
+      input.raw = raw
+      return input
+    },
   })
+  // Wide enough that no message is wrapped.
+  const output = Object.assign(new PassThrough(), { columns: 300 })
+  let written = ''
+  output.on('data', (chunk: Buffer) => {
+    written += chunk.toString()
+  })
+  const count = (text: string) => written.split(text).length - 1
+  const prompts: Prompts = createPrompts({
+    input,
+    output,
+    ...(options.canAsk === undefined ? {} : { canAsk: () => options.canAsk as boolean }),
+  })
+  return {
+    prompts,
+    input,
+    type: (keys: string) => input.write(keys),
+    end: () => input.end(),
+    written: () => written,
+    /** Resolves once `text` was drawn `times` times; fails after a deadline. */
+    async until(text: string, times = 1) {
+      const deadline = Date.now() + 5_000
+      while (count(text) < times) {
+        if (Date.now() > deadline)
+          throw new Error(`never written ${times}×: ${JSON.stringify(text)}; written: ${JSON.stringify(written)}`)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    },
+  }
 }
 
-test('a choice is a number in range or a choice typed out; anything else is asked again', () => {
-  const choices = ['a.test', 'b.test']
-  assert.equal(parseChoice('2', choices), { ok: true, value: 'b.test' })
-  assert.equal(parseChoice('a.test', choices), { ok: true, value: 'a.test' })
-  for (const bad of ['0', '3', 'c.test', '1 2', '']) assert.not.ok(parseChoice(bad, choices).ok, bad)
+test('a yes/no question: y and n pick, Enter answers; "yes please" + Enter is Yes and nothing reaches the next question', async () => {
+  const t = terminal()
+  const sure = t.prompts.confirm('Restart on exit?', false)
+  await t.until('Restart on exit?')
+  t.type('yes please\r')
+  assert.is(await sure, true)
+  const stopwait = t.prompts.text('Stop wait seconds:', '3600')
+  await t.until('Stop wait seconds:')
+  t.type('60\r')
+  assert.is(await stopwait, '60', 'no "es please" carried into the next question')
+})
+
+test('a yes/no question: Enter alone is the fallback; n then Enter is No; the arrows toggle', async () => {
+  const t = terminal()
+  const first = t.prompts.confirm('Start on supervisord start?', true)
+  await t.until('Start on supervisord start?')
+  t.type('\r')
+  assert.is(await first, true)
+  const second = t.prompts.confirm('Restart on exit?', true)
+  await t.until('Restart on exit?')
+  t.type('nope\r')
+  assert.is(await second, false, 'the n picks No; the other letters do nothing')
+  const third = t.prompts.confirm('Sure?', false)
+  await t.until('Sure?')
+  t.type('\x1b[D\r')
+  assert.is(await third, true)
+  assert.is(t.input.raw, false, 'the terminal is cooked again between questions')
+})
+
+test('a block typed ahead or pasted answers the next questions in order, one line each (Enter = the default)', async () => {
+  const t = terminal()
+  t.type('n\r\r60\r2\r')
+  assert.is(await t.prompts.confirm('Start on supervisord start?', true), false)
+  assert.is(await t.prompts.confirm('Restart on exit?', true), true)
+  assert.is(await t.prompts.text('Stop wait seconds:', '3600'), '60')
+  assert.is(await t.prompts.text('Number of processes:', '1'), '2')
+})
+
+const positive = (answer: string) =>
+  /^[1-9]\d*$/.test(answer)
+    ? { ok: true as const, value: Number(answer) }
+    : { ok: false as const, allowed: 'a positive integer', hint: 'digits only' }
+
+test('a refused answer stays on screen with the message; the lines pasted after it are dropped, not answers', async () => {
+  const t = terminal()
+  const numprocs = t.prompts.ask('Number of processes:', positive, '1')
+  await t.until('Number of processes:')
+  t.type('two\r5\r6\r')
+  await t.until('"two" is not an answer here; allowed: a positive integer. Hint: digits only.')
+  assert.match(t.written(), 'The 2 lines typed after it were dropped: they were meant for later questions.')
+  // The typed text is kept: three Backspaces remove it.
+  t.type('\x7f\x7f\x7f3\r')
+  assert.is(await numprocs, 3)
+})
+
+test('Enter on an empty answer gives the fallback, which is checked too', async () => {
+  const t = terminal()
+  const numprocs = t.prompts.ask('Number of processes:', positive, '1')
+  await t.until('Number of processes:')
+  t.type('\r')
+  assert.is(await numprocs, 1)
+})
+
+test('an async check keeps the question on screen; keys typed while it runs wait for its verdict', async () => {
+  const t = terminal()
+  let checks = 0
+  const slow = async (answer: string) => {
+    checks += 1
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return answer === 'ok' ? { ok: true as const, value: answer } : { ok: false as const, allowed: 'ok' }
+  }
+  const dir = t.prompts.ask('App directory:', slow)
+  await t.until('App directory:')
+  t.type('ko\r')
+  await t.until('"ko" is not an answer here; allowed: ok.')
+  t.type('\x7f\x7fok\r')
+  assert.is(await dir, 'ok')
+  assert.is(checks, 2)
+})
+
+test('a choice is an arrow-key menu', async () => {
+  const t = terminal()
+  const site = t.prompts.choice('Select site:', ['a.test', 'b.test', 'c.test'])
+  await t.until('c.test')
+  t.type(`${DOWN}${DOWN}\r`)
+  assert.is(await site, 'c.test')
+  assert.not.match(t.written(), 'type to search')
+})
+
+test(`more than ${SEARCH_ABOVE} choices: typing narrows the menu; no match is not an answer`, async () => {
+  const t = terminal()
+  const sites = Array.from({ length: 12 }, (_, i) => `site-${i + 1}.test`)
+  const site = t.prompts.choice('Select site:', sites)
+  await t.until('Select site: (type to search)')
+  t.type('zz\r')
+  await t.until('no choice matches what is typed')
+  t.type('\x7f\x7f11\r')
+  assert.is(await site, 'site-11.test')
+})
+
+test('Ctrl-C at a question is exit 130 (InterruptedError), for every kind of question', async () => {
+  const asks: Array<[string, (p: Prompts) => Promise<unknown>]> = [
+    ['text', (p) => p.text('Name:')],
+    ['confirm', (p) => p.confirm('Sure?', false)],
+    ['choice', (p) => p.choice('Select site:', ['a.test', 'b.test'])],
+  ]
+  for (const [kind, ask] of asks) {
+    const t = terminal()
+    const answer = ask(t.prompts)
+    await t.until('└')
+    t.type('\x03')
+    const error = await rejected(() => answer, InterruptedError)
+    assert.is(error.exitCode, EXIT.interrupted, kind)
+  }
+})
+
+test('Ctrl-D at a question, or the input ending, is exit 2 (InputError); later questions fail at once', async () => {
+  const t = terminal()
+  const answer = t.prompts.text('Name:')
+  await t.until('Name:')
+  t.type('half\x04')
+  const error = await rejected(() => answer, InputError)
+  assert.is(error.exitCode, EXIT.badInput)
+  assert.match(error.message, 'No answer: the input ended (Ctrl-D) at a prompt; nothing was changed.')
+  await rejected(() => t.prompts.confirm('Sure?', false), InputError)
+
+  const closed = terminal()
+  const pending = closed.prompts.choice('Select site:', ['a.test', 'b.test'])
+  await closed.until('Select site:')
+  closed.end()
+  assert.is((await rejected(() => pending, InputError)).exitCode, EXIT.badInput)
+})
+
+test('without a terminal (or with CI=true) nothing is asked: exit 2, nothing drawn', async () => {
+  for (const t of [terminal({ tty: false }), terminal({ canAsk: false })]) {
+    for (const ask of [
+      () => t.prompts.text('Name:'),
+      () => t.prompts.confirm('Sure?', false),
+      () => t.prompts.choice('Select site:', ['a.test']),
+    ]) {
+      const error = await rejected(ask, InputError)
+      assert.is(error.exitCode, EXIT.badInput)
+      assert.match(error.message, 'No terminal to ask')
+    }
+    assert.is(t.written(), '')
+  }
 })
 
 test('the refusal names the answer, what is allowed, the hint and what was dropped', () => {
@@ -63,144 +208,6 @@ test('the refusal names the answer, what is allowed, the hint and what was dropp
     refusal('a\nb', { allowed: 'x' }, 3),
     /^"a\\nb" is not an answer here; allowed: x\. The 3 lines typed after it were dropped/,
   )
-})
-
-/** Prompts on a pair of plain streams; type() sends keys, and until() waits for what the prompts wrote. */
-function terminal() {
-  const input = new PassThrough()
-  const output = new PassThrough()
-  let written = ''
-  output.on('data', (chunk: Buffer) => {
-    written += chunk.toString()
-  })
-  const count = (text: string) => written.split(text).length - 1
-  return {
-    prompts: createPrompts(input, output),
-    type: (keys: string) => input.write(keys),
-    end: () => input.end(),
-    written: () => written,
-    /** Resolves once `text` was written `times` times; fails after a deadline. */
-    async until(text: string, times = 1) {
-      const deadline = Date.now() + 5_000
-      while (count(text) < times) {
-        if (Date.now() > deadline)
-          throw new Error(`never written ${times}×: ${JSON.stringify(text)}; written: ${JSON.stringify(written)}`)
-        await new Promise((resolve) => setTimeout(resolve, 5))
-      }
-    },
-  }
-}
-
-test('an unclear answer is asked again until a clear one comes; it is never taken as No', async () => {
-  const t = terminal()
-  const answer = t.prompts.confirm('Restart on exit?', true)
-  await t.until('Restart on exit? [Y/n] ')
-  t.type('yes please\n')
-  await t.until('Restart on exit? [Y/n] ', 2)
-  t.type('nope\n')
-  await t.until('Restart on exit? [Y/n] ', 3)
-  t.type('YES\n')
-  assert.is(await answer, true)
-  assert.match(
-    t.written(),
-    '"yes please" is not an answer here; allowed: y, yes, n or no (any case), or Enter for the default (Yes).',
-  )
-  assert.match(t.written(), '"nope" is not an answer here')
-})
-
-test('a block of lines typed ahead answers the next questions, one line each (Enter = the default)', async () => {
-  const t = terminal()
-  t.type('n\n\n60\n')
-  assert.is(await t.prompts.confirm('Start on supervisord start?', true), false)
-  assert.is(await t.prompts.confirm('Restart on exit?', true), true)
-  assert.is(await t.prompts.text('Stop wait seconds:', '3600'), '60')
-  assert.match(
-    t.written(),
-    'Restart on exit? [Y/n] \nStop wait seconds: [3600] 60\n',
-    'an answer taken from the queue is shown after its question',
-  )
-})
-
-const PASTED_AFTER_A_REFUSED_ANSWER: Array<[string, string, number]> = [
-  ['at the question itself', 'nope\nn\n\n60\n', 3],
-  ['typed ahead of the question', 'nope\nn\n', 1],
-]
-
-for (const [name, pasted, dropped] of PASTED_AFTER_A_REFUSED_ANSWER) {
-  test(`lines pasted after a refused answer are dropped, never given to the question asked again or the next (${name})`, async () => {
-    const t = terminal()
-    if (name.startsWith('typed ahead')) t.type(pasted)
-    const first = t.prompts.confirm('Start on supervisord start?', true)
-    await t.until('Start on supervisord start? [Y/n] ')
-    if (!name.startsWith('typed ahead')) t.type(pasted)
-    await t.until(`typed after it ${dropped === 1 ? 'was' : 'were'} dropped`)
-    await t.until('Start on supervisord start? [Y/n] ', 2)
-    t.type('y\n')
-    assert.is(await first, true)
-    const second = t.prompts.confirm('Restart on exit?', true)
-    await t.until('Restart on exit? [Y/n] ')
-    t.type('n\n')
-    assert.is(await second, false)
-    assert.match(
-      t.written(),
-      dropped === 1 ? 'The line typed after it was dropped' : `The ${dropped} lines typed after it were dropped`,
-    )
-  })
-}
-
-test('a half-typed line after a refused answer is kept: finished later, it is checked like any answer, never a silent default', async () => {
-  const t = terminal()
-  const answer = t.prompts.confirm('Start on supervisord start?', true)
-  await t.until('Start on supervisord start? [Y/n] ')
-  t.type('nope\nn\nhal')
-  await t.until('Start on supervisord start? [Y/n] ', 2)
-  t.type('f\n')
-  await t.until('Start on supervisord start? [Y/n] ', 3)
-  t.type('n\n')
-  assert.is(await answer, false)
-  assert.match(t.written(), 'The line typed after it was dropped')
-  assert.match(t.written(), '"half" is not an answer here')
-})
-
-test('ask re-asks until the check accepts; Enter gives the fallback, which is checked too', async () => {
-  const t = terminal()
-  const positive = (answer: string) =>
-    /^[1-9]\d*$/.test(answer)
-      ? { ok: true as const, value: Number(answer) }
-      : { ok: false as const, allowed: 'a positive integer', hint: 'digits only' }
-  const numprocs = t.prompts.ask('Number of processes:', positive, '1')
-  await t.until('Number of processes: [1] ')
-  t.type('two\n')
-  await t.until('Number of processes: [1] ', 2)
-  t.type('\n')
-  assert.is(await numprocs, 1)
-  assert.match(t.written(), '"two" is not an answer here; allowed: a positive integer. Hint: digits only.')
-})
-
-test('a choice answered out of range is asked again', async () => {
-  const t = terminal()
-  const site = t.prompts.choice('Select site:', ['a.test', 'b.test'])
-  await t.until('> ')
-  t.type('3\n')
-  await t.until('> ', 2)
-  t.type('b.test\n')
-  assert.is(await site, 'b.test')
-  assert.match(t.written(), 'Select site:\n  1) a.test\n  2) b.test\n')
-  assert.match(
-    t.written(),
-    '"3" is not an answer here; allowed: a number from 1 to 2, or one of the choices typed out.',
-  )
-})
-
-test('the input ending at a question is an InputError (exit 2), also while asking again', async () => {
-  const t = terminal()
-  const answer = t.prompts.confirm('Sure?', false)
-  await t.until('Sure? [y/N] ')
-  t.type('maybe\n')
-  await t.until('Sure? [y/N] ', 2)
-  t.end()
-  const error = await inputErrorAsync(() => answer)
-  assert.match(error.message, 'No answer: the input ended (Ctrl-D) at a prompt')
 })
 
 test.run()
