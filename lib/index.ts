@@ -80,6 +80,7 @@ export type { LogServers, LogTarget } from './logs/targets.ts'
 export {
   availableServicesOn,
   checkFollowedServers,
+  chooseSiteFlag,
   MAX_FOLLOWED_SERVERS,
   resolveLogServers,
   resolveLogTargets,

@@ -6,6 +6,7 @@ import {
   checkFollowedServers,
   checkLines,
   checkLogFilter,
+  chooseSiteFlag,
   DEFAULT_LINES,
   EXIT,
   findServer,
@@ -57,10 +58,15 @@ export const serverLogs = defineTask(
       },
       {
         name: 'site',
-        alias: 'domain',
         type: 'string',
         placeholder: 'DOMAIN',
         description: "a site's programs, on every server of the site (with --server: on those of them)",
+      },
+      {
+        name: 'domain',
+        type: 'string',
+        placeholder: 'DOMAIN',
+        description: 'the same as --site (the name the other tasks give a site)',
       },
       {
         name: 'lines',
@@ -109,7 +115,12 @@ export const serverLogs = defineTask(
     const filter = checkLogFilter(flags.grep, flags.regex)
     if (flags.follow) refuseWithFollow(flags, given)
     const { inventory } = await loadInventory(flags.inventory)
-    const { servers, site } = await askServers(inventory, flags.server, flags.site, interactive)
+    const { servers, site } = await askServers(
+      inventory,
+      flags.server,
+      chooseSiteFlag({ site: flags.site, domain: flags.domain }),
+      interactive,
+    )
     const services = await askServices(availableServicesOn(inventory, servers, site), flags.service, site, interactive)
     const targets = resolveLogTargets(inventory, servers, services, site)
 
@@ -183,11 +194,11 @@ function refuseWithFollow(flags, given) {
 /**
  * --server and/or --site, or one server chosen on a terminal; without them, the missing flag is named.
  * @param {import('zx-supervisor').Inventory} inventory @param {string | undefined} server
- * @param {string | undefined} site @param {boolean} interactive
+ * @param {{ site?: string, field: string }} site @param {boolean} interactive
  * @returns {Promise<{ servers: import('zx-supervisor').Server[], site?: import('zx-supervisor').Site }>}
  */
 async function askServers(inventory, server, site, interactive) {
-  const chosen = resolveLogServers(inventory, { server, site })
+  const chosen = resolveLogServers(inventory, { server, site: site.site, siteField: site.field })
   if (chosen) return chosen
   const names = inventory.servers.map((s) => s.name)
   if (interactive && names.length)

@@ -34,27 +34,47 @@ export interface LogServers {
 export const MAX_FOLLOWED_SERVERS = 256
 
 /**
+ * --site, or --domain (what the other tasks call a site): the domain, or undefined; the two disagreeing is exit 2.
+ * Returns the flag that was used, so messages name what was typed.
+ */
+export function chooseSiteFlag(flags: { site?: string; domain?: string }): { site?: string; field: string } {
+  const { site, domain } = flags
+  if (site && domain && site !== domain)
+    throw new InputError([
+      {
+        field: '--domain',
+        value: domain,
+        allowed: `the same domain as --site (${site}), or nothing`,
+        hint: '--domain is another name for --site; give one of them',
+      },
+    ])
+  if (site) return { site, field: '--site' }
+  return domain ? { site: domain, field: '--domain' } : { field: '--site' }
+}
+
+/**
  * --server and --site → the servers in inventory order (and the site), or undefined when neither is given. Every
- * unknown name of a comma list is reported at once.
+ * unknown name of a comma list is reported at once. `siteField` is the flag the site came from.
  */
 export function resolveLogServers(
   inventory: Inventory,
-  choice: { server?: string; site?: string },
+  choice: { server?: string; site?: string; siteField?: string },
 ): LogServers | undefined {
-  const site = choice.site ? findSite(inventory, choice.site, '--site') : undefined
+  const siteField = choice.siteField ?? '--site'
+  const site = choice.site ? findSite(inventory, choice.site, siteField) : undefined
   if (!choice.server)
     return site ? { servers: inventory.servers.filter((s) => site.servers.includes(s.name)), site } : undefined
   const named = serverList(inventory, choice.server)
   if (!site) return { servers: named }
   if (named.length === 1) {
-    findSiteOnServer(inventory, named[0]!, site.domain)
+    findSiteOnServer(inventory, named[0]!, site.domain, siteField)
     return { servers: named, site }
   }
   const servers = named.filter((s) => site.servers.includes(s.name))
   if (!servers.length)
     throw new InputError([
       {
-        field: '--site',
+        field: siteField,
         value: site.domain,
         allowed: `a site on ${named.map((s) => s.name).join(', ')}`,
         hint: `${site.domain} is on ${site.servers.join(', ')}; drop --server to read every server of ${site.domain}`,

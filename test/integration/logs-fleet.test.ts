@@ -407,6 +407,11 @@ logs('bad input is exit 2 before any connection, naming the flag', async ({ sand
       ['--site', 'nope.test'],
       ['--site: got "nope.test"', 'app.test, big.test'],
     ],
+    [['--domain', 'nope.test'], ['--domain: got "nope.test"']],
+    [
+      ['--site', 'app.test', '--domain', 'big.test'],
+      ['--domain: got "big.test"', 'another name for --site'],
+    ],
     [
       ['--site', 'app.test', '--follow', '--json'],
       ['--json', 'not with --follow'],

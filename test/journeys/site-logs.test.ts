@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { suite } from 'uvu'
@@ -9,17 +10,23 @@ import { addSites, deployApp, processesOn, startSandbox, type TestSandbox, WORKE
 // Watch a restart across a site: the operator syncs a site to three servers and follows its logs — the worker's and
 // supervisord's — from all three in one stream, restarts the worker on one server from another terminal and sees it
 // there (stopped, spawned with the new pid, the worker's start line, all prefixed with that server), stops with
-// Ctrl-C leaving no tail on any server, finds the restart again afterwards with --grep, and checks the status.
+// Ctrl-C leaving no tail on any server, finds the restart again afterwards with --grep, and checks the status. SSH
+// masters stay warm between the commands, as they do for a person (the suite turns that off elsewhere).
 
 const DOMAIN = 'shop.test'
 const GROUP = `${DOMAIN}-worker`
 const PROCESS = `${GROUP}_00`
 const SERVERS = ['sandbox-1', 'sandbox-2', 'sandbox-3']
 
-const journey = suite<{ sandbox: TestSandbox }>('journey: follow a site across its servers through a restart')
+const journey = suite<{ sandbox: TestSandbox; env: Record<string, string> }>(
+  'journey: follow a site across its servers through a restart',
+)
 
 journey.before(async (context) => {
   context.sandbox = await startSandbox(3)
+  // Warm masters as by default, in a directory of the journey's own.
+  const cache = await fs.mkdtemp(path.join(context.sandbox.dir, 'cache-'))
+  context.env = { ZXS_CONTROL_PERSIST: '', XDG_CACHE_HOME: cache, XDG_RUNTIME_DIR: '' }
   await addSites(
     context.sandbox.inventory,
     `
@@ -35,20 +42,23 @@ journey.before(async (context) => {
   for (const server of SERVERS) await deployApp(context.sandbox.host(server), DOMAIN, { 'worker.sh': WORKER })
 })
 
-journey.after(async ({ sandbox }) => {
+journey.after(async ({ sandbox, env }) => {
+  const masters = path.join(env?.XDG_CACHE_HOME ?? '', 'zx-supervisor', 'cm')
+  for (const socket of await fs.readdir(masters).catch(() => []))
+    await execa('ssh', ['-S', path.join(masters, socket), '-O', 'exit', 'x'], { reject: false })
   await sandbox?.down()
 })
 
-const task = (sandbox: TestSandbox, name: string, args: string[]) =>
-  runTask(name, ['--inventory', sandbox.inventory, ...args])
+const task = (context: { sandbox: TestSandbox; env: Record<string, string> }, name: string, args: string[]) =>
+  runTask(name, ['--inventory', context.sandbox.inventory, ...args], { env: context.env })
 
 async function workerPid(sandbox: TestSandbox, server: string): Promise<number | undefined> {
   return (await processesOn(sandbox.host(server))).find((p) => p.group === GROUP && p.state === 'RUNNING')?.pid
 }
 
 /** server-logs --follow in its own process group, as a person runs it in a terminal of their own. */
-function follow(sandbox: TestSandbox, args: string[]) {
-  const { FORCE_COLOR: _ignored, ...env } = process.env
+function follow({ sandbox, env: extra }: { sandbox: TestSandbox; env: Record<string, string> }, args: string[]) {
+  const { FORCE_COLOR: _ignored, ...env } = { ...process.env, ...extra }
   const child = execa(
     process.execPath,
     [
@@ -80,14 +90,15 @@ function linesOf(out: string, server: string, source: string): string[] {
   })
 }
 
-journey('sync, follow the site, restart one server, see it in the stream, grep it, status', async ({ sandbox }) => {
-  const sync = await task(sandbox, 'supervisor-sync', ['--domain', DOMAIN])
+journey('sync, follow the site, restart one server, see it in the stream, grep it, status', async (context) => {
+  const { sandbox } = context
+  const sync = await task(context, 'supervisor-sync', ['--domain', DOMAIN])
   assert.is(sync.exitCode, 0, sync.all)
   const before: Record<string, number | undefined> = {}
   for (const server of SERVERS)
     before[server] = await waitFor(`the worker on ${server}`, () => workerPid(sandbox, server), 30_000)
 
-  const stream = follow(sandbox, ['--site', DOMAIN, '--service', 'supervisor,all-supervisors', '-n', '1', '-f'])
+  const stream = follow(context, ['--site', DOMAIN, '--service', 'supervisor,all-supervisors', '-n', '1', '-f'])
   try {
     await waitFor(
       'each server following its daemon and worker',
@@ -102,7 +113,7 @@ journey('sync, follow the site, restart one server, see it in the stream, grep i
         async () => linesOf(stream.out(), server, `${DOMAIN}/worker`).length === 1,
       )
 
-    const restart = await task(sandbox, 'supervisor-restart', ['--domain', DOMAIN, '--server', 'sandbox-2'])
+    const restart = await task(context, 'supervisor-restart', ['--domain', DOMAIN, '--server', 'sandbox-2'])
     assert.is(restart.exitCode, 0, restart.all)
     const pid = await waitFor('the new worker on sandbox-2', async () => {
       const now = await workerPid(sandbox, 'sandbox-2')
@@ -135,7 +146,7 @@ journey('sync, follow the site, restart one server, see it in the stream, grep i
     })
 
   // Afterwards: where was the worker spawned? Only sandbox-2 has two spawns.
-  const grep = await task(sandbox, 'server-logs', [
+  const grep = await task(context, 'server-logs', [
     '--site',
     DOMAIN,
     '--service',
@@ -155,7 +166,7 @@ journey('sync, follow the site, restart one server, see it in the stream, grep i
     ],
   )
 
-  const status = await task(sandbox, 'supervisor-status', ['--domain', DOMAIN])
+  const status = await task(context, 'supervisor-status', ['--domain', DOMAIN])
   assert.is(status.exitCode, 0, status.all)
 })
 

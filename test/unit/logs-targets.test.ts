@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import {
   availableServicesOn,
   checkFollowedServers,
+  chooseSiteFlag,
   MAX_FOLLOWED_SERVERS,
   resolveLogServers,
   resolveLogTargets,
@@ -238,6 +239,25 @@ test(`--follow: up to ${MAX_FOLLOWED_SERVERS} servers; more is exit 2 before any
   const error = inputError(() => checkFollowedServers(targets(MAX_FOLLOWED_SERVERS + 1)))
   assert.is(error.problems[0]?.field, '--server')
   assert.match(error.message, 'at most 256 servers with --follow')
+})
+
+test('--domain is another name for --site: either one, both the same, never two different sites', () => {
+  assert.equal(chooseSiteFlag({ site: 'a.test' }), { site: 'a.test', field: '--site' })
+  assert.equal(chooseSiteFlag({ domain: 'a.test' }), { site: 'a.test', field: '--domain' })
+  assert.equal(chooseSiteFlag({ site: 'a.test', domain: 'a.test' }), { site: 'a.test', field: '--site' })
+  assert.equal(chooseSiteFlag({}), { field: '--site' })
+  const error = inputError(() => chooseSiteFlag({ site: 'a.test', domain: 'b.test' }))
+  assert.is(error.problems[0]?.field, '--domain')
+  assert.match(error.message, 'the same domain as --site (a.test), or nothing')
+})
+
+test('messages about the site name the flag it came from', () => {
+  const unknown = inputError(() => resolveLogServers(INVENTORY, { site: 'nope.test', siteField: '--domain' }))
+  assert.match(unknown.message, '--domain: got "nope.test"')
+  const elsewhere = inputError(() =>
+    resolveLogServers(INVENTORY, { server: 'web', site: 'db.test', siteField: '--domain' }),
+  )
+  assert.match(elsewhere.message, '--domain: got "db.test"')
 })
 
 test.run()
