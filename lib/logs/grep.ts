@@ -312,7 +312,8 @@ export const FILTERED_READ = [
  */
 export const FILTERED_FOLLOW = [
   'export LC_ALL=C',
-  'echo | grep "$1" -e "$2" >/dev/null; [ $? -le 1 ] || exit 2',
+  // A grep without --line-buffered (BusyBox's) says so here, once, instead of holding lines back in its buffer.
+  'echo | grep --line-buffered "$1" -e "$2" >/dev/null; [ $? -le 1 ] || exit 2',
   // Before setsid() has run there is no group yet, and no pipeline either: then the process itself is enough.
   'stop() { [ -z "$group" ] || kill -TERM "-$group" 2>/dev/null || kill -TERM "$group" 2>/dev/null; }',
   "trap 'stopped=1; stop' TERM",
