@@ -61,6 +61,11 @@ export { saveInventory } from './inventory/save.ts'
 export * as layout from './layout.ts'
 export { fullName } from './layout.ts'
 export { followLogs } from './logs/follow.ts'
+export type { ServersFollowEnd, ServersFollowOptions } from './logs/follow-servers.ts'
+export { followServers } from './logs/follow-servers.ts'
+export type { LogFilter } from './logs/grep.ts'
+export { checkLogFilter, whyNotExtendedRegex } from './logs/grep.ts'
+export type { LogRead } from './logs/read.ts'
 export { readLogs } from './logs/read.ts'
 export {
   availableServices,
@@ -71,6 +76,15 @@ export {
   placeLogSources,
   resolveLogSources,
 } from './logs/sources.ts'
+export type { LogServers, LogTarget } from './logs/targets.ts'
+export {
+  availableServicesOn,
+  checkFollowedServers,
+  chooseSiteFlag,
+  MAX_FOLLOWED_SERVERS,
+  resolveLogServers,
+  resolveLogTargets,
+} from './logs/targets.ts'
 // Where things are: the package's own files and the team's project (inventory/, templates/).
 export { PACKAGE_DIR, PACKAGE_TEMPLATES_DIR, projectDir, projectTemplatesDir } from './project.ts'
 export { redactEnvironment } from './redact.ts'

@@ -1,29 +1,36 @@
 #!/usr/bin/env zx
-// server-logs: the last lines of supervisord's log and of the programs' logs on one server, or --follow them.
+// server-logs: the last lines of supervisord's and the programs' logs on one server or many, or --follow them all in
+// one stream; --grep filters on the servers, so unmatched lines never cross the network.
 import {
-  availableServices,
+  availableServicesOn,
+  checkFollowedServers,
   checkLines,
+  checkLogFilter,
+  chooseSiteFlag,
   DEFAULT_LINES,
   EXIT,
   findServer,
-  findSiteOnServer,
-  followLogs,
+  followServers,
+  forEachServer,
   InputError,
   layoutOf,
   loadInventory,
   MAX_LINES,
   placeLogSources,
   readLogs,
-  resolveLogSources,
+  resolveLogServers,
+  resolveLogTargets,
 } from 'zx-supervisor'
 import {
   defineTask,
+  describeLostServer,
   describeNotice,
-  followedLine,
+  linePrefixer,
   logLineOutput,
-  logsJson,
+  logsDocument,
+  prefixedLine,
   promptChoice,
-  reportLogs,
+  reportServerLogs,
   runIfMain,
   wantsColour,
 } from 'zx-supervisor/cli'
@@ -31,22 +38,35 @@ import {
 export const serverLogs = defineTask(
   {
     name: 'server-logs',
-    summary: "the last lines of supervisord's and the programs' logs on a server, or follow them",
-    usage: '--server NAME [--service LIST] [--site DOMAIN] [--lines N] [--follow]',
+    summary: "the last lines of supervisord's and the programs' logs on servers, or follow them all in one stream",
+    usage:
+      '--server NAME|GROUP|LIST | --site DOMAIN [--service LIST] [--lines N] [--grep PATTERN [--regex]] [--follow]',
     flags: [
-      { name: 'server', type: 'string', placeholder: 'NAME', description: 'the server (prompted on a terminal)' },
+      {
+        name: 'server',
+        type: 'string',
+        placeholder: 'NAME|GROUP|LIST',
+        description: 'a server, a group, or a comma-separated list of them (prompted on a terminal)',
+      },
       {
         name: 'service',
         alias: 's',
         type: 'string',
         placeholder: 'LIST',
-        description: 'comma-separated: supervisor, all-supervisors, supervisor:DOMAIN/PROGRAM (prompted on a terminal)',
+        description:
+          'comma-separated: supervisor, all-supervisors, supervisor:DOMAIN/PROGRAM (with --site: all-supervisors; else prompted on a terminal)',
       },
       {
         name: 'site',
         type: 'string',
         placeholder: 'DOMAIN',
-        description: "only this site's programs (the site must be on --server)",
+        description: "a site's programs, on every server of the site (with --server: on those of them)",
+      },
+      {
+        name: 'domain',
+        type: 'string',
+        placeholder: 'DOMAIN',
+        description: 'the same as --site (the name the other tasks give a site)',
       },
       {
         name: 'lines',
@@ -57,99 +77,150 @@ export const serverLogs = defineTask(
         default: String(DEFAULT_LINES),
       },
       {
+        name: 'grep',
+        type: 'string',
+        placeholder: 'PATTERN',
+        description: 'only the lines that contain PATTERN, filtered on the servers (grep -F)',
+      },
+      {
+        name: 'regex',
+        type: 'boolean',
+        description: '--grep is a POSIX extended regular expression (grep -E), checked before connecting',
+      },
+      {
         name: 'follow',
         alias: 'f',
         type: 'boolean',
-        description: 'keep printing new lines, each prefixed with its source, until Ctrl-C',
+        description: 'keep printing new lines of every server, each prefixed with its server and source, until Ctrl-C',
       },
     ],
-    common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
+    common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist', 'parallel'],
     examples: [
       'npx zx tasks/server-logs.mjs --server production --service all-supervisors',
-      'npx zx tasks/server-logs.mjs --server production --service supervisor:example.com/queue-worker -n 200',
-      'npx zx tasks/server-logs.mjs --server production --site example.com --service all-supervisors --follow',
-      'npx zx tasks/server-logs.mjs --server production --service supervisor --json',
+      'npx zx tasks/server-logs.mjs --site example.com --follow',
+      'npx zx tasks/server-logs.mjs --server web --service supervisor:example.com/queue-worker -n 200',
+      "npx zx tasks/server-logs.mjs --site example.com --grep 'Job failed' -n 20",
+      "npx zx tasks/server-logs.mjs --server web-1,web-2 --service all-supervisors --grep 'SIG(TERM|KILL)' --regex -f",
+      'npx zx tasks/server-logs.mjs --site example.com --json',
     ],
     notes: [
       "supervisor is supervisord's own log: the journal where systemd runs, else /var/log/supervisor/supervisord.log.",
-      'A missing log file is a warning, not a failure. --quiet prints the lines without headings (like tail -q).',
-      '--follow runs until Ctrl-C or SIGTERM, then stops the remote tail and exits 130, as every interrupted task does.',
+      'Servers are read in inventory order, each source under a heading. A missing log file is a warning, not a failure; a server that cannot be read is an error (exit 1) and the others are still shown. --quiet prints the lines without headings (like tail -q).',
+      '--grep: the last N matching lines (with --follow: the matches among the last N lines, then every new match). --regex takes only what POSIX defines for grep -E.',
+      '--follow follows every server at once (--parallel does not apply), up to 256; a server lost on the way is reported once and the others go on. Ctrl-C or SIGTERM stops every remote tail and exits 130.',
     ],
   },
-  async ({ flags, output, session, interactive }) => {
+  async ({ flags, given, output, session, interactive }) => {
     const lines = checkLines(flags.lines)
-    if (flags.follow && flags.json)
-      throw new InputError([
-        {
-          field: '--json',
-          value: true,
-          allowed: 'not with --follow',
-          hint: '--json prints one document when done; --follow never is',
-        },
-      ])
+    const filter = checkLogFilter(flags.grep, flags.regex)
+    if (flags.follow) refuseWithFollow(flags, given)
     const { inventory } = await loadInventory(flags.inventory)
-    const server = await askServer(inventory, flags.server, interactive)
-    const site = flags.site ? findSiteOnServer(inventory, server, flags.site) : undefined
-    const wanted = resolveLogSources(
+    const { servers, site } = await askServers(
       inventory,
-      server,
-      await askServices(availableServices(inventory, server, site), flags.service, interactive),
-      site,
+      flags.server,
+      chooseSiteFlag({ site: flags.site, domain: flags.domain }),
+      interactive,
     )
-    const connection = await session.connect(server)
-    const layout = await layoutOf(connection)
-    const sources = placeLogSources(wanted, layout)
+    const services = await askServices(availableServicesOn(inventory, servers, site), flags.service, site, interactive)
+    const targets = resolveLogTargets(inventory, servers, services, site)
 
     if (flags.follow) {
-      output.server(server.name, `following ${sources.map((s) => s.service).join(', ')} (Ctrl-C to stop)`)
-      const lineOutput = logLineOutput(output)
+      checkFollowedServers(targets)
       const colour = wantsColour(output)
+      const prefixOf = linePrefixer(
+        targets.map((t) => ({ server: t.server.name, services: t.sources.map((s) => s.service) })),
+        colour,
+      )
+      const lineOutput = logLineOutput(output)
+      let lostCount = 0
       const end = await followUntilSignalled((signal) =>
-        followLogs(connection, sources, {
+        followServers(session, targets, {
           lines,
+          ...(filter ? { filter } : {}),
           signal,
-          layout,
-          onLine: (service, line) => lineOutput.info(followedLine(service, line, colour)),
-          onNotice: (service, text) => output.warn(describeNotice(server.name, service, text)),
+          onFollowing: (server, followed) => output.server(server, `following ${followed.join(', ')} (Ctrl-C to stop)`),
+          onLine: (server, service, line) => lineOutput.info(prefixedLine(prefixOf(server, service), line, colour)),
+          onNotice: (server, service, text) => output.warn(describeNotice(server, service, text)),
+          onLost: (server, error, wasFollowing) =>
+            output.error(describeLostServer(server, error, wasFollowing, ++lostCount < targets.length)),
         }),
       )
-      for (const f of end.failed) output.error(`${server.name}: ${f.command} ended with exit code ${f.exitCode}`)
-      // A user's stop is reported as an interruption (130), as the task frame does for every task and a shell does
-      // for `tail -f`: a script can tell "stopped on purpose" from "the stream broke" (1).
-      return end.stopped ? EXIT.interrupted : end.failed.length ? EXIT.failed : EXIT.ok
+      for (const f of end.failed) output.error(`${f.server}: ${f.command} ended with exit code ${f.exitCode}`)
+      // A user's stop is an interruption (130), as for every task and for `tail -f`; a follow that ended by itself
+      // (every server lost, or a stream ended) is a failure (1).
+      return end.stopped ? EXIT.interrupted : end.lost.length || end.failed.length ? EXIT.failed : EXIT.ok
     }
 
-    const reads = await readLogs(connection, sources, lines, layout)
-    reportLogs(output, server.name, reads)
-    output.json(logsJson(server.name, lines, reads))
-    return EXIT.ok
+    const sourcesOf = new Map(targets.map((t) => [t.server.name, t.sources]))
+    const outcomes = await forEachServer(
+      targets.map((t) => t.server),
+      session,
+      async (server, connection) => {
+        const layout = await layoutOf(connection)
+        return readLogs(connection, placeLogSources(sourcesOf.get(server.name) ?? [], layout), lines, layout, filter)
+      },
+      flags.parallel,
+    )
+    reportServerLogs(output, outcomes)
+    output.json(logsDocument(lines, filter, outcomes))
+    return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failed
   },
 )
 
 /**
- * --server, or a choice of the inventory's servers on a terminal; without one, the missing flag is named.
- * @param {import('zx-supervisor').Inventory} inventory @param {string | undefined} name @param {boolean} interactive
+ * --json prints one document at the end, and a follow has none; every server is followed at once, so --parallel
+ * has nothing to limit. Both are refused rather than ignored.
+ * @param {Record<string, unknown>} flags @param {Set<string>} given
  */
-async function askServer(inventory, name, interactive) {
-  if (name) return findServer(inventory, name)
+function refuseWithFollow(flags, given) {
+  const problems = []
+  if (flags.json)
+    problems.push({
+      field: '--json',
+      value: true,
+      allowed: 'not with --follow',
+      hint: '--json prints one document when done; --follow never is',
+    })
+  if (given.has('parallel'))
+    problems.push({
+      field: '--parallel',
+      value: flags.parallel,
+      allowed: 'not with --follow',
+      hint: '--follow follows every server at once (up to 256); drop --parallel',
+    })
+  if (problems.length) throw new InputError(problems)
+}
+
+/**
+ * --server and/or --site, or one server chosen on a terminal; without them, the missing flag is named.
+ * @param {import('zx-supervisor').Inventory} inventory @param {string | undefined} server
+ * @param {{ site?: string, field: string }} site @param {boolean} interactive
+ * @returns {Promise<{ servers: import('zx-supervisor').Server[], site?: import('zx-supervisor').Site }>}
+ */
+async function askServers(inventory, server, site, interactive) {
+  const chosen = resolveLogServers(inventory, { server, site: site.site, siteField: site.field })
+  if (chosen) return chosen
   const names = inventory.servers.map((s) => s.name)
-  if (interactive && names.length) return findServer(inventory, await promptChoice('Select server:', names))
+  if (interactive && names.length)
+    return { servers: [findServer(inventory, await promptChoice('Select server:', names))] }
   throw new InputError([
     {
       field: '--server',
       value: undefined,
-      allowed: `a server from the inventory (${names.join(', ') || 'none yet'})`,
-      hint: 'pass --server NAME',
+      allowed: `a server, a group or a comma-separated list of them (${names.join(', ') || 'none yet'}), or --site DOMAIN`,
+      hint: 'pass --server NAME, or --site DOMAIN for every server of a site',
     },
   ])
 }
 
 /**
- * --service, or one choice among what exists on the server (on a terminal).
- * @param {string[]} available @param {string | undefined} given @param {boolean} interactive @returns {Promise<string>}
+ * --service; with --site, the site's programs (all-supervisors); else one choice among what exists (on a terminal).
+ * @param {string[]} available @param {string | undefined} given @param {unknown} site @param {boolean} interactive
+ * @returns {Promise<string>}
  */
-async function askServices(available, given, interactive) {
+async function askServices(available, given, site, interactive) {
   if (given) return given
+  if (site) return 'all-supervisors'
   if (interactive) return promptChoice('Which logs to view?', available)
   throw new InputError([
     {
@@ -163,7 +234,7 @@ async function askServices(available, given, interactive) {
 
 /**
  * Ctrl-C and SIGTERM stop the streams (their remote commands end with them) while the task frame closes the
- * connection; run in-process without the frame's handlers, the same signals end only the following.
+ * connections; run in-process without the frame's handlers, the same signals end only the following.
  * @template T @param {(signal: AbortSignal) => Promise<T>} follow @returns {Promise<T>}
  */
 async function followUntilSignalled(follow) {

@@ -3,6 +3,7 @@
 import { RemoteError } from '../errors.ts'
 import { DEBIAN_LAYOUT, type ServerLayout } from '../layout.ts'
 import type { Connection } from '../remote/connection.ts'
+import { filteredReadArgv, type LogFilter } from './grep.ts'
 import { DAEMON_SERVICE, type LogSource } from './sources.ts'
 
 export interface LogRead {
@@ -38,40 +39,58 @@ export async function locateDaemonLog(
     : { from: 'file', path: layout.daemonLog }
 }
 
-/** Every source in order, one command each (sequential: sshd limits the sessions of one connection). */
+/**
+ * Every source in order, one command each (sequential: sshd limits the sessions of one connection). With a filter,
+ * the last N lines that match, found on the server.
+ */
 export async function readLogs(
   connection: Connection,
   sources: LogSource[],
   lines: number,
   layout: Pick<ServerLayout, 'service' | 'daemonLog'> = DEBIAN_LAYOUT,
+  filter?: LogFilter,
 ): Promise<LogRead[]> {
   const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection, layout) : undefined
   const reads: LogRead[] = []
   for (const source of sources) {
-    if (source.kind === 'program') reads.push(await readFile(connection, source.service, source.path, lines))
-    else if (daemon?.from === 'journal') reads.push(await readJournal(connection, daemon.unit, lines))
-    else reads.push(await readFile(connection, DAEMON_SERVICE, layout.daemonLog, lines))
+    if (source.kind === 'program') reads.push(await readFile(connection, source.service, source.path, lines, filter))
+    else if (daemon?.from === 'journal') reads.push(await readJournal(connection, daemon.unit, lines, filter))
+    else reads.push(await readFile(connection, DAEMON_SERVICE, layout.daemonLog, lines, filter))
   }
   return reads
 }
 
-export async function readFile(connection: Connection, service: string, path: string, lines: number): Promise<LogRead> {
-  const result = await connection.run(['tail', '-n', String(lines), '--', path], { privileged: true })
+export async function readFile(
+  connection: Connection,
+  service: string,
+  path: string,
+  lines: number,
+  filter?: LogFilter,
+): Promise<LogRead> {
+  const argv = filter ? filteredReadArgv(filter, lines, ['cat', '--', path]) : ['tail', '-n', String(lines), '--', path]
+  const result = await connection.run(argv, { privileged: true })
   if (result.exitCode !== 0 && /No such file or directory/.test(result.stderr))
     return { service, from: 'file', path, lines: [], missing: true }
   if (result.exitCode !== 0)
     throw new RemoteError(
       connection.server.name,
-      `cannot read ${path}: ${result.stderr.trim() || `tail exited ${result.exitCode}`}`,
+      `cannot read ${path}: ${result.stderr.trim() || `${filter ? 'grep' : 'tail'} exited ${result.exitCode}`}`,
       result.stderr,
     )
   return { service, from: 'file', path, lines: splitLines(result.stdout), missing: false }
 }
 
-export async function readJournal(connection: Connection, unit: string, lines: number): Promise<LogRead> {
-  const result = await connection.run(['journalctl', '-u', unit, '-n', String(lines), '--no-pager'], {
-    privileged: true,
-  })
+export async function readJournal(
+  connection: Connection,
+  unit: string,
+  lines: number,
+  filter?: LogFilter,
+): Promise<LogRead> {
+  // Filtered: the unit's whole journal goes through grep there (-q: no "-- No entries --" to match).
+  const argv = filter
+    ? filteredReadArgv(filter, lines, ['journalctl', '-u', unit, '--no-pager', '-q'])
+    : ['journalctl', '-u', unit, '-n', String(lines), '--no-pager']
+  const result = await connection.run(argv, { privileged: true })
   if (result.exitCode !== 0)
     throw new RemoteError(
       connection.server.name,

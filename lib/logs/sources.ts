@@ -110,7 +110,7 @@ export function resolveLogSources(inventory: Inventory, server: Server, services
  * all-supervisors is the daemon's log and every program of the server; with --site, that site's programs only (the
  * daemon's log is the whole server's: `supervisor` asks for it by name).
  */
-function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogSource[] | null {
+export function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogSource[] | null {
   if (name === DAEMON_SERVICE) return [{ kind: 'daemon', service: DAEMON_SERVICE }]
   if (name === ALL_SERVICE)
     return programs.length
@@ -121,7 +121,7 @@ function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogS
 }
 
 /** The hint for an entry that names nothing on this server: the nearest thing that does exist. */
-function whyUnknown(inventory: Inventory, server: Server, name: string, site?: Site): string {
+export function whyUnknown(inventory: Inventory, server: Server, name: string, site?: Site): string {
   const scope = site ? `site ${site.domain}` : server.name
   if (name === ALL_SERVICE)
     return `${scope} has no supervisor programs in the inventory; add one with supervisor-create`

@@ -159,24 +159,27 @@ logs('--json: one document with each source, its lines and whether it is missing
   const document = JSON.parse(run.stdout)
   assert.equal(document, {
     ok: true,
-    server: 'sandbox-1',
     lines: 50,
-    sources: [
+    grep: null,
+    logs: [
       {
-        service: 'supervisor:app.test/worker',
+        server: 'sandbox-1',
+        source: 'supervisor:app.test/worker',
         from: 'file',
         path: WORKER_LOG,
         lines: ['LINE-1 ok', 'LINE-2 an ERROR here'],
         missing: false,
       },
       {
-        service: 'supervisor:ghost.test/never',
+        server: 'sandbox-1',
+        source: 'supervisor:ghost.test/never',
         from: 'file',
         path: '/var/log/supervisor/ghost.test-never.log',
         lines: [],
         missing: true,
       },
     ],
+    failed: [],
   })
 })
 
@@ -225,7 +228,7 @@ logs('bad input is exit 2 with a message naming the flag, before any connection'
   }
   const unknown = await logsTask(sandbox, ['--server', 'nope', '--service', 'supervisor'])
   assert.is(unknown.exitCode, 2)
-  assert.match(unknown.stderr, 'a server from the inventory (sandbox-1, sandbox-2)')
+  assert.match(unknown.stderr, 'a server (sandbox-1, sandbox-2) or a group')
   assert.is((await fs.stat(sshdLog)).size, before, 'no connection was made')
 })
 
@@ -246,7 +249,7 @@ logs('on a terminal with no --server and --service: a choice of each', async ({ 
 })
 
 logs(
-  '--follow streams lines appended later, each with its source, and SIGTERM stops it leaving nothing behind',
+  '--follow streams lines appended later, each with its server and source, and SIGTERM stops it leaving nothing behind',
   async ({ sandbox }) => {
     const host = sandbox.host('sandbox-1')
     const child = startFollowing(sandbox, [
@@ -263,7 +266,7 @@ logs(
       out += chunk.toString()
     })
     try {
-      await waitFor('the last lines', async () => out.includes('[supervisor:app.test/worker] LINE-2 an ERROR here'))
+      await waitFor('the last lines', async () => /^sandbox-1 app\.test\/worker +│ LINE-2 an ERROR here$/m.test(out))
       await hostExec(host, [
         'sh',
         '-c',
@@ -272,8 +275,8 @@ logs(
       await waitFor(
         'the appended lines',
         async () =>
-          out.includes('[supervisor:app.test/worker] LINE-3 appended later') &&
-          out.includes('[supervisor] daemon marker 42'),
+          /^sandbox-1 app\.test\/worker +│ LINE-3 appended later$/m.test(out) &&
+          /^sandbox-1 supervisor +│ daemon marker 42$/m.test(out),
       )
       assert.ok(await remoteTails(sandbox), 'a tail -F runs on the server while following')
       assert.ok(await remoteSshSessions(sandbox), 'and its ssh connection is seen')

@@ -197,7 +197,14 @@ test('a task offers only the common flags it uses', () => {
   assert.not.match(formatHelp(supervisorStatus.meta), '--yes')
   assert.equal(
     offering('parallel'),
-    ['supervisor-restart', 'supervisor-start', 'supervisor-status', 'supervisor-stop', 'supervisor-sync'],
+    [
+      'server-logs',
+      'supervisor-restart',
+      'supervisor-start',
+      'supervisor-status',
+      'supervisor-stop',
+      'supervisor-sync',
+    ],
     'every task that visits several servers at once; deploy rolls one at a time',
   )
   assert.equal(offering('one-by-one'), ['supervisor-restart'])

@@ -1,9 +1,17 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type FollowedFile, followCommands, noticeService, tailDemux } from '../../lib/logs/follow.ts'
+import {
+  type FollowedFile,
+  followCommands,
+  noticeService,
+  STREAMS_PER_SERVER,
+  shareOut,
+  tailDemux,
+} from '../../lib/logs/follow.ts'
 import type { LogSource } from '../../lib/logs/sources.ts'
 
-// --follow: which commands follow which sources, and how one `tail -F` output is split back into its files.
+// --follow: which commands follow which sources (with and without --grep), and how a `tail -F` of several files is
+// split back into its files.
 
 const daemon: LogSource = { kind: 'daemon', service: 'supervisor' }
 const worker: LogSource = {
@@ -31,20 +39,13 @@ const commandCases = [
     argvs: [['tail', '-n', '7', '-F', '--', '/var/log/supervisor/a.test-worker.log']],
   },
   {
-    name: 'daemon without systemd: its file in the same tail',
+    name: 'daemon without systemd: a tail per file, so a line written in pieces stays whole',
     sources: [daemon, worker, ws],
     daemon: DAEMON_FILE,
     argvs: [
-      [
-        'tail',
-        '-n',
-        '7',
-        '-F',
-        '--',
-        '/var/log/supervisor/supervisord.log',
-        '/var/log/supervisor/a.test-worker.log',
-        '/var/log/supervisor/a.test-ws.log',
-      ],
+      ['tail', '-n', '7', '-F', '--', '/var/log/supervisor/supervisord.log'],
+      ['tail', '-n', '7', '-F', '--', '/var/log/supervisor/a.test-worker.log'],
+      ['tail', '-n', '7', '-F', '--', '/var/log/supervisor/a.test-ws.log'],
     ],
   },
   {
@@ -71,6 +72,74 @@ for (const c of commandCases) {
     )
   })
 }
+
+const programs = (count: number): LogSource[] =>
+  Array.from({ length: count }, (_, i) => ({
+    kind: 'program',
+    service: `supervisor:a.test/p${i + 1}`,
+    domain: 'a.test',
+    program: `p${i + 1}`,
+    path: `/var/log/supervisor/a.test-p${i + 1}.log`,
+  }))
+
+test(`follow commands: at most ${STREAMS_PER_SERVER} streams per server (sshd's sessions); beyond, files share tails`, () => {
+  assert.is(followCommands(programs(STREAMS_PER_SERVER), undefined, 5).length, STREAMS_PER_SERVER)
+  const twenty = followCommands([daemon, ...programs(20)], JOURNAL, 5)
+  assert.is(twenty.length, STREAMS_PER_SERVER)
+  assert.equal(
+    twenty.map((c) => (c.kind === 'tail' ? c.files.length : 'journal')),
+    [3, 3, 3, 3, 3, 3, 2, 'journal'],
+  )
+  assert.equal(
+    twenty.flatMap((c) => (c.kind === 'tail' ? c.files.map((f) => f.service) : [c.service])),
+    [...programs(20).map((p) => p.service), 'supervisor'],
+    'every source once, in order',
+  )
+})
+
+test('share out: in order, one each while they fit, nearly equal groups beyond', () => {
+  assert.equal(shareOut([1, 2, 3], 8), [[1], [2], [3]])
+  assert.equal(shareOut([1, 2, 3, 4, 5], 2), [
+    [1, 2, 3],
+    [4, 5],
+  ])
+  assert.equal(shareOut([], 8), [])
+})
+
+test('follow commands with --grep: the same commands through the filter; shared tails keep their headers', () => {
+  const filter = { pattern: 'failed', syntax: 'fixed' } as const
+  const [single] = followCommands([worker], undefined, 7, filter)
+  assert.equal(single?.argv.slice(0, 2), ['sh', '-c'])
+  assert.equal(single?.argv.slice(3), [
+    'sh',
+    '-F',
+    'failed',
+    'tail',
+    '-n',
+    '7',
+    '-F',
+    '--',
+    '/var/log/supervisor/a.test-worker.log',
+  ])
+  assert.is(single?.label, 'tail -n 7 -F -- /var/log/supervisor/a.test-worker.log', 'messages name the tail')
+  const shared = followCommands(programs(9), undefined, 7, { pattern: 'x|y', syntax: 'extended' })[0]!
+  assert.equal(shared.argv.slice(4, 6), [
+    '-E',
+    'x|y\n^==> /var/log/supervisor/a\\.test-p1\\.log <==$\n^==> /var/log/supervisor/a\\.test-p2\\.log <==$',
+  ])
+  const [journal] = followCommands([daemon], JOURNAL, 7, filter)
+  assert.equal(journal?.argv.slice(4), [
+    '-F',
+    'failed',
+    'journalctl',
+    '-u',
+    'supervisor',
+    '-n',
+    '7',
+    '-f',
+    '--no-pager',
+  ])
+})
 
 const FILES: FollowedFile[] = [
   { path: '/var/log/supervisor/supervisord.log', service: 'supervisor' },
@@ -125,6 +194,17 @@ const demuxCases: Array<{ name: string; files: FollowedFile[]; lines: string[]; 
       'supervisor:a.test/worker|',
       'supervisor:a.test/worker|==> fake <==',
     ],
+  },
+  {
+    name: 'through grep: headers come without the blank line before them',
+    files: FILES,
+    lines: [
+      '==> /var/log/supervisor/supervisord.log <==',
+      'failed to start',
+      '==> /var/log/supervisor/a.test-worker.log <==',
+      'job failed',
+    ],
+    expected: ['supervisor|failed to start', 'supervisor:a.test/worker|job failed'],
   },
   {
     name: 'one file: tail writes no headers, every line is its own, even one looking like a header',
