@@ -11,7 +11,7 @@ import { rejected } from '../helpers/input-error.ts'
 const DOWN = '\x1b[B'
 
 /** Prompts on a fake terminal; type() sends keys as a person or a paste would, until() waits for what was drawn. */
-function terminal(options: { tty?: boolean; canAsk?: boolean } = {}) {
+function terminal(options: { tty?: boolean; canAsk?: boolean | 'default' } = {}) {
   const input = Object.assign(new PassThrough(), {
     isTTY: options.tty ?? true,
     raw: false,
@@ -30,7 +30,8 @@ function terminal(options: { tty?: boolean; canAsk?: boolean } = {}) {
   const prompts: Prompts = createPrompts({
     input,
     output,
-    ...(options.canAsk === undefined ? {} : { canAsk: () => options.canAsk as boolean }),
+    // A fake terminal may ask even when this suite runs with CI=true; 'default' keeps the real rule.
+    ...(options.canAsk === 'default' ? {} : { canAsk: () => (options.canAsk ?? options.tty ?? true) as boolean }),
   })
   return {
     prompts,
@@ -184,7 +185,16 @@ test('Ctrl-D at a question, or the input ending, is exit 2 (InputError); later q
 })
 
 test('without a terminal (or with CI=true) nothing is asked: exit 2, nothing drawn', async () => {
-  for (const t of [terminal({ tty: false }), terminal({ canAsk: false })]) {
+  const previousCi = process.env.CI
+  process.env.CI = 'true'
+  const withCi = terminal({ canAsk: 'default' })
+  const ciRefuses = await rejected(() => withCi.prompts.text('Name:'), InputError).finally(() => {
+    if (previousCi === undefined) delete process.env.CI
+    else process.env.CI = previousCi
+  })
+  assert.match(ciRefuses.message, 'No terminal to ask', 'the default rule: CI=true never asks, even on a terminal')
+  assert.is(withCi.written(), '')
+  for (const t of [terminal({ tty: false, canAsk: 'default' }), terminal({ canAsk: false })]) {
     for (const ask of [
       () => t.prompts.text('Name:'),
       () => t.prompts.confirm('Sure?', false),
