@@ -3,7 +3,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ManagedFileSpec } from '../../lib/layout.ts'
-import { copyProject, runCopy } from '../helpers/project-copy.ts'
+import { buildCopy, copyProject, runCopy } from '../helpers/project-copy.ts'
 import { addSites, deployApp, editInventory, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
 import { serverState } from '../helpers/server-state.ts'
 
@@ -61,6 +61,8 @@ contract.before(async (context) => {
     path.join(context.copy, 'templates/supervisor/health.hbs'),
     '{\n  "program": {{json fullName}},\n  "user": {{json user}}\n}\n',
   )
+  // The copy's tasks run its own dist/: rebuilt after the edit.
+  await buildCopy(context.copy)
   context.files = (
     (await import(path.join(context.copy, 'lib/layout.ts'))) as { MANAGED_FILES: ManagedFileSpec[] }
   ).MANAGED_FILES
