@@ -11,7 +11,7 @@ const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' }
 
 /**
  * @typedef {{ dir: string, inventory: string, muxConfig: string, env: Record<string, string | undefined> }} AnsibleSetup
- * @typedef {import('../lib/types.ts').RemoteFile} RemoteFile
+ * @typedef {import('zx-supervisor').RemoteFile} RemoteFile
  */
 
 /** `ansible-playbook [core 2.14.18]`, installing ansible-core with apt-get first when it is missing (needs root). @param {(line: string) => void} log */

@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { dump, load } from 'js-yaml'
-import { hostExec, sandboxDown, sandboxUp } from '../sandbox/index.ts'
-import { parseStatus } from '../sandbox/supervisorctl.ts'
+import { hostExec, sandboxDown, sandboxUp } from '../dist/sandbox/index.js'
+import { parseStatus } from '../dist/sandbox/supervisorctl.js'
 
 export const DOMAIN = 'bench.test'
 export const PROGRAMS = 10
@@ -15,7 +15,7 @@ const WORKER = '#!/bin/sh\nexec sleep 100000\n'
 const PROGRAM_NAMES = Array.from({ length: PROGRAMS }, (_, i) => `worker-${String(i + 1).padStart(2, '0')}`)
 
 /**
- * @typedef {import('../sandbox/index.ts').SandboxHost} Host
+ * @typedef {import('../dist/sandbox/index.js').SandboxHost} Host
  * @typedef {{ dir: string, sandboxDir: string, sshConfig: string, hosts: Host[], inventories: Map<number, string> }} Fleet
  */
 
@@ -157,7 +157,7 @@ export function loginDelta(before, after) {
 
 /**
  * Checks a sync did the whole job: every rendered file on the host byte for byte, one process per program.
- * @param {Host[]} hosts @param {(name: string) => import('../lib/types.ts').RemoteFile[]} filesFor
+ * @param {Host[]} hosts @param {(name: string) => import('zx-supervisor').RemoteFile[]} filesFor
  */
 export async function verifySynced(hosts, filesFor) {
   for (const host of hosts) {

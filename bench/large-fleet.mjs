@@ -234,5 +234,6 @@ async function findBaseline() {
       notRun: `${BASELINE_DIR} is at ${String(head.stdout).slice(0, 7) || 'no git commit'}, not ${BASELINE_COMMIT}; to compare, remove it and run: ${setup}`,
     }
   }
-  return { runner: taskRunner({ project: BASELINE_DIR }) }
+  // Its tasks import lib/*.ts: it ran with the tsx loader its .npmrc gave npx (node-options=--import=tsx).
+  return { runner: taskRunner({ project: BASELINE_DIR, nodeArgs: ['--import', 'tsx'] }) }
 }

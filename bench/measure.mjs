@@ -16,7 +16,7 @@ import { execa } from 'execa'
 export const interrupt = new AbortController()
 
 /**
- * The environment a user's shell would give: no colours, no inherited NODE_OPTIONS (the command says --import tsx).
+ * The environment a user's shell would give: no colours, no inherited NODE_OPTIONS (a loader of the shell running the bench).
  * @param {Record<string, string>} [extra] @returns {Record<string, string | undefined>}
  */
 export function plainEnv(extra = {}) {

@@ -12,23 +12,37 @@ export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url))
  *   deploy: (inventory: string, args: string[]) => Promise<Timed> }} TaskRunner
  */
 
-/** `node <project>/node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs. */
-export function taskArgv(/** @type {string} */ task, /** @type {string[]} */ args, project = PROJECT) {
-  return [path.join(project, 'node_modules', 'zx', 'build', 'cli.js'), path.join('tasks', `${task}.mjs`), ...args]
+/**
+ * `node <project>/node_modules/zx/build/cli.js tasks/<task>.mjs ...`: what `npx zx tasks/<task>.mjs` runs, minus npx.
+ * The tasks import the package by its name, which resolves to the project's build (dist/); nothing loads TypeScript.
+ * `nodeArgs` go before the script (the baseline's tasks import lib/*.ts and need `--import tsx`).
+ */
+export function taskArgv(
+  /** @type {string} */ task,
+  /** @type {string[]} */ args,
+  project = PROJECT,
+  /** @type {string[]} */ nodeArgs = [],
+) {
+  return [
+    ...nodeArgs,
+    path.join(project, 'node_modules', 'zx', 'build', 'cli.js'),
+    path.join('tasks', `${task}.mjs`),
+    ...args,
+  ]
 }
 
 /**
  * The task scripts of `project`. Warm (the default): SSH masters outlive a run by 60 s and the next run joins them;
  * cold: `--no-persist`, so every run logs in anew. The baseline knows neither, so it gets no flag (always cold).
- * @param {{ project?: string, persistFlag?: '--no-persist' }} [options]
+ * @param {{ project?: string, persistFlag?: '--no-persist', nodeArgs?: string[] }} [options]
  * @returns {TaskRunner}
  */
-export function taskRunner({ project = PROJECT, persistFlag } = {}) {
+export function taskRunner({ project = PROJECT, persistFlag, nodeArgs = [] } = {}) {
   // A ZXS_CONTROL_PERSIST of the shell running the bench must not decide what "warm" means here.
   const { ZXS_CONTROL_PERSIST: _persist, ...env } = plainEnv()
   const flags = persistFlag ? [persistFlag] : []
   const run = (/** @type {string} */ task, /** @type {string[]} */ args) =>
-    timed(process.execPath, taskArgv(task, [...args, ...flags], project), { cwd: project, env })
+    timed(process.execPath, taskArgv(task, [...args, ...flags], project, nodeArgs), { cwd: project, env })
   return {
     sync: (inventory) => run('supervisor-sync', ['--inventory', inventory, '--all']),
     status: (inventory) => run('supervisor-status', ['--inventory', inventory]),

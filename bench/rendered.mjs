@@ -1,12 +1,10 @@
-// The files our sync writes to each server, from the project's own renderer (lib/sync/desired.ts): Ansible copies
+// The files our sync writes to each server, from the project's own renderer (renderDesiredStates, as the package exports it): Ansible copies
 // exactly these, so both tools put identical bytes in place.
 import path from 'node:path'
-import { loadInventory } from '../lib/inventory/load.ts'
-import { renderDesiredStates } from '../lib/sync/desired.ts'
-import { resolveSyncScope } from '../lib/sync/scope.ts'
+import { loadInventory, renderDesiredStates, resolveSyncScope } from 'zx-supervisor'
 import { PROJECT } from './ours.mjs'
 
-/** @param {string} inventory @returns {Promise<(host: string) => import('../lib/types.ts').RemoteFile[]>} */
+/** @param {string} inventory @returns {Promise<(host: string) => import('zx-supervisor').RemoteFile[]>} */
 export async function renderedFiles(inventory) {
   const { inventory: loaded } = await loadInventory(inventory)
   const scope = resolveSyncScope(loaded, { all: true })

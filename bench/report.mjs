@@ -2,6 +2,7 @@
 // client and server, the 48-server rows, task start, the SPEC §8 targets marked met / missed, where our time goes,
 // and the machine it ran on; as bench/results.md, and the same tables on the terminal.
 import os from 'node:os'
+import { startupLayers } from './breakdown.mjs'
 import { BASELINE_COMMIT, BASELINE_DIR, FLEET_SIZE } from './large-fleet.mjs'
 import { percent, seconds } from './measure.mjs'
 
@@ -12,7 +13,9 @@ import { percent, seconds } from './measure.mjs'
  * @typedef {{ rows: Row[], sync1: Row, sync3: Row, sync9: Row, noop: Row, status: Row, drift: Row,
  *   start: { task: import('./breakdown.mjs').Part, empty: import('./breakdown.mjs').Part },
  *   parts: import('./breakdown.mjs').Part[], fleet?: import('./large-fleet.mjs').FleetResults,
- *   facts: Record<string, string>, commands: string[] }} Results
+ *   team: TeamResults, facts: Record<string, string>, commands: string[] }} Results
+ * @typedef {{ start: { task: import('./breakdown.mjs').Part, empty: import('./breakdown.mjs').Part },
+ *   status: import('./team-repo.mjs').TeamStatus } | { notRun: string }} TeamResults
  */
 
 const STATUS_SPEEDUP = 2
@@ -20,7 +23,8 @@ const NOOP_SPEEDUP = 10
 const SYNC_SPEEDUP = 8
 const SERVER_CPU_PER_STATUS = 0.15
 const BASELINE_SPEEDUP = 3
-const TASK_START_LIMIT = 1.2
+// SPEC §8 asks ≤ 1.2× in this project and ≤ 1.15× in a team repo; issue 16 asks 1.15× of both.
+const TASK_START_LIMIT = 1.15
 
 /** How many times faster `fast` is than `slow`. @param {Measured} slow @param {Measured} fast */
 const ratio = (slow, fast) => slow.median / fast.median
@@ -68,6 +72,7 @@ export function targets(results) {
     }
   }
   const startRatio = results.start.task.ms / results.start.empty.ms
+  const { team } = results
   const coldLogins = results.rows
     .flatMap((row) => row.oursCold.facts)
     .flatMap((fact) => Object.values(fact.logins ?? {}))
@@ -95,10 +100,11 @@ export function targets(results) {
     againstBaseline('status', 'status'),
     againstBaseline('noop', 'no-op sync'),
     {
-      target: `task start ≤ ${TASK_START_LIMIT}× an empty \`npx zx\` script`,
+      target: `task start (\`npx zx tasks/supervisor-status.mjs --help\`) ≤ ${TASK_START_LIMIT}× an empty \`npx zx\` script`,
       value: `${seconds(results.start.task.ms)} vs ${seconds(results.start.empty.ms)} = ${startRatio.toFixed(2)}×`,
       met: startRatio <= TASK_START_LIMIT,
     },
+    ...teamTargets(team, results.parts),
     {
       target: 'one SSH connection per server per run',
       value: `cold: ${range(coldLogins)} per server in each of ${coldLogins.length} (server, run) pairs; warm: ${range(warmLogins)} (joins the master of the run before)`,
@@ -110,6 +116,43 @@ export function targets(results) {
       met: noopFacts.every((f) => f.reportedNoChange && f.untouched),
     },
   ]
+}
+
+/** The team repo's two targets, or both marked not measured. @param {TeamResults} team @param {import('./breakdown.mjs').Part[]} parts @returns {Target[]} */
+function teamTargets(team, parts) {
+  const statusTarget = `in a team repo: status of 3 servers (\`npx zx tasks/supervisor-status.mjs\`) ≥ ${STATUS_SPEEDUP}× faster than Ansible (warm vs warm)`
+  const startTarget = `in a team repo: \`npx zx tasks/supervisor-status.mjs --help\` ≤ ${TASK_START_LIMIT}× an empty \`npx zx\` script there`
+  if ('notRun' in team)
+    return [
+      { target: statusTarget, value: `not measured: ${team.notRun}`, met: undefined },
+      { target: startTarget, value: `not measured: ${team.notRun}`, met: undefined },
+    ]
+  const speedup = team.status.ansible.median / team.status.ours.median
+  const startRatio = team.start.task.ms / team.start.empty.ms
+  return [
+    {
+      target: statusTarget,
+      value: `${seconds(team.status.ours.median)} vs ${seconds(team.status.ansible.median)} = ${times(speedup)}${speedup >= STATUS_SPEEDUP ? '' : `; ${npxShare(team, parts)}`}`,
+      met: speedup >= STATUS_SPEEDUP,
+    },
+    {
+      target: startTarget,
+      value: `${seconds(team.start.task.ms)} vs ${seconds(team.start.empty.ms)} = ${startRatio.toFixed(2)}×`,
+      met: startRatio <= TASK_START_LIMIT,
+    },
+  ]
+}
+
+/**
+ * How much of the time a 2× status may take (Ansible warm / 2) npx alone uses: `npx zx` of a one-line script minus
+ * `node …/zx/build/cli.js` of it, from the start-up breakdown.
+ * @param {{ status: import('./team-repo.mjs').TeamStatus }} team @param {import('./breakdown.mjs').Part[]} parts
+ */
+function npxShare(team, parts) {
+  const npx = startupLayers(parts)?.[0]?.ms
+  if (npx === undefined) return 'npx not measured'
+  const budget = team.status.ansible.median / STATUS_SPEEDUP
+  return `npx alone takes ${seconds(npx)} of the ${seconds(budget)} a ${STATUS_SPEEDUP}× status may take (Ansible warm / ${STATUS_SPEEDUP}), which leaves ${seconds(budget - npx)} for node, zx, our modules and the status itself (together ${seconds(team.status.ours.median - npx)} here)`
 }
 
 const verdict = (/** @type {Target} */ t) => (t.met === undefined ? 'not measured' : t.met ? 'met' : '**missed**')
@@ -256,8 +299,35 @@ function tables(results) {
       [
         [results.start.task.label, seconds(results.start.task.ms)],
         [results.start.empty.label, seconds(results.start.empty.ms)],
+        ...('notRun' in results.team
+          ? [[`a team repo: not run (${results.team.notRun})`, '—']]
+          : [
+              [results.team.start.task.label, seconds(results.team.start.task.ms)],
+              [results.team.start.empty.label, seconds(results.team.start.empty.ms)],
+            ]),
       ],
     ),
+    ...('notRun' in results.team
+      ? []
+      : [
+          '',
+          ...table(
+            [
+              'a team repo (packed tarball + zx, `npx zx`), 3 servers (median, in turn)',
+              'ours warm',
+              'Ansible warm',
+              'ratio',
+            ],
+            [
+              [
+                'status (all running)',
+                seconds(results.team.status.ours.median),
+                seconds(results.team.status.ansible.median),
+                times(results.team.status.ansible.median / results.team.status.ours.median),
+              ],
+            ],
+          ),
+        ]),
     '',
     '## Targets (SPEC §8)',
     '',
@@ -273,6 +343,21 @@ function rollingLine({ batchOne, batchQuarter }, servers) {
     `Rolling deploy of a new release, ${servers} servers (ours, upload + switch + sync + restart + wait per server): ` +
     `--batch 1 ${seconds(batchOne.median)}, --batch 25% ${seconds(batchQuarter.median)} = ${times(ratio(batchOne, batchQuarter))} faster.`
   )
+}
+
+/** The start-up, layer by layer (each the difference of two rows above). @param {import('./breakdown.mjs').Part[]} parts */
+function startupLines(parts) {
+  const layers = startupLayers(parts)
+  if (!layers) return []
+  const row = (/** @type {string[]} */ list) => `| ${list.join(' | ')} |`
+  return [
+    '',
+    'A status from the command line, layer by layer (each the difference of two rows above):',
+    '',
+    row(['layer', 'time']),
+    row(['---', '---:']),
+    ...layers.map((l) => row([l.label, seconds(l.ms)])),
+  ]
 }
 
 /** @param {Results} results */
@@ -308,6 +393,7 @@ export function markdownReport(results) {
     row(['what', 'time']),
     row(['---', '---:']),
     ...results.parts.map((p) => row([p.label, seconds(p.ms)])),
+    ...startupLines(results.parts),
     '',
     '## Commands timed',
     '',

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run bench [-- --runs N] [-- --fleet]: the same supervisor work through zx-supervisor and through Ansible
 // (ansible-core from Debian) on sandbox servers, and the SPEC §8 targets. Our side is the real task scripts spawned
-// as a user runs them (`node --import tsx node_modules/zx/build/cli.js tasks/...`), so node/tsx start-up is in every
-// figure. --fleet adds 48 servers (no-op sync, status, rolling deploy; against the baseline commit), once each.
+// as a user runs them (`node node_modules/zx/build/cli.js tasks/...`, what `npx zx tasks/...` runs minus npx), so
+// node and zx start-up are in every figure; a team repo made from the packed tarball adds its `npx zx` rows.
+// --fleet adds 48 servers (no-op sync, status, rolling deploy; against the baseline commit), once each.
 // Needs root (sandbox servers; installs ansible-core when missing). Not a test: nothing here is part of npm test.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -14,7 +15,8 @@ import { interrupt } from './measure.mjs'
 import { oursCommand, PROJECT } from './ours.mjs'
 import { renderedFiles } from './rendered.mjs'
 import { machineFacts, markdownReport, terminalReport } from './report.mjs'
-import { createScenarios } from './scenarios.mjs'
+import { createScenarios, inventoryOf, names } from './scenarios.mjs'
+import { createTeamRepo, removeTeamRepo, TEAM_EMPTY, teamStatusAgainstAnsible } from './team-repo.mjs'
 
 const SIZES = [1, 3, 9]
 const USAGE =
@@ -30,11 +32,25 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
 
 /** @type {Array<{ fleet: import('./fleet.mjs').Fleet, ansible?: import('./ansible.mjs').AnsibleSetup }>} */
 const running = []
+/** @type {import('./team-repo.mjs').TeamRepo | undefined} */
+let team
 try {
   const ansibleVersion = await ensureAnsible(log)
   const facts = machineFacts(ansibleVersion, runs)
-  // First, while no sandbox server runs: start-up is what this row compares.
+  // A team's repo, from the packed tarball (npm install needs the registry): without it, its rows are marked not run.
+  /** @type {string | undefined} */
+  let teamNote
+  try {
+    team = await createTeamRepo(log)
+  } catch (error) {
+    teamNote = `the team repo could not be made: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`
+    log(teamNote)
+  }
+  // First, while no sandbox server runs: start-up is what these rows compare.
   const start = await taskStart({ runs, log })
+  const teamStart = team
+    ? await taskStart({ runs, log, cwd: team.repo, empty: TEAM_EMPTY, where: 'a team repo' })
+    : undefined
 
   const { fleet, ansible, filesFor } = await bringUp(Math.max(...SIZES), SIZES)
   const bench = createScenarios({ fleet, ansible, filesFor, runs, log })
@@ -50,6 +66,16 @@ try {
   const sync3 = await compare('sync 10 programs → 3 servers (empty conf.d)', 3, (tool) => bench.syncFromEmpty(tool, 3))
   const noop = await compare('no-op re-sync, 3 servers', 3, (tool) => bench.noop(tool, 3))
   const status = await compare('status, 3 servers (all running)', 3, (tool) => bench.status(tool, 3))
+  const teamStatus = team
+    ? await teamStatusAgainstAnsible({
+        team,
+        inventory: inventoryOf(fleet, 3),
+        ansible,
+        hosts: names(fleet, 3),
+        runs,
+        log,
+      })
+    : undefined
   const drift = await compare('status, 3 servers, one conf edited by hand (ours: drift, exit 3)', 3, (tool) =>
     bench.statusWithDrift(tool, 3),
   )
@@ -75,11 +101,14 @@ try {
     drift,
     start,
     parts,
+    team: teamStart && teamStatus ? { start: teamStart, status: teamStatus } : { notRun: teamNote ?? 'not run' },
     ...(large ? { fleet: large } : {}),
     facts,
     commands: [
       `ours: \`${oursCommand('supervisor-sync', '--inventory INVENTORY --all')}\`, \`${oursCommand('supervisor-status', '--inventory INVENTORY')}\`; cold: the same with \`--no-persist\``,
       `Ansible: \`${ansibleCommand('sync.yml')}\`, \`${ansibleCommand('status.yml')}\` (forks 10, pipelining, no fact gathering; ControlMaster with ControlPersist 60s: "warm" reuses the masters of the previous run, "cold" closes them first)`,
+
+      'team repo: `npm pack` here, then in a temp dir `npm init -y`, `npm install <tarball> zx@8.8.5` and the task scripts as `npx zx-supervisor init` writes them; timed there: `npx zx tasks/supervisor-status.mjs --inventory INVENTORY` (warm, in turn with Ansible warm), and `npx zx tasks/supervisor-status.mjs --help` against `npx zx empty.mjs` (one console.log)',
     ],
   }
   process.stdout.write(terminalReport(results))
@@ -90,6 +119,7 @@ try {
   process.exitCode = interrupt.signal.aborted ? 130 : 1
 } finally {
   await tearDown()
+  if (team) await removeTeamRepo(team)
 }
 
 /** Sandbox servers with the app deployed, an inventory per size, and Ansible's files for them. @param {number} count @param {number[]} sizes */

@@ -18,7 +18,7 @@ import { oursCold, oursWarm } from './ours.mjs'
  */
 
 /**
- * @param {{ fleet: Fleet, ansible: import('./ansible.mjs').AnsibleSetup, filesFor: (host: string) => import('../lib/types.ts').RemoteFile[],
+ * @param {{ fleet: Fleet, ansible: import('./ansible.mjs').AnsibleSetup, filesFor: (host: string) => import('zx-supervisor').RemoteFile[],
  *   runs: number, log: (line: string) => void }} context
  */
 export function createScenarios({ fleet, ansible, filesFor, runs, log }) {

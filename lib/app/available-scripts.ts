@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { InputError } from '../errors.ts'
 import { SCRIPTS_DIR } from '../layout.ts'
 import type { Site } from '../types.ts'
@@ -29,6 +28,8 @@ export async function listAvailableScripts(site: Site, appDir?: string): Promise
   }
   const checkout = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-clone-'))
   try {
+    // Loaded here, not at the top: every task imports this module (through the package's entry), few clone.
+    const { execa } = await import('execa')
     const clone = await execa(
       'git',
       ['clone', '--quiet', '--depth', '1', '--branch', site.branch, '--single-branch', '--', site.repo, checkout],

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
-import { loadInventory, resolveInventoryPath } from '../inventory/load.ts'
+import { type LoadedInventory, loadInventory, resolveInventoryPath } from '../inventory/load.ts'
 import {
   CONTROL_PERSIST_ENV,
   createSession,
@@ -161,11 +161,17 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
       if (common.includes('inventory'))
         flags.inventory = resolveInventoryPath(flags.inventory, process.env, process.cwd())
       const interactive = frame.interactive(flags)
-      const sshConfig = connects ? await sshConfigFor(flags) : undefined
+      // The frame reads the inventory's sshConfig and controlPersist: one load serves both.
+      let loaded: Promise<LoadedInventory | undefined> | undefined
+      const inventory = () => {
+        loaded ??= flags.inventory ? loadInventory(flags.inventory).catch(() => undefined) : Promise.resolve(undefined)
+        return loaded
+      }
+      const sshConfig = connects ? await sshConfigFor(flags, inventory) : undefined
       session = createSession({
         timeoutSeconds: flags.timeout ?? DEFAULT_TIMEOUT_SECONDS,
         batch: !interactive,
-        controlPersist: common.includes('persist') ? controlPersistFor(flags) : false,
+        controlPersist: common.includes('persist') ? controlPersistFor(flags, inventory) : false,
         ...(sshConfig ? { sshConfig } : {}),
         onCommand: (server, line) => output.detail(`${server}$ ${line}`),
         onLogin: (server, note) => output.detail(`${server}: ${note}`),
@@ -214,9 +220,12 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
 
 /**
  * How long SSH masters stay warm after the run: --no-persist, else $ZXS_CONTROL_PERSIST, else the inventory's
- * controlPersist, else 60 s. The inventory is read when the first master opens: by then the task has loaded it.
+ * controlPersist, else 60 s. The inventory is asked when the first master opens (the load that found sshConfig, if any).
  */
-function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist'] {
+function controlPersistFor(
+  flags: ParsedFlags,
+  inventory: () => Promise<LoadedInventory | undefined>,
+): SessionOptions['controlPersist'] {
   if (flags.persist === false) return false
   const fromEnv = process.env[CONTROL_PERSIST_ENV]?.trim()
   if (fromEnv) {
@@ -224,9 +233,7 @@ function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist']
     if (!checked.ok) throw new InputError([checked.problem])
     return checked.value
   }
-  return async () =>
-    (await loadInventory(flags.inventory).catch(() => undefined))?.inventory.controlPersist ??
-    DEFAULT_CONTROL_PERSIST_SECONDS
+  return async () => (await inventory())?.inventory.controlPersist ?? DEFAULT_CONTROL_PERSIST_SECONDS
 }
 
 /**
@@ -234,9 +241,12 @@ function controlPersistFor(flags: ParsedFlags): SessionOptions['controlPersist']
  * sshConfig, else none (ssh's own ~/.ssh/config). A named file that is missing is exit 2 before anything is sent; an
  * inventory that does not load is left for the task to report.
  */
-async function sshConfigFor(flags: ParsedFlags): Promise<SshConfigFile | undefined> {
+async function sshConfigFor(
+  flags: ParsedFlags,
+  loaded: () => Promise<LoadedInventory | undefined>,
+): Promise<SshConfigFile | undefined> {
   const named = Boolean(flags['ssh-config'] || process.env[SSH_CONFIG_ENV]?.trim())
-  const inventory = named || !flags.inventory ? undefined : await loadInventory(flags.inventory).catch(() => undefined)
+  const inventory = named || !flags.inventory ? undefined : await loaded()
   const chosen = chooseSshConfig({
     flag: flags['ssh-config'],
     env: process.env,

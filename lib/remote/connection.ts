@@ -3,7 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { InterruptedError, RemoteError } from '../errors.ts'
 import type { Server } from '../types.ts'
-import { createMasterNamer, runControlDir, warmControlDir } from './control-path.ts'
+import { type CommandOptions, runCommand } from './command.ts'
+import { createMasterNamer, masterAnswers, runControlDir, warmControlDir } from './control-path.ts'
 import {
   configNamesUser,
   decideLogin,
@@ -15,9 +16,6 @@ import {
 import { remoteCommand, shellQuote } from './quote.ts'
 import { readSshConfigText, type SshConfigFile, sshConfigArgs, sshConfigFilesRead } from './ssh-config.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
-
-// Loading execa takes about 0.3 s: only a run that really starts a command pays for it (not --help, not bad input).
-const loadExeca = async () => (await import('execa')).execa
 
 /** Seconds an idle master outlives a run that ended well, when neither flag, environment nor inventory says (Ansible's). */
 export const DEFAULT_CONTROL_PERSIST_SECONDS = 60
@@ -217,8 +215,7 @@ type MasterOrigin = 'opened' | 'reused' | 'replaced'
 async function resolveLogin(server: Server, options: SessionOptions): Promise<Login> {
   const args = ['-G', ...sshOptions(server, undefined, options), '--', server.host]
   options.onCommand?.(server.name, `ssh ${args.join(' ')}`)
-  const execa = await loadExeca()
-  const result = await execa('ssh', args, { reject: false, stdin: 'ignore', timeout: 5000 })
+  const result = await runCommand('ssh', args, { timeoutMs: 5000 })
   if (result.exitCode !== 0) {
     const named = options.sshConfig ? ` (${options.sshConfig.path}, named by ${options.sshConfig.source})` : ''
     throw new RemoteError(
@@ -250,19 +247,19 @@ function localUserName(): string {
 
 /**
  * Starts the master at controlPath, or joins the warm one there (ControlMaster=auto also clears a dead master's socket).
- * A warm master whose server went away (sshd restarted, host gone) still answers `-O check`, so the join itself is
+ * A warm master whose server went away (sshd restarted, host gone) still answers on its socket, so the join itself is
  * the test: when it fails, that master is closed and a fresh connection takes its place.
  */
 async function startMaster(
   server: Server,
   login: Login,
   base: string[],
+  controlPath: string,
   persist: ControlPersist,
   options: SessionOptions,
 ): Promise<MasterOrigin> {
-  const execa = await loadExeca()
   const control = (command: string) =>
-    execa('ssh', [...base, '-O', command, '--', server.host], { reject: false, stdin: 'ignore', timeout: 5000 })
+    runCommand('ssh', [...base, '-O', command, '--', server.host], { timeoutMs: 5000 })
   // A run's own directory is fresh, so its master is always new (yes); a warm one may be there to join (auto).
   const master = [
     '-o',
@@ -276,9 +273,10 @@ async function startMaster(
   ]
   const start = (timeoutSeconds: number) => {
     options.onCommand?.(server.name, `ssh ${master.join(' ')}`)
-    return execa('ssh', master, { reject: false, stdin: 'ignore', timeout: timeoutSeconds * 1000 })
+    return runCommand('ssh', master, { timeoutMs: timeoutSeconds * 1000 })
   }
-  const warm = persist !== false && (await control('check')).exitCode === 0
+  // What `ssh -O check` tells, asked on the socket itself (one process less per server and run).
+  const warm = persist !== false && (await masterAnswers(controlPath))
   // A live master answers `true` in milliseconds; one whose server is gone hangs until ServerAlive gives up.
   const first = await start(warm ? options.timeoutSeconds : options.timeoutSeconds + 5)
   if (first.exitCode === 0) return warm ? 'reused' : 'opened'
@@ -314,7 +312,7 @@ async function openSsh(
   options: SessionOptions,
 ): Promise<Connection> {
   const base = sshOptions(server, login, { ...options, controlPath })
-  const origin = await startMaster(server, login, base, persist, options)
+  const origin = await startMaster(server, login, base, controlPath, persist, options)
   options.onMaster?.(server.name, describeMaster(origin, persist, controlPath))
   const client = ['-o', 'ControlMaster=no', ...base]
   let closed = false
@@ -325,11 +323,10 @@ async function openSsh(
       const cancel = cancelOnInterrupt(server, options, runOptions)
       const line = remoteCommand(withPrivilege(login, argv, runOptions.privileged))
       options.onCommand?.(server.name, line)
-      const execa = await loadExeca()
       const result = await untilInterrupted(
         server,
         cancel,
-        execa('ssh', [...client, '--', server.host, line], commandOptions(runOptions, cancel)),
+        runCommand('ssh', [...client, '--', server.host, line], commandOptions(runOptions, cancel)),
       )
       return checkResult(server, login, result.exitCode ?? 255, result.stdout, result.stderr, result.timedOut)
     },
@@ -349,12 +346,7 @@ async function openSsh(
       ]
       const cancel = cancelOnInterrupt(server, options)
       options.onCommand?.(server.name, `rsync ${args.join(' ')}`)
-      const execa = await loadExeca()
-      const result = await untilInterrupted(
-        server,
-        cancel,
-        execa('rsync', args, { reject: false, stdin: 'ignore', ...cancel }),
-      )
+      const result = await untilInterrupted(server, cancel, runCommand('rsync', args, cancel))
       if (result.exitCode !== 0) {
         const reason =
           describeSshFailure(result.stderr, describeEndpoint(server, login)) ??
@@ -365,12 +357,9 @@ async function openSsh(
     async close() {
       if (closed) return
       closed = true
-      const execa = await loadExeca()
       // A warm master may be shared with another run: stop takes no new sessions and ends once theirs are done.
-      await execa('ssh', [...base, '-O', persist === false ? 'exit' : 'stop', '--', server.host], {
-        reject: false,
-        stdin: 'ignore',
-        timeout: 5000,
+      await runCommand('ssh', [...base, '-O', persist === false ? 'exit' : 'stop', '--', server.host], {
+        timeoutMs: 5000,
       })
     },
   }
@@ -395,8 +384,7 @@ function localConnection(server: Server, options: SessionOptions): Connection {
       const full = withPrivilege(login, argv, runOptions.privileged, process.getuid?.() === 0)
       options.onCommand?.(server.name, remoteCommand(full))
       const [file, ...args] = full as [string, ...string[]]
-      const execa = await loadExeca()
-      const result = await untilInterrupted(server, cancel, execa(file, args, commandOptions(runOptions, cancel)))
+      const result = await untilInterrupted(server, cancel, runCommand(file, args, commandOptions(runOptions, cancel)))
       return checkResult(server, login, result.exitCode ?? 1, result.stdout, result.stderr, result.timedOut)
     },
     sshCommand(argv, commandOptions = {}) {
@@ -409,14 +397,10 @@ function localConnection(server: Server, options: SessionOptions): Connection {
     },
     async rsync(localDir, remoteDir, rsyncOptions = {}) {
       const cancel = cancelOnInterrupt(server, options)
-      const execa = await loadExeca()
       const result = await untilInterrupted(
         server,
         cancel,
-        execa('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], {
-          reject: false,
-          ...cancel,
-        }),
+        runCommand('rsync', [...rsyncPermissions(rsyncOptions.permissions), `${localDir}/`, `${remoteDir}/`], cancel),
       )
       if (result.exitCode !== 0)
         throw new RemoteError(server.name, `copy failed: ${lastLine(result.stderr)}`, result.stderr)
@@ -429,7 +413,7 @@ function throwIfInterrupted(server: Server, options: SessionOptions): void {
   if (options.interrupted?.aborted) throw interruptedError(server, options.interrupted)
 }
 
-/** execa's cancelSignal for a command of this run (none for a summary's read); throws when the run is already interrupted. */
+/** The cancel signal for a command of this run (none for a summary's read); throws when the run is already interrupted. */
 function cancelOnInterrupt(
   server: Server,
   options: SessionOptions,
@@ -441,7 +425,7 @@ function cancelOnInterrupt(
 }
 
 /**
- * The command's result, or InterruptedError as soon as the run is interrupted (execa has then killed the local
+ * The command's result, or InterruptedError as soon as the run is interrupted (runCommand has then killed the local
  * process). Not waited for: a multiplexed ssh hands its pipes to the master, which keeps them open until the remote
  * command ends; closeAll ends the master, and with it what is left of the command.
  */
@@ -499,30 +483,13 @@ function rsyncPermissions(permissions: 'private' | 'preserve' = 'private'): stri
   return permissions === 'private' ? ['-rltp', '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo='] : ['-rltp']
 }
 
-/** execa's options for one command of run(): its input, timeout, interrupt and line listener. */
-function commandOptions(runOptions: RunOptions, cancel: { cancelSignal?: AbortSignal }) {
+/** runCommand's options for one command of run(): its input, timeout, interrupt and line listener. */
+function commandOptions(runOptions: RunOptions, cancel: { cancelSignal?: AbortSignal }): CommandOptions {
   return {
-    reject: false,
-    input: runOptions.input,
-    stdin: runOptions.input === undefined ? ('ignore' as const) : undefined,
-    timeout: runOptions.timeoutMs,
+    ...(runOptions.input === undefined ? {} : { input: runOptions.input }),
+    ...(runOptions.timeoutMs === undefined ? {} : { timeoutMs: runOptions.timeoutMs }),
     ...cancel,
-    ...lineListener(runOptions.onLine),
-  }
-}
-
-/** An execa stdout transform that hands each line to onLine as it arrives and keeps it in the result. */
-function lineListener(onLine: ((line: string) => void) | undefined): {
-  stdout?: Array<(line: unknown) => Generator<string>>
-} {
-  if (!onLine) return {}
-  return {
-    stdout: [
-      function* (line: unknown) {
-        onLine(String(line))
-        yield String(line)
-      },
-    ],
+    ...(runOptions.onLine ? { onLine: runOptions.onLine } : {}),
   }
 }
 

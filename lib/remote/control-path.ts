@@ -2,6 +2,7 @@
 // named by a hash of everything that decides its connection, so a changed setting never reuses an old master.
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -71,4 +72,31 @@ async function assertPrivate(dir: string): Promise<void> {
   if (stat.uid !== process.getuid?.()) throw new Error(`${dir} belongs to uid ${stat.uid}, not to this user; remove it`)
   // Anyone who can reach a master's socket can run commands on its server as us.
   if (stat.mode & 0o077) await fs.chmod(dir, 0o700)
+}
+
+// OpenSSH's multiplexing protocol (PROTOCOL.mux): a master greets every client that connects to its socket with
+// a length-prefixed MUX_MSG_HELLO (uint32 length, uint32 type 1, uint32 version).
+const MUX_MSG_HELLO = 1
+
+/**
+ * Whether a live master listens on the socket: it greets us within timeoutMs. The same answer as `ssh -O check`,
+ * without starting a process: a socket a dead master left refuses the connection, a missing one does not exist.
+ */
+export function masterAnswers(socketPath: string, timeoutMs = 5000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ path: socketPath })
+    let received = Buffer.alloc(0)
+    const done = (answer: boolean) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(answer)
+    }
+    const timer = setTimeout(() => done(false), timeoutMs)
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      if (received.length >= 8) done(received.readUInt32BE(4) === MUX_MSG_HELLO)
+    })
+    socket.on('error', () => done(false))
+    socket.on('close', () => done(false))
+  })
 }

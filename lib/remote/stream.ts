@@ -1,6 +1,6 @@
 import readline from 'node:readline'
-import { execa } from 'execa'
 import { RemoteError } from '../errors.ts'
+import { spawnTracked } from './command.ts'
 import type { Connection } from './connection.ts'
 import { describeEndpoint } from './endpoint.ts'
 import { describeSshFailure, lastLine, sudoNeedsPassword, sudoPasswordError } from './ssh-errors.ts'
@@ -50,19 +50,14 @@ export function streamCommand(connection: Connection, argv: string[], options: S
   const [file, args] = connection.sshCommand(['sh', '-c', UNTIL_STDIN_CLOSES, 'sh', ...argv], {
     privileged: options.privileged,
   })
-  // stdin stays open (never written): its end is the stop signal. execa's cleanup kills ssh if this process exits.
-  const child = execa(file, args, {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    reject: false,
-    buffer: false,
-    cleanup: true,
-  })
+  // stdin stays open (never written): its end is the stop signal. ssh is killed if this process exits first.
+  const child = spawnTracked(file, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  // A command that is gone before stop() closes its stdin is not an error of ours (EPIPE).
+  child.stdin?.on('error', () => {})
   let stopped = false
   const stderr: string[] = []
-  const lines = readline.createInterface({ input: child.stdout })
-  const errors = readline.createInterface({ input: child.stderr })
+  const lines = readline.createInterface({ input: child.stdout! })
+  const errors = readline.createInterface({ input: child.stderr! })
   lines.on('line', (line) => options.onLine(line))
   errors.on('line', (line) => {
     stderr.push(line)
@@ -71,7 +66,14 @@ export function streamCommand(connection: Connection, argv: string[], options: S
     if (!stopped && !sudoNeedsPassword(line)) options.onErrorLine?.(line)
   })
   const closed = (rl: readline.Interface) => new Promise<void>((resolve) => rl.once('close', resolve))
-  const finished = Promise.all([child, closed(lines), closed(errors)]).then(([result]) => result)
+  const exited = new Promise<{ exitCode: number | null }>((resolve) => {
+    child.once('close', (exitCode) => resolve({ exitCode }))
+    // ssh that cannot start: no exit code, as a connection that failed (255 below).
+    child.once('error', () => {
+      if (child.pid === undefined) resolve({ exitCode: null })
+    })
+  })
+  const finished = Promise.all([exited, closed(lines), closed(errors)]).then(([result]) => result)
 
   const done = finished.then((result): StreamEnd => {
     const exitCode = result.exitCode ?? 255

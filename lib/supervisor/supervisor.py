@@ -15,22 +15,30 @@
 #   layout  the layout only.
 # Paths and patterns may hold {confDir}, {confExt} and {logDir}: they are replaced with the layout's values.
 # Exit codes: 0 ok, 2 rejected config (reread), 3 supervisord unreachable, 4 layout undeterminable, 64 usage.
-import base64
+# Every run starts a Python: only light modules are imported (xmlrpc.client would bring http.client, email and ssl,
+# more than half of the start-up), so the XML-RPC calls below are made by hand over a plain socket.
+import binascii
 import configparser
 import fcntl
 import glob
-import hashlib
-import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import stat
 import sys
 import time
-import xmlrpc.client
+from xml.parsers import expat
+
+try:
+    # The built-in sha256: hashlib would first load and initialise OpenSSL.
+    from _sha256 import sha256
+except ImportError:
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 SEARCH_PATHS = ['/etc/supervisord.conf', '/etc/supervisor/supervisord.conf']
 
@@ -148,6 +156,7 @@ def absolute(path, cwd_link):
 
 def search_config():
     """supervisord's own search order (4.2.5): next to its executable, then /etc/supervisord.conf, /etc/supervisor/."""
+    import shutil
     paths = []
     executable = shutil.which('supervisord')
     if executable:
@@ -238,38 +247,187 @@ def expand(text, layout):
 
 # --- XML-RPC to supervisord --------------------------------------------------------------------------------------
 
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__('localhost', timeout=30)
-        self.socket_path = path
+class Fault(Exception):
+    """supervisord's answer to a call it refused (xmlrpc.client.Fault's two fields)."""
 
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(30)
-        self.sock.connect(self.socket_path)
+    def __init__(self, faultCode, faultString):
+        super().__init__(faultString)
+        self.faultCode = faultCode
+        self.faultString = faultString
 
 
-class UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path):
-        super().__init__()
-        self.socket_path = path
+class ProtocolError(Exception):
+    """An HTTP answer other than 200 (xmlrpc.client.ProtocolError: not a daemon that is down, so never Unreachable)."""
 
-    def make_connection(self, host):
-        return UnixConnection(self.socket_path)
+
+class ServerProxy:
+    """server.supervisor.getAllProcessInfo() and the like, as xmlrpc.client.ServerProxy offers them."""
+
+    def __init__(self, url, name=''):
+        self._url, self._name = url, name
+
+    def __getattr__(self, name):
+        if name.startswith('_'):
+            raise AttributeError(name)
+        return ServerProxy(self._url, '%s.%s' % (self._name, name) if self._name else name)
+
+    def __call__(self, *params):
+        return xmlrpc_call(self._url, self._name, params)
 
 
 def rpc(layout):
-    url = layout['serverurl']
-    if url.startswith('unix://'):
-        return xmlrpc.client.ServerProxy('http://localhost/RPC2', transport=UnixTransport(url[len('unix://'):]))
-    return xmlrpc.client.ServerProxy(url.rstrip('/') + '/RPC2')
+    return ServerProxy(layout['serverurl'])
 
 
 def call(method, *args):
     try:
         return method(*args)
-    except (OSError, http.client.HTTPException) as error:
+    except OSError as error:
         raise Unreachable('supervisord does not answer on its socket (%s)' % error)
+
+
+def xml_text(text):
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+
+
+def marshal(value):
+    if isinstance(value, bool):
+        return '<value><boolean>%d</boolean></value>' % value
+    if isinstance(value, int):
+        return '<value><int>%d</int></value>' % value
+    if isinstance(value, str):
+        return '<value><string>%s</string></value>' % xml_text(value)
+    raise TypeError('cannot send %r over XML-RPC' % (value,))
+
+
+def xmlrpc_call(url, method, params):
+    """One XML-RPC call: a POST over the unix socket (unix:///path) or TCP (http://host:port), the answer parsed."""
+    body = ("<?xml version='1.0'?>\n<methodCall>\n<methodName>%s</methodName>\n<params>\n%s</params>\n</methodCall>\n" % (
+        xml_text(method), ''.join('<param>\n%s\n</param>\n' % marshal(p) for p in params))).encode('utf-8')
+    headers = ['POST /RPC2 HTTP/1.1', 'Host: localhost', 'Content-Type: text/xml', 'Content-Length: %d' % len(body),
+               'Connection: close']
+    if url.startswith('unix://'):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(30)
+        try:
+            sock.connect(url[len('unix://'):])
+        except OSError:
+            sock.close()
+            raise
+    else:
+        netloc = url.split('://', 1)[-1].split('/', 1)[0]
+        if '@' in netloc:
+            credentials, netloc = netloc.rsplit('@', 1)
+            headers.append('Authorization: Basic %s' % binascii.b2a_base64(credentials.encode('utf-8'), newline=False).decode('ascii'))
+        host, _, port = netloc.rpartition(':') if ':' in netloc.rsplit(']', 1)[-1] else (netloc, '', '80')
+        headers[1] = 'Host: %s' % netloc
+        sock = socket.create_connection((host.strip('[]'), int(port)), timeout=30)
+    try:
+        sock.sendall(('\r\n'.join(headers) + '\r\n\r\n').encode('ascii') + body)
+        status, answer = read_http_answer(sock)
+    finally:
+        sock.close()
+    if status != 200:
+        raise ProtocolError('%s/RPC2: HTTP %d' % (url, status))
+    return parse_answer(answer)
+
+
+def read_http_answer(sock):
+    """(status, body) of an HTTP/1.x answer: by Content-Length, chunked, or to the end of the connection."""
+    data = b''
+    while b'\r\n\r\n' not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise OSError('the connection closed before an HTTP answer')
+        data += chunk
+    head, body = data.split(b'\r\n\r\n', 1)
+    lines = head.decode('latin-1').split('\r\n')
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        raise OSError('not an HTTP answer: %r' % lines[0][:80])
+    fields = dict((k.strip().lower(), v.strip()) for k, _, v in (line.partition(':') for line in lines[1:]))
+    length = fields.get('content-length')
+    chunked = 'chunked' in fields.get('transfer-encoding', '').lower()
+    while True:
+        if length is not None and not chunked and len(body) >= int(length):
+            return status, body[:int(length)]
+        if chunked and (body.endswith(b'0\r\n\r\n') or body == b'0\r\n\r\n'):
+            return status, unchunk(body)
+        chunk = sock.recv(65536)
+        if not chunk:
+            return status, unchunk(body) if chunked else body
+        body += chunk
+
+
+def unchunk(data):
+    out, rest = b'', data
+    while rest:
+        size_line, _, rest = rest.partition(b'\r\n')
+        size = int(size_line.split(b';')[0] or b'0', 16)
+        if size == 0:
+            break
+        out, rest = out + rest[:size], rest[size + 2:]
+    return out
+
+
+def parse_answer(document):
+    """The value of a methodResponse, or Fault raised: xmlrpc.client's Unmarshaller for the types supervisord sends."""
+    stack, marks = [], []
+    state = {'data': [], 'value': False, 'fault': False}
+
+    def start(tag, attrs):
+        if tag in ('array', 'struct'):
+            marks.append(len(stack))
+        state['data'] = []
+        state['value'] = tag == 'value'
+
+    def end(tag):
+        data = ''.join(state['data'])
+        if tag == 'value':
+            if state['value']:  # a <value> without a type is a string
+                stack.append(data)
+        elif tag in ('string', 'name', 'dateTime.iso8601'):
+            stack.append(data)
+            state['value'] = False
+        elif tag in ('int', 'i4', 'i8'):
+            stack.append(int(data.strip()))
+            state['value'] = False
+        elif tag == 'boolean':
+            stack.append(data.strip() == '1')
+            state['value'] = False
+        elif tag == 'double':
+            stack.append(float(data.strip()))
+            state['value'] = False
+        elif tag == 'nil':
+            stack.append(None)
+            state['value'] = False
+        elif tag == 'base64':
+            stack.append(binascii.a2b_base64(data.encode('ascii')))
+            state['value'] = False
+        elif tag == 'array':
+            mark = marks.pop()
+            stack[mark:] = [stack[mark:]]
+            state['value'] = False
+        elif tag == 'struct':
+            mark = marks.pop()
+            items = stack[mark:]
+            stack[mark:] = [dict((items[i], items[i + 1]) for i in range(0, len(items), 2))]
+            state['value'] = False
+        elif tag == 'fault':
+            state['fault'] = True
+
+    parser = expat.ParserCreate('utf-8')
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = lambda text: state['data'].append(text)
+    parser.Parse(document, True)
+    if state['fault']:
+        fault = stack[0] if stack and isinstance(stack[0], dict) else {}
+        raise Fault(fault.get('faultCode'), fault.get('faultString', ''))
+    if not stack:
+        raise ProtocolError('an XML-RPC answer without a value')
+    return stack[0]
 
 
 def reload_config(server):
@@ -277,7 +435,7 @@ def reload_config(server):
     try:
         added, changed, removed = call(server.supervisor.reloadConfig)[0]
         return True, added, changed, removed, ''
-    except xmlrpc.client.Fault as fault:
+    except Fault as fault:
         return False, [], [], [], fault.faultString
 
 
@@ -295,7 +453,7 @@ def file_entry(path, found):
     return {
         'found': found, 'path': path, 'mode': '%04o' % stat.S_IMODE(info.st_mode),
         'owner': user_name(info.st_uid), 'group': group_name(info.st_gid),
-        'sha256': hashlib.sha256(content).hexdigest(), 'content': base64.b64encode(content).decode('ascii'),
+        'sha256': sha256(content).hexdigest(), 'content': binascii.b2a_base64(content, newline=False).decode('ascii'),
     }
 
 
@@ -467,7 +625,7 @@ def apply_groups(layout, server, options):
                 call(server.supervisor.addProcessGroup, group)
             what = 'added' if group in added else 'updated' if group in changed else 'removed' if group in removed else 'unchanged'
             say('DONE %s %s' % (group, what))
-        except xmlrpc.client.Fault as fault:
+        except Fault as fault:
             say('FAILED %s %s' % (group, fault.faultString.replace('\n', ' ')))
             failed = True
         finally:
@@ -479,7 +637,7 @@ def stop_group(server, group):
     """Stops every process of the group without blocking the call, reporting each one still stopping."""
     try:
         call(server.supervisor.stopProcessGroup, group, False)
-    except xmlrpc.client.Fault as fault:
+    except Fault as fault:
         if 'BAD_NAME' not in fault.faultString:
             raise
         return
@@ -541,7 +699,7 @@ def act(server, verb, target, is_group):
         method = server.supervisor.startProcess if verb == 'start' else server.supervisor.stopProcess
         call(method, target, True)
         return ['%s: %s' % (target, done)]
-    except xmlrpc.client.Fault as fault:
+    except Fault as fault:
         return ['%s: %s' % (target, RESULTS.get(fault.faultCode, 'ERROR (%s)' % fault.faultString))]
 
 
@@ -550,7 +708,7 @@ def stopwait_of(server, group, name):
         for info in call(server.supervisor.getAllConfigInfo):
             if info.get('group') == group and info.get('name') == name:
                 return str(info.get('stopwaitsecs', '?'))
-    except xmlrpc.client.Fault:
+    except Fault:
         pass
     return '?'
 

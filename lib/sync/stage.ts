@@ -1,6 +1,5 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
-import { execa } from 'execa'
 import { RemoteError } from '../errors.ts'
 import { STAGE_PREFIX } from '../layout.ts'
 import { packageFile } from '../project.ts'
@@ -27,6 +26,8 @@ export async function stageFiles(connection: Connection, files: RemoteFile[]): P
   const names = new Map(files.map((file, index) => [file.path, `f${index}`]))
   const script = await fs.readFile(STAGE_SCRIPT, 'utf8')
   const [file, args] = connection.sshCommand(['sh', '-c', script, 'stage.sh', remoteDir])
+  // Loaded here, not at the top: every task imports this module (through the package's entry), few upload.
+  const { execa } = await import('execa')
   const holder = execa(file, args, { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
   const body = files.map((f) => `${names.get(f.path)} ${Buffer.from(f.content).toString('base64')}\n`).join('')
   holder.stdin?.write(`${body}END\n`)

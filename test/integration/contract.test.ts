@@ -61,6 +61,7 @@ contract.before(async (context) => {
     path.join(context.copy, 'templates/supervisor/health.hbs'),
     '{\n  "program": {{json fullName}},\n  "user": {{json user}}\n}\n',
   )
+  // The copy's tasks run its own dist/: rebuilt after the edit.
   await buildCopy(context.copy)
   context.files = (
     (await import(path.join(context.copy, 'dist/lib/layout.js'))) as { MANAGED_FILES: ManagedFileSpec[] }
