@@ -60,7 +60,13 @@ export function startFleetProgress(
   const { status } = output
   if (!given && status) {
     if (output.options.verbose) return { onEvent() {}, end() {} }
-    return { onEvent: (event) => status.progress(count(event)), end: () => status.progress(undefined) }
+    return {
+      onEvent(event) {
+        if (event.kind === 'finished') status.settle(event.server.name)
+        status.progress(count(event))
+      },
+      end: () => status.progress(undefined),
+    }
   }
   // A task's stdout through a pipe: the reader writes our lines to the terminal when it likes, over the count.
   if (!given && !output.options.json && !process.stdout.isTTY) return { onEvent() {}, end() {} }

@@ -16,6 +16,8 @@ export interface StatusLine {
   wait(server: string): () => void
   /** What the server is being waited for ("waiting for app.test-worker to stop"), shown instead of "waiting on"; undefined clears it. */
   note(server: string, text: string | undefined): void
+  /** The work on the server is over: a pause after its last command is no longer a wait (the fleet count calls it). */
+  settle(server: string): void
   /** The fleet progress count, drawn at once and kept until undefined. */
   progress(text: string | undefined): void
   /** Erases the line now: the output calls it before each line it writes. It comes back after a quiet second. */
@@ -170,6 +172,9 @@ export function createStatusLine(
     note(server, text) {
       if (text === undefined) notes.delete(server)
       else notes.set(server, text)
+    },
+    settle(server) {
+      if (!spans.get(server)?.running) spans.delete(server)
     },
     progress(text) {
       progressText = text

@@ -6,7 +6,7 @@ import { openTerminal, type Terminal } from '../helpers/terminal.ts'
 
 // A person at a terminal (tmux, the screen read back) restarts a worker that ignores SIGTERM, so supervisor waits out
 // its stopwaitsecs: while it waits, the status line spins and says what for; once the task ends no spinner is left on
-// the screen. The same restart with its stdout piped through cat draws no status line at all.
+// the screen, nor after a Ctrl-C. The same restart with its stdout piped through cat draws no status line at all.
 
 const spinner = suite<{ sandbox: TestSandbox; terminal: Terminal }>('the wait spinner at a terminal')
 const STUBBORN = "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 1; done\n"
@@ -83,5 +83,19 @@ spinner('stdout through a pipe: no status line, not even for a moment', async ({
   }
   assert.match(screen, /slow\.test-stubborn_00\s+RUNNING/)
 })
+
+spinner(
+  'Ctrl-C while it spins: exit 130, the warning on a clean line, no spinner left behind',
+  async ({ sandbox, terminal }) => {
+    await terminal.run('supervisor-restart', restart(sandbox))
+    await terminal.waitFor(WAITING)
+    await terminal.press('C-c')
+    const { exitCode, screen } = await terminal.exit()
+    assert.is(exitCode, 130, screen)
+    assert.match(screen, /^warning: interrupted by SIGINT/m, screen)
+    assert.not.match(screen, SPINNING, `a spinner left on the screen:\n${screen}`)
+    assert.not.match(screen, WAITING, screen)
+  },
+)
 
 spinner.run()
