@@ -5,6 +5,7 @@ import { findProgram, findServers, findSite, serversOfSite } from '../inventory/
 import { fullName } from '../layout.ts'
 import { PROGRAM_SCHEMA } from '../program-schema.ts'
 import { projectTemplatesDir } from '../project.ts'
+import type { Connection } from '../remote/connection.ts'
 import { resolveEnvironmentRefs } from '../secrets.ts'
 import { controlDaemon, type ServiceAction } from '../service/daemon.ts'
 import { restartOneByOne } from '../service/one-by-one.ts'
@@ -14,7 +15,7 @@ import { renderDesiredStates } from '../sync/desired.ts'
 import { readLiveState } from '../sync/read-state.ts'
 import type { Inventory, Server, Site } from '../types.ts'
 import { askDomain } from './ask.ts'
-import type { RecapRow } from './output.ts'
+import type { Output, RecapRow } from './output.ts'
 import { startFleetProgress } from './progress.ts'
 import { defineTask, type Task } from './run-task.ts'
 import { reportFailures } from './sync-report.ts'
@@ -89,7 +90,9 @@ export function defineControlTask(action: ServiceAction): Task {
         const outcomes = await forEachServer(
           servers,
           session,
-          (_server, connection) => controlDaemon(connection, action, { waitSeconds: DAEMON_WAIT_SECONDS }),
+          noting(output, `${ACTING[action]} supervisord`, (_server, connection) =>
+            controlDaemon(connection, action, { waitSeconds: DAEMON_WAIT_SECONDS }),
+          ),
           flags.parallel,
           progress.onEvent,
         )
@@ -158,7 +161,7 @@ export function defineControlTask(action: ServiceAction): Task {
       const outcomes = await forEachServer(
         servers,
         session,
-        async (server, connection) => {
+        noting(output, `${ACTING[action]} ${groups.join(', ')}`, async (server, connection) => {
           const drifted =
             action === 'restart'
               ? summarizeStatus(
@@ -171,7 +174,7 @@ export function defineControlTask(action: ServiceAction): Task {
             ? await restartOneByOne(connection, rolling)
             : { ...(await controlPrograms(connection, action, groups)), untouched: [] }
           return { drifted, ...done }
-        },
+        }),
         flags.parallel,
         progress.onEvent,
       )
@@ -232,6 +235,24 @@ export function defineControlTask(action: ServiceAction): Task {
       return ok ? 0 : 1
     },
   )
+}
+
+const ACTING: Record<ServiceAction, string> = { start: 'starting', stop: 'stopping', restart: 'restarting' }
+
+/** The work of each server, with what it is being waited for on the status line ("web-1: restarting app.test-worker"). */
+function noting<T>(
+  output: Output,
+  note: string,
+  work: (server: Server, connection: Connection) => Promise<T>,
+): (server: Server, connection: Connection) => Promise<T> {
+  return async (server, connection) => {
+    output.status?.note(server.name, note)
+    try {
+      return await work(server, connection)
+    } finally {
+      output.status?.note(server.name, undefined)
+    }
+  }
 }
 
 function narrowServers(inventory: Inventory, site: Site, name: string | undefined): Server[] {

@@ -1,5 +1,5 @@
 // 'zx-supervisor/cli': the terminal side of a task, for a team's own or ejected checklists: the task frame (flags,
-// output, one SSH session, exit codes), the questions asked at a terminal, the reports and the progress line.
+// output, one SSH session, exit codes), the questions asked at a terminal, the reports, the progress line and the wait spinner.
 export * from './ask.ts'
 export * from './control-task.ts'
 export * from './deploy-report.ts'
@@ -10,5 +10,6 @@ export * from './program-answers.ts'
 export * from './progress.ts'
 export * from './prompt.ts'
 export * from './run-task.ts'
+export * from './spinner.ts'
 export * from './status-report.ts'
 export * from './sync-report.ts'

@@ -1,9 +1,16 @@
 import { chalk } from 'zx'
 import { redactSecrets } from '../redact.ts'
 import { isReservedEnvKey } from '../values.ts'
+import {
+  createStatusLine,
+  type StatusClock,
+  type StatusLine,
+  type StatusTerminal,
+  statusLineWanted,
+} from './spinner.ts'
 
 // All printing of a task goes through here: human lines (stdout, or stderr under --json), the one JSON document,
-// and the Ansible-style recap.
+// and the Ansible-style recap. On a terminal it also owns the status line (lib/cli/spinner.ts): erased before each line.
 
 export interface OutputOptions {
   json: boolean
@@ -23,6 +30,8 @@ export interface RecapRow {
 
 export interface Output {
   readonly options: OutputOptions
+  /** The progress count and wait spinner on stderr; absent when they are not wanted (not a terminal, CI, --json...). */
+  readonly status?: StatusLine
   info(line: string): void
   /** A line about one server, prefixed with its name. */
   server(name: string, line: string): void
@@ -39,23 +48,39 @@ export interface Output {
 export function createOutput(
   options: OutputOptions,
   streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
+  terminal: { env?: NodeJS.ProcessEnv; clock?: StatusClock } = {},
 ): Output {
   const human = options.json ? streams.err : streams.out
-  const write = (line: string) => human.write(`${line}\n`)
+  const status = statusLineWanted(
+    options,
+    streams as { out: { isTTY?: boolean }; err: { isTTY?: boolean } },
+    terminal.env,
+  )
+    ? createStatusLine(streams.err as StatusTerminal, terminal)
+    : undefined
+  const toErr = (text: string) => {
+    status?.clear()
+    streams.err.write(text)
+  }
+  const write = (line: string) => {
+    status?.clear()
+    human.write(`${line}\n`)
+  }
   const color = Boolean((human as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR
   const paint = (fn: (s: string) => string, s: string) => (color ? fn(s) : s)
   return {
     options,
+    ...(status ? { status } : {}),
     info: (line) => {
       if (!options.quiet) write(line)
     },
     server: (name, line) => {
       if (!options.quiet) write(`${paint(chalk.cyan, name)}  ${line}`)
     },
-    warn: (line) => streams.err.write(`${paint(chalk.yellow, 'warning:')} ${line}\n`),
-    error: (line) => streams.err.write(`${paint(chalk.red, 'error:')} ${line}\n`),
+    warn: (line) => toErr(`${paint(chalk.yellow, 'warning:')} ${line}\n`),
+    error: (line) => toErr(`${paint(chalk.red, 'error:')} ${line}\n`),
     detail: (line) => {
-      if (options.verbose) streams.err.write(`${paint(chalk.gray, redactSecrets(line, isReservedEnvKey))}\n`)
+      if (options.verbose) toErr(`${paint(chalk.gray, redactSecrets(line, isReservedEnvKey))}\n`)
     },
     recap(rows) {
       if (!rows.length) return

@@ -1,9 +1,11 @@
 import type { FleetEvent } from '../fleet.ts'
 import type { Output } from './output.ts'
+import { runsInCi } from './spinner.ts'
 
 // The live "31/48 done, 1 failed, 16 running" line on stderr while servers are pending: redrawn in place with \r,
 // erased before anything else is printed. Only for a person watching: never in CI, with --quiet, --json or --verbose
-// (remote commands stream to stderr then), or when stderr is not a terminal.
+// (a line per command), or when stderr (or, for the task's own lines, stdout) is not a terminal. A task's own output draws it on its status line
+// (lib/cli/spinner.ts), which also spins while a server is waited on and is erased by the output before every line.
 
 export interface FleetProgress {
   /** Hand to forEachServer as its progress callback. */
@@ -33,17 +35,43 @@ export function formatProgress(total: number, done: number, failed: number, runn
   return `${done}/${total} done, ${failed} failed, ${running} running`
 }
 
-/** A progress line for `total` servers, or one that does nothing when progressWanted says no. */
+/**
+ * A progress line for `total` servers, or one that does nothing when progressWanted says no. Without a terminal given,
+ * it is drawn on the output's status line when the output has one (the task frame's does, at a terminal).
+ */
 export function startFleetProgress(
   output: Output,
   total: number,
-  terminal: ProgressTerminal = process.stderr,
+  given?: ProgressTerminal,
   env: NodeJS.ProcessEnv = process.env,
 ): FleetProgress {
-  if (!progressWanted(output, terminal, env)) return { onEvent() {}, end() {} }
   let done = 0
   let failed = 0
   let running = 0
+  const count = (event: FleetEvent) => {
+    if (event.kind === 'started') running++
+    else {
+      running--
+      done++
+      if (!event.ok) failed++
+    }
+    return formatProgress(total, done, failed, running)
+  }
+  const { status } = output
+  if (!given && status) {
+    if (output.options.verbose) return { onEvent() {}, end() {} }
+    return {
+      onEvent(event) {
+        if (event.kind === 'finished') status.settle(event.server.name)
+        status.progress(count(event))
+      },
+      end: () => status.progress(undefined),
+    }
+  }
+  // A task's stdout through a pipe: the reader writes our lines to the terminal when it likes, over the count.
+  if (!given && !output.options.json && !process.stdout.isTTY) return { onEvent() {}, end() {} }
+  const terminal = given ?? process.stderr
+  if (!progressWanted(output, terminal, env)) return { onEvent() {}, end() {} }
   let drawn = false
   const erase = () => {
     if (drawn) terminal.write(ERASE_LINE)
@@ -55,14 +83,8 @@ export function startFleetProgress(
   for (const signal of signals) process.prependListener(signal, erase)
   return {
     onEvent(event) {
-      if (event.kind === 'started') running++
-      else {
-        running--
-        done++
-        if (!event.ok) failed++
-      }
       // A line wider than the terminal wraps, and \r would then redraw only its last row (a pty without a size says 0).
-      const text = formatProgress(total, done, failed, running).slice(0, (terminal.columns || 80) - 1)
+      const text = count(event).slice(0, (terminal.columns || 80) - 1)
       terminal.write(`${ERASE_LINE}${text}`)
       drawn = true
     },
@@ -71,10 +93,4 @@ export function startFleetProgress(
       for (const signal of signals) process.removeListener(signal, erase)
     },
   }
-}
-
-/** CI=true (GitHub Actions, GitLab, most others) or any other non-empty value but "false"/"0". */
-function runsInCi(env: NodeJS.ProcessEnv): boolean {
-  const ci = env.CI?.trim().toLowerCase()
-  return Boolean(ci) && ci !== 'false' && ci !== '0'
 }

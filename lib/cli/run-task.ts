@@ -26,6 +26,7 @@ import {
 } from './flags.ts'
 import { createOutput, type Output, type OutputOptions } from './output.ts'
 import { isInteractive } from './prompt.ts'
+import { showWaits } from './spinner.ts'
 
 // The frame every task runs in: flags, output, one SSH session, error → message + exit code, Ctrl-C → close and 130.
 
@@ -125,6 +126,8 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
     }
     // The remote side never stops half-way (activation ignores the hang-up), so closing the connections is safe.
     const onSignal = async (signal: NodeJS.Signals) => {
+      // No spinner under the lines that follow, nor left behind by the exit.
+      output.status?.stop()
       if (interrupted) {
         if (interrupt === 'report') {
           output.warn(`interrupted again by ${signal}; closing connections without waiting for the summary`)
@@ -179,12 +182,15 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
         onWarning: (message) => output.warn(message),
         interrupted: interruption.signal,
       })
+      // At a terminal, a command that keeps a server busy for over a second shows on the output's status line.
+      session = showWaits(session, output.status)
       exitCode =
         (await main({ flags, given, output, session, interactive, stillRunning, interrupted: interruption.signal })) ??
         EXIT.ok
     } catch (error) {
       exitCode = reportError(error, output)
     } finally {
+      output.status?.end()
       // A run that ended well leaves its masters warm for the next task; a failed or interrupted one closes them.
       await session?.closeAll({ keepWarm: !interrupted && (exitCode === EXIT.ok || exitCode === EXIT.notRunning) })
       if (frame.handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, onSignal)

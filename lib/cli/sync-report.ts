@@ -178,6 +178,7 @@ export function stoppingReporter(
         server,
         `${server}: ${process.process} is still stopping (stopwaitsecs ${process.stopwaitsecs}); the update goes on there on its own and leaves the files in the new state`,
       )
+      output.status?.note(server, `waiting for ${process.process} to stop`)
       if (seen.has(process.process)) return
       seen.add(process.process)
       output.server(
@@ -187,6 +188,7 @@ export function stoppingReporter(
     },
     done() {
       stillRunning.delete(server)
+      output.status?.note(server, undefined)
     },
   }
 }

@@ -11,8 +11,8 @@ import { PROJECT } from './run-task.ts'
 const ZX_CLI = path.join(PROJECT, 'node_modules', 'zx', 'build', 'cli.js')
 
 export interface Terminal {
-  /** Starts `npx zx tasks/<name>.mjs args` in a fresh pane. */
-  run(name: string, args: string[]): Promise<void>
+  /** Starts `npx zx tasks/<name>.mjs args` in a fresh pane; `pipe`: its stdout through `| cat` (stderr stays on the pane). */
+  run(name: string, args: string[], options?: { pipe?: boolean }): Promise<void>
   /** Types text and presses Enter. */
   type(text: string): Promise<void>
   /** Types text as it is, no Enter. */
@@ -56,14 +56,16 @@ export async function openTerminal(timeoutMs = 30_000): Promise<Terminal> {
     }
   }
   return {
-    async run(name, args) {
+    async run(name, args, options = {}) {
       pane += 1
       const task = [process.execPath, ZX_CLI, path.join(PROJECT, 'tasks', `${name}.mjs`), ...args]
         .map(shellQuote)
         .join(' ')
       // The pane's shell writes the task's exit code to a file: tmux 3.3 sometimes leaves an ended pane unreaped (a
       // zombie it never marks dead), so its pane_dead_status cannot be waited for.
-      const command = `${task}; echo $? > ${shellQuote(exitFile())}`
+      const command = options.pipe
+        ? `{ ${task}; echo $? > ${shellQuote(exitFile())}; } | cat`
+        : `${task}; echo $? > ${shellQuote(exitFile())}`
       await tmux(['new-session', '-d', '-s', target(), '-x', '220', '-y', '50', '-c', PROJECT, command])
     },
     async type(text) {
