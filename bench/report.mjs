@@ -417,9 +417,14 @@ export function machineFacts(ansibleVersion, runs) {
     runs: String(runs),
     machine:
       `${os.availableParallelism()} CPUs (nproc; ${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, ` +
-      `node ${process.version}, ${ansibleVersion}, load average at start ${os
-        .loadavg()
-        .map((n) => n.toFixed(2))
-        .join(' ')}`,
+      `node ${process.version}, ${ansibleVersion}, load average at start ${loadAverage()}`,
   }
+}
+
+/** `1.23 0.98 0.75`: the 1, 5 and 15 minute load averages now. */
+export function loadAverage() {
+  return os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')
 }

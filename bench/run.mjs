@@ -14,7 +14,7 @@ import { FLEET_SIZE, largeFleetRows } from './large-fleet.mjs'
 import { interrupt } from './measure.mjs'
 import { oursCommand, PROJECT } from './ours.mjs'
 import { renderedFiles } from './rendered.mjs'
-import { machineFacts, markdownReport, terminalReport } from './report.mjs'
+import { loadAverage, machineFacts, markdownReport, terminalReport } from './report.mjs'
 import { createScenarios, inventoryOf, names } from './scenarios.mjs'
 import { createTeamRepo, removeTeamRepo, TEAM_EMPTY, teamStatusAgainstAnsible } from './team-repo.mjs'
 
@@ -103,12 +103,12 @@ try {
     parts,
     team: teamStart && teamStatus ? { start: teamStart, status: teamStatus } : { notRun: teamNote ?? 'not run' },
     ...(large ? { fleet: large } : {}),
-    facts,
+    facts: { ...facts, machine: `${facts.machine}, at the end ${loadAverage()}` },
     commands: [
       `ours: \`${oursCommand('supervisor-sync', '--inventory INVENTORY --all')}\`, \`${oursCommand('supervisor-status', '--inventory INVENTORY')}\`; cold: the same with \`--no-persist\``,
       `Ansible: \`${ansibleCommand('sync.yml')}\`, \`${ansibleCommand('status.yml')}\` (forks 10, pipelining, no fact gathering; ControlMaster with ControlPersist 60s: "warm" reuses the masters of the previous run, "cold" closes them first)`,
 
-      'team repo: `npm pack` here, then in a temp dir `npm init -y`, `npm install <tarball> zx@8.8.5` and the task scripts as `npx zx-supervisor init` writes them; timed there: `npx zx tasks/supervisor-status.mjs --inventory INVENTORY` (warm, in turn with Ansible warm), and `npx zx tasks/supervisor-status.mjs --help` against `npx zx empty.mjs` (one console.log)',
+      'team repo: `npm pack` here, then in a temp dir `npm init -y`, `npm install <tarball> zx@8.8.5` and `npx zx-supervisor init`; its inventory/inventory.yml then gets the sandbox servers and site in place of the example ones; timed there: `npx zx tasks/supervisor-status.mjs` (its default inventory, warm, in turn with Ansible warm), and `npx zx tasks/supervisor-status.mjs --help` against `npx zx empty.mjs` (one console.log)',
     ],
   }
   process.stdout.write(terminalReport(results))
