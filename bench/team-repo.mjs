@@ -1,6 +1,6 @@
 // The team-repo rows of the bench: a repository made the way a team makes one (the packed tarball installed with
-// zx, the task scripts written as `npx zx-supervisor init` writes them), where `npx zx tasks/...` runs the package
-// from node_modules/, as in real use. Its status of 3 servers is timed against Ansible warm, in turn.
+// zx, then `npx zx-supervisor init`), where `npx zx tasks/...` runs the package from node_modules/, as in real use.
+// Its status of 3 servers (the sandbox's, in init's inventory) is timed against Ansible warm, in turn.
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
