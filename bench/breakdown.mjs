@@ -14,7 +14,8 @@ import { PROJECT } from './ours.mjs'
 
 /**
  * @typedef {'node' | 'nodeZx' | 'npxZx' | 'help' | 'npxHelp' | 'modules' | 'status'} PartKey
- * @typedef {{ label: string, ms: number, key?: PartKey }} Part
+ * @typedef {{ label: string, ms: number, key?: PartKey, cpu?: number }} Part   cpu: CPU-s of its process tree (user+sys)
+ * @typedef {{ ms: number, cpu?: number }} Sample
  */
 
 const ZX_CLI = path.join('node_modules', 'zx', 'build', 'cli.js')
@@ -30,8 +31,10 @@ export async function whereTimeGoes({ fleet, runs, log }) {
   const initPid = String(fleet.hosts[0]?.initPid)
   const inventory = fleet.inventories.get(3) ?? ''
   const hosts = fleet.hosts.slice(0, 3)
-  /** @type {Array<[string, PartKey | undefined, () => Promise<number>, (() => Promise<void>)?]>} */
-  const parts = [
+  // The start-up layers are differences of these rows: they are timed in rounds (one of each per round), so a change
+  // in machine load hits every layer alike.
+  /** @type {Array<[string, PartKey, () => Promise<Sample>]>} */
+  const layers = [
     ['node start (`node -e 0`)', 'node', spawned(process.execPath, ['-e', '0'])],
     [
       'node + zx: `node node_modules/zx/build/cli.js bench/empty-task.mjs` (a one-line script)',
@@ -54,6 +57,9 @@ export async function whereTimeGoes({ fleet, runs, log }) {
       'modules',
       reported(process.execPath, [path.join('bench', 'import-time.mjs')]),
     ],
+  ]
+  /** @type {Array<[string, PartKey | undefined, () => Promise<Sample>, (() => Promise<void>)?]>} */
+  const parts = [
     ['one new SSH login (`ssh sandbox-1 true`)', undefined, spawned('ssh', ['-F', fleet.sshConfig, host, 'true'])],
     [
       'new SSH login + `sudo supervisorctl status`',
@@ -76,15 +82,31 @@ export async function whereTimeGoes({ fleet, runs, log }) {
   ]
   /** @type {Part[]} */
   const found = []
+  /** @param {string} label @param {PartKey | undefined} key @param {Sample[]} samples */
+  const add = (label, key, samples) => {
+    const cpus = samples.flatMap((sample) => (sample.cpu === undefined ? [] : [sample.cpu]))
+    const part = { label, ms: median(samples.map((sample) => sample.ms)), ...(key ? { key } : {}) }
+    found.push(cpus.length ? { ...part, cpu: median(cpus) } : part)
+    log(`where time goes: ${label}: ${seconds(part.ms)}${cpus.length ? `, ${median(cpus).toFixed(2)} CPU-s` : ''}`)
+  }
+  /** @type {Sample[][]} */
+  const layerSamples = layers.map(() => [])
+  for (let i = 0; i <= Math.max(runs, TASK_START_RUNS); i++) {
+    for (const [index, [, , run]] of layers.entries()) {
+      const sample = await run()
+      if (i > 0) layerSamples[index]?.push(sample)
+    }
+  }
+  for (const [index, [label, key]] of layers.entries()) add(label, key, layerSamples[index] ?? [])
   for (const [label, key, run, before] of parts) {
+    /** @type {Sample[]} */
     const samples = []
     for (let i = 0; i <= runs; i++) {
       await before?.()
-      const ms = await run()
-      if (i > 0) samples.push(ms)
+      const sample = await run()
+      if (i > 0) samples.push(sample)
     }
-    found.push({ label, ms: median(samples), ...(key ? { key } : {}) })
-    log(`where time goes: ${label}: ${seconds(median(samples))}`)
+    add(label, key, samples)
   }
   return found
 }
@@ -93,31 +115,34 @@ export async function whereTimeGoes({ fleet, runs, log }) {
  * The start-up layers, each as the difference of two rows of whereTimeGoes: npx, node, zx, our modules, the task's
  * own start (flags, help text), then the in-process status work. Undefined when a row is missing.
  * @param {Part[]} parts
- * @returns {Array<{ label: string, ms: number }> | undefined}
+ * @returns {Array<{ label: string, ms: number, cpu?: number }> | undefined}
  */
 export function startupLayers(parts) {
-  /** @type {Partial<Record<PartKey, number>>} */
-  const ms = Object.fromEntries(parts.flatMap((p) => (p.key ? [[p.key, p.ms]] : [])))
-  const { node, nodeZx, npxZx, help, modules, status } = ms
-  if (
-    node === undefined ||
-    nodeZx === undefined ||
-    npxZx === undefined ||
-    help === undefined ||
-    modules === undefined ||
-    status === undefined
-  )
-    return undefined
+  /** @type {Partial<Record<PartKey, Part>>} */
+  const by = Object.fromEntries(parts.flatMap((p) => (p.key ? [[p.key, p]] : [])))
+  const { node, nodeZx, npxZx, help, modules, status } = by
+  if (!node || !nodeZx || !npxZx || !help || !modules || !status) return undefined
+  /** The CPU-s of a layer when both rows have it. @param {Part} a @param {Part} [b] */
+  const cpu = (a, b) => (a.cpu === undefined || (b && b.cpu === undefined) ? {} : { cpu: (a.cpu ?? 0) - (b?.cpu ?? 0) })
   return [
-    { label: 'npx (`npx zx` of the one-line script − `node …/zx/build/cli.js` of it)', ms: npxZx - nodeZx },
-    { label: 'node (`node -e 0`)', ms: node },
-    { label: 'zx (node + zx of the one-line script − `node -e 0`)', ms: nodeZx - node },
-    { label: 'our modules (dist/lib/index.js + dist/lib/cli/index.js, in-process)', ms: modules },
+    {
+      label: 'npx (`npx zx` of the one-line script − `node …/zx/build/cli.js` of it)',
+      ms: npxZx.ms - nodeZx.ms,
+      ...cpu(npxZx, nodeZx),
+    },
+    { label: 'node (`node -e 0`)', ms: node.ms, ...cpu(node) },
+    { label: 'zx (node + zx of the one-line script − `node -e 0`)', ms: nodeZx.ms - node.ms, ...cpu(nodeZx, node) },
+    { label: 'our modules (dist/lib/index.js + dist/lib/cli/index.js, in-process)', ms: modules.ms },
     {
       label: "the task's own start (`supervisor-status --help` − node + zx − our modules: flags, help text)",
-      ms: help - nodeZx - modules,
+      ms: help.ms - nodeZx.ms - modules.ms,
     },
-    { label: 'then the status work itself: in-process status of 3 servers, warm', ms: status },
+    {
+      label: "our modules + the task's own start, as CPU (`supervisor-status --help` − the one-line script)",
+      ms: help.ms - nodeZx.ms,
+      ...cpu(help, nodeZx),
+    },
+    { label: 'then the status work itself: in-process status of 3 servers, warm', ms: status.ms },
   ]
 }
 
@@ -135,31 +160,41 @@ export async function taskStart({ runs, log, cwd = PROJECT, empty = EMPTY, where
     label: `\`npx zx tasks/supervisor-status.mjs --help\` (${where})`,
     run: spawned('npx', ['zx', STATUS_TASK, '--help'], cwd),
     times: /** @type {number[]} */ ([]),
+    cpus: /** @type {number[]} */ ([]),
   }
   const emptyScript = {
     label: `\`npx zx ${empty}\` (one console.log; ${where})`,
     run: spawned('npx', ['zx', empty], cwd),
     times: /** @type {number[]} */ ([]),
+    cpus: /** @type {number[]} */ ([]),
   }
   for (let i = 0; i <= samples; i++) {
     for (const side of [task, emptyScript]) {
-      const ms = await side.run()
-      if (i > 0) side.times.push(ms)
+      const { ms, cpu } = await side.run()
+      if (i === 0) continue
+      side.times.push(ms)
+      side.cpus.push(cpu)
     }
   }
-  const part = (/** @type {typeof task} */ side) => ({ label: side.label, ms: median(side.times) })
+  const part = (/** @type {typeof task} */ side) => ({
+    label: side.label,
+    ms: median(side.times),
+    cpu: median(side.cpus),
+  })
   const result = { task: part(task), empty: part(emptyScript) }
-  log(`task start (${where}): ${seconds(result.task.ms)} vs ${seconds(result.empty.ms)} for the empty script`)
+  log(
+    `task start (${where}): ${seconds(result.task.ms)} vs ${seconds(result.empty.ms)} for the empty script (CPU-s ${result.task.cpu.toFixed(2)} vs ${result.empty.cpu.toFixed(2)})`,
+  )
   return result
 }
 const TASK_START_RUNS = 7
 
-/** A command's wall time (it must exit 0). @param {string} file @param {string[]} args @param {string} [cwd] */
+/** A command's wall time and the CPU time of its process tree (it must exit 0). @param {string} file @param {string[]} args @param {string} [cwd] */
 function spawned(file, args, cwd = PROJECT) {
   return async () => {
     const result = await timed(file, args, { cwd })
     if (result.exitCode !== 0) throw new Error(`${result.command} failed (exit ${result.exitCode}): ${result.stderr}`)
-    return result.ms
+    return { ms: result.ms, cpu: /** @type {number} */ (result.ownCpuSeconds) }
   }
 }
 
@@ -170,7 +205,7 @@ function reported(file, args) {
     const ms = Number(result.stdout.trim())
     if (result.exitCode !== 0 || !Number.isFinite(ms))
       throw new Error(`${result.command} failed (exit ${result.exitCode}): ${result.stderr}`)
-    return ms
+    return { ms }
   }
 }
 
@@ -188,6 +223,6 @@ function inProcess(task, args) {
     const code = await task.run(args, { output })
     const ms = performance.now() - started
     if (code !== 0 && code !== 3) throw new Error(`in-process ${task.meta.name} ${args.join(' ')} exited ${code}`)
-    return ms
+    return { ms }
   }
 }

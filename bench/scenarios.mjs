@@ -118,6 +118,18 @@ export function createScenarios({ fleet, ansible, filesFor, runs, log }) {
       })
     },
 
+    /** One sync of ours (warm) from an empty conf.d, untimed and checked, for runs that time no sync. @param {number} n @returns {Promise<undefined>} */
+    async syncOnce(n) {
+      const hosts = hostsOf(n)
+      await resetHosts(hosts)
+      const result = await commands.ours.sync(n)
+      expectRun(result.exitCode === 0, 'ours sync (before the status rows) failed', result)
+      await verifySynced(hosts, filesFor)
+      await waitUntilRunning(hosts)
+      log(`sync → ${n} servers (untimed, --status-only): ${(result.ms / 1000).toFixed(2)} s`)
+      return undefined
+    },
+
     /** The same sync again with nothing to do: must report no change, write nothing (mtimes) and restart nothing (pids). */
     async noop(/** @type {Tool} */ tool, /** @type {number} */ n) {
       const hosts = hostsOf(n)

@@ -1,6 +1,5 @@
 import readline from 'node:readline'
 import { PassThrough, type Writable } from 'node:stream'
-import { autocomplete, confirm, isCancel, select, text } from '@clack/prompts'
 import { InputError, InterruptedError, showValue } from '../errors.ts'
 
 // Questions on a terminal, drawn by @clack/prompts on stderr (stdout is for results and --json). Without a terminal
@@ -67,6 +66,7 @@ export function createPrompts({ input, output, canAsk = () => defaultCanAsk(inpu
     fallback?: string,
   ): Promise<T> => {
     guard(question)
+    const { text, isCancel } = await loadClack()
     let accepted: { value: T } | undefined
     const validate = (typed: string | undefined) => {
       const answer = (typed ?? '').trim()
@@ -98,6 +98,7 @@ export function createPrompts({ input, output, canAsk = () => defaultCanAsk(inpu
     text: (question, fallback) => ask(question, (answer) => ({ ok: true, value: answer }), fallback),
     async confirm(question, fallback) {
       guard(question)
+      const { confirm, isCancel } = await loadClack()
       // clack's confirm toggles on every arrow and submits on y/n: here y and n only move to Yes or No.
       let current = fallback
       const translate = (str: string | undefined, key: Key): KeyPress[] => {
@@ -122,6 +123,7 @@ export function createPrompts({ input, output, canAsk = () => defaultCanAsk(inpu
     },
     async choice(question, choices) {
       guard(question)
+      const { autocomplete, select, isCancel } = await loadClack()
       const options = choices.map((value) => ({ value, label: value }))
       const result = await gate.run((signal) =>
         choices.length > SEARCH_ABOVE
@@ -143,6 +145,16 @@ export function createPrompts({ input, output, canAsk = () => defaultCanAsk(inpu
     },
   }
 }
+
+/**
+ * @clack/prompts, loaded when a question is first asked: most runs ask none, and its import (with its four
+ * dependencies) cost every task's start ~35 ms of CPU. Keys typed meanwhile wait in the gate, as between questions.
+ */
+function loadClack(): Promise<typeof import('@clack/prompts')> {
+  clack ??= import('@clack/prompts')
+  return clack
+}
+let clack: Promise<typeof import('@clack/prompts')> | undefined
 
 /** The one place where clack's cancel becomes an exit code: the input ended (Ctrl-D) → 2, Ctrl-C → 130. */
 function cancelled(gate: KeyGate): Error {
