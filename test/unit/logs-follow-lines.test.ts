@@ -7,22 +7,13 @@ import { followCommands } from '../../lib/logs/follow.ts'
 import type { LogSource } from '../../lib/logs/sources.ts'
 import { createSession } from '../../lib/remote/connection.ts'
 import { streamCommand } from '../../lib/remote/stream.ts'
-import type { Server } from '../../lib/types.ts'
+import { LOCAL_SERVER } from '../helpers/local-server.ts'
 
 // Whole lines through --follow's commands, run on this machine (`host: local`; over ssh the same bytes pass through
 // one more pipe): a line written in pieces arrives as one, and a 1 MB line written in pieces while another followed
 // log is written in between arrives whole, in its own source, never mixed with the other's lines.
 
-const LOCAL: Server = {
-  name: 'here',
-  host: 'local',
-  port: 22,
-  username: 'root',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: true,
-}
+const LOCAL = LOCAL_SERVER
 const session = createSession({ timeoutSeconds: 5, batch: true })
 let dir = ''
 test.before(async () => {

@@ -3,21 +3,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createSession } from '../../lib/remote/connection.ts'
 import { streamCommand } from '../../lib/remote/stream.ts'
-import type { Server } from '../../lib/types.ts'
+import { LOCAL_SERVER } from '../helpers/local-server.ts'
 
 // The streaming primitive of --follow, on a `host: local` connection (the same wrapper runs over ssh): lines arrive
 // as they are written, arguments arrive intact, and stop() leaves no process of the command behind.
 
-const LOCAL: Server = {
-  name: 'here',
-  host: 'local',
-  port: 22,
-  username: 'root',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: true,
-}
+const LOCAL = LOCAL_SERVER
 const session = createSession({ timeoutSeconds: 5, batch: true })
 test.after(() => session.closeAll())
 

@@ -6,6 +6,7 @@ import { defineTask } from '../../lib/cli/run-task.ts'
 import { type StatusClock, showWaits } from '../../lib/cli/spinner.ts'
 import type { CommandResult, Connection, Session } from '../../lib/remote/connection.ts'
 import type { Server } from '../../lib/types.ts'
+import { LOCAL_SERVER } from '../helpers/local-server.ts'
 
 // The status line at a terminal: a wait on a server that lasts over a second with nothing printed shows a spinner on
 // stderr, every line the output writes erases it first, and it never shows with --json, --quiet, in CI or in a pipe.
@@ -243,16 +244,7 @@ test('stop: erased for good (Ctrl-C); an exit while drawn erases the line', () =
   done?.()
 })
 
-const LOCAL: Server = {
-  name: 'here',
-  host: 'local',
-  port: 22,
-  username: 'root',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: true,
-}
+const LOCAL = LOCAL_SERVER
 
 test('showWaits: each command of a connection is a wait on its server; opening the connection is not', async () => {
   const { clock, screen, output } = setup()
