@@ -4,6 +4,10 @@ import path from 'node:path'
 import type { Browser, Page } from 'puppeteer-core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { startDashboardServer } from '../../lib/dashboard/server.ts'
+import { buildView, type DashboardView } from '../../lib/dashboard/view.ts'
+import type { ServerOutcome } from '../../lib/fleet.ts'
+import type { ServerStatus } from '../../lib/status/summarize.ts'
 import { hostExec } from '../../sandbox/index.ts'
 import { artifactPath, launchBrowser } from '../helpers/browser.ts'
 import { type RunningDashboard, startDashboard } from '../helpers/dashboard.ts'
@@ -244,6 +248,93 @@ dash('--allow-control: restart asks first, names the program and server, and res
   assert.is(forged.status, 403)
   await page.close()
 })
+
+dash(
+  '64 servers × 20 programs: the page draws every cell (the time it takes is printed, for the README)',
+  async (context) => {
+    const servers = Array.from({ length: 64 }, (_, i) => `web-${i + 1}`)
+    const sites = Array.from({ length: 5 }, (_, i) => ({ domain: `site-${i + 1}.test`, servers }))
+    const server = await startDashboardServer({
+      port: 0,
+      token: 'bench',
+      allowControl: false,
+      handlers: {
+        followLog: async () => undefined,
+        control: async () => ({ ok: false, exitCode: 1, result: { servers: [] } }),
+      },
+    })
+    const page = await context.browser.newPage()
+    try {
+      const round = (n: number) => fleetView(servers, sites, n)
+      server.publish(round(0))
+      await page.goto(server.url)
+      await page.waitForSelector('#grid button.cell')
+      const draws: number[] = []
+      for (let n = 1; n <= 5; n++) {
+        server.publish(round(n))
+        await page.waitForFunction((at) => document.body.dataset.at === at, {}, round(n).at)
+        draws.push(Number(await page.evaluate(() => document.body.dataset.drawMs)))
+      }
+      assert.is(await page.$$eval('#grid button.cell', (cells) => cells.length), 64 * 5)
+      assert.is(await page.$$eval('#grid .prog', (programs) => programs.length), 64 * 20)
+      await page.screenshot({ path: await artifactPath('dashboard-64x20.png') })
+      console.log(`  64 servers × 20 programs: draws of ${draws.map((d) => `${d} ms`).join(', ')}`)
+    } finally {
+      await page.close()
+      await server.close()
+    }
+  },
+)
+
+/** A fleet's view without SSH: every 7th process STOPPED and the round's number in the time, so each draw differs. */
+function fleetView(servers: string[], sites: { domain: string; servers: string[] }[], round: number): DashboardView {
+  const outcomes = servers.map(
+    (name, s): ServerOutcome<ServerStatus> => ({
+      server: {
+        name,
+        host: '127.0.0.9',
+        groups: [s % 2 ? 'odd' : 'even'],
+        siteUser: 'deployer',
+        sitesPath: '/srv',
+        local: false,
+      },
+      ok: true,
+      applied: [],
+      value: {
+        daemon: 'running',
+        siteDrift: [],
+        leftovers: [],
+        unknown: [],
+        healthy: false,
+        programs: sites.flatMap((site) =>
+          ['queue', 'mail', 'ws', 'cron'].map((program, p) => {
+            const processes = [0, 1].map((i) => ({
+              name: `${site.domain}-${program}:${site.domain}-${program}_0${i}`,
+              group: `${site.domain}-${program}`,
+              process: `${site.domain}-${program}_0${i}`,
+              state: (s + p + i + round) % 7 ? 'RUNNING' : 'STOPPED',
+              pid: 1000 + i,
+              uptime: '1:00:00',
+              description: '',
+              release: 'r1',
+              stale: false,
+            }))
+            return {
+              domain: site.domain,
+              program,
+              fullName: `${site.domain}-${program}`,
+              expected: 2,
+              processes,
+              running: processes.filter((x) => x.state === 'RUNNING').length,
+              drift: [],
+            }
+          }),
+        ),
+      },
+    }),
+  )
+  return buildView({ sites }, outcomes, { at: new Date(Date.UTC(2026, 11, 5, 12, 0, round)), allowControl: false })
+}
 
 function request(
   port: number,
