@@ -1,14 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkRequest, newToken } from '../../lib/dashboard/guard.ts'
+import { checkRequest, newToken, type RequestFacts } from '../../lib/dashboard/guard.ts'
 
 // Who may talk to the dashboard: the token, and this machine's loopback port as Host (and Origin when sent).
 
 const TOKEN = 'a'.repeat(43)
 const PORT = 8765
-const GOOD = { token: TOKEN, host: `127.0.0.1:${PORT}`, origin: undefined }
+const GOOD: RequestFacts = { token: TOKEN, host: `127.0.0.1:${PORT}`, origin: undefined }
 
-const CASES: Array<[string, Partial<typeof GOOD> & { token?: string | null }, boolean, RegExp?]> = [
+const CASES: Array<[string, Partial<RequestFacts>, boolean, RegExp?]> = [
   ['the token and 127.0.0.1', {}, true],
   ['localhost (an ssh -L tunnel on the same port)', { host: `localhost:${PORT}` }, true],
   ['Host in capitals', { host: `LOCALHOST:${PORT}` }, true],
@@ -26,10 +26,13 @@ const CASES: Array<[string, Partial<typeof GOOD> & { token?: string | null }, bo
 
 for (const [name, change, ok, reason] of CASES) {
   test(`checkRequest: ${name} → ${ok ? 'allowed' : '403'}`, () => {
-    const verdict = checkRequest({ ...GOOD, ...change } as Parameters<typeof checkRequest>[0], {
-      token: TOKEN,
-      port: PORT,
-    })
+    const verdict = checkRequest(
+      { ...GOOD, ...change },
+      {
+        token: TOKEN,
+        port: PORT,
+      },
+    )
     assert.is(verdict.ok, ok)
     if (!verdict.ok) {
       assert.is(verdict.status, 403)
