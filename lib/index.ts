@@ -12,6 +12,25 @@ export { startFleetProgress } from './cli/progress.ts'
 export type { Task, TaskContext, TaskOptions, TaskOutcome } from './cli/run-task.ts'
 // The task frame: define a task of your own, with flags, output, one SSH session and exit codes.
 export { defineTask, runIfMain } from './cli/run-task.ts'
+export type { ControlOutcome, ControlTasks } from './dashboard/control.ts'
+export { runControl } from './dashboard/control.ts'
+export type { RequestFacts, Verdict } from './dashboard/guard.ts'
+export { allowedHosts, checkRequest, newToken } from './dashboard/guard.ts'
+export { DASHBOARD_LOG_LINES, followProgramLog } from './dashboard/logs.ts'
+export type { ControlRequest, DashboardHandlers, DashboardServer, LogRequest } from './dashboard/server.ts'
+export { parseControl, startDashboardServer } from './dashboard/server.ts'
+export type {
+  CellState,
+  DashboardView,
+  GridShape,
+  ViewCell,
+  ViewProcess,
+  ViewProgram,
+  ViewServer,
+} from './dashboard/view.ts'
+export { buildView, gridShape } from './dashboard/view.ts'
+export type { WatchOptions } from './dashboard/watch.ts'
+export { watchFleet } from './dashboard/watch.ts'
 export { requireAppDir, requireScripts } from './deploy/app-dir.ts'
 export { batchSize, failureBudget, planBatches } from './deploy/batches.ts'
 export type { DeployEvent, ServerDeploy, ServerDeployInput } from './deploy/deploy-server.ts'

@@ -97,6 +97,8 @@ export interface SessionOptions {
  */
 export interface Session {
   connect(server: Server): Promise<Connection>
+  /** Closes this server's connection, if any: the next connect opens a fresh one (a long watch after a lost server). */
+  forget?(server: Server): Promise<void>
   closeAll(options?: { keepWarm?: boolean }): Promise<void>
 }
 
@@ -136,6 +138,14 @@ export function createSession(options: SessionOptions): Session {
         connection.catch(() => open.delete(server.name))
       }
       return connection
+    },
+    async forget(server) {
+      const connection = open.get(server.name)
+      open.delete(server.name)
+      await connection?.then(
+        (c) => c.close(),
+        () => undefined,
+      )
     },
     async closeAll({ keepWarm = false } = {}) {
       const connections = await Promise.allSettled(open.values())

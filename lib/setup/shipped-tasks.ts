@@ -18,6 +18,7 @@ export const SHIPPED_TASKS: readonly ShippedTask[] = [
   { name: 'supervisor-delete', exportName: 'supervisorDelete', command: true },
   { name: 'server-logs', exportName: 'serverLogs', command: true },
   { name: 'scaffold-supervisors', exportName: 'scaffoldSupervisorsTask', command: true },
+  { name: 'supervisor-dashboard', exportName: 'supervisorDashboard', command: true },
   { name: 'deploy', exportName: 'deploy', command: true },
   { name: 'pipeline-example', exportName: 'pipelineExample', command: false },
 ]

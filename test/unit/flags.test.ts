@@ -13,6 +13,7 @@ import { deploy } from '../../tasks/deploy.mjs'
 import { scaffoldSupervisorsTask } from '../../tasks/scaffold-supervisors.mjs'
 import { serverLogs } from '../../tasks/server-logs.mjs'
 import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
+import { supervisorDashboard } from '../../tasks/supervisor-dashboard.mjs'
 import { supervisorDelete } from '../../tasks/supervisor-delete.mjs'
 import { supervisorRestart } from '../../tasks/supervisor-restart.mjs'
 import { supervisorStart } from '../../tasks/supervisor-start.mjs'
@@ -159,6 +160,7 @@ const TASKS: Task[] = [
   serverLogs,
   scaffoldSupervisorsTask,
   deploy,
+  supervisorDashboard,
 ]
 const offered = (task: Task) => new Set(task.meta.flags.map((f) => f.name))
 
@@ -199,6 +201,7 @@ test('a task offers only the common flags it uses', () => {
     offering('parallel'),
     [
       'server-logs',
+      'supervisor-dashboard',
       'supervisor-restart',
       'supervisor-start',
       'supervisor-status',
