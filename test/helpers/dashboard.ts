@@ -17,12 +17,16 @@ export interface RunningDashboard {
   stop(): Promise<number>
 }
 
-export async function startDashboard(args: string[], timeoutMs = 30_000): Promise<RunningDashboard> {
+export async function startDashboard(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunningDashboard> {
+  const timeoutMs = options.timeoutMs ?? 30_000
   const child = execa(process.execPath, [ZX_CLI, path.join(PROJECT, 'tasks', 'supervisor-dashboard.mjs'), ...args], {
     cwd: PROJECT,
     reject: false,
     stdin: 'ignore',
-    env: { NO_COLOR: '1', FORCE_COLOR: undefined },
+    env: { NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env },
     all: true,
   })
   let printed = ''
