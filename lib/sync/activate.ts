@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
+import { auditEntry, auditOf } from '../audit.ts'
 import { RemoteError } from '../errors.ts'
 import {
   ACTIVATION_RUNS,
@@ -71,6 +72,10 @@ export async function activatePlan(
     login: loginUser(connection),
     pythonSource: await supervisorScript(),
     kept,
+    audit: auditEntry(auditOf(connection), connection.server.name, 'sync', {
+      files: plan.changes.map((change) => change.path),
+      groups: { updated: plan.groups },
+    }),
   })
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
   let result: CommandResult
@@ -178,6 +183,8 @@ export interface ActivationInput {
   kept: Map<string, string>
   /** The server contract (lib/layout.ts); a test passes a copy. */
   contract?: ManagedFileSpec[]
+  /** The client's part of this activation's audit line (lib/audit.ts); none: no line. */
+  audit?: string
 }
 
 /** activate.sh's arguments for a plan, in the order the script reads them: a pure function of the plan. */
@@ -193,6 +200,7 @@ export function activationArgs(plan: SyncPlan, input: ActivationInput): string[]
     input.pythonSource,
   ]
   for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
+  if (input.audit) args.push('audit', input.audit)
   const patterns = discoveryPatterns(plan.server.sitesPath, plan.layout, input.contract)
   for (const pattern of patterns) args.push('pattern', pattern)
   for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
