@@ -168,3 +168,40 @@ function localUser(): string {
     return String(process.getuid?.() ?? 'unknown')
   }
 }
+
+/** The last line of a server's audit trail, as status shows it. */
+export interface LastChange {
+  time: string
+  user: string
+  host: string
+  task: string
+  action: string
+  run: string
+  result: 'ok' | 'failed'
+  reason?: string
+}
+
+/** supervisor.py's parsed last line (or null: no trail, or its last line was not JSON); anything malformed is null. */
+export function parseLastChange(raw: unknown): LastChange | null {
+  if (!raw || typeof raw !== 'object') return null
+  const line = raw as Record<string, unknown>
+  const text = (key: string) => (typeof line[key] === 'string' ? (line[key] as string) : '?')
+  if (typeof line.time !== 'string') return null
+  return {
+    time: text('time'),
+    user: text('user'),
+    host: text('host'),
+    task: text('task'),
+    action: text('action'),
+    run: text('run'),
+    result: line.result === 'failed' ? 'failed' : 'ok',
+    ...(typeof line.reason === 'string' ? { reason: line.reason } : {}),
+  }
+}
+
+/** `2026-12-05T14:02:11Z alice@laptop supervisor-sync (sync): ok`, or failed with its reason. */
+export function describeLastChange(change: LastChange | null | undefined): string {
+  if (!change) return 'no change recorded'
+  const result = change.result === 'failed' ? `failed${change.reason ? ` (${change.reason})` : ''}` : 'ok'
+  return `${change.time} ${change.user}@${change.host} ${change.task} (${change.action}): ${result}`
+}

@@ -5,6 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AUDIT_LOG } from '../../lib/audit.ts'
 import { hostExec } from '../../sandbox/index.ts'
+import { startTask } from '../helpers/interrupt.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import {
   addSites,
@@ -15,13 +16,18 @@ import {
   startSandbox,
   type TestSandbox,
   WORKER,
+  writeAppDir,
 } from '../helpers/sandbox.ts'
 
 // The audit trail (/var/log/zx-supervisor/audit.log) through the real tasks on two sandbox servers: which change
 // writes which line, with which fields; a failed sync; no line for a no-op; secrets never in it; concurrent runs.
 
-const audit = suite<{ sandbox: TestSandbox; env: Record<string, string> }>('the audit trail on sandbox servers')
+const audit = suite<{ sandbox: TestSandbox; env: Record<string, string>; app: string }>(
+  'the audit trail on sandbox servers',
+)
 const SECRET = 'sk_live_audit-secret-value'
+// The deploy's gate waits for this file: the test kills the client while the gate holds it.
+const GO_FILE = '/tmp/zxs-audit-go'
 
 interface Line {
   time: string
@@ -70,11 +76,19 @@ audit.before(async (context) => {
       - program: x
         script: worker.sh
         stopwaitsecs: 2
+  - domain: d.test
+    server: sandbox-2
+    supervisors:
+      - program: worker
+        script: worker.sh
+        startsecs: 1
+        stopwaitsecs: 1
 `,
   )
   await editInventory(sandbox.inventory, (doc) => doc.set('id', 'acme-audit'))
   await deployApp(sandbox.host('sandbox-1'), 'app.test', { 'worker.sh': WORKER, 'other.sh': WORKER })
   await deployApp(sandbox.host('sandbox-1'), 'b.test', { 'worker.sh': WORKER })
+  context.app = await writeAppDir(sandbox.dir, { 'worker.sh': '#!/bin/sh\nexec sleep 100000\n' })
   context.env = { AUDIT_STRIPE_SECRET: SECRET, ZXS_FINGERPRINT_KEY_FILE: path.join(sandbox.dir, 'fingerprint.key') }
 })
 
@@ -222,5 +236,100 @@ audit('two concurrent syncs leave only whole JSON lines, one per activation', as
   assert.is(new Set(added.map((l) => l.run)).size, 2, 'each run has its own id')
   await fs.writeFile(sandbox.inventory, text)
 })
+
+audit(
+  'server-logs --service audit shows the trail; status --verbose shows the last change per server',
+  async ({ sandbox }) => {
+    const logs = await runTask('server-logs', [
+      '--inventory',
+      sandbox.inventory,
+      '--server',
+      'sandbox-1',
+      '--service',
+      'audit',
+      '--lines',
+      '3',
+    ])
+    assert.is(logs.exitCode, 0, logs.all)
+    const last = (await auditLines(sandbox, 'sandbox-1')).at(-1) as Line
+    assert.match(logs.stdout, `"run": "${last.run}"`)
+    assert.match(logs.stdout, '"task": "supervisor-sync"')
+    const json = await runTask('server-logs', [
+      '--inventory',
+      sandbox.inventory,
+      '--server',
+      'sandbox-1,sandbox-2',
+      '--service',
+      'audit',
+      '--json',
+    ])
+    assert.is(json.exitCode, 0, json.all)
+    assert.match(json.stdout, `${last.run}`)
+
+    const status = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--verbose'])
+    assert.match(
+      status.stdout,
+      `sandbox-1: last change ${last.time} ${os.userInfo().username}@${os.hostname()} supervisor-sync (sync): ok`,
+    )
+    assert.match(status.stdout, /sandbox-2: last change \S+ \S+ supervisor-restart \(service\): ok/)
+    const quiet = await runTask('supervisor-status', ['--inventory', sandbox.inventory])
+    assert.not.match(quiet.stdout, 'last change')
+    const document = JSON.parse(
+      (await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--json', '--server', 'sandbox-1']))
+        .stdout,
+    )
+    assert.is(document.servers[0].lastChange.run, last.run)
+
+    // A garbled last line (a disk filled mid-write) is no last change, not a failed status.
+    const two = sandbox.host('sandbox-2')
+    await hostExec(two, ['sh', '-c', `cp ${AUDIT_LOG} /tmp/audit.keep && printf '{"time": "cut' >> ${AUDIT_LOG}`])
+    const garbled = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--verbose'])
+    await hostExec(two, ['sh', '-c', `cp /tmp/audit.keep ${AUDIT_LOG} && rm /tmp/audit.keep`])
+    assert.match(garbled.stdout, 'sandbox-2: last change no change recorded')
+  },
+)
+
+audit(
+  'a deploy whose client is killed after the switch: the switch line is on the server, same run id as its sync',
+  async ({ sandbox, app }) => {
+    const before = (await auditLines(sandbox, 'sandbox-2')).length
+    await hostExec(sandbox.host('sandbox-2'), ['rm', '-f', GO_FILE])
+    const task = startTask('deploy', [
+      '--inventory',
+      sandbox.inventory,
+      '--domain',
+      'd.test',
+      '--app-dir',
+      app,
+      '--release',
+      'v1',
+      '--hold',
+      '0',
+      '--wait',
+      '60',
+      '--health-cmd',
+      `until [ -e ${GO_FILE} ]; do sleep 0.2; done`,
+    ])
+    const current = path.join(sandbox.host('sandbox-2').root, 'home/deployer/sites/d.test/current')
+    await waitFor(
+      'current switched to v1',
+      async () => (await fs.readlink(current).catch(() => null)) === 'releases/v1',
+      60_000,
+    )
+    task.interrupt('SIGKILL', { group: true })
+    await task.done
+    const lines = await waitFor('the switch line', async () => {
+      const added = (await auditLines(sandbox, 'sandbox-2')).slice(before)
+      return added.some((l) => l.action === 'switch') ? added : null
+    })
+    const switched = lines.find((l) => l.action === 'switch') as Line
+    assert.is(switched.task, 'deploy')
+    assert.equal(switched.change, { release: 'releases/v1' })
+    assert.is(switched.result, 'ok')
+    assert.equal(switched.flags.release, 'v1')
+    for (const line of lines) assert.is(line.run, switched.run, JSON.stringify(line))
+    await hostExec(sandbox.host('sandbox-2'), ['touch', GO_FILE])
+  },
+)
 
 audit.run()

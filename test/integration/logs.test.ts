@@ -207,7 +207,7 @@ logs('bad input is exit 2 with a message naming the flag, before any connection'
     ],
     [
       ['--service', 'nginx'],
-      ['Invalid service(s): nginx', 'one or more of supervisor, all-supervisors, supervisor:app.test/worker'],
+      ['Invalid service(s): nginx', 'one or more of supervisor, audit, all-supervisors, supervisor:app.test/worker'],
     ],
     [['--service', 'supervisor:b.test/x'], ['b.test is on sandbox-2, not sandbox-1; use --server sandbox-2']],
     [
@@ -218,7 +218,7 @@ logs('bad input is exit 2 with a message naming the flag, before any connection'
       ['--service', 'supervisor', '--follow', '--json'],
       ['--json', 'not with --follow'],
     ],
-    [[], ['--service: got nothing', 'supervisor, all-supervisors, supervisor:app.test/worker']],
+    [[], ['--service: got nothing', 'supervisor, audit, all-supervisors, supervisor:app.test/worker']],
   ]
   for (const [args, messages] of cases) {
     const run = await logsTask(sandbox, ['--server', 'sandbox-1', ...args])
