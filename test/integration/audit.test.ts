@@ -318,10 +318,10 @@ audit(
     )
     task.interrupt('SIGKILL', { group: true })
     await task.done
-    const lines = await waitFor('the switch line', async () => {
+    const lines = (await waitFor('the switch line', async () => {
       const added = (await auditLines(sandbox, 'sandbox-2')).slice(before)
       return added.some((l) => l.action === 'switch') ? added : null
-    })
+    })) as Line[]
     const switched = lines.find((l) => l.action === 'switch') as Line
     assert.is(switched.task, 'deploy')
     assert.equal(switched.change, { release: 'releases/v1' })

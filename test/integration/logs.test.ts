@@ -143,7 +143,7 @@ logs(
     ])
     assert.is(none.exitCode, 2, none.all)
     assert.match(none.stderr, 'Invalid service(s): all-supervisors')
-    assert.match(none.stderr, 'allowed: one or more of supervisor (comma-separated)')
+    assert.match(none.stderr, 'allowed: one or more of supervisor, audit (comma-separated)')
   },
 )
 
@@ -237,9 +237,9 @@ logs('on a terminal with no --server and --service: a choice of each', async ({ 
     'server-logs',
     ['--inventory', sandbox.inventory, '-n', '1'],
     [
-      // Arrow-key menus: Enter takes the first server; two Downs, the third source.
+      // Arrow-key menus: Enter takes the first server; three Downs, the fourth source (after supervisor, audit, all-supervisors).
       ['Select server:', ''],
-      ['Which logs to view?', '\x1b[B\x1b[B'],
+      ['Which logs to view?', '\x1b[B\x1b[B\x1b[B'],
     ],
   )
   assert.is(run.exitCode, 0, run.all)
