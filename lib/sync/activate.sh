@@ -2,7 +2,8 @@
 # activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN DIR_RECORD PYTHON_SOURCE [pyopt OPTION]...
 #             [audit ENTRY] [pattern GLOB]... [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]...
 #             [ourdir PATH OWNER GROUP MODE]... [keep PATH COPY OWNER GROUP MODE]...
-#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [prune PATH]...
+#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [serverfile DEST OWNER GROUP MODE CONTENT]...
+#             [prune PATH]...
 #             [log PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
 # be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, and restore
@@ -170,6 +171,15 @@ main() {
           rm -f -- "$2" || fail "WRITE-FAILED $2" 68
         fi
         shift 2 ;;
+      serverfile)
+        # A server-wide file (lib/layout.ts SERVER_FILES): written when missing, where its directory exists; never
+        # rewritten once there (whoever edited it meant it). A rollback removes it with the rest.
+        if [ ! -e "$2" ] && [ ! -L "$2" ] && [ -d "${2%/*}" ]; then
+          printf 'delete %s %s\n' "$n" "$2" >> "$journal"
+          (umask 077 && printf '%s' "$6" > "$2.zxs-new") && chown "$3:$4" -- "$2.zxs-new" && chmod "$5" -- "$2.zxs-new" \
+            && mv -f -- "$2.zxs-new" "$2" || { rm -f -- "$2.zxs-new"; fail "WRITE-FAILED $2" 68; }
+        fi
+        shift 6 ;;
       log)
         # Program logs: root's and not world-readable before the program first writes (supervisor keeps the mode).
         if [ -e "$2" ]; then chown "$3:$4" -- "$2" && chmod "$5" -- "$2"; else install -o "$3" -g "$4" -m "$5" /dev/null "$2"; fi || fail "WRITE-FAILED $2" 68

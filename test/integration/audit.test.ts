@@ -140,6 +140,48 @@ audit(
   },
 )
 
+const ROTATE = '/etc/logrotate.d/zx-supervisor'
+
+audit(
+  'the first changing sync creates the audit logrotate file once; it is never rewritten, and logrotate accepts it',
+  async ({ sandbox, env }) => {
+    const one = sandbox.host('sandbox-1')
+    const file = path.join(one.root, ROTATE)
+    const text = await fs.readFile(file, 'utf8')
+    assert.match(text, /^# zx-supervisor file=audit-logrotate\n/)
+    assert.match(text, `${AUDIT_LOG} {`)
+    assert.match(text, 'create 0640 root root')
+    const mode = await hostExec(one, ['stat', '-c', '%a %U %G', ROTATE])
+    assert.is(mode.stdout, '644 root root')
+    assert.not.ok(
+      await fs.stat(path.join(sandbox.host('sandbox-2').root, ROTATE)).catch(() => null),
+      'no sync touched sandbox-2 yet',
+    )
+    const check = await hostExec(one, [
+      'sh',
+      '-c',
+      `command -v logrotate >/dev/null || exit 77; logrotate -d ${ROTATE} 2>&1`,
+    ])
+    if (check.exitCode !== 77) {
+      assert.is(check.exitCode, 0, check.stdout)
+      assert.match(check.stdout, AUDIT_LOG)
+      assert.not.match(check.stdout, /error/i)
+    }
+    // An operator's edit stays: the next changing sync leaves the file alone.
+    await fs.writeFile(file, `${text}# rotate daily here\n`)
+    const edit = await editInventory(sandbox.inventory, (doc) =>
+      doc.setIn(['sites', 1, 'supervisors', 0, 'stopwaitsecs'], 4),
+    )
+    const run = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', 'b.test'], { env })
+    assert.is(run.exitCode, 0, run.all)
+    assert.is(await fs.readFile(file, 'utf8'), `${text}# rotate daily here\n`)
+    assert.not.match(run.all, 'zx-supervisor file=audit-logrotate')
+    const status = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--server', 'sandbox-1'])
+    assert.not.match(status.all, ROTATE, 'never a leftover nor drift')
+    await fs.writeFile(sandbox.inventory, edit)
+  },
+)
+
 audit('a sync that changes nothing writes no line', async ({ sandbox, env }) => {
   const before = await auditText(sandbox, 'sandbox-1')
   const run = await runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', 'app.test'], { env })

@@ -11,7 +11,10 @@ import {
   createAuditContext,
   SCRIPT_TASK,
 } from '../../lib/audit.ts'
+import { SERVER_FILES, serverMarkerLine } from '../../lib/layout.ts'
 import { REDACTED } from '../../lib/redact.ts'
+import { renderServerFiles } from '../../lib/render/server-files.ts'
+import { templateCandidates } from '../../lib/render/templates.ts'
 import { SUPERVISOR_SCRIPT } from '../../lib/supervisor/rpc.ts'
 import { activationArgs } from '../../lib/sync/activate.ts'
 
@@ -140,6 +143,59 @@ test('activationArgs: the audit entry rides right after the layout options, only
   assert.not.ok(without.includes('audit'))
   assert.equal(withAudit.slice(8, 10), ['audit', '{"run":"r1"}'])
   assert.equal(withAudit.slice(10), without.slice(8))
+})
+
+test('the audit logrotate file: server-wide, root 0644, marked on line 1, weekly x12, create 0640 root root', () => {
+  const [file] = renderServerFiles()
+  assert.is(SERVER_FILES.length, 1)
+  assert.is(SERVER_FILES[0]?.scope, 'server')
+  assert.equal(
+    [file?.path, file?.owner, file?.group, file?.mode],
+    ['/etc/logrotate.d/zx-supervisor', 'root', 'root', '0644'],
+  )
+  const lines = (file?.content ?? '').split('\n')
+  assert.is(lines[0], serverMarkerLine(SERVER_FILES[0]!))
+  assert.is(lines[0], '# zx-supervisor file=audit-logrotate')
+  assert.ok(lines.includes('/var/log/zx-supervisor/audit.log {'))
+  for (const directive of ['weekly', 'rotate 12', 'compress', 'missingok', 'notifempty', 'create 0640 root root'])
+    assert.ok(
+      lines.some((l) => l.trim() === directive),
+      directive,
+    )
+})
+
+test('a server-wide template has no site override: templateCandidates with domain null', () => {
+  const candidates = templateCandidates('/team/templates', 'audit-logrotate', null)
+  assert.is(candidates[0], '/team/templates/audit-logrotate.hbs')
+  assert.not.ok(candidates.some((c) => c.includes('/sites/')))
+})
+
+test('activationArgs: server files ride in the same activation, after the puts', () => {
+  const plan = {
+    server: { name: 'web-1', host: '127.0.0.2', sitesPath: '/home/deployer/sites' },
+    layout: undefined,
+    expected: new Map(),
+    directories: [],
+    changes: [],
+    logs: [],
+    groups: ['a'],
+  }
+  const input = {
+    stageDir: '/tmp/s',
+    stagedNames: new Map(),
+    lockWaitSeconds: 5,
+    login: 'root',
+    pythonSource: 'py',
+    kept: new Map(),
+    serverFiles: [
+      { path: '/etc/logrotate.d/zx-supervisor', owner: 'root', group: 'root', mode: '0644', content: 'x\n' },
+    ],
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: a minimal plan; activationArgs reads only these fields
+  const args = activationArgs(plan as any, input)
+  const at = args.indexOf('serverfile')
+  assert.equal(args.slice(at, at + 6), ['serverfile', '/etc/logrotate.d/zx-supervisor', 'root', 'root', '0644', 'x\n'])
+  assert.ok(at < args.indexOf('group'))
 })
 
 // supervisor.py's half: the server completes the client's entry; run its audit_line in a real python3.
