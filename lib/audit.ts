@@ -155,11 +155,6 @@ export function auditEntry(context: AuditContext, server: string, action: AuditA
   return JSON.stringify({ ...entry, truncated: true })
 }
 
-/** The arguments of `supervisor.py audit-append` for one change (the result is added on the server). */
-export function auditAppendArgs(entry: string): string[] {
-  return ['--entry', entry]
-}
-
 function localUser(): string {
   try {
     return os.userInfo().username
