@@ -174,8 +174,8 @@ export interface ParentDirectories {
 export interface ManagedFileSpec {
   /** Short name, also used in messages and JSON (`conf`, `logrotate`, `runner`). */
   kind: string
-  /** One per program, or one per site. */
-  scope: 'program' | 'site'
+  /** One per program, one per site, or one per server (no site, no inventory id: SERVER_FILES). */
+  scope: 'program' | 'site' | 'server'
   /** The handlebars template it is rendered from (looked up per site first); a program may override the conf's. */
   template: string
   path(context: PathContext): string
@@ -232,6 +232,30 @@ export const SITE_FILES: ManagedFileSpec[] = [
 ]
 
 export const MANAGED_FILES: ManagedFileSpec[] = [...SITE_FILES, ...PROGRAM_FILES]
+
+/**
+ * Server-wide files: no site, no inventory id in the marker (`# zx-supervisor file=<kind>`). Written by the first
+ * activation that changes something on the server and finds the file missing (sync/activate.sh `serverfile`); never
+ * rewritten once there, never pruned, never a leftover: they are not in MANAGED_FILES, so no plan or status sees them.
+ */
+export const SERVER_FILES: ManagedFileSpec[] = [
+  {
+    kind: 'audit-logrotate',
+    scope: 'server',
+    template: 'audit-logrotate',
+    path: () => '/etc/logrotate.d/zx-supervisor',
+    discover: () => '/etc/logrotate.d/zx-supervisor',
+    marker: '#',
+    owner: 'root',
+    mode: '0644',
+    updatesGroup: false,
+  },
+]
+
+/** The marker line of a server-wide file. */
+export function serverMarkerLine(spec: Pick<ManagedFileSpec, 'kind'>): string {
+  return `# ${MARKER_TOKEN} file=${spec.kind}`
+}
 
 /** Every discovery glob for a server, in the contract's order (read-state tags each file it finds with the index). */
 export function discoveryPatterns(

@@ -54,7 +54,7 @@ export const serverLogs = defineTask(
         type: 'string',
         placeholder: 'LIST',
         description:
-          'comma-separated: supervisor, all-supervisors, supervisor:DOMAIN/PROGRAM (with --site: all-supervisors; else prompted on a terminal)',
+          'comma-separated: supervisor, audit (who changed what), all-supervisors, supervisor:DOMAIN/PROGRAM (with --site: all-supervisors; else prompted on a terminal)',
       },
       {
         name: 'site',

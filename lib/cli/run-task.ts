@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { createAuditContext } from '../audit.ts'
 import { EXIT, InputError, RemoteError, ZxsError } from '../errors.ts'
 import { type LoadedInventory, loadInventory, resolveInventoryPath } from '../inventory/load.ts'
 import {
@@ -171,6 +172,15 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
         return loaded
       }
       const sshConfig = connects ? await sshConfigFor(flags, inventory) : undefined
+      // One audit context per run: every line this run writes on a server carries its id.
+      const audit = connects
+        ? createAuditContext({
+            task: meta.name,
+            flags,
+            given,
+            inventoryId: (await inventory())?.inventory.id ?? null,
+          })
+        : undefined
       session = createSession({
         timeoutSeconds: flags.timeout ?? DEFAULT_TIMEOUT_SECONDS,
         batch: !interactive,
@@ -181,6 +191,7 @@ export function defineTask(definition: TaskDefinition, main: TaskMain): Task {
         onMaster: (server, note) => output.detail(`${server}: ${note}`),
         onWarning: (message) => output.warn(message),
         interrupted: interruption.signal,
+        ...(audit ? { audit } : {}),
       })
       // At a terminal, a command that keeps a server busy for over a second shows on the output's status line.
       session = showWaits(session, output.status)

@@ -1,3 +1,4 @@
+import { describeLastChange } from '../audit.ts'
 import { failureOf } from '../errors.ts'
 import type { ServerOutcome } from '../fleet.ts'
 import type { ProcessWithRelease, ProgramStatus, ServerStatus } from '../status/summarize.ts'
@@ -77,6 +78,14 @@ export function statusTable(outcomes: ServerOutcome<ServerStatus>[]): string[] {
 
 export function reportStatus(output: Output, outcomes: ServerOutcome<ServerStatus>[]): void {
   for (const line of statusTable(outcomes)) output.info(line)
+  if (output.options.verbose) for (const line of lastChangeLines(outcomes)) output.info(line)
+}
+
+/** --verbose: who changed each reachable server last (the last line of its audit trail). */
+export function lastChangeLines(outcomes: ServerOutcome<ServerStatus>[]): string[] {
+  return outcomes.flatMap((o) =>
+    o.ok ? [`${o.server.name}: last change ${describeLastChange(o.value.lastChange)}`] : [],
+  )
 }
 
 export function statusRecap(outcomes: ServerOutcome<ServerStatus>[]): RecapRow[] {

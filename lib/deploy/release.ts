@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import { auditEntry, auditOf } from '../audit.ts'
 import { RemoteError } from '../errors.ts'
 import { forEachServer } from '../fleet.ts'
 import { siteRoot } from '../inventory/resolve.ts'
@@ -6,6 +7,7 @@ import { releaseDirectories, releasesPath, SITE_DIRECTORY_MODE } from '../layout
 import { packageFile } from '../project.ts'
 import type { Connection, Session } from '../remote/connection.ts'
 import { lastLine } from '../remote/ssh-errors.ts'
+import { supervisorScript } from '../supervisor/rpc.ts'
 import type { Server, Site } from '../types.ts'
 import { type CheckOptions, checkReleaseName, requireValid } from '../values.ts'
 
@@ -86,6 +88,7 @@ export async function switchCurrent(
     current,
     `releases/${input.release}`,
     `cannot switch ${current} to releases/${input.release}`,
+    'switch',
   )
   return { previous }
 }
@@ -98,7 +101,7 @@ export async function restoreCurrent(
   const current = `${input.root}/current`
   const failure =
     input.previous === null ? `cannot remove ${current}` : `cannot switch ${current} back to ${input.previous}`
-  await switchLink(connection, current, input.previous, failure)
+  await switchLink(connection, current, input.previous, failure, 'rollback')
   return { current: input.previous }
 }
 
@@ -108,9 +111,21 @@ async function switchLink(
   current: string,
   target: string | null,
   failure: string,
+  action: 'switch' | 'rollback',
 ): Promise<{ previous: string | null }> {
   const script = await fs.readFile(SWITCH_SCRIPT, 'utf8')
-  const switched = await connection.run(['sh', '-c', script, 'switch-current', current, target ?? '-'])
+  // The script records the switch in the audit trail itself, on the server, right after it.
+  const audit = auditEntry(auditOf(connection), connection.server.name, action, { release: target })
+  const switched = await connection.run([
+    'sh',
+    '-c',
+    script,
+    'switch-current',
+    current,
+    target ?? '-',
+    await supervisorScript(),
+    audit,
+  ])
   const said = /^previous(?: (.*)|-none)$/m.exec(switched.stdout)
   if (switched.exitCode !== 0 || !said)
     throw new RemoteError(

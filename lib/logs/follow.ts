@@ -58,7 +58,7 @@ export function followCommands(
   const files: FollowedFile[] = []
   const commands: FollowCommand[] = []
   for (const source of sources) {
-    if (source.kind === 'program') files.push({ path: source.path, service: source.service })
+    if (source.kind !== 'daemon') files.push({ path: source.path, service: source.service })
     else if (daemon?.from === 'journal') {
       const argv = ['journalctl', '-u', daemon.unit, '-n', String(lines), '-f', '--no-pager']
       commands.push({

@@ -53,7 +53,7 @@ export async function readLogs(
   const daemon = sources.some((s) => s.kind === 'daemon') ? await locateDaemonLog(connection, layout) : undefined
   const reads: LogRead[] = []
   for (const source of sources) {
-    if (source.kind === 'program') reads.push(await readFile(connection, source.service, source.path, lines, filter))
+    if (source.kind !== 'daemon') reads.push(await readFile(connection, source.service, source.path, lines, filter))
     else if (daemon?.from === 'journal') reads.push(await readJournal(connection, daemon.unit, lines, filter))
     else reads.push(await readFile(connection, DAEMON_SERVICE, layout.daemonLog, lines, filter))
   }

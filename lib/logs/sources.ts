@@ -1,12 +1,15 @@
 // What server-logs may show on one server, and which log sources a --service list names: the supervisord daemon,
-// and the programs the inventory places on that server (one site's only, with --site).
+// the server's audit trail, and the programs the inventory places on that server (one site's only, with --site).
 
+import { AUDIT_LOG } from '../audit.ts'
 import { InputError } from '../errors.ts'
 import { findSite, sitesOnServer } from '../inventory/resolve.ts'
 import { DEBIAN_LAYOUT, fullName, programLogPath, type ServerLayout } from '../layout.ts'
 import type { Inventory, Problem, Server, Site } from '../types.ts'
 
 export const DAEMON_SERVICE = 'supervisor'
+/** The audit trail (lib/audit.ts): root's file, read like the daemon's log. */
+export const AUDIT_SERVICE = 'audit'
 export const ALL_SERVICE = 'all-supervisors'
 export const PROGRAM_PREFIX = 'supervisor:'
 export const DEFAULT_LINES = 50
@@ -15,6 +18,9 @@ export const MAX_LINES = 1000
 export type LogSource =
   | { kind: 'daemon'; service: typeof DAEMON_SERVICE }
   | { kind: 'program'; service: string; domain: string; program: string; path: string }
+  | { kind: 'file'; service: typeof AUDIT_SERVICE; path: string }
+
+export const AUDIT_SOURCE: LogSource = { kind: 'file', service: AUDIT_SERVICE, path: AUDIT_LOG }
 
 /** `--lines`: a whole number from 1 to 1000 (DeployerPHP's limit), checked before anything is touched. */
 export function checkLines(value: unknown, field = '--lines'): number {
@@ -74,7 +80,7 @@ export function programService(domain: string, program: string): string {
 /** What --service accepts on this server: the interactive choices and the list every error shows. */
 export function availableServices(inventory: Inventory, server: Server, site?: Site): string[] {
   const programs = programSources(inventory, server, site).map((s) => s.service)
-  return [DAEMON_SERVICE, ...(programs.length ? [ALL_SERVICE] : []), ...programs]
+  return [DAEMON_SERVICE, AUDIT_SERVICE, ...(programs.length ? [ALL_SERVICE] : []), ...programs]
 }
 
 /** `a, b,,c` → [a, b, c]: DeployerPHP's comma-separated --service, blanks ignored. */
@@ -112,6 +118,7 @@ export function resolveLogSources(inventory: Inventory, server: Server, services
  */
 export function sourcesFor(name: string, programs: LogSource[], oneSite: boolean): LogSource[] | null {
   if (name === DAEMON_SERVICE) return [{ kind: 'daemon', service: DAEMON_SERVICE }]
+  if (name === AUDIT_SERVICE) return [AUDIT_SOURCE]
   if (name === ALL_SERVICE)
     return programs.length
       ? [...(oneSite ? [] : [{ kind: 'daemon', service: DAEMON_SERVICE } as const]), ...programs]
@@ -126,7 +133,7 @@ export function whyUnknown(inventory: Inventory, server: Server, name: string, s
   if (name === ALL_SERVICE)
     return `${scope} has no supervisor programs in the inventory; add one with supervisor-create`
   if (!name.startsWith(PROGRAM_PREFIX))
-    return `write ${DAEMON_SERVICE}, ${ALL_SERVICE} or ${PROGRAM_PREFIX}<domain>/<program>`
+    return `write ${DAEMON_SERVICE}, ${AUDIT_SERVICE}, ${ALL_SERVICE} or ${PROGRAM_PREFIX}<domain>/<program>`
   const [domain = '', program, ...rest] = name.slice(PROGRAM_PREFIX.length).split('/')
   if (!domain || !program || rest.length)
     return `write ${PROGRAM_PREFIX}<domain>/<program>, e.g. ${PROGRAM_PREFIX}example.com/queue-worker`

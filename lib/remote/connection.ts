@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type { AuditContext } from '../audit.ts'
 import { InterruptedError, RemoteError } from '../errors.ts'
 import type { Server } from '../types.ts'
 import { type CommandOptions, runCommand } from './command.ts'
@@ -47,6 +48,8 @@ export interface Connection {
   readonly server: Server
   /** Who the commands really run as, where (for `host: local`, this machine's user). */
   readonly login: Login
+  /** The run the changes made over this connection are recorded under (lib/audit.ts); absent outside a task frame. */
+  readonly audit?: AuditContext
   run(argv: string[], options?: RunOptions): Promise<CommandResult>
   /**
    * Copies the contents of a local directory to a remote directory, over the same multiplexed connection.
@@ -89,6 +92,8 @@ export interface SessionOptions {
    * interrupted, never as a lost connection; no connection and no command starts after it (but evenWhenInterrupted reads).
    */
   interrupted?: AbortSignal
+  /** The run's audit context, carried by every connection so the steps that change a server can record it. */
+  audit?: AuditContext
 }
 
 /**
@@ -329,6 +334,7 @@ async function openSsh(
   return {
     server,
     login,
+    ...(options.audit ? { audit: options.audit } : {}),
     async run(argv, runOptions = {}) {
       const cancel = cancelOnInterrupt(server, options, runOptions)
       const line = remoteCommand(withPrivilege(login, argv, runOptions.privileged))
@@ -389,6 +395,7 @@ function localConnection(server: Server, options: SessionOptions): Connection {
   return {
     server,
     login,
+    ...(options.audit ? { audit: options.audit } : {}),
     async run(argv, runOptions = {}) {
       const cancel = cancelOnInterrupt(server, options, runOptions)
       const full = withPrivilege(login, argv, runOptions.privileged, process.getuid?.() === 0)

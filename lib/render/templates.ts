@@ -32,23 +32,27 @@ export interface RenderedTemplate {
 export interface RenderRequest {
   /** Like `supervisor/program.conf`, `supervisor/logrotate`, `runner.sh` (no `.hbs`). */
   name: string
-  /** The site whose override (`sites/<domain>/<name>.hbs`) wins when it exists. */
-  domain: string
+  /** The site whose override (`sites/<domain>/<name>.hbs`) wins when it exists; null for a server-wide file. */
+  domain: string | null
   data: object
 }
 
 export interface Renderer {
   templatesDir: string
   /** The file that would render `name` for `domain`; throws TemplateError naming both paths when none exists. */
-  resolve(name: string, domain: string): string
+  resolve(name: string, domain: string | null): string
   render(request: RenderRequest): RenderedTemplate
 }
 
 /** The paths tried for a template, first found wins: the site's override, the team's template, the package's. */
-export function templateCandidates(templatesDir: string, name: string, domain: string): string[] {
+export function templateCandidates(templatesDir: string, name: string, domain: string | null): string[] {
   assertTemplateName(name)
-  assertDomainSegment(domain)
-  const candidates = [join(templatesDir, 'sites', domain, `${name}.hbs`), join(templatesDir, `${name}.hbs`)]
+  // A server-wide file belongs to no site: no site override applies.
+  if (domain !== null) assertDomainSegment(domain)
+  const candidates = [
+    ...(domain === null ? [] : [join(templatesDir, 'sites', domain, `${name}.hbs`)]),
+    join(templatesDir, `${name}.hbs`),
+  ]
   const packaged = join(PACKAGE_TEMPLATES_DIR, `${name}.hbs`)
   return candidates.includes(packaged) ? candidates : [...candidates, packaged]
 }
@@ -58,7 +62,7 @@ export function createRenderer({ templatesDir }: { templatesDir: string }): Rend
   const handlebars = createHandlebars()
   const compiled = new Map<string, Handlebars.TemplateDelegate>()
 
-  function resolve(name: string, domain: string): string {
+  function resolve(name: string, domain: string | null): string {
     const candidates = templateCandidates(templatesDir, name, domain)
     const found = candidates.find((path) => existsSync(path))
     if (found === undefined) {

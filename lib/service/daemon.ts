@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises'
+import { auditEntry, auditOf } from '../audit.ts'
 import { RemoteError } from '../errors.ts'
 import { packageFile } from '../project.ts'
 import type { Connection } from '../remote/connection.ts'
-import { layoutOf } from '../supervisor/rpc.ts'
+import { layoutOf, supervisorScript } from '../supervisor/rpc.ts'
 
 // The supervisord service itself (start/stop/restart), through systemd or the init script, with the end state
 // verified on the server rather than taken from the init system's exit code.
@@ -26,8 +27,21 @@ export async function controlDaemon(
 ): Promise<DaemonResult> {
   const script = await fs.readFile(SERVICE_SCRIPT, 'utf8')
   const layout = await layoutOf(connection)
+  // The script writes the audit line on the server when the daemon's state changed (supervisor.py audit-append).
+  const audit = auditEntry(auditOf(connection), connection.server.name, 'service', { service: action })
   const result = await connection.run(
-    ['sh', '-s', '--', action, String(options.waitSeconds), layout.pidFile, layout.service, layout.config],
+    [
+      'sh',
+      '-s',
+      '--',
+      action,
+      String(options.waitSeconds),
+      layout.pidFile,
+      layout.service,
+      layout.config,
+      await supervisorScript(),
+      audit,
+    ],
     { privileged: true, input: script },
   )
   const field = (name: string) => new RegExp(`^${name} (\\S+)$`, 'm').exec(result.stdout)?.[1]

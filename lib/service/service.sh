@@ -1,14 +1,15 @@
 #!/bin/sh
-# service.sh start|stop|restart TIMEOUT_SECONDS PID_FILE SERVICE CONFIG
+# service.sh start|stop|restart TIMEOUT_SECONDS PID_FILE SERVICE CONFIG [PYTHON_SOURCE AUDIT_ENTRY]
 # Drives the supervisord service and reports the state it verified, never the init system's word for it: systemd
 # where a systemd runs, else Debian's init script, whose `restart` only stops and whose `stop` returns before the
 # daemon is gone. Prints `MANAGER <systemd|init>`, `BEFORE <state>`, then `STATE <active|inactive>`; exit 0 when the state is the one
-# asked for, 1 otherwise.
+# asked for, 1 otherwise. With PYTHON_SOURCE (lib/supervisor/supervisor.py) and AUDIT_ENTRY (lib/audit.ts), a run that
+# changed the daemon's state (a restart always does), or failed to, appends one line to the audit trail.
 # The whole script is one function called on the last line: sh reads all of it before running any of it, so a
 # connection lost while it is being sent cannot leave a half-read script running.
 main() {
   set -u
-  action=$1 timeout=$2 pidfile=$3 service=$4 config=$5
+  action=$1 timeout=$2 pidfile=$3 service=$4 config=$5 python_source=${6:-} audit=${7:-}
 
   if [ -d /run/systemd/system ]; then manager=systemd; else manager=init; fi
   echo "MANAGER $manager"
@@ -41,7 +42,14 @@ main() {
     if [ "$manager" = systemd ]; then systemctl "$1" "$service" 2>&1; else "/etc/init.d/$service" "$1" 2>&1; fi
   }
 
-  if is_active; then echo "BEFORE active"; else echo "BEFORE inactive"; fi
+  # The audit line: RESULT REASON. Never fails the action.
+  record() {
+    [ -n "$audit" ] && [ -n "$python_source" ] || return 0
+    LC_ALL=C python3 -I -c "$python_source" audit-append --entry "$audit" --result "$1" --reason "$2" >/dev/null 2>&1 || true
+  }
+
+  if is_active; then before=active; else before=inactive; fi
+  echo "BEFORE $before"
 
   case $action in
     start)
@@ -55,7 +63,11 @@ main() {
         run_manager restart
       else
         run_manager stop
-        wait_for is_gone || { echo "STATE active"; echo "supervisord did not stop within ${timeout}s"; exit 1; }
+        wait_for is_gone || {
+          echo "STATE active"; echo "supervisord did not stop within ${timeout}s"
+          record failed "supervisord did not stop within ${timeout}s"
+          exit 1
+        }
         run_manager start
       fi
       wait_for is_active ;;
@@ -65,9 +77,15 @@ main() {
   if is_active; then state=active; else state=inactive; fi
   echo "STATE $state"
   case $action:$state in
-    start:active | restart:active | stop:inactive) exit 0 ;;
-    *) exit 1 ;;
+    start:active | restart:active | stop:inactive) rc=0 ;;
+    *) rc=1 ;;
   esac
+  if [ $rc -ne 0 ]; then
+    record failed "supervisord is $state after $action"
+  elif [ "$action" = restart ] || [ "$before" != "$state" ]; then
+    record ok ''
+  fi
+  exit $rc
 }
 
 main "$@"

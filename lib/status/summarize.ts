@@ -1,3 +1,4 @@
+import type { LastChange } from '../audit.ts'
 import { describeOwner, ownershipOf } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
@@ -39,6 +40,8 @@ export interface ServerStatus {
   unknown: { group: string; processes: ProcessStatus[] }[]
   /** Every expected process is RUNNING and nothing differs from the inventory. */
   healthy: boolean
+  /** The last line of the server's audit trail: who changed it last, when, and how that ended (null: none). */
+  lastChange?: LastChange | null
 }
 
 const UP = new Set(['RUNNING'])
@@ -105,6 +108,7 @@ export function summarizeStatus(
       !siteDrift.length &&
       !leftovers.length &&
       programs.every((p) => p.running === p.expected && p.processes.length === p.expected && !p.drift.length),
+    ...(live.lastChange !== undefined ? { lastChange: live.lastChange } : {}),
   }
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import { auditEntry, auditOf } from '../audit.ts'
 import { RemoteError } from '../errors.ts'
 import type { ServerLayout } from '../layout.ts'
 import { packageFile } from '../project.ts'
@@ -162,12 +163,18 @@ export async function controlProcesses(
   action: 'start' | 'stop' | 'restart',
   target: { groups?: string[]; processes?: string[] },
 ): Promise<ControlRead> {
+  const targets = [...(target.groups ?? []), ...(target.processes ?? [])]
+  const done = { start: 'started', stop: 'stopped', restart: 'restarted' } as const
+  // The remote control writes the audit line itself, once it is done, if it changed anything.
+  const audit = auditEntry(auditOf(connection), connection.server.name, action, { groups: { [done[action]]: targets } })
   const args = [
     ...layoutOptions(connection.server),
     '--action',
     action,
     ...(target.groups ?? []).flatMap((g) => ['--group', g]),
     ...(target.processes ?? []).flatMap((p) => ['--process', p]),
+    '--audit',
+    audit,
   ]
   const document = await runSupervisorScript(connection, 'control', args)
   return {

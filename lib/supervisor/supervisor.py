@@ -13,6 +13,9 @@
 #   control    start|stop|restart the named groups (--group) or processes (--process group:name), waiting as
 #              supervisorctl does (a start returns once RUNNING past startsecs, or failed), then their processes.
 #   layout  the layout only.
+#   audit-append  appends one line to the audit trail (--entry JSON: the client's part, lib/audit.ts; --result ok|failed;
+#              --reason TEXT): the time, result and reason are added here, and the line goes in with one write(2)
+#              under flock. Needs no supervisord. Exit 0 written, 1 not (an audit failure never fails a change).
 # Paths and patterns may hold {confDir}, {confExt} and {logDir}: they are replaced with the layout's values.
 # Exit codes: 0 ok, 2 rejected config (reread), 3 supervisord unreachable, 4 layout undeterminable, 64 usage.
 # Every run starts a Python: only light modules are imported (xmlrpc.client would bring http.client, email and ssl,
@@ -58,6 +61,8 @@ def main(argv):
     if not argv:
         return usage('a command')
     command, options = argv[0], parse_options(argv[1:])
+    if command == 'audit-append':
+        return 0 if audit_append(options.get('entry', ''), options.get('result', 'ok'), options.get('reason', '')) else 1
     try:
         layout = find_layout(options)
         if command == 'layout':
@@ -73,7 +78,7 @@ def main(argv):
             return emit(processes_of(server, options['group']))
         if command == 'control':
             return emit(control(server, options))
-        return usage('read, reread, apply, processes, control or layout, not %s' % command)
+        return usage('read, reread, apply, processes, control, layout or audit-append, not %s' % command)
     except LayoutError as error:
         emit({'error': 'layout', 'message': str(error)})
         return 4
@@ -554,6 +559,8 @@ def read_state(layout, server, options):
         'missing': [s for s in (expand(s, layout) for s in options['script']) if not os.path.isfile(s)],
         'currents': dict((path, link_target(path)) for path in options['current']),
     }
+    if options.get('status'):
+        document['lastChange'] = last_audit_line()
     try:
         if options.get('status'):
             processes = call(server.supervisor.getAllProcessInfo)
@@ -685,7 +692,23 @@ def control(server, options):
         if action in ('start', 'restart'):
             lines += act(server, 'start', target, is_group)
     after = processes_of(server, groups + sorted(set(n.split(':')[0] for n in names)))
+    if options.get('audit'):
+        audit_control(options['audit'], lines)
     return {'unknown': [], 'lines': lines, 'processes': after['processes']}
+
+
+# An answer that is not a change: the process already was in the state asked for.
+NO_CHANGE = ('ERROR (already started)', 'ERROR (not running)')
+
+
+def audit_control(entry, lines):
+    """One audit line for a control that changed something or failed (one that found everything as asked writes none)."""
+    changed = [l for l in lines if l.endswith(': started') or l.endswith(': stopped')]
+    failed = [l for l in lines if 'ERROR' in l and not l.endswith(NO_CHANGE)]
+    if not changed and not failed:
+        return
+    reason = '%d of %d not done: %s' % (len(failed), len(lines), failed[0]) if failed else ''
+    audit_append(entry, 'failed' if failed else 'ok', reason)
 
 
 def act(server, verb, target, is_group):
@@ -711,6 +734,81 @@ def stopwait_of(server, group, name):
     except Fault:
         pass
     return '?'
+
+
+# --- the audit trail ---------------------------------------------------------------------------------------------
+
+AUDIT_DIR = '/var/log/zx-supervisor'
+AUDIT_LOG = AUDIT_DIR + '/audit.log'
+# One write(2) of less than this is one line, whole, whatever else appends at the same time.
+AUDIT_LINE_MAX = 4000
+AUDIT_REASON_MAX = 200
+
+
+def audit_line(entry, result, reason, now=None):
+    """The line: time, the client's fields, result and reason; lists dropped (and marked) if it would reach 4000 bytes."""
+    try:
+        document = json.loads(entry)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        document = {'entry': 'unreadable'}
+    stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now if now is not None else time.time()))
+    line = {'time': stamp}
+    line.update(document)
+    line['result'] = 'failed' if result == 'failed' else 'ok'
+    reason = ''.join(c if c.isprintable() else ' ' for c in reason).strip()
+    if reason:
+        line['reason'] = reason if len(reason) <= AUDIT_REASON_MAX else reason[:AUDIT_REASON_MAX - 3] + '...'
+    text = json.dumps(line)
+    if len(text.encode('utf-8')) >= AUDIT_LINE_MAX:
+        line['change'], line['flags'], line['truncated'] = {}, {}, True
+        text = json.dumps(line)
+    return text + '\n'
+
+
+def audit_append(entry, result, reason):
+    """Appends the line to the audit log (directory root 0750, file root 0640), one write under flock."""
+    data = audit_line(entry, result, reason).encode('utf-8')
+    try:
+        if not os.path.isdir(AUDIT_DIR):
+            os.makedirs(AUDIT_DIR, 0o750, exist_ok=True)
+            os.chmod(AUDIT_DIR, 0o750)
+        fd = os.open(AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+    except OSError as error:
+        sys.stderr.write('supervisor.py: cannot open %s: %s\n' % (AUDIT_LOG, error))
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        # The caller's umask (077 in an activation) must not decide the mode of a file a log reader's group may read.
+        if os.fstat(fd).st_size == 0:
+            os.fchmod(fd, 0o640)
+        return os.write(fd, data) == len(data)
+    except OSError as error:
+        sys.stderr.write('supervisor.py: cannot write %s: %s\n' % (AUDIT_LOG, error))
+        return False
+    finally:
+        os.close(fd)
+
+
+def last_audit_line(size=8192):
+    """The last complete line of the audit log, parsed; None when there is none or it is not JSON."""
+    try:
+        with open(AUDIT_LOG, 'rb') as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - size))
+            tail = handle.read().decode('utf-8', 'replace')
+    except OSError:
+        return None
+    for text in reversed(tail.splitlines()):
+        if not text.strip():
+            continue
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return None
+        return document if isinstance(document, dict) else None
+    return None
 
 
 if __name__ == '__main__':

@@ -1,8 +1,9 @@
 #!/bin/sh
 # activate.sh STAGE LOCK_WAIT LOCK_FILE STAGE_PREFIX LOGIN TOKEN DIR_RECORD PYTHON_SOURCE [pyopt OPTION]...
-#             [pattern GLOB]... [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]...
+#             [audit ENTRY] [pattern GLOB]... [expect PATH SHA256|-]... [dir PATH OWNER GROUP MODE]...
 #             [ourdir PATH OWNER GROUP MODE]... [keep PATH COPY OWNER GROUP MODE]...
-#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [prune PATH]...
+#             [put STAGED DEST OWNER GROUP MODE]... [remove DEST]... [serverfile DEST OWNER GROUP MODE CONTENT]...
+#             [prune PATH]...
 #             [log PATH OWNER GROUP MODE]... [group NAME]...
 # All-or-nothing activation on one server, under a server-wide lock: check that the config parses, back up what will
 # be replaced, move the staged files in, let supervisor's own parser (reread) judge the result, and restore
@@ -16,6 +17,8 @@
 # when it is listed there and empty. Both, and the record, are undone with the files when supervisor rejects.
 # It runs detached from the SSH session (lib/remote/detached.sh): its output goes to a file the client follows, so
 # a dropped connection or a torn-down login session cannot stop it half-way, and nothing it writes can block.
+# With `audit ENTRY` (lib/audit.ts), an activation that changed something, or tried and rolled back, appends one line
+# to the server's audit trail when it ends (supervisor.py audit-append); one that stops before any change writes none.
 # The whole script is one function called on the last line: a script cut short cannot run half.
 main() {
   set -u
@@ -28,8 +31,15 @@ main() {
   say() { printf '%s\n' "$*" 2>/dev/null || true; }
   pyopts=''
   while [ "${1:-}" = pyopt ]; do pyopts="$pyopts $2"; shift 2; done
+  audit=''
+  if [ "${1:-}" = audit ]; then audit=$2; shift 2; fi
   # shellcheck disable=SC2086
   supervisor() { LC_ALL=C python3 -I -c "$python_source" "$@" $pyopts 2>&1; }
+  # The audit line of this activation: RESULT REASON. Never fails the activation.
+  record() {
+    [ -n "$audit" ] || return 0
+    LC_ALL=C python3 -I -c "$python_source" audit-append --entry "$audit" --result "$1" --reason "$2" >/dev/null 2>&1 || true
+  }
 
   case $stage in "$stage_prefix"*) ;; *) say "BAD-STAGE $stage"; exit 64 ;; esac
   # The uploader removes the directory when its session ends; it waits for this lock, so it cannot pull the files
@@ -107,7 +117,7 @@ main() {
   }
   recorded() { [ -f "$dir_record" ] && grep -q -F -x -e "$1" -- "$dir_record"; }
 
-  fail() { say "$1"; restore; exit "$2"; }
+  fail() { say "$1"; restore; record failed "$1; the previous files were restored"; exit "$2"; }
 
   n=0
   groups=''
@@ -161,6 +171,15 @@ main() {
           rm -f -- "$2" || fail "WRITE-FAILED $2" 68
         fi
         shift 2 ;;
+      serverfile)
+        # A server-wide file (lib/layout.ts SERVER_FILES): written when missing, where its directory exists; never
+        # rewritten once there (whoever edited it meant it). A rollback removes it with the rest.
+        if [ ! -e "$2" ] && [ ! -L "$2" ] && [ -d "${2%/*}" ]; then
+          printf 'delete %s %s\n' "$n" "$2" >> "$journal"
+          (umask 077 && printf '%s' "$6" > "$2.zxs-new") && chown "$3:$4" -- "$2.zxs-new" && chmod "$5" -- "$2.zxs-new" \
+            && mv -f -- "$2.zxs-new" "$2" || { rm -f -- "$2.zxs-new"; fail "WRITE-FAILED $2" 68; }
+        fi
+        shift 6 ;;
       log)
         # Program logs: root's and not world-readable before the program first writes (supervisor keeps the mode).
         if [ -e "$2" ]; then chown "$3:$4" -- "$2" && chmod "$5" -- "$2"; else install -o "$3" -g "$4" -m "$5" /dev/null "$2"; fi || fail "WRITE-FAILED $2" 68
@@ -172,16 +191,24 @@ main() {
 
   out=$(supervisor reread)
   rc=$?
-  if [ $rc -ne 0 ]; then say "REJECTED $rc"; say "$out"; restore; exit 66; fi
+  if [ $rc -ne 0 ]; then
+    say "REJECTED $rc"; say "$out"; restore
+    # supervisor's own message is left out of the trail: it can quote a value of the rejected file.
+    record failed "supervisor rejected the new configuration; the previous files were restored"
+    exit 66
+  fi
   say "APPLIED"
 
   # The files are in place and supervisor accepts them: the lock is not held while programs stop and start.
   rm -rf -- "$stage"
   trap - EXIT
   exec 7>&- 9>&-
-  [ -n "$groups" ] || exit 0
+  if [ -z "$groups" ]; then record ok ''; exit 0; fi
   # shellcheck disable=SC2086
-  exec env LC_ALL=C python3 -I -c "$python_source" apply --lock "$lock_file" --lock_wait "$lock_wait" $(for g in $groups; do printf ' --group %s' "$g"; done) $pyopts
+  env LC_ALL=C python3 -I -c "$python_source" apply --lock "$lock_file" --lock_wait "$lock_wait" $(for g in $groups; do printf ' --group %s' "$g"; done) $pyopts
+  rc=$?
+  if [ $rc -eq 0 ]; then record ok ''; else record failed "the new files are in place but updating supervisor failed (exit $rc)"; fi
+  exit $rc
 }
 
 main "$@"

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
+import { auditEntry, auditOf } from '../audit.ts'
 import { RemoteError } from '../errors.ts'
 import {
   ACTIVATION_RUNS,
@@ -19,6 +20,7 @@ import {
 import { packageFile } from '../project.ts'
 import type { CommandResult, Connection } from '../remote/connection.ts'
 import { DETACH_FAILED, DETACHED_LOST, runDetached } from '../remote/detached.ts'
+import { renderServerFiles, type ServerFile } from '../render/server-files.ts'
 import type { UpdateResult } from '../supervisor/process.ts'
 import { layoutOptions, supervisorScript } from '../supervisor/rpc.ts'
 import type { SyncPlan } from './plan.ts'
@@ -71,6 +73,11 @@ export async function activatePlan(
     login: loginUser(connection),
     pythonSource: await supervisorScript(),
     kept,
+    serverFiles: renderServerFiles(),
+    audit: auditEntry(auditOf(connection), connection.server.name, 'sync', {
+      files: plan.changes.map((change) => change.path),
+      groups: { updated: plan.groups },
+    }),
   })
   const script = await fs.readFile(ACTIVATE_SCRIPT, 'utf8')
   let result: CommandResult
@@ -178,6 +185,10 @@ export interface ActivationInput {
   kept: Map<string, string>
   /** The server contract (lib/layout.ts); a test passes a copy. */
   contract?: ManagedFileSpec[]
+  /** The client's part of this activation's audit line (lib/audit.ts); none: no line. */
+  audit?: string
+  /** Server-wide files (lib/layout.ts SERVER_FILES), written only where missing. */
+  serverFiles?: ServerFile[]
 }
 
 /** activate.sh's arguments for a plan, in the order the script reads them: a pure function of the plan. */
@@ -193,6 +204,7 @@ export function activationArgs(plan: SyncPlan, input: ActivationInput): string[]
     input.pythonSource,
   ]
   for (const option of layoutOptions(plan.server)) args.push('pyopt', option)
+  if (input.audit) args.push('audit', input.audit)
   const patterns = discoveryPatterns(plan.server.sitesPath, plan.layout, input.contract)
   for (const pattern of patterns) args.push('pattern', pattern)
   for (const [path, sha256] of plan.expected) args.push('expect', path, sha256 ?? '-')
@@ -208,6 +220,8 @@ export function activationArgs(plan: SyncPlan, input: ActivationInput): string[]
       args.push('put', input.stagedNames.get(change.path) as string, change.path, owner, group, mode)
     }
   }
+  for (const file of input.serverFiles ?? [])
+    args.push('serverfile', file.path, file.owner, file.group, file.mode, file.content)
   // Deepest first, so a directory emptied by pruning its last subdirectory goes too.
   const prune = [...new Set(plan.changes.flatMap((c) => c.pruneDirectories ?? []))].filter((dir) => !needed.has(dir))
   for (const dir of prune.sort((a, b) => b.split('/').length - a.split('/').length)) args.push('prune', dir)

@@ -1,3 +1,4 @@
+import { type LastChange, parseLastChange } from '../audit.ts'
 import { RemoteError } from '../errors.ts'
 import {
   discoveryPatterns,
@@ -52,6 +53,8 @@ export interface LiveState {
   processes?: ProcessStatus[]
   /** Each site's `current` link → the release directory it points to (null: no current yet). */
   currents: Map<string, string | null>
+  /** The last line of the server's audit trail (read with the status; null: none or unreadable). */
+  lastChange?: LastChange | null
 }
 
 export async function readLiveState(
@@ -136,5 +139,6 @@ export function parseLiveState(
     ...(Array.isArray(document.processes)
       ? { processes: (document.processes as RawProcess[]).map(toProcessStatus) }
       : {}),
+    ...('lastChange' in document ? { lastChange: parseLastChange(document.lastChange) } : {}),
   }
 }

@@ -1,6 +1,12 @@
 import fs from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { DEBIAN_LAYOUT, MANAGED_FILES, type ManagedFileSpec, parentDirectories } from '../../lib/layout.ts'
+import {
+  DEBIAN_LAYOUT,
+  MANAGED_FILES,
+  type ManagedFileSpec,
+  parentDirectories,
+  SERVER_FILES,
+} from '../../lib/layout.ts'
 
 // The README's table of the files sync writes, made from the server contract (lib/layout.ts), so the README never
 // lists them by hand. test/unit/readme-contract.test.ts fails when it is out of date; this file, run, rewrites it:
@@ -12,7 +18,7 @@ export const END = '<!-- /contract-files -->'
 
 const MARKERS: Record<ManagedFileSpec['marker'], string> = { ';': '`;` line', '#': '`#` line', json: 'first JSON key' }
 
-export function contractTable(files: ManagedFileSpec[] = MANAGED_FILES): string {
+export function contractTable(files: ManagedFileSpec[] = [...MANAGED_FILES, ...SERVER_FILES]): string {
   const context = {
     domain: 'D',
     siteRoot: '<root>',

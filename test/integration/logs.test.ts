@@ -143,7 +143,7 @@ logs(
     ])
     assert.is(none.exitCode, 2, none.all)
     assert.match(none.stderr, 'Invalid service(s): all-supervisors')
-    assert.match(none.stderr, 'allowed: one or more of supervisor (comma-separated)')
+    assert.match(none.stderr, 'allowed: one or more of supervisor, audit (comma-separated)')
   },
 )
 
@@ -207,7 +207,7 @@ logs('bad input is exit 2 with a message naming the flag, before any connection'
     ],
     [
       ['--service', 'nginx'],
-      ['Invalid service(s): nginx', 'one or more of supervisor, all-supervisors, supervisor:app.test/worker'],
+      ['Invalid service(s): nginx', 'one or more of supervisor, audit, all-supervisors, supervisor:app.test/worker'],
     ],
     [['--service', 'supervisor:b.test/x'], ['b.test is on sandbox-2, not sandbox-1; use --server sandbox-2']],
     [
@@ -218,7 +218,7 @@ logs('bad input is exit 2 with a message naming the flag, before any connection'
       ['--service', 'supervisor', '--follow', '--json'],
       ['--json', 'not with --follow'],
     ],
-    [[], ['--service: got nothing', 'supervisor, all-supervisors, supervisor:app.test/worker']],
+    [[], ['--service: got nothing', 'supervisor, audit, all-supervisors, supervisor:app.test/worker']],
   ]
   for (const [args, messages] of cases) {
     const run = await logsTask(sandbox, ['--server', 'sandbox-1', ...args])
@@ -237,9 +237,9 @@ logs('on a terminal with no --server and --service: a choice of each', async ({ 
     'server-logs',
     ['--inventory', sandbox.inventory, '-n', '1'],
     [
-      // Arrow-key menus: Enter takes the first server; two Downs, the third source.
+      // Arrow-key menus: Enter takes the first server; three Downs, the fourth source (after supervisor, audit, all-supervisors).
       ['Select server:', ''],
-      ['Which logs to view?', '\x1b[B\x1b[B'],
+      ['Which logs to view?', '\x1b[B\x1b[B\x1b[B'],
     ],
   )
   assert.is(run.exitCode, 0, run.all)

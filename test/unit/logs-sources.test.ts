@@ -82,6 +82,8 @@ for (const [value, hint] of badLines) {
 
 const goodServices: Array<{ services: string; site?: string; expected: string[]; paths?: string[] }> = [
   { services: 'supervisor', expected: ['supervisor'] },
+  { services: 'audit', expected: ['audit'], paths: ['/var/log/zx-supervisor/audit.log'] },
+  { services: 'audit,supervisor,audit', expected: ['audit', 'supervisor'] },
   {
     services: 'supervisor:app.test/worker',
     expected: ['supervisor:app.test/worker'],
@@ -124,7 +126,7 @@ for (const c of goodServices) {
     )
     if (c.paths)
       assert.equal(
-        sources.map((s) => (s.kind === 'program' ? s.path : null)),
+        sources.map((s) => (s.kind === 'daemon' ? null : s.path)),
         c.paths,
       )
   })
@@ -142,7 +144,7 @@ const badServices: Array<{
     name: 'an unknown service',
     services: 'nginx',
     bad: ['nginx'],
-    hint: 'write supervisor, all-supervisors or supervisor:<domain>/<program>',
+    hint: 'write supervisor, audit, all-supervisors or supervisor:<domain>/<program>',
   },
   {
     name: 'an unknown program',
@@ -221,13 +223,14 @@ for (const c of badServices) {
 test('all-supervisors on a server without programs says "Invalid service(s): all-supervisors" and lists what exists', () => {
   const error = inputError(() => resolveLogSources(INVENTORY, bare, 'all-supervisors'))
   assert.match(error.message, 'Invalid service(s): all-supervisors')
-  assert.equal(availableServices(INVENTORY, bare), ['supervisor'])
-  assert.match(error.message, 'allowed: one or more of supervisor (comma-separated)')
+  assert.equal(availableServices(INVENTORY, bare), ['supervisor', 'audit'])
+  assert.match(error.message, 'allowed: one or more of supervisor, audit (comma-separated)')
 })
 
-test('available services: the daemon, all-supervisors when programs exist, each program', () => {
+test('available services: the daemon, the audit trail, all-supervisors when programs exist, each program', () => {
   assert.equal(availableServices(INVENTORY, web1), [
     'supervisor',
+    'audit',
     'all-supervisors',
     'supervisor:app.test/worker',
     'supervisor:app.test/ws',
@@ -235,6 +238,7 @@ test('available services: the daemon, all-supervisors when programs exist, each 
   ])
   assert.equal(availableServices(INVENTORY, web1, INVENTORY.sites[1]), [
     'supervisor',
+    'audit',
     'all-supervisors',
     'supervisor:shop.test/queue',
   ])

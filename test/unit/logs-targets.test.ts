@@ -205,7 +205,7 @@ const badServices: Array<{ name: string; servers: string[]; services: string; si
     name: 'a misspelt service',
     servers: ['web-1', 'web-2'],
     services: 'nginx',
-    says: 'write supervisor, all-supervisors',
+    says: 'write supervisor, audit, all-supervisors',
   },
   { name: 'nothing', servers: ['web-1', 'web-2'], services: ',', says: 'name at least one service' },
 ]
@@ -226,6 +226,7 @@ test('targets: on one server, exactly the one-server rules and messages', () => 
 test('available services on several servers: each once, in server order', () => {
   assert.equal(availableServicesOn(INVENTORY, byName(['web-1', 'web-2'])), [
     'supervisor',
+    'audit',
     'all-supervisors',
     'supervisor:app.test/worker',
     'supervisor:shop.test/queue',
