@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'puppeteer-core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { hostExec } from '../../sandbox/index.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { type RunningDashboard, startDashboard } from '../helpers/dashboard.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
@@ -129,6 +130,12 @@ journey('the dashboard shows STALE RELEASE on both servers; restart on all serve
     await waitFor(`no STALE RELEASE on ${server}`, async () => /RUNNING worker 1\/1$/.test(await cell(server)))
   const after = await pids(context.sandbox)
   for (const [i, server] of SERVERS.entries()) assert.ok(after[i] && after[i] !== before[i], `${server} restarted`)
+  // The page's restart is the task's: each server's audit trail has its line.
+  for (const server of SERVERS) {
+    const trail = await hostExec(context.sandbox.host(server), ['cat', '/var/log/zx-supervisor/audit.log'])
+    const last = JSON.parse(trail.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>
+    assert.equal([last.task, last.action, last.result], ['supervisor-restart', 'restart', 'ok'], trail.stdout)
+  }
   await page.close()
 })
 
