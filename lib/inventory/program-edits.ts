@@ -12,7 +12,7 @@ import { appendToBlockList, editInventoryText, removeListItem, unsafeEdit, write
 /** Returns the inventory text with `entry` appended to the site's `supervisors:` list. */
 export function addProgram(loaded: LoadedInventory, domain: string, entry: ProgramEntry): string {
   const site = findSite(loaded.inventory, domain)
-  const raw = entryData(entry)
+  const raw = programEntryData(entry)
   const { program, problems } = validateProgram(raw)
   if (!program || problems.length > 0) throw new InputError(problems, `Invalid supervisor program for ${domain}:`)
   const conflicts = findProgramConflicts(site, program)
@@ -27,6 +27,19 @@ export function addProgram(loaded: LoadedInventory, domain: string, entry: Progr
     if (isYamlSeq(seq) && !seq.flow && seq.items.length > 0) appendToBlockList(text, seq, raw)
     else writeBlockList(text, siteMap, pair, 'supervisors', [...existingEntries(loaded, siteIndex, seq), raw])
   })
+}
+
+/** Returns the inventory text with a new site (no programs yet) appended to a non-empty block `sites:` list. */
+export function addSite(loaded: LoadedInventory, domain: string, servers: string[]): string {
+  const sites = loaded.document.getIn(['sites'], true)
+  const siteIndex = loaded.inventory.sites.length
+  const expected = structuredClone(loaded.inventory)
+  expected.sites.push({ domain, servers, supervisors: [] })
+  if (!isYamlSeq(sites) || sites.flow || sites.items.length === 0) throw unsafeEdit(loaded, siteIndex)
+  const server = servers.length === 1 ? servers[0] : servers
+  return editInventoryText(loaded, siteIndex, expected, (text) =>
+    appendToBlockList(text, sites, { domain, server, supervisors: [] }),
+  )
 }
 
 /** Returns the inventory text without the site's program `name`. */
@@ -44,7 +57,7 @@ export function removeProgram(loaded: LoadedInventory, domain: string, name: str
 }
 
 /** The program as YAML data, keys in the schema's order; an empty environment is left out. */
-function entryData(entry: ProgramEntry): Record<string, unknown> {
+export function programEntryData(entry: ProgramEntry): Record<string, unknown> {
   const values = entry as Record<string, unknown>
   const data: Record<string, unknown> = {}
   for (const key of PROGRAM_KEYS) {
