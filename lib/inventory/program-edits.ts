@@ -7,7 +7,14 @@ import { ENV_REFERENCE_KEY } from '../values.ts'
 import { isYamlMap, isYamlScalar, isYamlSeq, type LoadedInventory, type YamlMap, type YamlPair } from './load.ts'
 import { findProgram, findSite } from './resolve.ts'
 import { findProgramConflicts, validateProgram } from './validate.ts'
-import { appendToBlockList, editInventoryText, removeListItem, unsafeEdit, writeBlockList } from './yaml-text-edit.ts'
+import {
+  appendToBlockList,
+  editInventoryText,
+  fillEmptyTopLevelList,
+  removeListItem,
+  unsafeEdit,
+  writeBlockList,
+} from './yaml-text-edit.ts'
 
 /** Returns the inventory text with `entry` appended to the site's `supervisors:` list. */
 export function addProgram(loaded: LoadedInventory, domain: string, entry: ProgramEntry): string {
@@ -35,11 +42,13 @@ export function addSite(loaded: LoadedInventory, domain: string, servers: string
   const siteIndex = loaded.inventory.sites.length
   const expected = structuredClone(loaded.inventory)
   expected.sites.push({ domain, servers, supervisors: [] })
-  if (!isYamlSeq(sites) || sites.flow || sites.items.length === 0) throw unsafeEdit(loaded, siteIndex)
+  if (!isYamlSeq(sites)) throw unsafeEdit(loaded, siteIndex)
   const server = servers.length === 1 ? servers[0] : servers
-  return editInventoryText(loaded, siteIndex, expected, (text) =>
-    appendToBlockList(text, sites, { domain, server, supervisors: [] }),
-  )
+  const entry = { domain, server, supervisors: [] }
+  return editInventoryText(loaded, siteIndex, expected, (text) => {
+    if (sites.flow) fillEmptyTopLevelList(text, sites, entry)
+    else appendToBlockList(text, sites, entry)
+  })
 }
 
 /** Returns the inventory text without the site's program `name`. */
