@@ -159,7 +159,7 @@ imp(
       return ours.length === 2 ? all : null
     })
     assert.not.ok(
-      processes.some((p) => p.group === 'mailer'),
+      processes?.some((p) => p.group === 'mailer'),
       'supervisor no longer runs the original',
     )
     const status = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--domain', 'imp.test'], {
@@ -218,5 +218,19 @@ imp('a server that cannot be read is exit 1; the others are still read', async (
     await fs.writeFile(sandbox.inventory, text)
   }
 })
+
+imp(
+  'exit 0 when everything importable is imported (nothing left listed), the inventory unchanged',
+  async ({ sandbox }) => {
+    const one = sandbox.host('sandbox-1')
+    await fs.rm(path.join(one.root, CONF_D, 'others.conf'))
+    const before = await fs.readFile(sandbox.inventory, 'utf8')
+    const run = await importTask(sandbox, '--server', 'sandbox-1', '--json')
+    assert.is(run.exitCode, 0, run.all)
+    const document = JSON.parse(run.stdout) as { ok: boolean; programs: unknown[]; listed: unknown[] }
+    assert.equal([document.ok, document.programs, document.listed], [true, [], []])
+    assert.is(await fs.readFile(sandbox.inventory, 'utf8'), before)
+  },
+)
 
 imp.run()
