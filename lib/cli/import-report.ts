@@ -40,7 +40,7 @@ export function reportImport(output: Output, summary: ImportSummary): void {
   const variables = fromEnvNames(merged.programs)
   if (variables.length)
     output.info(
-      `Set these variables where syncs run (their values stay on the server's old conf and were not printed): ${variables.join(', ')}`,
+      `Set these variables where syncs run (the values are in the original confs on the server, kept by sync --adopt; they were not printed): ${variables.join(', ')}`,
     )
   for (const line of nextSteps(summary)) output.info(line)
 }
