@@ -7,6 +7,7 @@ import type { EnvReference, Problem, Program } from './types.ts'
 import {
   type Check,
   type CheckResult,
+  checkAbsolutePath,
   checkAutorestart,
   checkBoolean,
   checkEnvValue,
@@ -35,7 +36,8 @@ export interface ProgramKeySpec<T = unknown> {
   default?: T
   /** supervisor's own default for an unset key: shown in --help, used by steps that need the effective value. */
   supervisorDefault?: T
-  flag: ProgramFlag
+  /** supervisor-create's flag; a key without one is written by another task only (supervisor-import's imported_from). */
+  flag?: ProgramFlag
   /** A second flag that sets the key to one value (`--autorestart-unexpected`). */
   valueFlag?: ProgramFlag & { name: string; sets: T }
   /** supervisor-create's question on a terminal, offering `default`; without one only the flag sets the key. */
@@ -71,6 +73,7 @@ export const PROGRAM_SCHEMA = {
     check: checkBoolean,
     default: true,
     flag: { type: 'boolean', negatable: true, description: 'start when supervisord starts' },
+    supervisorDefault: true,
     prompt: 'Start on supervisord start?',
     iniKey: 'autostart',
   },
@@ -84,12 +87,14 @@ export const PROGRAM_SCHEMA = {
       type: 'boolean',
       description: 'restart only on an unexpected exit code (autorestart: unexpected)',
     },
+    supervisorDefault: 'unexpected',
     prompt: 'Restart on exit?',
     iniKey: 'autorestart',
   },
   stopwaitsecs: {
     check: checkPositiveInt,
     default: 3600,
+    supervisorDefault: 10,
     flag: { type: 'integer', description: 'seconds to wait for a graceful stop before SIGKILL' },
     prompt: 'Stop wait seconds:',
     iniKey: 'stopwaitsecs',
@@ -97,6 +102,7 @@ export const PROGRAM_SCHEMA = {
   numprocs: {
     check: checkPositiveInt,
     default: 1,
+    supervisorDefault: 1,
     flag: { type: 'integer', description: 'number of processes' },
     prompt: 'Number of processes:',
     iniKey: 'numprocs',
@@ -137,6 +143,11 @@ export const PROGRAM_SCHEMA = {
       description: 'conf template templates/supervisor/NAME.hbs instead of program.conf',
     },
   },
+  // supervisor-import: the server file the program came from; the next `supervisor-sync --adopt` removes that file
+  // (keeping a copy) when it is not the conf sync writes, so supervisor never runs the program twice.
+  imported_from: {
+    check: checkAbsolutePath,
+  },
 } as const satisfies ProgramSchema
 
 /** The program key that is a map of variables, outside the schema. */
@@ -169,9 +180,9 @@ export function programKeySpecs(): Array<[string, ProgramKeySpec]> {
   return Object.entries(PROGRAM_SCHEMA)
 }
 
-/** The optional keys' entries (not `required`): what supervisor-create asks or takes from flags after the names. */
+/** The optional keys' entries (not `required`, with a flag): what supervisor-create asks or takes from flags after the names. */
 export function programOptionSpecs(): Array<[string, ProgramKeySpec]> {
-  return programKeySpecs().filter(([, spec]) => !spec.required)
+  return programKeySpecs().filter(([, spec]) => !spec.required && spec.flag)
 }
 
 /** The supervisor options' values for templates, by key: unset ones are null. */

@@ -19,6 +19,7 @@ import { promptAsk, promptChoice, promptConfirm, type Verdict } from './prompt.t
 export function programFlags(): FlagSpec[] {
   return programKeySpecs().flatMap(([key, spec]) => {
     const { valueFlag } = spec
+    if (!spec.flag) return []
     const help = spec.supervisorDefault === undefined ? '' : ` (supervisor: ${String(spec.supervisorDefault)})`
     const flag: FlagSpec = { name: key, ...spec.flag, description: `${spec.flag.description}${help}` }
     if (spec.default !== undefined) flag.default = spec.default as FlagSpec['default']

@@ -51,7 +51,7 @@ export function reportServerSync(output: Output, result: ServerSyncResult): void
     const kept = activation?.kept.get(change.path)
     output.server(
       name,
-      `${SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}${kept ? ` (original kept in ${kept})` : ''}`,
+      `${change.kind === 'adopt' && !change.after ? '- (imported original)' : SIGN[change.kind]} ${change.path}${change.reason ? ` (${change.reason})` : ''}${kept ? ` (original kept in ${kept})` : ''}`,
     )
   }
   for (const [kind, groups] of Object.entries(activation?.update ?? {}))

@@ -7,12 +7,19 @@ import { ENV_REFERENCE_KEY } from '../values.ts'
 import { isYamlMap, isYamlScalar, isYamlSeq, type LoadedInventory, type YamlMap, type YamlPair } from './load.ts'
 import { findProgram, findSite } from './resolve.ts'
 import { findProgramConflicts, validateProgram } from './validate.ts'
-import { appendToBlockList, editInventoryText, removeListItem, unsafeEdit, writeBlockList } from './yaml-text-edit.ts'
+import {
+  appendToBlockList,
+  editInventoryText,
+  fillEmptyTopLevelList,
+  removeListItem,
+  unsafeEdit,
+  writeBlockList,
+} from './yaml-text-edit.ts'
 
 /** Returns the inventory text with `entry` appended to the site's `supervisors:` list. */
 export function addProgram(loaded: LoadedInventory, domain: string, entry: ProgramEntry): string {
   const site = findSite(loaded.inventory, domain)
-  const raw = entryData(entry)
+  const raw = programEntryData(entry)
   const { program, problems } = validateProgram(raw)
   if (!program || problems.length > 0) throw new InputError(problems, `Invalid supervisor program for ${domain}:`)
   const conflicts = findProgramConflicts(site, program)
@@ -26,6 +33,21 @@ export function addProgram(loaded: LoadedInventory, domain: string, entry: Progr
   return editInventoryText(loaded, siteIndex, expected, (text) => {
     if (isYamlSeq(seq) && !seq.flow && seq.items.length > 0) appendToBlockList(text, seq, raw)
     else writeBlockList(text, siteMap, pair, 'supervisors', [...existingEntries(loaded, siteIndex, seq), raw])
+  })
+}
+
+/** Returns the inventory text with a new site (no programs yet) appended to a non-empty block `sites:` list. */
+export function addSite(loaded: LoadedInventory, domain: string, servers: string[]): string {
+  const sites = loaded.document.getIn(['sites'], true)
+  const siteIndex = loaded.inventory.sites.length
+  const expected = structuredClone(loaded.inventory)
+  expected.sites.push({ domain, servers, supervisors: [] })
+  if (!isYamlSeq(sites)) throw unsafeEdit(loaded, siteIndex)
+  const server = servers.length === 1 ? servers[0] : servers
+  const entry = { domain, server, supervisors: [] }
+  return editInventoryText(loaded, siteIndex, expected, (text) => {
+    if (sites.flow) fillEmptyTopLevelList(text, sites, entry)
+    else appendToBlockList(text, sites, entry)
   })
 }
 
@@ -44,7 +66,7 @@ export function removeProgram(loaded: LoadedInventory, domain: string, name: str
 }
 
 /** The program as YAML data, keys in the schema's order; an empty environment is left out. */
-function entryData(entry: ProgramEntry): Record<string, unknown> {
+export function programEntryData(entry: ProgramEntry): Record<string, unknown> {
   const values = entry as Record<string, unknown>
   const data: Record<string, unknown> = {}
   for (const key of PROGRAM_KEYS) {

@@ -70,6 +70,15 @@ export function appendToBlockList(text: TextFile, seq: YamlSeq, value: unknown):
   text.insertAfterLine(last.lastLine, gap + renderBlockItem(value, style, text.eol))
 }
 
+/** Replaces a top-level empty flow list (`sites: []`, as init and the sandbox write it) with a block list of `value`. */
+export function fillEmptyTopLevelList(text: TextFile, seq: YamlSeq, value: unknown): void {
+  if (!seq.flow || seq.items.length > 0) throw new LayoutError('not an empty flow list')
+  const style: ListStyle = { dashCol: 2, keyCol: 4, step: 2, loneDash: false }
+  let from = start(seq)
+  while (text.source[from - 1] === ' ') from--
+  text.replace(from, end(seq), `${text.eol}${renderBlockItem(value, style, text.eol).replace(/\r?\n$/, '')}`)
+}
+
 /**
  * Writes `key:` with a block list of `entries` into `owner` (itself an entry of a block list), in place of a
  * missing, empty, null or flow-style value.

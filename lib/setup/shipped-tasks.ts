@@ -16,6 +16,7 @@ export const SHIPPED_TASKS: readonly ShippedTask[] = [
   { name: 'supervisor-stop', exportName: 'supervisorStop', command: true },
   { name: 'supervisor-restart', exportName: 'supervisorRestart', command: true },
   { name: 'supervisor-delete', exportName: 'supervisorDelete', command: true },
+  { name: 'supervisor-import', exportName: 'supervisorImport', command: true },
   { name: 'server-logs', exportName: 'serverLogs', command: true },
   { name: 'scaffold-supervisors', exportName: 'scaffoldSupervisorsTask', command: true },
   { name: 'supervisor-dashboard', exportName: 'supervisorDashboard', command: true },

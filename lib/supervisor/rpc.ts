@@ -57,15 +57,17 @@ export function layoutOf(connection: Connection): Promise<ServerLayout> {
   return layout
 }
 
-/** Runs one command of the script and parses its one JSON document; exits 3 and 4 become clear errors. */
+/**
+ * Runs one command of the script (or of `source`, another script that imports it) and parses its one JSON document; exits 3 and 4 become clear errors. */
 export async function runSupervisorScript(
   connection: Connection,
   command: string,
   args: string[],
+  source?: string,
 ): Promise<Record<string, unknown>> {
   const result = await connection.run(supervisorArgv(command, args), {
     privileged: true,
-    input: await supervisorScript(),
+    input: source ?? (await supervisorScript()),
   })
   const server = connection.server.name
   let document: Record<string, unknown>

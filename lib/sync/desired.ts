@@ -26,6 +26,8 @@ export interface DesiredProgram {
   /** The site's `current` link: the release its processes should run. */
   currentPath: string
   numprocs: number
+  /** supervisor-import's `imported_from`: the server file the program came from (removed by an --adopt sync). */
+  importedFrom?: string
 }
 
 export interface DesiredDirectory {
@@ -98,6 +100,7 @@ export function renderDesiredState(input: DesiredInput): DesiredState {
         scriptPath: scriptPathOnServer(root, program.script),
         currentPath: currentPath(root),
         numprocs: program.numprocs,
+        ...(program.imported_from ? { importedFrom: program.imported_from } : {}),
       })
     }
   }

@@ -81,6 +81,9 @@ export function planSync(rendered: DesiredState, live: LiveState, options: { ado
       refused.push({ path: file.path, owner: describeOwner(ownership) })
     }
   }
+  const originals = importedOriginals(desired, live, wanted, Boolean(options.adopt))
+  changes.push(...originals.changes)
+  refused.push(...originals.refused)
   const removedPrograms = new Set<string>()
   for (const file of live.files.values()) {
     const reason = leftoverReason(file, wanted, desired)
@@ -97,7 +100,7 @@ export function planSync(rendered: DesiredState, live: LiveState, options: { ado
   )
   const ours = [...desired.programs.map((p) => p.fullName), ...removedPrograms]
   const pending = ours.filter((g) => live.reread.pending.has(g))
-  const groups = [...new Set([...touched, ...removedPrograms, ...pending])]
+  const groups = [...new Set([...touched, ...removedPrograms, ...pending, ...originals.groups])]
   return {
     server: desired.server,
     layout: live.layout,
@@ -115,6 +118,47 @@ export function planSync(rendered: DesiredState, live: LiveState, options: { ado
       ...desired.files.filter((f) => !live.files.has(f.path)).map((f) => [f.path, null] as const),
     ]),
   }
+}
+
+/**
+ * A program supervisor-import brought in from another file (`imported_from`): with --adopt that original goes in the
+ * same activation that writes ours (a copy kept, as for any adopted file), so supervisor never runs both. Refused
+ * without --adopt, or when the file defines more than that one program.
+ */
+function importedOriginals(
+  desired: DesiredState,
+  live: LiveState,
+  wanted: Set<string>,
+  adopt: boolean,
+): { changes: FileChange[]; refused: RefusedFile[]; groups: string[] } {
+  const result = { changes: [] as FileChange[], refused: [] as RefusedFile[], groups: [] as string[] }
+  for (const program of desired.programs) {
+    const path = program.importedFrom
+    const before = path && !wanted.has(path) ? live.files.get(path) : undefined
+    if (!path || !before || ownershipOf(before.content, desired.inventoryId).kind !== 'unmarked') continue
+    const sections = [...before.content.matchAll(/^\s*\[([^\]\n]*)\]/gm)].map((m) => (m[1] ?? '').trim())
+    const original = sections.length === 1 && sections[0]?.startsWith('program:') ? sections[0].slice(8) : null
+    if (!original) {
+      result.refused.push({
+        path,
+        owner: `the original of imported ${program.fullName}, which also defines ${sections.join(', ') || 'no program'}; split it by hand so the file holds only [program:...] of this program`,
+      })
+    } else if (!adopt) {
+      result.refused.push({
+        path,
+        owner: `the original of imported ${program.fullName} (supervisor would run both); run with --adopt to remove it, keeping a copy`,
+      })
+    } else {
+      result.changes.push({
+        kind: 'adopt',
+        path,
+        before,
+        reason: `imported original of ${program.fullName}, replaced by ours`,
+      })
+      result.groups.push(original)
+    }
+  }
+  return result
 }
 
 /** Why a file the server holds, and the inventory no longer wants there, is ours to remove; null to keep it. */

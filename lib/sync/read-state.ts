@@ -70,6 +70,7 @@ export async function readLiveState(
     ...(options.withStatus ? ['--status'] : []),
     ...discoveryPatterns(desired.server.sitesPath).flatMap((p) => ['--pattern', p]),
     ...desired.files.flatMap((f) => ['--path', f.readPath]),
+    ...desired.programs.flatMap((p) => (p.importedFrom ? ['--path', p.importedFrom] : [])),
     ...desired.programs.flatMap((p) => ['--script', p.scriptPath]),
     ...[...new Set(desired.programs.map((p) => p.currentPath))].flatMap((c) => ['--current', c]),
   ]

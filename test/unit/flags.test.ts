@@ -15,6 +15,7 @@ import { serverLogs } from '../../tasks/server-logs.mjs'
 import { supervisorCreate } from '../../tasks/supervisor-create.mjs'
 import { supervisorDashboard } from '../../tasks/supervisor-dashboard.mjs'
 import { supervisorDelete } from '../../tasks/supervisor-delete.mjs'
+import { supervisorImport } from '../../tasks/supervisor-import.mjs'
 import { supervisorRestart } from '../../tasks/supervisor-restart.mjs'
 import { supervisorStart } from '../../tasks/supervisor-start.mjs'
 import { supervisorStatus } from '../../tasks/supervisor-status.mjs'
@@ -152,6 +153,7 @@ test('exit codes follow SPEC §4: 3 only for a task that compares servers with t
 const TASKS: Task[] = [
   supervisorCreate,
   supervisorDelete,
+  supervisorImport,
   supervisorSync,
   supervisorStatus,
   supervisorStart,
@@ -171,8 +173,8 @@ for (const task of TASKS) {
     assert.equal(lines, [formatExitCodes(task.meta.exitCodes, offered(task).has('timeout'))])
     assert.is(
       task.meta.exitCodes.includes(3),
-      ['supervisor-status', 'supervisor-sync'].includes(task.meta.name),
-      'exit 3 is for status and sync --check only',
+      ['supervisor-status', 'supervisor-sync', 'supervisor-import'].includes(task.meta.name),
+      'exit 3 is for status, sync --check and import (some programs listed, not written) only',
     )
     assert.ok(offered(task).has('help'))
   })
@@ -202,6 +204,7 @@ test('a task offers only the common flags it uses', () => {
     [
       'server-logs',
       'supervisor-dashboard',
+      'supervisor-import',
       'supervisor-restart',
       'supervisor-start',
       'supervisor-status',

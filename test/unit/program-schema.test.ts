@@ -28,6 +28,11 @@ test("supervisor-create's flags carry the schema's defaults and supervisor's own
   const flags = new Map(programFlags().map((flag) => [flag.name, flag]))
   for (const [key, spec] of programKeySpecs()) {
     const flag = flags.get(key)
+    if (!spec.flag) {
+      // Written by a task, never typed (supervisor-import's imported_from).
+      assert.not.ok(flag, `--${key} is not a flag`)
+      continue
+    }
     assert.ok(flag, `--${key} is a flag`)
     assert.is(flag?.default, spec.default, `--${key}'s default`)
     const own = spec.supervisorDefault === undefined ? '' : ` (supervisor: ${String(spec.supervisorDefault)})`
