@@ -1,7 +1,7 @@
 import { EXIT } from '../errors.ts'
 import type { ServerOutcome } from '../fleet.ts'
 import type { ImportedProgram, ServerImport } from '../import/map.ts'
-import { fullName } from '../layout.ts'
+import { fullName, SCRIPTS_DIR } from '../layout.ts'
 import { shellQuote } from '../remote/quote.ts'
 import type { Output, RecapRow } from './output.ts'
 
@@ -46,10 +46,17 @@ export function reportImport(output: Output, summary: ImportSummary): void {
 }
 
 /** The commands that take the imported programs over, and what they will do to the running processes. */
-export function nextSteps(summary: Pick<ImportSummary, 'merged' | 'inventoryPath'>): string[] {
+export function nextSteps(summary: Pick<ImportSummary, 'merged' | 'inventoryPath' | 'scripts'>): string[] {
   const domains = [...new Set(summary.merged.programs.map((p) => p.domain))]
   if (!domains.length) return []
-  const lines = ['Next, take them over (try --dry-run first):']
+  // The adopting sync starts our programs from the release `current` points to, and a deploy cannot come first (its
+  // sync refuses the originals it may not adopt): a wrapper only in the app checkout would leave its program stopped.
+  const lines = summary.scripts.length
+    ? [
+        `First put the ${summary.scripts.length} new script(s) into the release each server runs, <site root>/current/${SCRIPTS_DIR}/ (and commit them, so every later deploy ships them): the sync below starts those programs from there and stops the originals, so a missing script leaves a program down (BACKOFF).`,
+        'Then take them over (try --dry-run first):',
+      ]
+    : ['Next, take them over (try --dry-run first):']
   for (const domain of domains)
     lines.push(
       `  npx zx tasks/supervisor-sync.mjs --inventory ${shellQuote(summary.inventoryPath)} --domain ${shellQuote(domain)} --adopt`,
