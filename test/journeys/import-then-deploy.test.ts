@@ -197,6 +197,11 @@ journey(
     const printed = /^ {2}npx zx tasks\/supervisor-sync\.mjs (.+)$/m.exec(run.stdout)?.[1] ?? ''
     assert.is(printed, `--inventory ${sandbox.inventory} --domain ${DOMAIN} --adopt`, run.stdout)
     context.adopt = printed.split(' ')
+    // Which it says to do only after the new script is in the release each server runs.
+    assert.match(
+      run.stdout,
+      'First put the 1 new script(s) into the release each server runs, <site root>/current/.deployer/supervisors/',
+    )
     for (const host of context.hosts) {
       assert.ok(await exists(host, HANDMADE), 'import never changes a server')
       assert.is((await running(host)).mailer, 'RUNNING')
@@ -207,8 +212,8 @@ journey(
 journey(
   '3. the printed sync --adopt, with API_TOKEN set: exit 0, handmade.conf kept under adopted/, our names RUNNING',
   async (context) => {
-    // The wrapper is committed with the app, and the running release must hold it before our runner can run it. A
-    // deploy cannot bring it yet (its sync refuses the unadopted handmade.conf and rolls back), so it is copied in.
+    // As the import said: the running release must hold the wrapper before our runner can run it. A deploy cannot
+    // bring it yet (its sync refuses the unadopted handmade.conf and rolls back), so the operator copies it in.
     const wrapper = await fs.readFile(path.join(context.app, '.deployer/supervisors/mailer.sh'), 'utf8')
     for (const host of context.hosts) await deployApp(host, DOMAIN, { 'queue.sh': WORKER, 'mailer.sh': wrapper })
     const run = await runTask('supervisor-sync', context.adopt, { env: context.env })
