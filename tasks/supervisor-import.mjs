@@ -9,6 +9,7 @@ import {
   importIntoInventory,
   importServer,
   importYaml,
+  listConflict,
   loadInventory,
   mergeServerImports,
   requireAppCheckout,
@@ -103,14 +104,7 @@ export const supervisorImport = defineTask(
         scripts = written
         for (const { program, path: file } of taken) {
           merged.programs.splice(merged.programs.indexOf(program), 1)
-          for (const source of program.sources)
-            merged.listed.push({
-              server: source.server,
-              file: source.file,
-              section: `program:${source.group}`,
-              kind: 'conflict',
-              reason: `${file} already exists with other content; it is never overwritten`,
-            })
+          listConflict(merged, program, `${file} already exists with other content; it is never overwritten`)
         }
       }
       if (merged.programs.length) await saveInventory(loaded, importIntoInventory(loaded, merged.programs))

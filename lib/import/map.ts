@@ -433,15 +433,7 @@ export function mergeServerImports(imports: ServerImport[], inventory?: Inventor
       const reason = same
         ? `script ${first.entry.script} is already imported for program ${scriptOwner} of ${first.domain}`
         : `program ${first.entry.program} of ${first.domain} is defined differently on ${found.map((p) => p.servers[0]).join(', ')}: not merged`
-      for (const p of found)
-        for (const source of p.sources)
-          merged.listed.push({
-            server: source.server,
-            file: source.file,
-            section: `program:${source.group}`,
-            kind: 'conflict',
-            reason,
-          })
+      for (const p of found) listConflict(merged, p, reason)
       continue
     }
     scripts.set(scriptKey, first.entry.program)
@@ -449,15 +441,8 @@ export function mergeServerImports(imports: ServerImport[], inventory?: Inventor
     const site = inventory?.sites.find((s) => s.domain === first.domain)
     const missing = site?.servers.filter((name) => !found.some((p) => p.servers.includes(name))) ?? []
     if (missing.length) {
-      for (const p of found)
-        for (const source of p.sources)
-          merged.listed.push({
-            server: source.server,
-            file: source.file,
-            section: `program:${source.group}`,
-            kind: 'conflict',
-            reason: `site ${first.domain} also runs on ${missing.join(', ')}, where this program was not found (import those servers too, or it would start there)`,
-          })
+      const reason = `site ${first.domain} also runs on ${missing.join(', ')}, where this program was not found (import those servers too, or it would start there)`
+      for (const p of found) listConflict(merged, p, reason)
       continue
     }
     merged.programs.push({
@@ -467,4 +452,16 @@ export function mergeServerImports(imports: ServerImport[], inventory?: Inventor
     })
   }
   return merged
+}
+
+/** Lists every server file a program came from as a conflict, with one reason: it is not written. */
+export function listConflict(merged: ServerImport, program: ImportedProgram, reason: string): void {
+  for (const source of program.sources)
+    merged.listed.push({
+      server: source.server,
+      file: source.file,
+      section: `program:${source.group}`,
+      kind: 'conflict',
+      reason,
+    })
 }
