@@ -6,8 +6,9 @@ import { withSandboxLock } from './lock.ts'
 import type { Log } from './state.ts'
 
 /**
- * iproute2 (ss) and procps (pgrep, pkill) are in most base images; checked anyway. tmux is for the tests only: the
- * terminal journey types into a real pane, so `npm run demo` leaves the machine ready for `npm test`.
+ * iproute2 (ss) and procps (pgrep, pkill) are in most base images; checked anyway. tmux and chromium are for the tests
+ * only (the terminal journey types into a real pane; the dashboard is tested in a headless browser), so `npm run demo`
+ * leaves the machine ready for `npm test`.
  */
 export const SANDBOX_PACKAGES = [
   'openssh-server',
@@ -20,6 +21,8 @@ export const SANDBOX_PACKAGES = [
   'procps',
   'logrotate',
   'tmux',
+  'chromium',
+  'fonts-dejavu-core',
 ]
 const POLICY_RC = '/usr/sbin/policy-rc.d'
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' }
