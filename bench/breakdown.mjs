@@ -53,7 +53,7 @@ export async function whereTimeGoes({ fleet, runs, log }) {
       spawned('npx', ['zx', STATUS_TASK, '--help']),
     ],
     [
-      'our modules: import of dist/lib/index.js + dist/lib/cli/index.js once zx is loaded (in-process)',
+      'our modules: import of zx-supervisor + zx-supervisor/cli (dist/bundle/) once zx is loaded (in-process)',
       'modules',
       reported(process.execPath, [path.join('bench', 'import-time.mjs')]),
     ],
@@ -132,7 +132,7 @@ export function startupLayers(parts) {
     },
     { label: 'node (`node -e 0`)', ms: node.ms, ...cpu(node) },
     { label: 'zx (node + zx of the one-line script − `node -e 0`)', ms: nodeZx.ms - node.ms, ...cpu(nodeZx, node) },
-    { label: 'our modules (dist/lib/index.js + dist/lib/cli/index.js, in-process)', ms: modules.ms },
+    { label: 'our modules (zx-supervisor + zx-supervisor/cli, in-process)', ms: modules.ms },
     {
       label: "the task's own start (`supervisor-status --help` − node + zx − our modules: flags, help text)",
       ms: help.ms - nodeZx.ms - modules.ms,

@@ -3,7 +3,8 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgv } from 'zx'
-import { EXIT, InterruptedError, ZxsError } from 'zx-supervisor'
+// The sandbox is this repository's own, built per file (not in the package's bundle): its errors are these classes.
+import { EXIT, InterruptedError, ZxsError } from '../dist/lib/errors.js'
 import {
   DEFAULT_LAYOUT,
   SANDBOX_LAYOUTS,

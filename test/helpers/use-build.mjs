@@ -1,6 +1,7 @@
 // Loaded by test/run.mjs (`node --import tsx --import ./test/helpers/use-build.mjs`): a test's import of lib/<x>.ts
-// loads dist/lib/<x>.js, the build a team runs and the tasks import by package name, so every test runs the shipped
-// JavaScript and each module exists once. A build older than lib/ is refused: npm run build (or npm run watch).
+// loads dist/lib/<x>.js, the shipped JavaScript, and so does a task the test imports by package name (whose entry is
+// dist/bundle/, the same build in a few files), so each module exists once in a test process. Tasks a test spawns
+// load dist/bundle/ as a team's do. A build older than lib/ is refused: npm run build (or npm run watch).
 import { readdirSync, statSync } from 'node:fs'
 import { register } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +9,7 @@ import { isMainThread } from 'node:worker_threads'
 
 const LIB = new URL('../../lib/', import.meta.url).href
 const DIST_LIB = new URL('../../dist/lib/', import.meta.url).href
+const DIST_BUNDLE = new URL('../../dist/bundle/', import.meta.url).href
 
 if (isMainThread) {
   assertBuildIsFresh()
@@ -17,13 +19,20 @@ if (isMainThread) {
 /** @type {import('node:module').ResolveHook} */
 export async function resolve(specifier, context, nextResolve) {
   const resolved = await nextResolve(specifier, context)
+  // The package entries (dist/bundle/index.js, dist/bundle/cli/index.js) are bundles of dist/lib/index.js and cli/.
+  if (resolved.url.startsWith(DIST_BUNDLE))
+    return { ...resolved, url: `${DIST_LIB}${resolved.url.slice(DIST_BUNDLE.length)}` }
   if (!resolved.url.startsWith(LIB) || !resolved.url.endsWith('.ts')) return resolved
   return { ...resolved, url: `${DIST_LIB}${resolved.url.slice(LIB.length, -'.ts'.length)}.js`, format: 'module' }
 }
 
 function assertBuildIsFresh() {
-  const stamp = fileURLToPath(new URL('../../dist/.build.tsbuildinfo', import.meta.url))
-  const built = statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0
+  // The bundle is made from tsc's output right after it: the older of the two dates the build.
+  const built = Math.min(
+    ...['../../dist/.build.tsbuildinfo', '../../dist/bundle/index.js'].map(
+      (file) => statSync(fileURLToPath(new URL(file, import.meta.url)), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+    ),
+  )
   const lib = fileURLToPath(LIB)
   const newer = readdirSync(lib, { recursive: true, encoding: 'utf8' }).find(
     (file) => file.endsWith('.ts') && statSync(`${lib}${file}`).mtimeMs > built,
