@@ -136,6 +136,7 @@ export type { ProgramsResult } from './service/programs.ts'
 // Programs and the daemon: control, wait, status, logs.
 export { controlPrograms } from './service/programs.ts'
 export { waitUntilRunning } from './service/wait.ts'
+export { resolveStatusScope, type StatusScope } from './status/scope.ts'
 export type { ProgramStatus, ServerStatus } from './status/summarize.ts'
 export { summarizeStatus } from './status/summarize.ts'
 export { layoutOf } from './supervisor/rpc.ts'

@@ -9,9 +9,7 @@ import {
   newToken,
   projectTemplatesDir,
   readLiveState,
-  renderDesiredStates,
-  resolveScopeEnvironment,
-  resolveSyncScope,
+  resolveStatusScope,
   runControl,
   startDashboardServer,
   summarizeStatus,
@@ -69,14 +67,10 @@ export const supervisorDashboard = defineTask(
   },
   async ({ flags, output, session, interrupted }) => {
     const { inventory } = await loadInventory(flags.inventory)
-    const scope = resolveSyncScope(inventory, {
-      domain: flags.domain,
-      server: flags.server,
-      all: !flags.domain && !flags.server,
-    })
-    const { sitesOn, unknown } = resolveScopeEnvironment(inventory, scope, process.env, { mode: 'allow-unknown' })
+    const target = { domain: flags.domain, server: flags.server }
+    const env = { env: process.env, templatesDir: projectTemplatesDir() }
+    const { scope, desiredFor, unknown } = resolveStatusScope(inventory, target, env)
     for (const value of unknown) output.warn(`${describeUnknownValue(value)}; not compared`)
-    const desiredFor = renderDesiredStates({ templatesDir: projectTemplatesDir(), ...scope, sitesOn })
     const shape = gridShape(inventory, scope.servers, flags.domain)
 
     const dashboard = await startDashboardServer({

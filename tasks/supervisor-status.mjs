@@ -6,9 +6,7 @@ import {
   loadInventory,
   projectTemplatesDir,
   readLiveState,
-  renderDesiredStates,
-  resolveScopeEnvironment,
-  resolveSyncScope,
+  resolveStatusScope,
   summarizeStatus,
 } from 'zx-supervisor'
 import {
@@ -45,15 +43,10 @@ export const supervisorStatus = defineTask(
   },
   async ({ flags, output, session }) => {
     const { inventory } = await loadInventory(flags.inventory)
-    const scope = resolveSyncScope(inventory, {
-      domain: flags.domain,
-      server: flags.server,
-      all: !flags.domain && !flags.server,
-    })
-    // A value this run cannot read is not compared (never reported as drift), and said so.
-    const { sitesOn, unknown } = resolveScopeEnvironment(inventory, scope, process.env, { mode: 'allow-unknown' })
+    const target = { domain: flags.domain, server: flags.server }
+    const env = { env: process.env, templatesDir: projectTemplatesDir() }
+    const { scope, desiredFor, unknown } = resolveStatusScope(inventory, target, env)
     for (const value of unknown) output.warn(`${describeUnknownValue(value)}; not compared`)
-    const desiredFor = renderDesiredStates({ templatesDir: projectTemplatesDir(), ...scope, sitesOn })
 
     const progress = startFleetProgress(output, scope.servers.length)
     const outcomes = await forEachServer(
