@@ -31,6 +31,8 @@ export interface FileChange {
   reason?: string
   /** For removals: the contract's directories the file needed; activation removes those it created once empty. */
   pruneDirectories?: string[]
+  /** An imported original's own supervisor group: updated away with it, and back by a rollback that restores it. */
+  supervisorGroup?: string
 }
 
 /** A file at a path we want that is not ours: the server is refused, nothing there changes. */
@@ -154,6 +156,7 @@ function importedOriginals(
         path,
         before,
         reason: `imported original of ${program.fullName}, replaced by ours`,
+        supervisorGroup: original,
       })
       result.groups.push(original)
     }
