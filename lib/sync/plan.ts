@@ -138,7 +138,7 @@ function importedOriginals(
     const path = program.importedFrom
     const before = path && !wanted.has(path) ? live.files.get(path) : undefined
     if (!path || !before || ownershipOf(before.content, desired.inventoryId).kind !== 'unmarked') continue
-    const sections = [...before.content.matchAll(/^\s*\[([^\]\n]*)\]/gm)].map((m) => (m[1] ?? '').trim())
+    const sections = iniSections(before.content)
     const original = sections.length === 1 && sections[0]?.startsWith('program:') ? sections[0].slice(8) : null
     if (!original) {
       result.refused.push({
@@ -162,6 +162,11 @@ function importedOriginals(
     }
   }
   return result
+}
+
+/** The `[section]` names an INI file defines, in order (`program:mailer`, `group:pair`, ...). */
+export function iniSections(content: string): string[] {
+  return [...content.matchAll(/^\s*\[([^\]\n]*)\]/gm)].map((m) => (m[1] ?? '').trim())
 }
 
 /** Why a file the server holds, and the inventory no longer wants there, is ours to remove; null to keep it. */
