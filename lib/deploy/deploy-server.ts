@@ -45,6 +45,8 @@ export interface ServerDeployInput {
 export type DeployEvent =
   | { kind: 'started'; batch: number; release: string }
   | { kind: 'rollback-target'; release: string; previous: string | null }
+  /** The sync took over a file (--adopt): an unmarked conf at our path, or an imported original it removed. */
+  | { kind: 'adopted'; path: string; removed: boolean; kept: string | null }
   | { kind: 'restarted'; restart: ReleaseRestart }
   | { kind: 'gate'; line: string }
   | { kind: 'live'; release: string; processes: number }
@@ -137,6 +139,10 @@ async function deploySteps(
   try {
     synced = await syncServer(connection, desired, { adopt, lockWaitSeconds: input.lockWaitSeconds })
     if (synced.activation) applied('sync', synced)
+    for (const change of synced.plan.changes.filter((c) => c.kind === 'adopt')) {
+      const kept = synced.activation?.kept.get(change.path) ?? null
+      emit({ kind: 'adopted', path: change.path, removed: !change.after, kept })
+    }
     restart = await restartForRelease(connection, { programs, synced, mode: rollout.restart })
     if (restart.restarted.length) applied('restart', restart)
     emit({ kind: 'restarted', restart })

@@ -150,6 +150,10 @@ adopt(
     const run = await deploy(context, '--adopt', '--release', 'r4')
     assert.is(run.exitCode, 0, run.all)
     assert.is(await current(host), 'releases/r4')
+    assert.match(
+      run.stdout,
+      new RegExp(`sandbox-1 +removed imported original ${HANDMADE}; original kept in ${ADOPTED}/[^/]+${HANDMADE}`),
+    )
     assert.not.ok(await exists(host, HANDMADE), 'the original is removed')
     const kept = await hostExec(host, ['find', ADOPTED, '-type', 'f', '-path', `*${HANDMADE}`])
     const copies = kept.stdout.trim().split('\n').filter(Boolean)
