@@ -37,7 +37,7 @@ export const deploy = defineTask(
   {
     name: 'deploy',
     summary: 'rolling deploy of a site in gated batches: release upload, current switch, program sync and restart, gate, rollback',
-    usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--batch N|N%] [--canary N] [--max-fail N|N%] [--restart all|one-by-one|none] [--wait SECONDS] [--hold SECONDS] [--health-cmd CMD] [--keep N]',
+    usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--batch N|N%] [--canary N] [--max-fail N|N%] [--restart all|one-by-one|none] [--wait SECONDS] [--hold SECONDS] [--health-cmd CMD] [--keep N] [--adopt]',
     flags: [
       ...RELEASE_FLAGS,
       { name: 'batch', type: 'string', placeholder: 'N|N%', default: '1', description: "servers deployed together; N% of the site's servers, rounded up, at least 1" },
@@ -48,6 +48,7 @@ export const deploy = defineTask(
       { name: 'hold', type: 'integer', placeholder: 'SECONDS', default: 5, min: 0, description: 'gate: how long they must then stay RUNNING with the same pid, on top of their startsecs' },
       { name: 'health-cmd', type: 'string', placeholder: 'CMD', description: 'gate: a command run in the new release as the site user on each server; must exit 0' },
       { name: 'keep', type: 'integer', placeholder: 'N', default: 5, min: 2, description: 'releases kept on each deployed server (the current and the previous one always are)' },
+      { name: 'adopt', type: 'boolean', description: "take over unmarked files at our paths and remove imported originals in the release's sync, as supervisor-sync --adopt does" },
       { name: 'lock-wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: "wait this long for another sync's server lock" },
     ],
     common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
@@ -72,8 +73,8 @@ export const deploy = defineTask(
     const desiredFor = siteDesiredStates(inventory, site, process.env)
     const batches = planBatches(servers, rollout)
     const run = { domain: site.domain, release, batches, canary: Boolean(canary), maxFailures: rollout.maxFailures }
-    const { wait: waitSeconds, hold: holdSeconds, keep, 'lock-wait': lockWaitSeconds } = flags
-    const steps = { site, release, appDir, rollout, batches, desiredFor, interrupted, keep, lockWaitSeconds }
+    const { wait: waitSeconds, hold: holdSeconds, keep, adopt, 'lock-wait': lockWaitSeconds } = flags
+    const steps = { site, release, appDir, rollout, batches, desiredFor, interrupted, keep, adopt, lockWaitSeconds }
     const progress = startDeployProgress(output, run)
     const result = await deploySite(session, { ...steps, waitSeconds, holdSeconds, ...progress })
     // Read only: where current points on the servers whose release this run does not know.

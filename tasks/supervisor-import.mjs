@@ -110,7 +110,8 @@ export const supervisorImport = defineTask(
       if (merged.programs.length) await saveInventory(loaded, importIntoInventory(loaded, merged.programs))
     }
 
-    const summary = { merged, outcomes, inventoryPath: loaded.path, dryRun: Boolean(flags['dry-run']), scripts }
+    const dryRun = Boolean(flags['dry-run'])
+    const summary = { merged, outcomes, inventoryPath: loaded.path, dryRun, scripts, ...(appDir ? { appDir } : {}) }
     reportImport(output, summary)
     output.recap(importRecap(summary))
     const exitCode = importExitCode(summary)

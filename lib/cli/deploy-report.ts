@@ -55,6 +55,8 @@ export function describeDeployEvent(event: Exclude<DeployEvent, { kind: 'prune-f
       const previous = event.previous ? releaseName(event.previous) : 'no release'
       return `current already pointed to ${event.release}; a rollback would go back to ${previous} (uploaded before it)`
     }
+    case 'adopted':
+      return `${event.removed ? 'removed imported original' : 'adopted (unmarked)'} ${event.path}${event.kept ? `; original kept in ${event.kept}` : ''}`
     case 'restarted':
       return describeRestart(event.restart)
     case 'gate':

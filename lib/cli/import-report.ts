@@ -1,7 +1,7 @@
 import { EXIT } from '../errors.ts'
 import type { ServerOutcome } from '../fleet.ts'
 import type { ImportedProgram, ServerImport } from '../import/map.ts'
-import { fullName, SCRIPTS_DIR } from '../layout.ts'
+import { fullName } from '../layout.ts'
 import { shellQuote } from '../remote/quote.ts'
 import type { Output, RecapRow } from './output.ts'
 
@@ -15,6 +15,8 @@ export interface ImportSummary {
   dryRun: boolean
   /** Wrapper scripts written (or, in a dry run, that would be). */
   scripts: string[]
+  /** --write-scripts APP_DIR: the app the wrappers were written into, which the next deploy ships. */
+  appDir?: string
 }
 
 export function reportImport(output: Output, summary: ImportSummary): void {
@@ -46,21 +48,26 @@ export function reportImport(output: Output, summary: ImportSummary): void {
 }
 
 /** The commands that take the imported programs over, and what they will do to the running processes. */
-export function nextSteps(summary: Pick<ImportSummary, 'merged' | 'inventoryPath' | 'scripts'>): string[] {
+export function nextSteps(summary: Pick<ImportSummary, 'merged' | 'inventoryPath' | 'scripts' | 'appDir'>): string[] {
   const domains = [...new Set(summary.merged.programs.map((p) => p.domain))]
   if (!domains.length) return []
-  // The adopting sync starts our programs from the release `current` points to, and a deploy cannot come first (its
-  // sync refuses the originals it may not adopt): a wrapper only in the app checkout would leave its program stopped.
-  const lines = summary.scripts.length
-    ? [
-        `First put the ${summary.scripts.length} new script(s) into the release each server runs, <site root>/current/${SCRIPTS_DIR}/ (and commit them, so every later deploy ships them): the sync below starts those programs from there and stops the originals, so a missing script leaves a program down (BACKOFF).`,
-        'Then take them over (try --dry-run first):',
-      ]
-    : ['Next, take them over (try --dry-run first):']
-  for (const domain of domains)
+  const inventory = shellQuote(summary.inventoryPath)
+  // The adopting sync starts our programs from the release `current` points to: new wrappers must ship in a release
+  // first, so a deploy --adopt does both in one step (upload, switch, then the sync that replaces the originals).
+  const lines: string[] = []
+  if (summary.scripts.length && summary.appDir) {
     lines.push(
-      `  npx zx tasks/supervisor-sync.mjs --inventory ${shellQuote(summary.inventoryPath)} --domain ${shellQuote(domain)} --adopt`,
+      `Next, deploy ${shellQuote(summary.appDir)} with the ${summary.scripts.length} new script(s) (commit them, so every later deploy ships them) and take the programs over in the same step: its sync stops the originals and starts ours from the new release, and a failed gate rolls both back:`,
     )
+    for (const domain of domains)
+      lines.push(
+        `  npx zx tasks/deploy.mjs --inventory ${inventory} --domain ${shellQuote(domain)} --app-dir ${shellQuote(summary.appDir)} --adopt`,
+      )
+  } else {
+    lines.push('Next, take them over (try --dry-run first):')
+    for (const domain of domains)
+      lines.push(`  npx zx tasks/supervisor-sync.mjs --inventory ${inventory} --domain ${shellQuote(domain)} --adopt`)
+  }
   lines.push('It will restart every imported group once (our conf adds process_name and environment), so schedule it:')
   for (const program of summary.merged.programs) {
     const ours = fullName(program.domain, program.entry.program)

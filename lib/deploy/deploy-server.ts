@@ -9,6 +9,7 @@ import type { Site } from '../types.ts'
 import { type GateProgram, passGate, SUPERVISOR_DEFAULT_STARTSECS } from './gate.ts'
 import { type DeployStep, isInterrupt } from './interrupted.ts'
 import type { RolloutOptions } from './options.ts'
+import { refuseBeforeUpload } from './precheck.ts'
 import { pruneReleases, releaseBefore, releaseName, switchCurrent, uploadRelease } from './release.ts'
 import { type ReleaseRestart, restartForRelease } from './restart.ts'
 import { groupsOnNewRelease, rollBackServer, type ServerRollback } from './rollback.ts'
@@ -32,6 +33,8 @@ export interface ServerDeployInput {
   /** Releases kept after the gate passed (the current and the previous one always are). */
   keep: number
   lockWaitSeconds: number
+  /** The release's sync takes over unmarked files at our paths and removes imported originals (supervisor-sync --adopt). */
+  adopt?: boolean
   interrupted: AbortSignal
   /** forEachServer's record of the steps that changed the server. */
   applied: RecordApplied
@@ -42,6 +45,8 @@ export interface ServerDeployInput {
 export type DeployEvent =
   | { kind: 'started'; batch: number; release: string }
   | { kind: 'rollback-target'; release: string; previous: string | null }
+  /** The sync took over a file (--adopt): an unmarked conf at our path, or an imported original it removed. */
+  | { kind: 'adopted'; path: string; removed: boolean; kept: string | null }
   | { kind: 'restarted'; restart: ReleaseRestart }
   | { kind: 'gate'; line: string }
   | { kind: 'live'; release: string; processes: number }
@@ -109,6 +114,9 @@ async function deploySteps(
     if (interrupted.aborted) throw new InterruptedError(String(interrupted.reason), server.name)
     progress.step = step
   }
+  const adopt = Boolean(input.adopt)
+  // A server the release's sync would refuse (an imported original without --adopt) is refused before any change.
+  await refuseBeforeUpload(connection, desired, { adopt, lockWaitSeconds: input.lockWaitSeconds })
   begin('upload')
   emit({ kind: 'started', batch, release })
   const uploaded = await uploadRelease(connection, {
@@ -129,8 +137,12 @@ async function deploySteps(
   let synced: ServerSyncResult | undefined
   let restart: ReleaseRestart | undefined
   try {
-    synced = await syncServer(connection, desired, { lockWaitSeconds: input.lockWaitSeconds })
+    synced = await syncServer(connection, desired, { adopt, lockWaitSeconds: input.lockWaitSeconds })
     if (synced.activation) applied('sync', synced)
+    for (const change of synced.plan.changes.filter((c) => c.kind === 'adopt')) {
+      const kept = synced.activation?.kept.get(change.path) ?? null
+      emit({ kind: 'adopted', path: change.path, removed: !change.after, kept })
+    }
     restart = await restartForRelease(connection, { programs, synced, mode: rollout.restart })
     if (restart.restarted.length) applied('restart', restart)
     emit({ kind: 'restarted', restart })

@@ -3,8 +3,8 @@ import { describeOwner, ownershipOf } from '../layout.ts'
 import type { RenderedFile } from '../render/program-files.ts'
 import { sameIgnoringUnknown } from '../secrets.ts'
 import type { ProcessStatus } from '../supervisor/process.ts'
-import type { DesiredState } from '../sync/desired.ts'
-import { environmentChanges, leftoverReason } from '../sync/plan.ts'
+import type { DesiredProgram, DesiredState } from '../sync/desired.ts'
+import { environmentChanges, iniSections, leftoverReason } from '../sync/plan.ts'
 import type { LiveFile, LiveState } from '../sync/read-state.ts'
 
 // What supervisor-status shows for one server: each inventory program with its processes and every way its files
@@ -55,6 +55,7 @@ export function summarizeStatus(
   const processes = live.processes ?? []
   const daemon = live.daemon.running ? 'running' : 'down'
   const known = new Set(desired.programs.map((p) => p.fullName))
+  const wanted = new Set(desired.files.map((f) => f.path))
   const programs = desired.programs.map((p): ProgramStatus => {
     const current = live.currents.get(p.currentPath) ?? null
     const own = processes.filter((proc) => proc.group === p.fullName).map((proc) => withRelease(proc, current))
@@ -70,6 +71,7 @@ export function summarizeStatus(
       running: own.filter((proc) => UP.has(proc.state)).length,
       drift: [
         ...files.flatMap((f) => fileDrift(f, live, desired.inventoryId)),
+        ...importedOriginalDrift(p, live, wanted, desired.inventoryId),
         ...(pending
           ? [`supervisor has not applied the conf on disk yet (reread: ${pending}); run supervisor-sync`]
           : []),
@@ -89,7 +91,6 @@ export function summarizeStatus(
   const siteDrift = desired.files
     .filter((f) => f.program === null)
     .flatMap((f) => fileDrift(f, live, desired.inventoryId))
-  const wanted = new Set(desired.files.map((f) => f.path))
   const leftovers = [...live.files.values()].flatMap((file) => {
     const reason = leftoverReason(file, wanted, desired)
     return reason ? [{ path: file.path, reason }] : []
@@ -149,6 +150,27 @@ function fileDrift(file: RenderedFile, live: LiveState, inventoryId: string): st
     )
   }
   return drift
+}
+
+/**
+ * An imported program whose original (imported_from, not the conf sync writes) is still on the server, unmarked and
+ * defining a program: supervisor runs that beside ours (or instead, until the first sync), so it is drift until an
+ * --adopt sync removes it.
+ */
+function importedOriginalDrift(
+  program: DesiredProgram,
+  live: LiveState,
+  wanted: Set<string>,
+  inventoryId: string,
+): string[] {
+  const path = program.importedFrom
+  const original = path && !wanted.has(path) ? live.files.get(path) : undefined
+  if (!original || ownershipOf(original.content, inventoryId).kind !== 'unmarked') return []
+  const groups = iniSections(original.content).flatMap((s) => (s.startsWith('program:') ? [s.slice(8)] : []))
+  if (!groups.length) return []
+  return [
+    `imported original ${path} still defines ${groups.join(', ')}: supervisor runs both; run supervisor-sync --domain ${program.domain} --adopt`,
+  ]
 }
 
 // Which variables differ, server → inventory, values shown by the one rule of lib/redact.ts.

@@ -31,6 +31,8 @@ export interface FileChange {
   reason?: string
   /** For removals: the contract's directories the file needed; activation removes those it created once empty. */
   pruneDirectories?: string[]
+  /** An imported original's own supervisor group: updated away with it, and back by a rollback that restores it. */
+  supervisorGroup?: string
 }
 
 /** A file at a path we want that is not ours: the server is refused, nothing there changes. */
@@ -136,7 +138,7 @@ function importedOriginals(
     const path = program.importedFrom
     const before = path && !wanted.has(path) ? live.files.get(path) : undefined
     if (!path || !before || ownershipOf(before.content, desired.inventoryId).kind !== 'unmarked') continue
-    const sections = [...before.content.matchAll(/^\s*\[([^\]\n]*)\]/gm)].map((m) => (m[1] ?? '').trim())
+    const sections = iniSections(before.content)
     const original = sections.length === 1 && sections[0]?.startsWith('program:') ? sections[0].slice(8) : null
     if (!original) {
       result.refused.push({
@@ -154,11 +156,17 @@ function importedOriginals(
         path,
         before,
         reason: `imported original of ${program.fullName}, replaced by ours`,
+        supervisorGroup: original,
       })
       result.groups.push(original)
     }
   }
   return result
+}
+
+/** The `[section]` names an INI file defines, in order (`program:mailer`, `group:pair`, ...). */
+export function iniSections(content: string): string[] {
+  return [...content.matchAll(/^\s*\[([^\]\n]*)\]/gm)].map((m) => (m[1] ?? '').trim())
 }
 
 /** Why a file the server holds, and the inventory no longer wants there, is ours to remove; null to keep it. */

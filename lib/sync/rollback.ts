@@ -104,9 +104,13 @@ function asLive(file: RenderedFile): LiveFile {
   }
 }
 
-/** The groups whose conf the sync wrote, added or removed: the ones the rollback must update again. */
+/**
+ * The groups whose conf the sync wrote, added or removed: the ones the rollback must update again. An imported
+ * original the sync removed names its own group, so putting the file back starts that program again.
+ */
 function groupsOf(changes: FileChange[]): string[] {
   const groups = changes.flatMap((c) => {
+    if (c.supervisorGroup) return [c.supervisorGroup]
     if (c.after?.updatesGroup && c.after.program) return [fullName(c.after.domain, c.after.program)]
     const program = c.before?.spec?.updatesGroup && c.before.marker ? markerProgram(c.before.marker) : null
     return program ? [program] : []

@@ -101,7 +101,11 @@ imp(
     assert.match(run.stdout, 'imported imp.test/mailer from /etc/supervisor/conf.d/handmade.conf [program:mailer]')
     assert.match(run.stdout, 'Set these variables where syncs run')
     assert.match(run.stdout, 'STRIPE_SECRET')
-    assert.match(run.stdout, `--domain imp.test --adopt`)
+    // Wrappers were written: the next step is one deploy --adopt of the app that holds them.
+    assert.match(
+      run.stdout,
+      `npx zx tasks/deploy.mjs --inventory ${sandbox.inventory} --domain imp.test --app-dir ${app} --adopt`,
+    )
     assert.match(
       run.stdout,
       'sandbox-1: mailer stops and imp.test-mailer starts (/etc/supervisor/conf.d/handmade.conf is removed, a copy kept)',
@@ -131,7 +135,7 @@ imp(
     assert.is((await fs.stat(wrapper)).mode & 0o777, 0o755)
     assert.match(await fs.readFile(wrapper, 'utf8'), /\nexec \/bin\/sleep 100000\n$/)
 
-    // The release must hold the wrapper before our runner can run it.
+    // The sync path (the wrapper put into the running release by hand) is the one without a deploy.
     await deployApp(one, 'imp.test', { 'worker.sh': WORKER, 'mailer.sh': await fs.readFile(wrapper, 'utf8') })
     const sync = (...args: string[]) =>
       runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', 'imp.test', ...args], {
@@ -143,6 +147,25 @@ imp(
       refused.stderr,
       'the original of imported imp.test-mailer (supervisor would run both); run with --adopt',
     )
+    // Until the adopting sync, status says the original still runs beside what the inventory wants: drift, exit 3.
+    const statusBefore = await runTask(
+      'supervisor-status',
+      ['--inventory', sandbox.inventory, '--domain', 'imp.test', '--json'],
+      {
+        env: { STRIPE_SECRET: 'sk_live_never_printed' },
+      },
+    )
+    assert.is(statusBefore.exitCode, 3, statusBefore.all)
+    const stillDefines =
+      'imported original /etc/supervisor/conf.d/handmade.conf still defines mailer: supervisor runs both; run supervisor-sync --domain imp.test --adopt'
+    const server = JSON.parse(statusBefore.stdout).servers[0]
+    const mailer = server.programs.find((p: { program: string }) => p.program === 'mailer')
+    assert.ok(mailer.drift.includes(stillDefines), JSON.stringify(mailer.drift))
+    const table = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--domain', 'imp.test'], {
+      env: { STRIPE_SECRET: 'sk_live_never_printed' },
+    })
+    assert.is(table.exitCode, 3, table.all)
+    assert.match(table.stdout, stillDefines)
     const adopted = await sync('--adopt')
     assert.is(adopted.exitCode, 0, adopted.all)
     assert.match(

@@ -16,9 +16,10 @@ import {
 } from '../helpers/sandbox.ts'
 
 // Two servers full of hand-written workers (a DeployerPHP conf and one written by hand, with a secret in its
-// environment) migrated with supervisor-import: a dry run, the import with wrapper scripts, the printed adopting
-// sync, then the features that came before (status, a deploy of a new release, the audit trail) and a second import
-// that adds nothing. Exit codes and both servers' state are checked at every step.
+// environment) migrated with supervisor-import: a dry run, the import with wrapper scripts, the printed deploy
+// --adopt (which ships the wrapper and takes the programs over in one step), then the features that came before
+// (status, a deploy of a new release, the audit trail) and a second import that adds nothing. Exit codes and both
+// servers' state are checked at every step.
 
 const DOMAIN = 'jobs.test'
 const SERVERS = ['sandbox-1', 'sandbox-2']
@@ -61,7 +62,7 @@ interface Context {
   sandbox: TestSandbox
   hosts: SandboxHost[]
   app: string
-  /** The adopting sync printed by the import, as task arguments. */
+  /** The adopting deploy printed by the import, as task arguments. */
   adopt: string[]
   /** The variables the import named, set to the originals' values as the operator would where syncs run. */
   env: Record<string, string>
@@ -193,15 +194,13 @@ journey(
     const wrapper = path.join(app, '.deployer/supervisors/mailer.sh')
     assert.match(run.stdout, `wrote script ${wrapper}`)
     assert.match(await fs.readFile(wrapper, 'utf8'), /\nexec \/bin\/sleep 100000\n$/)
-    // The next command, exactly as printed: the inventory path is a plain temp path, so no shell quoting to undo.
-    const printed = /^ {2}npx zx tasks\/supervisor-sync\.mjs (.+)$/m.exec(run.stdout)?.[1] ?? ''
-    assert.is(printed, `--inventory ${sandbox.inventory} --domain ${DOMAIN} --adopt`, run.stdout)
+    // The next command, exactly as printed: the inventory and app paths are plain temp paths, so no shell quoting.
+    const printed = /^ {2}npx zx tasks\/deploy\.mjs (.+)$/m.exec(run.stdout)?.[1] ?? ''
+    assert.is(printed, `--inventory ${sandbox.inventory} --domain ${DOMAIN} --app-dir ${app} --adopt`, run.stdout)
     context.adopt = printed.split(' ')
-    // Which it says to do only after the new script is in the release each server runs.
-    assert.match(
-      run.stdout,
-      'First put the 1 new script(s) into the release each server runs, <site root>/current/.deployer/supervisors/',
-    )
+    // One step: no copying the wrapper into the running release by hand, no separate sync.
+    assert.not.match(run.stdout, 'npx zx tasks/supervisor-sync.mjs')
+    assert.not.match(run.stdout, 'into the release each server runs')
     for (const host of context.hosts) {
       assert.ok(await exists(host, HANDMADE), 'import never changes a server')
       assert.is((await running(host)).mailer, 'RUNNING')
@@ -210,32 +209,27 @@ journey(
 )
 
 journey(
-  '3. the printed sync --adopt, with API_TOKEN set: exit 0, handmade.conf kept under adopted/, our names RUNNING',
+  '3. the printed deploy --adopt, with API_TOKEN set: exit 0, r2 live, handmade.conf kept under adopted/, our names RUNNING',
   async (context) => {
-    // As the import said: the running release must hold the wrapper before our runner can run it. A deploy cannot
-    // bring it yet (its sync refuses the unadopted handmade.conf and rolls back), so the operator copies it in.
-    const wrapper = await fs.readFile(path.join(context.app, '.deployer/supervisors/mailer.sh'), 'utf8')
-    for (const host of context.hosts) await deployApp(host, DOMAIN, { 'queue.sh': WORKER, 'mailer.sh': wrapper })
-    const run = await runTask('supervisor-sync', context.adopt, { env: context.env })
+    const run = await runTask('deploy', [...context.adopt, '--release', 'r2', '--hold', '0'], { env: context.env })
     assert.is(run.exitCode, 0, run.all)
-    assert.not.match(run.stderr, 'script missing from the current release')
     assert.not.match(run.all, SECRET)
     for (const host of context.hosts) {
+      assert.is(await fs.readlink(hostPath(host, `${ROOT}/current`)), 'releases/r2')
       assert.not.ok(await exists(host, HANDMADE), `${host.name}: handmade.conf is removed`)
       const kept = await hostExec(host, ['find', ADOPTED, '-type', 'f', '-path', `*${HANDMADE}`])
       const copy = kept.stdout.trim()
       assert.match(copy, new RegExp(`^${ADOPTED}/[^/]+${HANDMADE}$`), kept.stdout + kept.stderr)
       assert.is(await fs.readFile(hostPath(host, copy), 'utf8'), CONFS[HANDMADE])
-      assert.match(run.stdout, `${host.name}  - (imported original) ${HANDMADE}`)
-      const now = await waitFor(`${host.name}: both programs running under our names`, async () => {
-        const states = await running(host)
-        const ours = [`${DOMAIN}-mailer:${DOMAIN}-mailer_00`, `${DOMAIN}-queue:${DOMAIN}-queue_00`]
-        return ours.every((name) => states[name] === 'RUNNING') ? states : null
-      })
-      assert.equal(Object.keys(now ?? {}).sort(), [
-        `${DOMAIN}-mailer:${DOMAIN}-mailer_00`,
-        `${DOMAIN}-queue:${DOMAIN}-queue_00`,
-      ])
+      const processes = await processesOn(host)
+      assert.equal(
+        processes.map((p) => [p.name, p.state]),
+        [
+          [`${DOMAIN}-mailer:${DOMAIN}-mailer_00`, 'RUNNING'],
+          [`${DOMAIN}-queue:${DOMAIN}-queue_00`, 'RUNNING'],
+        ],
+      )
+      for (const p of processes) assert.is(await releaseOf(host, p.pid as number), 'r2', `${host.name} ${p.name}`)
     }
   },
 )
@@ -255,15 +249,15 @@ journey(
       '--app-dir',
       context.app,
       '--release',
-      'r2',
+      'r3',
       '--hold',
       '0',
     ])
     assert.is(run.exitCode, 0, run.all)
     assert.not.match(run.all, SECRET)
     for (const host of context.hosts) {
-      assert.is(await fs.readlink(hostPath(host, `${ROOT}/current`)), 'releases/r2')
-      assert.ok(await exists(host, `${ROOT}/releases/r2/.deployer/supervisors/mailer.sh`))
+      assert.is(await fs.readlink(hostPath(host, `${ROOT}/current`)), 'releases/r3')
+      assert.ok(await exists(host, `${ROOT}/releases/r3/.deployer/supervisors/mailer.sh`))
       const processes = await processesOn(host)
       assert.equal(
         processes.map((p) => [p.name, p.state]),
@@ -272,7 +266,7 @@ journey(
           [`${DOMAIN}-queue:${DOMAIN}-queue_00`, 'RUNNING'],
         ],
       )
-      for (const p of processes) assert.is(await releaseOf(host, p.pid as number), 'r2', `${host.name} ${p.name}`)
+      for (const p of processes) assert.is(await releaseOf(host, p.pid as number), 'r3', `${host.name} ${p.name}`)
     }
     const status = await task(context, 'supervisor-status', ['--domain', DOMAIN])
     assert.is(status.exitCode, 0, status.all)
@@ -280,7 +274,7 @@ journey(
 )
 
 journey(
-  "6. server-logs --service audit: each server's trail holds the adopting sync and the deploy, all ok",
+  "6. server-logs --service audit: each server's trail holds the adopting deploy and the next one, all ok",
   async (context) => {
     const run = await task(context, 'server-logs', ['--server', 'legacy', '--service', 'audit', '--json'])
     assert.is(run.exitCode, 0, run.all)
@@ -290,17 +284,20 @@ journey(
       const lines = (logs.find((l) => l.server === server && l.source === 'audit')?.lines ?? []).map(
         (text) => JSON.parse(text) as Line,
       )
-      // Import changes no server, so it leaves no line; the deploy's sync changed nothing, so it has none either.
+      // Import changes no server, so it leaves no line; the adopting deploy's sync restarted every group already
+      // (nothing left for its restart step), and the next deploy's sync changed nothing.
       assert.equal(
         lines.map((l) => `${l.task} ${l.action} ${l.result}`),
-        ['supervisor-sync sync ok', 'deploy switch ok', 'deploy restart ok'],
+        ['deploy switch ok', 'deploy sync ok', 'deploy switch ok', 'deploy restart ok'],
       )
-      const [adopting, switched, restarted] = lines as [Line, Line, Line]
+      const [switched, adopting, next, restarted] = lines as [Line, Line, Line, Line]
       assert.is(adopting.flags.adopt, true)
+      assert.is(adopting.run, switched.run, "the deploy's steps share one run id")
       assert.ok(adopting.change.files?.includes(HANDMADE), JSON.stringify(adopting.change))
       assert.ok(adopting.change.groups?.updated?.includes('mailer'), JSON.stringify(adopting.change))
       assert.equal(switched.change, { release: 'releases/r2' })
-      assert.is(restarted.run, switched.run, "the deploy's steps share one run id")
+      assert.equal(next.change, { release: 'releases/r3' })
+      assert.is(restarted.run, next.run, "the deploy's steps share one run id")
     }
   },
 )

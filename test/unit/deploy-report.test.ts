@@ -389,6 +389,19 @@ const EVENTS: Array<[Exclude<DeployEvent, { kind: 'prune-failed' }>, string]> = 
     { kind: 'rollback-target', release: 'r2', previous: null },
     'current already pointed to r2; a rollback would go back to no release (uploaded before it)',
   ],
+  [
+    {
+      kind: 'adopted',
+      path: '/etc/supervisor/conf.d/handmade.conf',
+      removed: true,
+      kept: '/var/lib/zx-supervisor/adopted/x/etc/supervisor/conf.d/handmade.conf',
+    },
+    'removed imported original /etc/supervisor/conf.d/handmade.conf; original kept in /var/lib/zx-supervisor/adopted/x/etc/supervisor/conf.d/handmade.conf',
+  ],
+  [
+    { kind: 'adopted', path: '/etc/supervisor/conf.d/d-w.conf', removed: false, kept: null },
+    'adopted (unmarked) /etc/supervisor/conf.d/d-w.conf',
+  ],
   [{ kind: 'gate', line: 'gate: health command exited 0' }, 'gate: health command exited 0'],
   [{ kind: 'live', release: 'r2', processes: 3 }, 'release r2 live; 3 process(es) running'],
   [{ kind: 'failed', reason: 'gate failed' }, 'failed: gate failed; rolling back'],

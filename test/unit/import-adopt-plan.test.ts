@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { RemoteError } from '../../lib/errors.ts'
 import { activationArgs } from '../../lib/sync/activate.ts'
 import { assertNothingRefused, planSync } from '../../lib/sync/plan.ts'
+import { planRollback } from '../../lib/sync/rollback.ts'
 import { desiredOn, liveState, syncedFiles } from '../helpers/fake-server.ts'
 import { thrown } from '../helpers/input-error.ts'
 
@@ -77,6 +78,24 @@ test('once the original is gone (or the program was imported from our own path) 
   ])
   const plan = planSync(inPlace, liveState({ files: syncedFiles(inPlace) }), { adopt: true })
   assert.equal([plan.changes, plan.refused], [[], []])
+})
+
+test('rolling the adopting sync back puts the original back as read and updates its group; ours goes', () => {
+  const live = { ...original(ONE_PROGRAM), owner: 'deployer', mode: '0640' }
+  const plan = planSync(desiredOn([IMPORTED]), liveState({ files: [live] }), { adopt: true })
+  const rollback = planRollback(plan)
+  const back = rollback.changes.find((c) => c.path === HANDMADE)
+  assert.equal(
+    [back?.kind, back?.after?.content, back?.after?.owner, back?.after?.mode],
+    ['change', ONE_PROGRAM, 'deployer', '0640'],
+  )
+  const ours = rollback.changes.find((c) => c.path === '/etc/supervisor/conf.d/a.test-mailer.conf')
+  assert.is(ours?.kind, 'remove')
+  assert.equal(rollback.groups.sort(), ['a.test-mailer', 'mailer'])
+  assert.equal(rollback.removedPrograms, ['a.test-mailer'])
+  // As the sync left it: the original absent, ours present.
+  assert.is(rollback.expected.get(HANDMADE), null)
+  assert.type(rollback.expected.get('/etc/supervisor/conf.d/a.test-mailer.conf'), 'string')
 })
 
 test.run()

@@ -190,6 +190,44 @@ for (const c of cases) {
   })
 }
 
+const HANDMADE = '/etc/supervisor/conf.d/handmade.conf'
+const handmade = (content: string) => ({ path: HANDMADE, content, owner: 'root', group: 'root', mode: '0644' })
+const ORIGINAL = '; by hand\n[program:worker]\ncommand=/bin/sleep 100\n'
+const STILL_DEFINES = `imported original ${HANDMADE} still defines worker: supervisor runs both; run supervisor-sync --domain a.test --adopt`
+
+/** Status of a.test-w imported from handmade.conf, on a server that holds `extra` beside the synced files. */
+function importedStatus(extra: Array<ReturnType<typeof handmade>>, importedFrom = HANDMADE) {
+  const imported = desiredOn([
+    { domain: 'a.test', supervisors: [{ ...W.supervisors[0]!, imported_from: importedFrom }] },
+  ])
+  const live = liveState({
+    files: [...syncedFiles(imported), ...extra],
+    processes: onRelease('r2'),
+    currents: { [CURRENT]: `${RELEASES}/r2` },
+  })
+  return summarizeStatus(imported, live, { listUnknown: false })
+}
+
+test('summarizeStatus: an imported original still on the server, defining its program, is drift naming the fix', () => {
+  const status = importedStatus([handmade(ORIGINAL)])
+  assert.equal(status.programs[0]?.drift, [STILL_DEFINES])
+  assert.is(status.healthy, false)
+  const two = importedStatus([handmade(`${ORIGINAL}[program:other]\ncommand=/bin/true\n`)])
+  assert.equal(status.programs[0]?.drift, [STILL_DEFINES])
+  assert.match(two.programs[0]?.drift[0] ?? '', `still defines worker, other: supervisor runs both`)
+})
+
+test('summarizeStatus: an imported original that is gone, ours, defines no program, or is our own path is no drift', () => {
+  assert.equal(importedStatus([]).programs[0]?.drift, [])
+  assert.is(importedStatus([]).healthy, true)
+  const marker = files.find((f) => f.path === CONF)?.content.split('\n')[0]
+  const marked = `${marker}\n${ORIGINAL}`
+  assert.equal(importedStatus([handmade(marked)]).programs[0]?.drift, [])
+  assert.equal(importedStatus([handmade('; emptied by hand\n')]).programs[0]?.drift, [])
+  // Imported in place (DeployerPHP's path): the adopting sync rewrote that file; nothing more to remove.
+  assert.is(importedStatus([], CONF).healthy, true)
+})
+
 test('summarizeStatus: each process carries the release it runs and whether that is stale', () => {
   const processes = [
     { ...running[0]!, releasePath: `${RELEASES}/r1` },
