@@ -46,13 +46,10 @@ export async function addStopAsGroupOption(copy: string): Promise<void> {
   await patchFile(path.join(copy, 'templates/supervisor/program.conf.hbs'), confAnchor, confLine + confAnchor)
 }
 
-/** `npm run build` in the copy, after its edits: its tasks run its own dist/. */
+/** `npm run build` in the copy, after its edits: its tasks run its own dist/ (the compiled lib and its bundle). */
 export async function buildCopy(copy: string): Promise<void> {
-  const tsc = path.join(copy, 'node_modules/typescript/bin/tsc')
-  for (const config of ['tsconfig.build.json', 'tsconfig.tasks.json']) {
-    const build = await execa(process.execPath, [tsc, '-p', config], { cwd: copy, reject: false, all: true })
-    assert.is(build.exitCode, 0, `build of the copy (${config}):\n${build.all}`)
-  }
+  const build = await execa('npm', ['run', '--silent', 'build'], { cwd: copy, reject: false, all: true })
+  assert.is(build.exitCode, 0, `build of the copy:\n${build.all}`)
 }
 
 /** Runs `npx zx tasks/<task>.mjs ARGS` of the copy, without a terminal. */
