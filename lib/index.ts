@@ -45,8 +45,10 @@ export { checkRolloutOptions } from './deploy/options.ts'
 // Releases and rolling deploys: one server's deploy and its steps, batches, the gate, rollback, the report.
 export {
   pruneReleases,
+  readBackReleases,
   readCurrentRelease,
   readCurrentReleases,
+  releaseFromFlag,
   releaseTimestamp,
   requireReleaseName,
   restoreCurrent,

@@ -1,8 +1,7 @@
 #!/usr/bin/env zx
-// deploy: a rolling deploy built from the project's steps. The site's servers go in batches (a canary first when
-// asked); each server of a batch: upload the release, switch `current`, sync and restart the programs, the gate
-// (RUNNING on the new release, held, healthy); a failed server is rolled back, and past --max-fail the rollout stops
-// after its batch. Ctrl-C starts nothing new and rolls nothing back: the summary says where each server was left.
+// deploy: a rolling deploy from the project's steps, in batches (a canary first when asked); per server: upload,
+// switch `current`, sync and restart the programs, the gate (RUNNING on the new release, held, healthy). A failed
+// server is rolled back; past --max-fail the rollout stops. Ctrl-C starts nothing new and rolls nothing back.
 import {
   checkRolloutOptions,
   deployReports,
@@ -11,21 +10,21 @@ import {
   interruptedReports,
   loadInventory,
   planBatches,
-  readCurrentReleases,
-  releaseTimestamp,
+  readBackReleases,
+  releaseFromFlag,
   requireAppDir,
-  requireReleaseName,
   requireScripts,
   sameDeployCommand,
   serversOfSite,
-  serversToReadBack,
   siteDesiredStates,
 } from 'zx-supervisor'
 import {
   askDomain,
   askReleaseDir,
   defineTask,
+  LOCK_WAIT_FLAG,
   RELEASE_FLAGS,
+  ROLLOUT_FLAGS,
   reportDeploy,
   reportInterruptedDeploy,
   runIfMain,
@@ -40,16 +39,9 @@ export const deploy = defineTask(
     usage: '--domain DOMAIN --app-dir PATH [--release NAME] [--batch N|N%] [--canary N] [--max-fail N|N%] [--restart all|one-by-one|none] [--wait SECONDS] [--hold SECONDS] [--health-cmd CMD] [--keep N] [--adopt]',
     flags: [
       ...RELEASE_FLAGS,
-      { name: 'batch', type: 'string', placeholder: 'N|N%', default: '1', description: "servers deployed together; N% of the site's servers, rounded up, at least 1" },
-      { name: 'canary', type: 'integer', placeholder: 'N', min: 1, description: 'a first batch of N servers before the --batch sized ones' },
-      { name: 'max-fail', type: 'string', placeholder: 'N|N%', default: '0', description: "failed servers allowed over the whole rollout (N% of the site's servers, rounded down); past it the rollout stops after the current batch" },
-      { name: 'restart', type: 'string', placeholder: 'all|one-by-one|none', default: 'all', description: 'how the programs pick up the release (programs whose conf changed are restarted by the sync either way)' },
-      { name: 'wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: 'gate: how long the processes may take to be RUNNING after the restart' },
-      { name: 'hold', type: 'integer', placeholder: 'SECONDS', default: 5, min: 0, description: 'gate: how long they must then stay RUNNING with the same pid, on top of their startsecs' },
-      { name: 'health-cmd', type: 'string', placeholder: 'CMD', description: 'gate: a command run in the new release as the site user on each server; must exit 0' },
-      { name: 'keep', type: 'integer', placeholder: 'N', default: 5, min: 2, description: 'releases kept on each deployed server (the current and the previous one always are)' },
+      ...ROLLOUT_FLAGS,
       { name: 'adopt', type: 'boolean', description: "take over unmarked files at our paths and remove imported originals in the release's sync, as supervisor-sync --adopt does" },
-      { name: 'lock-wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: "wait this long for another sync's server lock" },
+      LOCK_WAIT_FLAG,
     ],
     common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist'],
     examples: [
@@ -65,7 +57,7 @@ export const deploy = defineTask(
     const { inventory } = await loadInventory(flags.inventory)
     const site = findSite(inventory, await askDomain(inventory, flags, interactive))
     const appDir = requireAppDir(await askReleaseDir(site, flags, interactive))
-    const release = requireReleaseName(flags.release ?? releaseTimestamp(new Date()), '--release', { fromFlag: true })
+    const release = releaseFromFlag(flags.release)
     const servers = serversOfSite(inventory, site)
     const { batch, canary, restart, 'max-fail': maxFail, 'health-cmd': healthCmd } = flags
     const rollout = checkRolloutOptions({ batch, canary, maxFail, restart, healthCmd }, servers.length)
@@ -77,14 +69,9 @@ export const deploy = defineTask(
     const steps = { site, release, appDir, rollout, batches, desiredFor, interrupted, keep, adopt, lockWaitSeconds }
     const progress = startDeployProgress(output, run)
     const result = await deploySite(session, { ...steps, waitSeconds, holdSeconds, ...progress })
-    // Read only: where current points on the servers whose release this run does not know.
-    const unknown = serversToReadBack(result)
-    const currents = await readCurrentReleases(session, unknown, site, { afterInterrupt: result.interrupted })
+    const currents = await readBackReleases(session, site, result)
     if (!result.interrupted) return reportDeploy(output, run, result, deployReports(servers, result, currents))
-    // A site or folder answered at a prompt goes into the command too: it is what was deployed.
-    const asked = { ...flags, domain: site.domain, 'app-dir': appDir }
-    const named = new Set([...given, 'domain', 'app-dir'])
-    const next = sameDeployCommand('tasks/deploy.mjs', deploy.meta.flags, asked, named, release)
+    const next = sameDeployCommand('tasks/deploy.mjs', deploy.meta.flags, flags, given, { ...run, appDir })
     const stopped = { ...run, signal: String(interrupted.reason), next }
     return reportInterruptedDeploy(output, stopped, result, interruptedReports(servers, result, currents, release))
   },

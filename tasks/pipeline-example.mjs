@@ -14,9 +14,8 @@ import {
   loadInventory,
   RELEASE_FLAGS,
   RemoteError,
-  releaseTimestamp,
+  releaseFromFlag,
   requireAppDir,
-  requireReleaseName,
   requireValid,
   runIfMain,
   serversOfSite,
@@ -61,7 +60,7 @@ export const pipelineExample = defineTask(
     const site = findSite(inventory, flags.domain)
     const appDir = requireAppDir(flags['app-dir'])
     const healthCmd = requireValid(checkCommandLine, flags['health-cmd'], '--health-cmd', { fromFlag: true })
-    const release = requireReleaseName(flags.release ?? releaseTimestamp(new Date()), '--release', { fromFlag: true })
+    const release = releaseFromFlag(flags.release)
     const groups = site.supervisors.map((p) => fullName(site.domain, p.program))
     const servers = serversOfSite(inventory, site)
     const desiredFor = siteDesiredStates(inventory, site, process.env)

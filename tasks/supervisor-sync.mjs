@@ -14,6 +14,7 @@ import {
   checkExitCode,
   chooseSiteIfMissing,
   defineTask,
+  LOCK_WAIT_FLAG,
   reportFailures,
   reportServerSync,
   reportTemplates,
@@ -56,13 +57,7 @@ export const supervisorSync = defineTask(
         description:
           'take over files without a zx-supervisor marker at the paths sync writes (migration from DeployerPHP)',
       },
-      {
-        name: 'lock-wait',
-        type: 'integer',
-        placeholder: 'SECONDS',
-        default: 60,
-        description: "wait this long for another sync's server lock",
-      },
+      LOCK_WAIT_FLAG,
     ],
     common: ['inventory', 'json', 'verbose', 'quiet', 'timeout', 'persist', 'parallel'],
     exitCodes: [0, 1, 2, 3, 130],

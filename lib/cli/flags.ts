@@ -39,6 +39,28 @@ export const RELEASE_FLAGS: readonly FlagSpec[] = [
   },
 ]
 
+/** How long a sync waits for another sync's server lock: supervisor-sync and every task that syncs in its steps. */
+export const LOCK_WAIT_FLAG: FlagSpec = {
+  name: 'lock-wait',
+  type: 'integer',
+  placeholder: 'SECONDS',
+  default: 60,
+  description: "wait this long for another sync's server lock",
+}
+
+/** A rolling deploy's batches, gate and release pruning (deploy, and a team's pipeline that rolls out the same way). */
+// biome-ignore format: one flag per line reads as the help does
+export const ROLLOUT_FLAGS: readonly FlagSpec[] = [
+  { name: 'batch', type: 'string', placeholder: 'N|N%', default: '1', description: "servers deployed together; N% of the site's servers, rounded up, at least 1" },
+  { name: 'canary', type: 'integer', placeholder: 'N', min: 1, description: 'a first batch of N servers before the --batch sized ones' },
+  { name: 'max-fail', type: 'string', placeholder: 'N|N%', default: '0', description: "failed servers allowed over the whole rollout (N% of the site's servers, rounded down); past it the rollout stops after the current batch" },
+  { name: 'restart', type: 'string', placeholder: 'all|one-by-one|none', default: 'all', description: 'how the programs pick up the release (programs whose conf changed are restarted by the sync either way)' },
+  { name: 'wait', type: 'integer', placeholder: 'SECONDS', default: 60, description: 'gate: how long the processes may take to be RUNNING after the restart' },
+  { name: 'hold', type: 'integer', placeholder: 'SECONDS', default: 5, min: 0, description: 'gate: how long they must then stay RUNNING with the same pid, on top of their startsecs' },
+  { name: 'health-cmd', type: 'string', placeholder: 'CMD', description: 'gate: a command run in the new release as the site user on each server; must exit 0' },
+  { name: 'keep', type: 'integer', placeholder: 'N', default: 5, min: 2, description: 'releases kept on each deployed server (the current and the previous one always are)' },
+]
+
 export const COMMON_FLAGS = [
   // No literal default: the frame resolves --inventory, then ZXS_INVENTORY, then the project's inventory/inventory.yml.
   {

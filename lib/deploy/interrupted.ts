@@ -69,20 +69,25 @@ export function isInterrupt(error: unknown, interrupted: AbortSignal): boolean {
 }
 
 /**
- * The command that finishes the deploy: the flags as given, with the release name pinned so the uploaded release is
- * reused and the servers already switched stay on it.
+ * The command that finishes the deploy: the flags as given, with the site, the folder and the release pinned to what
+ * was deployed (a site or folder answered at a prompt included), so the uploaded release is reused and the servers
+ * already switched stay on it.
  */
 export function sameDeployCommand(
   script: string,
   specs: FlagSpec[],
   flags: ParsedFlags,
   given: Set<string>,
-  release: string,
+  deployed: { domain: string; appDir: string; release: string },
 ): string {
+  const pinned: Record<string, string> = {
+    domain: deployed.domain,
+    'app-dir': deployed.appDir,
+    release: deployed.release,
+  }
   const args: string[] = []
   for (const spec of specs) {
-    if (!given.has(spec.name) && spec.name !== 'release') continue
-    const value = spec.name === 'release' ? release : flags[spec.name]
+    const value = spec.name in pinned ? pinned[spec.name] : given.has(spec.name) ? flags[spec.name] : undefined
     if (value === undefined || value === null) continue
     if (value === true) args.push(`--${spec.name}`)
     else if (value === false) args.push(`--no-${spec.name}`)

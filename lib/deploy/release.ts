@@ -10,6 +10,7 @@ import { lastLine } from '../remote/ssh-errors.ts'
 import { supervisorScript } from '../supervisor/rpc.ts'
 import type { Server, Site } from '../types.ts'
 import { type CheckOptions, checkReleaseName, requireValid } from '../values.ts'
+import { type DeployRollout, serversToReadBack } from './report.ts'
 
 // A release in DeployerPHP's layout: <root>/releases/<name>, with <root>/current switched atomically to it.
 
@@ -69,6 +70,11 @@ export function requireReleaseName(value: unknown, field: string, options?: Chec
 /** The default release name: the UTC time to the second, e.g. 20240601120000. */
 export function releaseTimestamp(now: Date): string {
   return now.toISOString().replace(/\D/g, '').slice(0, 14)
+}
+
+/** The release of a run: `--release` when given (checked, exit 2 naming the flag), else the UTC timestamp of `now`. */
+export function releaseFromFlag(flag: unknown, now = new Date()): string {
+  return requireReleaseName(flag ?? releaseTimestamp(now), '--release', { fromFlag: true })
 }
 
 const SWITCH_SCRIPT = packageFile('lib/deploy/switch-current.sh')
@@ -173,6 +179,18 @@ export async function readCurrentReleases(
     readCurrentRelease(connection, { root: siteRoot(server, site), ...options }),
   )
   return new Map(read.map((o) => [o.server.name, o.ok ? o.value : undefined]))
+}
+
+/**
+ * At the end of a rollout: where current points on the servers whose release the run does not know (not deployed,
+ * failed, or cut off by an interrupt). Reads only.
+ */
+export function readBackReleases(
+  session: Session,
+  site: Site,
+  result: DeployRollout,
+): Promise<Map<string, string | null | undefined>> {
+  return readCurrentReleases(session, serversToReadBack(result), site, { afterInterrupt: result.interrupted })
 }
 
 /**

@@ -57,7 +57,7 @@ const SPECS: FlagSpec[] = (
   ] as const
 ).map((spec) => ({ ...spec, description: spec.name }))
 
-test('sameDeployCommand: the flags as given (quoted once), defaults left out, the release pinned', () => {
+test('sameDeployCommand: the flags as given (quoted once), defaults left out, site, folder and release pinned', () => {
   const { flags, given } = parseFlags(SPECS, [
     '--domain',
     'd.test',
@@ -69,13 +69,22 @@ test('sameDeployCommand: the flags as given (quoted once), defaults left out, th
     '--no-persist',
   ])
   assert.is(
-    sameDeployCommand('tasks/deploy.mjs', SPECS, flags, given, '20240601120000'),
+    sameDeployCommand('tasks/deploy.mjs', SPECS, flags, given, {
+      domain: 'd.test',
+      appDir: './my build',
+      release: '20240601120000',
+    }),
     `npx zx tasks/deploy.mjs --domain d.test --app-dir './my build' --release 20240601120000 --health-cmd 'test -e '"'"'x'"'"'' --verbose --no-persist`,
   )
-  const pinned = parseFlags(SPECS, ['--domain', 'd.test', '--release', 'v2', '--batch', '2'])
+  // The site and folder answered at prompts: in the command, as deployed.
+  const asked = parseFlags(SPECS, ['--release', 'v2', '--batch', '2'])
   assert.is(
-    sameDeployCommand('tasks/deploy.mjs', SPECS, pinned.flags, pinned.given, 'v2'),
-    'npx zx tasks/deploy.mjs --domain d.test --release v2 --batch 2',
+    sameDeployCommand('tasks/deploy.mjs', SPECS, asked.flags, asked.given, {
+      domain: 'd.test',
+      appDir: '/srv/build',
+      release: 'v2',
+    }),
+    'npx zx tasks/deploy.mjs --domain d.test --app-dir /srv/build --release v2 --batch 2',
   )
 })
 

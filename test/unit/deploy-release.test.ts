@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 import { requireAppDir, requireScripts } from '../../lib/deploy/app-dir.ts'
 import {
   pruneReleases,
+  releaseFromFlag,
   releaseTimestamp,
   requireReleaseName,
   switchCurrent,
@@ -63,6 +64,15 @@ test('releaseTimestamp: the UTC time to the second, a valid release name', () =>
   const name = releaseTimestamp(new Date('2024-06-01T12:03:04.567Z'))
   assert.is(name, '20240601120304')
   assert.ok(checkReleaseName(name, 'release').ok)
+})
+
+test('releaseFromFlag: --release as given, else the timestamp of now; a bad one is exit 2 naming --release', () => {
+  const now = new Date('2024-06-01T12:03:04Z')
+  assert.is(releaseFromFlag('v2', now), 'v2')
+  assert.is(releaseFromFlag(undefined, now), '20240601120304')
+  const refused = inputError(() => releaseFromFlag('../x', now))
+  assert.is(refused.problems[0]?.field, '--release')
+  assert.match(refused.problems[0]?.hint ?? '', 'flag')
 })
 
 const COMMANDS: Array<[unknown, boolean, string?]> = [
