@@ -4,8 +4,18 @@
 // Integration tests need root and the sandbox's Debian packages: without them they are skipped loudly, except
 // under CI=true, where that is a failure. A run in which no test ran fails.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -30,11 +40,12 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'zxs-suite-'))
 const fingerprintKey = path.join(scratch, 'fingerprint.key')
 
 /**
- * Runs a command with inherited stderr, echoes its stdout, and returns the exit code and the text.
- * @param {string} command @param {string[]} args @param {Record<string, string>} [env]
+ * Runs a command with inherited stderr, echoes its stdout (unless `echo` is false), and returns the exit code and the
+ * text.
+ * @param {string} command @param {string[]} args @param {Record<string, string>} [env] @param {boolean} [echo]
  * @returns {Promise<{ code: number, text: string }>}
  */
-function run(command, args, env = {}) {
+function run(command, args, env = {}, echo = true) {
   return new Promise((resolve) => {
     // ZXS_CONTROL_PERSIST=0: every run closes its SSH masters at exit, so no test meets a master another one left warm.
     // ZXS_FINGERPRINT_KEY_FILE: the suite's own fingerprint key, never the user's ~/.config one.
@@ -52,18 +63,18 @@ function run(command, args, env = {}) {
     let text = ''
     child.stdout.on('data', (chunk) => {
       text += chunk
-      process.stdout.write(chunk)
+      if (echo) process.stdout.write(chunk)
     })
     child.on('close', (code) => resolve({ code: code ?? 1, text }))
   })
 }
 
 /**
- * A unit test must not reach any server: in the unit tier ssh, scp, sftp and rsync are stubs that record the call
- * and fail, and the tier fails when any was called.
+ * The unit tier's PATH. A unit test must not reach any server: ssh, scp, sftp and rsync are stubs that record the
+ * call and fail, and the tier fails when any was called. python3 is the servers' one.
  * @returns {{ env: Record<string, string>, calls: () => string[] }}
  */
-function withoutNetworkClients() {
+function unitTierCommands() {
   const bin = path.join(scratch, 'no-network')
   const record = path.join(scratch, 'network-calls.log')
   mkdirSync(bin, { recursive: true })
@@ -78,32 +89,67 @@ function withoutNetworkClients() {
     writeFileSync(path.join(bin, client), stub, { mode: 0o755 })
   }
   const calls = () => readFileSync(record, 'utf8').split('\n').filter(Boolean)
+  // The python3 the servers run (sudo's secure_path finds Debian's /usr/bin/python3), not a version manager's shim
+  // earlier in PATH: pyenv's costs ~0.3 s a start, and the unit tier starts python3 dozens of times.
+  if (existsSync('/usr/bin/python3')) symlinkSync('/usr/bin/python3', path.join(bin, 'python3'))
   return { env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, calls }
 }
 
-/** @param {string} dir @param {Record<string, string>} [env] */
-async function uvu(dir, env = {}) {
+const LOADERS = ['--import', 'tsx', '--import', path.join(root, 'test/helpers/use-build.mjs')]
+
+/**
+ * Runs the tests of one tier's folder and adds up what they report. `workers` > 1 (the unit tier, whose tests share
+ * nothing but the machine) spreads the files over that many processes; the others run one file after another.
+ * @param {string} dir @param {Record<string, string>} [env] @param {number} [workers]
+ */
+async function uvu(dir, env = {}, workers = 1) {
   // A tier whose folder is missing or holds no test is a failure: uvu itself exits 0 when nothing ran.
   if (!existsSync(path.join(root, dir))) {
     console.log(`${dir}: missing, no test ran`)
     totals.failed += 1
     return
   }
-  const uvuArgs = [
-    ...['--import', 'tsx', '--import', path.join(root, 'test/helpers/use-build.mjs')],
-    ...[path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'],
-  ]
-  const { code, text } = await run(process.execPath, uvuArgs, env)
-  const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
-  const total = count('Total')
-  const passed = count('Passed')
-  totals.passed += passed
-  totals.failed += Math.max(total - passed, code === 0 ? 0 : 1)
-  totals.skipped += count('Skipped')
+  const runs =
+    workers > 1
+      ? await inWorkers(dir, env, workers)
+      : [
+          await run(
+            process.execPath,
+            [...LOADERS, path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.ts$', '--no-color'],
+            env,
+          ),
+        ]
+  let total = 0
+  for (const { code, text } of runs) {
+    const count = (/** @type {string} */ label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
+    total += count('Total')
+    totals.passed += count('Passed')
+    totals.failed += Math.max(count('Total') - count('Passed'), code === 0 ? 0 : 1)
+    totals.skipped += count('Skipped')
+  }
   if (total === 0) {
     console.log(`${dir}: no test ran`)
     totals.failed += 1
   }
+}
+
+/**
+ * The files of DIR over `workers` processes (test/helpers/uvu-worker.mjs), each taking the next unclaimed file; the
+ * largest first, so a long file does not start last. Each worker's output is printed whole when it ends.
+ * @param {string} dir @param {Record<string, string>} env @param {number} workers
+ */
+async function inWorkers(dir, env, workers) {
+  const files = readdirSync(path.join(root, dir))
+    .filter((name) => name.endsWith('.test.ts'))
+    .map((name) => path.join(root, dir, name))
+    .sort((a, b) => statSync(b).size - statSync(a).size)
+  const claims = mkdtempSync(path.join(scratch, 'claims-'))
+  const worker = path.join(root, 'test/helpers/uvu-worker.mjs')
+  const runs = await Promise.all(
+    Array.from({ length: workers }, () => run(process.execPath, [...LOADERS, worker, claims, ...files], env, false)),
+  )
+  for (const { text } of runs) process.stdout.write(text)
+  return runs
 }
 
 /** The fault suite, then its figure: cases tried and passed, and "nothing lost" only when every server-state check held. */
@@ -142,12 +188,36 @@ function integrationBlocker() {
     : null
 }
 
+/** One unit worker per CPU, at most 4; ZXS_TEST_WORKERS=1 runs the tier in one process, as uvu alone does. */
+function unitWorkers() {
+  const asked = Number(process.env.ZXS_TEST_WORKERS)
+  return Number.isInteger(asked) && asked > 0 ? asked : Math.min(4, availableParallelism())
+}
+
+/**
+ * Whether dist/ is newer than everything it is built from (npm run build touches tsc's build info last, also when tsc
+ * had nothing to do). tsc's no-op incremental build still takes ~5 s, so a test run after an unchanged build skips it;
+ * any newer source (an edit, a checkout) builds as before.
+ */
+function buildIsCurrent() {
+  const mtime = (/** @type {string} */ file) => statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs ?? 0
+  const built = Math.min(...['dist/.build.tsbuildinfo', 'dist/.tasks.tsbuildinfo', 'dist/bundle/index.js'].map(mtime))
+  const sources = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.tasks.json']
+  for (const dir of ['lib', 'sandbox', 'tasks'])
+    for (const file of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }))
+      if (/\.(ts|mjs)$/.test(file)) sources.push(path.join(dir, file))
+  return built > 0 && sources.every((file) => mtime(file) < built)
+}
+
 // Every tier runs the build a team would run (tasks import it by package name): build it first, incrementally.
 console.log('\n== build ==')
-const build = await run('npm', ['run', '--silent', 'build'])
-if (build.code !== 0) {
-  console.log('build: FAILED (npm run build)')
-  process.exit(1)
+if (buildIsCurrent()) console.log('build: dist/ is newer than lib/, sandbox/ and tasks/; not rebuilt')
+else {
+  const build = await run('npm', ['run', '--silent', 'build'])
+  if (build.code !== 0) {
+    console.log('build: FAILED (npm run build)')
+    process.exit(1)
+  }
 }
 
 for (const tier of tiers) {
@@ -185,8 +255,8 @@ for (const tier of tiers) {
   const started = Date.now()
   if (tier === 'faults') await faults()
   else if (tier === 'unit') {
-    const network = withoutNetworkClients()
-    await uvu('test/unit', network.env)
+    const network = unitTierCommands()
+    await uvu('test/unit', network.env, unitWorkers())
     const calls = network.calls()
     if (calls.length) {
       const list = calls.join('\n')

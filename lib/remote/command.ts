@@ -9,8 +9,10 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 export interface CommandOptions {
   /** Written to stdin, which is then closed; without it, stdin is /dev/null. */
   input?: string
-  /** Killed (SIGTERM, SIGKILL 5 s later) after this many ms; the result says timedOut. */
+  /** Killed (SIGTERM, then SIGKILL after `forceKillAfterMs`) after this many ms; the result says timedOut. */
   timeoutMs?: number
+  /** How long a killed process may take to exit on SIGTERM before SIGKILL; default 5000 (execa's). */
+  forceKillAfterMs?: number
   /** Killed the same way when this signal aborts; the result says canceled. */
   cancelSignal?: AbortSignal
   /** Each line of stdout as it arrives, without its line end; the result still holds all of stdout. */
@@ -60,7 +62,7 @@ export function spawnTracked(file: string, args: string[], options: SpawnOptions
  */
 export function runCommand(file: string, args: string[], options: CommandOptions = {}): Promise<CommandOutcome> {
   return new Promise((resolve) => {
-    const { input, timeoutMs, cancelSignal, onLine } = options
+    const { input, timeoutMs, cancelSignal, onLine, forceKillAfterMs = FORCE_KILL_AFTER_MS } = options
     const outcome: CommandOutcome = { exitCode: undefined, stdout: '', stderr: '', timedOut: false, canceled: false }
     if (cancelSignal?.aborted) {
       resolve({ ...outcome, canceled: true })
@@ -104,7 +106,7 @@ export function runCommand(file: string, args: string[], options: CommandOptions
       if (killedByUs) return
       killedByUs = true
       child.kill('SIGTERM')
-      forceKill = setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_AFTER_MS)
+      forceKill = setTimeout(() => child.kill('SIGKILL'), forceKillAfterMs)
       forceKill.unref()
     }
     const timer =

@@ -60,9 +60,15 @@ test('a timeout kills the process and says so; SIGKILL follows for one that igno
   assert.is(result.stdout, 'started')
   assert.ok(Date.now() - started < 3000, `ended soon after the timeout (${Date.now() - started} ms)`)
 
-  const stubborn = await sh('trap "" TERM; echo ready; while :; do sleep 0.1; done', { timeoutMs: 200 })
+  const stubbornStart = Date.now()
+  const stubborn = await sh('trap "" TERM; echo ready; while :; do sleep 0.1; done', {
+    timeoutMs: 200,
+    forceKillAfterMs: 300,
+  })
   assert.is(stubborn.timedOut, true)
-  assert.ok(Date.now() - started < 9000)
+  assert.is(stubborn.stdout, 'ready')
+  const took = Date.now() - stubbornStart
+  assert.ok(took >= 500 && took < 3000, `SIGTERM ignored, SIGKILL 300 ms after it (${took} ms)`)
 })
 
 test('the cancel signal kills the process; an aborted signal starts nothing', async () => {
