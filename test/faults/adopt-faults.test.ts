@@ -1,12 +1,20 @@
 import fs from 'node:fs/promises'
-import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { dropSshSessions, hostExec, type SandboxHost, startSshd } from '../../sandbox/index.ts'
 import { activationStarted, nothingAtWork, takeServerLock } from '../helpers/activation.ts'
 import { counted, recordStateCheck } from '../helpers/figure.ts'
+import { ADOPTED, HANDMADE, handmadeMailer } from '../helpers/imported-original.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { addSites, deployApp, editInventory, processesOn, startSandbox, type TestSandbox } from '../helpers/sandbox.ts'
+import {
+  addSites,
+  deployApp,
+  editInventory,
+  onHost,
+  onOneServer,
+  processesOn,
+  type TestSandbox,
+} from '../helpers/sandbox.ts'
 
 // Faults during the --adopt activation that removes an imported original (supervisor-import's imported_from): a
 // fault at each of its steps (the copy kept, our conf written, the original removed, supervisor's reread, the
@@ -16,18 +24,10 @@ import { addSites, deployApp, editInventory, processesOn, startSandbox, type Tes
 
 const DOMAIN = 'fa.test'
 const ROOT = `/home/deployer/sites/${DOMAIN}`
-const HANDMADE = '/etc/supervisor/conf.d/handmade.conf'
 const OURS = `/etc/supervisor/conf.d/${DOMAIN}-mailer.conf`
 const LOGROTATE = `/etc/logrotate.d/supervisor-${DOMAIN}-mailer.conf`
 const RUNNER = `${ROOT}/runner.sh`
-const ADOPTED = '/var/lib/zx-supervisor/adopted'
-const ORIGINAL = `; the mailer, written by hand
-[program:mailer]
-command=/bin/sleep 100000
-directory=${ROOT}/current
-user=deployer
-stopwaitsecs=2
-`
+const ORIGINAL = handmadeMailer(ROOT)
 const WRAPPER = '#!/bin/sh\nexec /bin/sleep 100000\n'
 const OUR_PROCESS = `${DOMAIN}-mailer:${DOMAIN}-mailer_00`
 
@@ -45,9 +45,7 @@ interface AdoptState {
 
 const faults = suite<Context>('faults during an --adopt sync that removes an imported original')
 
-faults.before(async (context) => {
-  context.sandbox = await startSandbox(1)
-  context.host = context.sandbox.host('sandbox-1')
+onOneServer(faults, async (context) => {
   // The release the sync starts ours from already holds the wrapper (as a deploy --adopt would have shipped it).
   await deployApp(context.host, DOMAIN, { 'mailer.sh': WRAPPER })
   await addSites(
@@ -64,12 +62,6 @@ faults.before(async (context) => {
 `,
   )
 })
-
-faults.after(async ({ sandbox }) => {
-  await sandbox?.down()
-})
-
-const onHost = (host: SandboxHost, file: string) => path.join(host.root, file)
 
 const sync = (context: Context, extra: string[] = []) =>
   runTask('supervisor-sync', ['--inventory', context.sandbox.inventory, '--domain', DOMAIN, '--adopt', ...extra])
@@ -172,59 +164,55 @@ async function adoptFault(
   return verdict
 }
 
-faults(
-  'the copy of the original cannot be kept (adopted/ read-only): old',
-  counted('adopt: kept copy unwritable', async (context) => {
-    const { host } = context
-    const verdict = await adoptFault(context, 'the kept copy cannot be written', {
-      inject: async () => {
-        await hostExec(host, ['mkdir', '-p', ADOPTED])
-        await hostExec(host, ['mount', '--bind', ADOPTED, ADOPTED])
-        await hostExec(host, ['mount', '-o', 'remount,bind,ro', ADOPTED])
-      },
-      expect: /could not write \/var\/lib\/zx-supervisor\/adopted\/.*the previous files were restored/,
-      remove: async () => {
-        await hostExec(host, ['umount', ADOPTED])
-      },
-    })
-    assert.is(verdict, 'old')
-  }),
-)
+// Faults made with a mount on the server's path: a read-only bind (nothing can be written there) or a plain bind
+// on a file (busy: it cannot be renamed away). Each stops the activation at another step; each ends fully old.
+const MOUNT_FAULTS = [
+  {
+    title: 'the copy of the original cannot be kept (adopted/ read-only): old',
+    figure: 'adopt: kept copy unwritable',
+    name: 'the kept copy cannot be written',
+    target: ADOPTED,
+    readOnly: true,
+    expect: /could not write \/var\/lib\/zx-supervisor\/adopted\/.*the previous files were restored/,
+  },
+  {
+    title: 'our conf cannot be written (conf.d read-only): old',
+    figure: 'adopt: conf.d read-only',
+    name: 'conf.d read-only',
+    target: '/etc/supervisor/conf.d',
+    readOnly: true,
+    expect: /could not write .*conf\.d.*the previous files were restored/,
+  },
+  {
+    title: 'the original cannot be removed (busy: a mount on it), after ours was written: old',
+    figure: 'adopt: original busy',
+    name: 'the original cannot be removed',
+    target: HANDMADE,
+    readOnly: false,
+    expect: new RegExp(`could not write ${HANDMADE.replaceAll('.', '\\.')} .*the previous files were restored`),
+  },
+]
 
-faults(
-  'our conf cannot be written (conf.d read-only): old',
-  counted('adopt: conf.d read-only', async (context) => {
-    const { host } = context
-    const verdict = await adoptFault(context, 'conf.d read-only', {
-      inject: async () => {
-        await hostExec(host, ['mount', '--bind', '/etc/supervisor/conf.d', '/etc/supervisor/conf.d'])
-        await hostExec(host, ['mount', '-o', 'remount,bind,ro', '/etc/supervisor/conf.d'])
-      },
-      expect: /could not write .*conf\.d.*the previous files were restored/,
-      remove: async () => {
-        await hostExec(host, ['umount', '/etc/supervisor/conf.d'])
-      },
-    })
-    assert.is(verdict, 'old')
-  }),
-)
-
-faults(
-  'the original cannot be removed (busy: a mount on it), after ours was written: old',
-  counted('adopt: original busy', async (context) => {
-    const { host } = context
-    const verdict = await adoptFault(context, 'the original cannot be removed', {
-      inject: async () => {
-        await hostExec(host, ['mount', '--bind', HANDMADE, HANDMADE])
-      },
-      expect: new RegExp(`could not write ${HANDMADE.replaceAll('.', '\\.')} .*the previous files were restored`),
-      remove: async () => {
-        await hostExec(host, ['umount', HANDMADE])
-      },
-    })
-    assert.is(verdict, 'old')
-  }),
-)
+for (const fault of MOUNT_FAULTS) {
+  faults(
+    fault.title,
+    counted(fault.figure, async (context) => {
+      const { host } = context
+      const verdict = await adoptFault(context, fault.name, {
+        inject: async () => {
+          if (fault.readOnly) await hostExec(host, ['mkdir', '-p', fault.target])
+          await hostExec(host, ['mount', '--bind', fault.target, fault.target])
+          if (fault.readOnly) await hostExec(host, ['mount', '-o', 'remount,bind,ro', fault.target])
+        },
+        expect: fault.expect,
+        remove: async () => {
+          await hostExec(host, ['umount', fault.target])
+        },
+      })
+      assert.is(verdict, 'old')
+    }),
+  )
+}
 
 faults(
   'supervisor rejects the new configuration at reread (a user the server lacks), the original already removed: old',

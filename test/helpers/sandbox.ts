@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type { Test } from 'uvu'
 import { YAML } from 'zx'
 import type { ProcessStatus } from '../../lib/supervisor/process.ts'
 import {
@@ -131,4 +132,39 @@ export async function editInventory(
   edit(document)
   await fs.writeFile(inventory, document.toString())
   return text
+}
+
+/** FILE (an absolute path on the server) as seen from this machine: inside the host's root. */
+export function onHost(host: SandboxHost, file: string): string {
+  return path.join(host.root, file)
+}
+
+export async function existsOn(host: SandboxHost, file: string): Promise<boolean> {
+  return fs.access(onHost(host, file)).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** `name → state` of every process supervisor runs on a host. */
+export async function processStates(host: SandboxHost): Promise<Record<string, string>> {
+  return Object.fromEntries((await processesOn(host)).map((p) => [p.name, p.state]))
+}
+
+/**
+ * A suite on one sandbox server: before its tests, `context.sandbox` and `context.host` (sandbox-1), then PREPARE;
+ * after them, the server goes down.
+ */
+export function onOneServer<C extends { sandbox: TestSandbox; host: SandboxHost }>(
+  tests: Test<C>,
+  prepare: (context: C) => Promise<void> = async () => {},
+): void {
+  tests.before(async (context) => {
+    context.sandbox = await startSandbox(1)
+    context.host = context.sandbox.host('sandbox-1')
+    await prepare(context)
+  })
+  tests.after(async ({ sandbox }) => {
+    await sandbox?.down()
+  })
 }

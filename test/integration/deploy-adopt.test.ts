@@ -4,8 +4,18 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AUDIT_LOG } from '../../lib/audit.ts'
 import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
+import { ADOPTED, HANDMADE, handmadeMailer } from '../helpers/imported-original.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { deployApp, processesOn, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
+import {
+  deployApp,
+  existsOn,
+  onHost,
+  onOneServer,
+  processesOn,
+  processStates,
+  type TestSandbox,
+  WORKER,
+} from '../helpers/sandbox.ts'
 
 // deploy --adopt after supervisor-import --write-scripts: one command ships the wrapper in a release and replaces
 // the hand-written original with ours. Refused before any change without --adopt; a failed gate puts the original
@@ -13,16 +23,8 @@ import { deployApp, processesOn, startSandbox, type TestSandbox, WORKER } from '
 
 const DOMAIN = 'da.test'
 const ROOT = `/home/deployer/sites/${DOMAIN}`
-const HANDMADE = '/etc/supervisor/conf.d/handmade.conf'
 const OURS = `/etc/supervisor/conf.d/${DOMAIN}-mailer.conf`
-const ADOPTED = '/var/lib/zx-supervisor/adopted'
-const ORIGINAL = `; the mailer, written by hand
-[program:mailer]
-command=/bin/sleep 100000
-directory=${ROOT}/current
-user=deployer
-stopwaitsecs=2
-`
+const ORIGINAL = handmadeMailer(ROOT)
 
 interface AuditLine {
   task: string
@@ -40,37 +42,16 @@ interface Context {
 
 const adopt = suite<Context>('deploy --adopt takes imported programs over in the release it ships')
 
-adopt.before(async (context) => {
-  context.sandbox = await startSandbox(1)
-  context.host = context.sandbox.host('sandbox-1')
+onOneServer(adopt, async (context) => {
   // Release r1 runs, without any script of ours; the mailer is a hand-written conf started from it.
   await deployApp(context.host, DOMAIN, { 'other.sh': WORKER })
   await fs.writeFile(onHost(context.host, HANDMADE), ORIGINAL)
   await hostExec(context.host, ['chmod', '0640', HANDMADE])
   await hostExec(context.host, ['supervisorctl', 'update'])
-  await waitFor('the hand-written mailer running', async () => (await states(context.host)).mailer === 'RUNNING')
+  await waitFor('the hand-written mailer running', async () => (await processStates(context.host)).mailer === 'RUNNING')
   context.app = path.join(context.sandbox.dir, 'app')
   await fs.mkdir(context.app)
 })
-
-adopt.after(async ({ sandbox }) => {
-  await sandbox?.down()
-})
-
-function onHost(host: SandboxHost, file: string): string {
-  return path.join(host.root, file)
-}
-
-async function exists(host: SandboxHost, file: string): Promise<boolean> {
-  return fs.access(onHost(host, file)).then(
-    () => true,
-    () => false,
-  )
-}
-
-async function states(host: SandboxHost): Promise<Record<string, string>> {
-  return Object.fromEntries((await processesOn(host)).map((p) => [p.name, p.state]))
-}
 
 async function pidOf(host: SandboxHost, name: string): Promise<number | null> {
   return (await processesOn(host)).find((p) => p.name === name)?.pid ?? null
@@ -94,7 +75,7 @@ adopt(
       app,
     ])
     assert.is(run.exitCode, 0, run.all)
-    assert.ok(await exists(context.host, HANDMADE), 'import never changes a server')
+    assert.ok(await existsOn(context.host, HANDMADE), 'import never changes a server')
     const printed = /^ {2}npx zx tasks\/deploy\.mjs (.+)$/m.exec(run.stdout)?.[1]
     assert.is(printed, `--inventory ${sandbox.inventory} --domain ${DOMAIN} --app-dir ${app} --adopt`, run.stdout)
     assert.not.match(run.stdout, 'supervisor-sync.mjs')
@@ -112,9 +93,9 @@ adopt(
     assert.match(run.all, `${HANDMADE} (owner: the original of imported ${DOMAIN}-mailer (supervisor would run both)`)
     assert.match(run.all, 'run with --adopt')
     assert.is(await current(host), 'releases/r1')
-    assert.not.ok(await exists(host, `${ROOT}/releases/r2`), 'nothing uploaded')
+    assert.not.ok(await existsOn(host, `${ROOT}/releases/r2`), 'nothing uploaded')
     assert.is(await fs.readFile(onHost(host, HANDMADE), 'utf8'), ORIGINAL)
-    assert.not.ok(await exists(host, OURS))
+    assert.not.ok(await existsOn(host, OURS))
     assert.is(await pidOf(host, 'mailer'), pid, 'the original never stopped')
   },
 )
@@ -131,9 +112,9 @@ adopt(
     assert.is(await current(host), 'releases/r1')
     assert.is(await fs.readFile(onHost(host, HANDMADE), 'utf8'), ORIGINAL)
     assert.is((await hostExec(host, ['stat', '-c', '%U:%G %a', HANDMADE])).stdout.trim(), mode)
-    assert.not.ok(await exists(host, OURS), 'our conf is removed again')
+    assert.not.ok(await existsOn(host, OURS), 'our conf is removed again')
     const now = await waitFor('the original running again under its own name', async () => {
-      const all = await states(host)
+      const all = await processStates(host)
       return all.mailer === 'RUNNING' ? all : null
     })
     assert.equal(Object.keys(now ?? {}), ['mailer'], 'ours is not running')
@@ -154,14 +135,14 @@ adopt(
       run.stdout,
       new RegExp(`sandbox-1 +removed imported original ${HANDMADE}; original kept in ${ADOPTED}/[^/]+${HANDMADE}`),
     )
-    assert.not.ok(await exists(host, HANDMADE), 'the original is removed')
+    assert.not.ok(await existsOn(host, HANDMADE), 'the original is removed')
     const kept = await hostExec(host, ['find', ADOPTED, '-type', 'f', '-path', `*${HANDMADE}`])
     const copies = kept.stdout.trim().split('\n').filter(Boolean)
     assert.ok(copies.length >= 1, kept.stdout + kept.stderr)
     for (const copy of copies) assert.is(await fs.readFile(onHost(host, copy), 'utf8'), ORIGINAL)
     const process = `${DOMAIN}-mailer:${DOMAIN}-mailer_00`
     const now = await waitFor('ours running', async () => {
-      const all = await states(host)
+      const all = await processStates(host)
       return all[process] === 'RUNNING' ? all : null
     })
     assert.equal(Object.keys(now ?? {}), [process], 'supervisor no longer runs the original')

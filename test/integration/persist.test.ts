@@ -6,7 +6,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hostExec, type SandboxHost, startSshd, stopSshd } from '../../sandbox/index.ts'
 import { runTask, type TaskRun, waitFor } from '../helpers/run-task.ts'
-import { editInventory, startSandbox, type TestSandbox } from '../helpers/sandbox.ts'
+import { editInventory, onOneServer, type TestSandbox } from '../helpers/sandbox.ts'
 
 // Warm SSH masters across runs, on a real sandbox server: a second run reuses the first one's master (no new sshd
 // login), a master idles out after controlPersist, a server that went away gets a new connection, a changed
@@ -22,14 +22,7 @@ interface Context {
 
 const persist = suite<Context>('warm SSH masters across runs')
 
-persist.before(async (context) => {
-  context.sandbox = await startSandbox(1)
-  context.host = context.sandbox.host('sandbox-1')
-})
-
-persist.after(async ({ sandbox }) => {
-  await sandbox?.down()
-})
+onOneServer(persist)
 
 persist.before.each(async (context) => {
   context.cache = await fs.mkdtemp(path.join(os.tmpdir(), 'zxs-persist-'))

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { dropSshSessions, hostExec, type SandboxHost, startSshd } from '../../sandbox/index.ts'
 import { activationStarted, nothingAtWork, takeServerLock } from '../helpers/activation.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { addSites, deployApp, processesOn, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
+import { addSites, deployApp, onOneServer, processesOn, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
 
 // An operator syncs, changes the inventory, syncs again — and the connection drops (with the login session torn down)
 // while the activation waits on the server. The server finishes on its own; status then shows the new state, and
@@ -38,9 +38,7 @@ async function running(host: SandboxHost): Promise<{ names: string[]; x: string[
 const names = (count: number) =>
   Array.from({ length: count }, (_, i) => `${GROUP}:${GROUP}_${String(i).padStart(2, '0')}`)
 
-journey.before(async (context) => {
-  context.sandbox = await startSandbox(1)
-  context.host = context.sandbox.host('sandbox-1')
+onOneServer(journey, async (context) => {
   await deployApp(context.host, DOMAIN, { 'worker.sh': WORKER })
   await addSites(
     context.sandbox.inventory,
@@ -55,10 +53,6 @@ journey.before(async (context) => {
           X: v1
 `,
   )
-})
-
-journey.after(async ({ sandbox }) => {
-  await sandbox?.down()
 })
 
 journey('1. sync v1: exit 0, one worker running with X=v1', async (context) => {

@@ -4,11 +4,15 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { YAML } from 'zx'
 import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
+import { ADOPTED } from '../helpers/imported-original.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
 import {
   deployApp,
   editInventory,
+  existsOn,
+  onHost,
   processesOn,
+  processStates,
   startSandbox,
   type TestSandbox,
   WORKER,
@@ -27,7 +31,6 @@ const ROOT = `/home/deployer/sites/${DOMAIN}`
 const CONF_D = '/etc/supervisor/conf.d'
 const HANDMADE = `${CONF_D}/handmade.conf`
 const QUEUE = `${CONF_D}/${DOMAIN}-queue.conf`
-const ADOPTED = '/var/lib/zx-supervisor/adopted'
 const SECRET = 'tok_live_never_printed_4242'
 
 const CONFS: Record<string, string> = {
@@ -100,22 +103,6 @@ interface Line {
   change: { files?: string[]; groups?: { updated?: string[] }; release?: string }
 }
 
-function hostPath(host: SandboxHost, file: string): string {
-  return path.join(host.root, file)
-}
-
-async function exists(host: SandboxHost, file: string): Promise<boolean> {
-  return fs.access(hostPath(host, file)).then(
-    () => true,
-    () => false,
-  )
-}
-
-/** `name → state` of every process supervisor runs on a host. */
-async function running(host: SandboxHost): Promise<Record<string, string>> {
-  return Object.fromEntries((await processesOn(host)).map((p) => [p.name, p.state]))
-}
-
 async function releaseOf(host: SandboxHost, pid: number): Promise<string> {
   const environ = await hostExec(host, ['cat', `/proc/${pid}/environ`])
   return /DEPLOYER_RELEASE_PATH=[^\0]*\/releases\/([^\0/]+)/.exec(environ.stdout)?.[1] ?? '?'
@@ -126,13 +113,13 @@ journey(
   async ({ hosts }) => {
     for (const host of hosts) {
       await deployApp(host, DOMAIN, { 'queue.sh': WORKER })
-      for (const [file, content] of Object.entries(CONFS)) await fs.writeFile(hostPath(host, file), content)
-      await fs.writeFile(hostPath(host, `${ROOT}/runner.sh`), RUNNER, { mode: 0o755 })
+      for (const [file, content] of Object.entries(CONFS)) await fs.writeFile(onHost(host, file), content)
+      await fs.writeFile(onHost(host, `${ROOT}/runner.sh`), RUNNER, { mode: 0o755 })
       await hostExec(host, ['chown', 'deployer:deployer', `${ROOT}/runner.sh`])
       const update = await hostExec(host, ['supervisorctl', 'update'])
       assert.is(update.exitCode, 0, update.stdout + update.stderr)
       await waitFor(`both hand-written workers running on ${host.name}`, async () => {
-        const now = await running(host)
+        const now = await processStates(host)
         return now[`${DOMAIN}-queue`] === 'RUNNING' && now.mailer === 'RUNNING'
       })
     }
@@ -154,7 +141,7 @@ journey(
     }
     assert.not.match(run.all, SECRET)
     assert.is(await fs.readFile(context.sandbox.inventory, 'utf8'), before)
-    assert.not.ok(await exists(context.hosts[0] as SandboxHost, ADOPTED), 'import never changes a server')
+    assert.not.ok(await existsOn(context.hosts[0] as SandboxHost, ADOPTED), 'import never changes a server')
   },
 )
 
@@ -202,8 +189,8 @@ journey(
     assert.not.match(run.stdout, 'npx zx tasks/supervisor-sync.mjs')
     assert.not.match(run.stdout, 'into the release each server runs')
     for (const host of context.hosts) {
-      assert.ok(await exists(host, HANDMADE), 'import never changes a server')
-      assert.is((await running(host)).mailer, 'RUNNING')
+      assert.ok(await existsOn(host, HANDMADE), 'import never changes a server')
+      assert.is((await processStates(host)).mailer, 'RUNNING')
     }
   },
 )
@@ -215,12 +202,12 @@ journey(
     assert.is(run.exitCode, 0, run.all)
     assert.not.match(run.all, SECRET)
     for (const host of context.hosts) {
-      assert.is(await fs.readlink(hostPath(host, `${ROOT}/current`)), 'releases/r2')
-      assert.not.ok(await exists(host, HANDMADE), `${host.name}: handmade.conf is removed`)
+      assert.is(await fs.readlink(onHost(host, `${ROOT}/current`)), 'releases/r2')
+      assert.not.ok(await existsOn(host, HANDMADE), `${host.name}: handmade.conf is removed`)
       const kept = await hostExec(host, ['find', ADOPTED, '-type', 'f', '-path', `*${HANDMADE}`])
       const copy = kept.stdout.trim()
       assert.match(copy, new RegExp(`^${ADOPTED}/[^/]+${HANDMADE}$`), kept.stdout + kept.stderr)
-      assert.is(await fs.readFile(hostPath(host, copy), 'utf8'), CONFS[HANDMADE])
+      assert.is(await fs.readFile(onHost(host, copy), 'utf8'), CONFS[HANDMADE])
       const processes = await processesOn(host)
       assert.equal(
         processes.map((p) => [p.name, p.state]),
@@ -256,8 +243,8 @@ journey(
     assert.is(run.exitCode, 0, run.all)
     assert.not.match(run.all, SECRET)
     for (const host of context.hosts) {
-      assert.is(await fs.readlink(hostPath(host, `${ROOT}/current`)), 'releases/r3')
-      assert.ok(await exists(host, `${ROOT}/releases/r3/.deployer/supervisors/mailer.sh`))
+      assert.is(await fs.readlink(onHost(host, `${ROOT}/current`)), 'releases/r3')
+      assert.ok(await existsOn(host, `${ROOT}/releases/r3/.deployer/supervisors/mailer.sh`))
       const processes = await processesOn(host)
       assert.equal(
         processes.map((p) => [p.name, p.state]),

@@ -1,10 +1,18 @@
 import fs from 'node:fs/promises'
-import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
+import { ADOPTED } from '../helpers/imported-original.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { addSites, deployApp, processesOn, startSandbox, type TestSandbox, writeAppDir } from '../helpers/sandbox.ts'
+import {
+  addSites,
+  deployApp,
+  onHost,
+  processesOn,
+  startSandbox,
+  type TestSandbox,
+  writeAppDir,
+} from '../helpers/sandbox.ts'
 
 // A DeployerPHP server migrated the way an operator does it: hand-written confs → a dry run with --adopt → the
 // adopting sync → a deploy of a new site on the same server → status. The server state and the exit code are
@@ -21,7 +29,6 @@ const OLD_ROOT = '/home/deployer/sites/old.test'
 const CONF = '/etc/supervisor/conf.d/old.test-worker.conf'
 const LOGROTATE = '/etc/logrotate.d/supervisor-old.test-worker.conf'
 const RUNNER = `${OLD_ROOT}/runner.sh`
-const ADOPTED = '/var/lib/zx-supervisor/adopted'
 
 // What DeployerPHP's supervisor:sync and site:deploy leave on a server (notes/deployerphp.md §4–6), unmarked.
 const HAND_WRITTEN: Record<string, string> = {
@@ -53,7 +60,7 @@ journey.before(async (context) => {
   context.app = await writeAppDir(context.sandbox.dir, { 'worker.sh': WORKER })
   await deployApp(context.host, 'old.test', { 'worker.sh': WORKER })
   for (const [file, content] of Object.entries(HAND_WRITTEN))
-    await fs.writeFile(hostPath(context.host, file), content, { mode: file === RUNNER ? 0o755 : 0o644 })
+    await fs.writeFile(onHost(context.host, file), content, { mode: file === RUNNER ? 0o755 : 0o644 })
   await hostExec(context.host, ['chown', 'deployer:deployer', RUNNER])
   const update = await hostExec(context.host, ['supervisorctl', 'update'])
   assert.is(update.exitCode, 0, update.stdout + update.stderr)
@@ -86,14 +93,10 @@ journey.after(async ({ sandbox }) => {
   await sandbox?.down()
 })
 
-function hostPath(host: SandboxHost, file: string): string {
-  return path.join(host.root, file)
-}
-
 async function handWrittenFiles(host: SandboxHost): Promise<Record<string, string>> {
   return Object.fromEntries(
     await Promise.all(
-      Object.keys(HAND_WRITTEN).map(async (file) => [file, await fs.readFile(hostPath(host, file), 'utf8')] as const),
+      Object.keys(HAND_WRITTEN).map(async (file) => [file, await fs.readFile(onHost(host, file), 'utf8')] as const),
     ),
   )
 }
@@ -104,7 +107,7 @@ async function keptOriginals(host: SandboxHost): Promise<Record<string, string>>
   const files = listed.exitCode === 0 ? listed.stdout.split('\n').filter(Boolean).sort() : []
   return Object.fromEntries(
     await Promise.all(
-      files.map(async (file) => [file, await fs.readFile(hostPath(host, `${ADOPTED}/${file}`), 'utf8')] as const),
+      files.map(async (file) => [file, await fs.readFile(onHost(host, `${ADOPTED}/${file}`), 'utf8')] as const),
     ),
   )
 }
@@ -202,7 +205,7 @@ journey(
         `deployer:deployer 755 ${root}/runner.sh`,
       ],
     )
-    assert.is(await fs.readlink(hostPath(host, `${root}/current`)), 'releases/r1')
+    assert.is(await fs.readlink(onHost(host, `${root}/current`)), 'releases/r1')
     const status = await runTask('supervisor-status', [
       '--inventory',
       sandbox.inventory,

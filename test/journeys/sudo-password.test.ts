@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hostExec, type SandboxHost } from '../../sandbox/index.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { addSites, deployApp, processesOn, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
+import { addSites, deployApp, onOneServer, processesOn, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
 
 // An operator whose server's sudo asks for a password: another sudoers file, sorting after the one the old hint
 // wrote, holds a password rule (in sudoers the last matching rule wins). Sync and status name the state and give a
@@ -17,9 +17,7 @@ interface Context {
 
 const journey = suite<Context>('journey: sudo asks for a password, then the printed fix')
 
-journey.before(async (context) => {
-  context.sandbox = await startSandbox(1)
-  context.host = context.sandbox.host('sandbox-1')
+onOneServer(journey, async (context) => {
   await deployApp(context.host, DOMAIN, { 'worker.sh': WORKER })
   await addSites(
     context.sandbox.inventory,
@@ -32,10 +30,6 @@ journey.before(async (context) => {
         stopwaitsecs: 3
 `,
   )
-})
-
-journey.after(async ({ sandbox }) => {
-  await sandbox?.down()
 })
 
 const run = (context: Context, task: string) =>
