@@ -256,4 +256,55 @@ imp(
   },
 )
 
+imp(
+  'a conf equal to ours but for its marker (an older version, a hand copy): imported, adopted in place, same pid',
+  async ({ sandbox }) => {
+    const one = sandbox.host('sandbox-1')
+    await deployApp(one, 'eq.test', { 'worker.sh': WORKER })
+    const site = { program: 'worker', script: 'worker.sh', stopwaitsecs: 2 }
+    await editInventory(sandbox.inventory, (doc) => {
+      doc.addIn(['sites'], { domain: 'eq.test', server: 'sandbox-1', supervisors: [site] })
+    })
+    const sync = (...args: string[]) =>
+      runTask('supervisor-sync', ['--inventory', sandbox.inventory, '--domain', 'eq.test', ...args])
+    const first = await sync()
+    assert.is(first.exitCode, 0, first.all)
+    const pidOfWorker = async () =>
+      (await processesOn(one)).find((p) => p.group === 'eq.test-worker' && p.state === 'RUNNING')?.pid ?? null
+    const pid = await waitFor('eq.test-worker running', pidOfWorker)
+    // Without its marker line the conf reads as written by someone else, and without the site the inventory
+    // knows nothing of it: the server as an operator coming from another tool has it.
+    const conf = path.join(one.root, CONF_D, 'eq.test-worker.conf')
+    const lines = (await fs.readFile(conf, 'utf8')).split('\n')
+    assert.match(lines[0] ?? '', /^; zx-supervisor /)
+    await fs.writeFile(conf, lines.slice(1).join('\n'))
+    await editInventory(sandbox.inventory, (doc) => {
+      const sites = (doc.toJS() as { sites: { domain: string }[] }).sites
+      doc.deleteIn(['sites', sites.findIndex((site) => site.domain === 'eq.test')])
+    })
+
+    const imported = await importTask(sandbox, '--server', 'sandbox-1')
+    assert.is(imported.exitCode, 0, imported.all)
+    assert.match(imported.stdout, 'imported eq.test/worker from /etc/supervisor/conf.d/eq.test-worker.conf')
+    assert.match(
+      await fs.readFile(sandbox.inventory, 'utf8'),
+      [
+        '  - domain: eq.test',
+        '    server: sandbox-1',
+        '    supervisors:',
+        '      - program: worker',
+        '        script: worker.sh',
+        '        stopwaitsecs: 2',
+      ].join('\n'),
+    )
+    const adopted = await sync('--adopt')
+    assert.is(adopted.exitCode, 0, adopted.all)
+    assert.match(adopted.stdout, 'eq.test-worker.conf')
+    assert.match((await fs.readFile(conf, 'utf8')).split('\n')[0] ?? '', /^; zx-supervisor /)
+    assert.is(await pidOfWorker(), pid, 'supervisor saw no change: the worker kept its pid')
+    const status = await runTask('supervisor-status', ['--inventory', sandbox.inventory, '--domain', 'eq.test'])
+    assert.is(status.exitCode, 0, status.all)
+  },
+)
+
 imp.run()

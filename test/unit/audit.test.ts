@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import os from 'node:os'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -66,7 +67,7 @@ test('createAuditContext: only the flags typed, no aliases or camelCase twins, a
   const two = createAuditContext({ task: 'supervisor-sync', flags: {} })
   assert.is.not(two.runId, one.runId)
   assert.is(two.inventoryId, null)
-  assert.ok(two.user.length > 0 && two.host.length > 0)
+  assert.equal([two.user, two.host], [os.userInfo().username, os.hostname()], 'the defaults: this login and machine')
 })
 
 test('auditOf: a connection without a task frame records as "script", the same run for the whole process', () => {
