@@ -9,6 +9,7 @@ import { createMasterNamer, warmControlDir } from '../../lib/remote/control-path
 import { checkControlPersist } from '../../lib/values.ts'
 import { supervisorStatus } from '../../tasks/supervisor-status.mjs'
 import { captureOutput } from '../helpers/capture.ts'
+import { rejected } from '../helpers/input-error.ts'
 
 // Warm SSH masters without a server: the controlPersist rule, the private directory they live in, and socket names
 // that change with every setting and file that decides the connection.
@@ -24,12 +25,7 @@ async function inTempDir(callback: (dir: string) => Promise<void>): Promise<void
 
 /** The message warmControlDir refuses with. */
 async function refusal(env: NodeJS.ProcessEnv): Promise<string> {
-  const error = await warmControlDir(env).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  assert.instance(error, Error)
-  return (error as Error).message
+  return (await rejected(() => warmControlDir(env), Error)).message
 }
 
 test('controlPersist: seconds, or false; 0 means false; flags and the environment also say off/no/0', () => {
