@@ -12,9 +12,10 @@ import {
   switchCurrent,
   uploadRelease,
 } from '../../lib/deploy/release.ts'
-import type { CommandResult, Connection } from '../../lib/remote/connection.ts'
-import type { Program, Server, Site } from '../../lib/types.ts'
+import type { Connection } from '../../lib/remote/connection.ts'
+import type { Program, Site } from '../../lib/types.ts'
 import { checkCommandLine, checkReleaseName } from '../../lib/values.ts'
+import { fakeConnection } from '../helpers/fake-connection.ts'
 import { inputError } from '../helpers/input-error.ts'
 
 // A release name is checked by the rulebook at the boundary and again by the steps that put it in remote paths, so a
@@ -95,44 +96,6 @@ for (const [value, ok, hint] of COMMANDS) {
         ['a shell command on one line', true],
       )
   })
-}
-
-const SERVER: Server = {
-  name: 'web-1',
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-}
-
-function fakeConnection(answer: (argv: string[]) => Partial<CommandResult> = () => ({})) {
-  const sent: string[][] = []
-  const connection: Connection = {
-    server: SERVER,
-    login: {
-      host: SERVER.host,
-      hostName: SERVER.host,
-      port: 22,
-      user: 'deployer',
-      userFrom: 'inventory',
-      portFrom: 'ssh config',
-    },
-    async run(argv) {
-      sent.push(argv)
-      return { stdout: '', stderr: '', exitCode: 0, ...answer(argv) }
-    },
-    async rsync(localDir, remoteDir) {
-      sent.push(['rsync', localDir, remoteDir])
-    },
-    sshCommand() {
-      throw new Error('not used')
-    },
-    async close() {},
-  }
-  return { connection, sent }
 }
 
 const ROOT = '/home/deployer/sites/d.test'

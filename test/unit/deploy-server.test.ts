@@ -11,25 +11,16 @@ import type { ReleaseRestart } from '../../lib/deploy/restart.ts'
 import { groupsOnNewRelease } from '../../lib/deploy/rollback.ts'
 import { InputError, RemoteError } from '../../lib/errors.ts'
 import type { AppliedStep } from '../../lib/fleet.ts'
-import type { CommandResult, Connection, Session } from '../../lib/remote/connection.ts'
+import type { Session } from '../../lib/remote/connection.ts'
 import type { DesiredState } from '../../lib/sync/desired.ts'
 import type { ServerSyncResult } from '../../lib/sync/sync-server.ts'
 import type { Program, Server, Site } from '../../lib/types.ts'
+import { fakeConnection, WEB_1 } from '../helpers/fake-connection.ts'
 import { inputError } from '../helpers/input-error.ts'
 
 // One server's deploy without a server: which groups a rollback puts back, the site's programs as the gate sees
 // them, and the steps before the switch (an interrupt, a bad release name, a failed upload) with a fake connection.
 
-const SERVER: Server = {
-  name: 'web-1',
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-}
 const program = (name: string, numprocs: number, startsecs?: number) =>
   ({ program: name, script: `${name}.sh`, numprocs, ...(startsecs === undefined ? {} : { startsecs }) }) as Program
 const SITE = { domain: 'd.test', servers: ['web-1'], supervisors: [program('a', 2, 5), program('b', 1)] } as Site
@@ -74,34 +65,6 @@ for (const [name, input, groups] of GROUPS) {
   test(`groupsOnNewRelease, ${name}`, () => {
     assert.equal(groupsOnNewRelease(input), groups)
   })
-}
-
-/** A connection whose every command gets `answer`; records what was sent. */
-function fakeConnection(answer: (argv: string[]) => Partial<CommandResult>, server = SERVER) {
-  const sent: string[][] = []
-  const connection: Connection = {
-    server,
-    login: {
-      host: SERVER.host,
-      hostName: SERVER.host,
-      port: 22,
-      user: 'deployer',
-      userFrom: 'inventory',
-      portFrom: 'ssh config',
-    },
-    async run(argv) {
-      sent.push(argv)
-      return { stdout: '', stderr: '', exitCode: 0, ...answer(argv) }
-    },
-    async rsync(localDir, remoteDir) {
-      sent.push(['rsync', localDir, remoteDir])
-    },
-    sshCommand() {
-      throw new Error('not used')
-    },
-    async close() {},
-  }
-  return { connection, sent }
 }
 
 function input(overrides: Partial<ServerDeployInput> = {}) {
@@ -200,7 +163,7 @@ const ROLLOUTS: Array<[number, string[][], string[], number | null]> = [
 
 for (const [maxFailures, started, skipped, stoppedAfter] of ROLLOUTS) {
   test(`deploySite, every upload failing, --max-fail ${maxFailures}: batches ${JSON.stringify(started)}`, async () => {
-    const servers = ['web-1', 'web-2', 'web-3'].map((name) => ({ ...SERVER, name }))
+    const servers = ['web-1', 'web-2', 'web-3'].map((name) => ({ ...WEB_1, name }))
     const connected: string[] = []
     const session: Session = {
       async connect(server) {

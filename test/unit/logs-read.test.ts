@@ -3,51 +3,11 @@ import * as assert from 'uvu/assert'
 import { RemoteError } from '../../lib/errors.ts'
 import { locateDaemonLog, readLogs, splitLines } from '../../lib/logs/read.ts'
 import type { LogSource } from '../../lib/logs/sources.ts'
-import type { CommandResult, Connection, RunOptions } from '../../lib/remote/connection.ts'
-import type { Server } from '../../lib/types.ts'
+import { fakeConnection } from '../helpers/fake-connection.ts'
 import { rejected } from '../helpers/input-error.ts'
 
 // Reading the last N lines: the commands sent (as root, argv with `--`), and what their answers mean — a missing
 // file is a warning, an unreadable one a server failure, an empty journal falls back to nothing.
-
-const SERVER: Server = {
-  name: 'web-1',
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-}
-
-/** A connection that answers from a script of [argv[0], result] and records every command with its options. */
-function fakeConnection(answer: (argv: string[]) => Partial<CommandResult>) {
-  const sent: Array<{ argv: string[]; options?: RunOptions }> = []
-  const connection: Connection = {
-    server: SERVER,
-    login: {
-      host: SERVER.host,
-      hostName: SERVER.host,
-      port: 22,
-      user: 'deployer',
-      userFrom: 'inventory',
-      portFrom: 'ssh config',
-    },
-    async run(argv, options) {
-      sent.push({ argv, options })
-      return { stdout: '', stderr: '', exitCode: 0, ...answer(argv) }
-    },
-    async rsync() {
-      throw new Error('not used')
-    },
-    sshCommand() {
-      throw new Error('not used')
-    },
-    async close() {},
-  }
-  return { connection, sent }
-}
 
 const worker: LogSource = {
   kind: 'program',
@@ -66,7 +26,7 @@ const ghost: LogSource = {
 const daemon: LogSource = { kind: 'daemon', service: 'supervisor' }
 
 test('program logs: tail -n N -- PATH as root; a missing file is marked, not an error', async () => {
-  const { connection, sent } = fakeConnection((argv) =>
+  const { connection, calls: sent } = fakeConnection((argv) =>
     argv.includes(ghost.path)
       ? {
           exitCode: 1,
@@ -136,7 +96,7 @@ const daemonCases = [
 ]
 for (const c of daemonCases) {
   test(`the daemon's log, ${c.name}`, async () => {
-    const { connection, sent } = fakeConnection((argv) =>
+    const { connection, calls: sent } = fakeConnection((argv) =>
       argv[0] === 'sh' ? { stdout: `${c.where}\n` } : { stdout: 'x INFO supervisord started with pid 1\n' },
     )
     assert.equal(await readLogs(connection, [daemon], 9), [c.read])
@@ -155,7 +115,7 @@ test('an empty journal ("-- No entries --") is reported as missing, not as a lin
 })
 
 test('locating the daemon log checks for a running systemd, not for systemctl', async () => {
-  const { connection, sent } = fakeConnection(() => ({ stdout: 'file' }))
+  const { connection, calls: sent } = fakeConnection(() => ({ stdout: 'file' }))
   assert.equal(await locateDaemonLog(connection), { from: 'file', path: '/var/log/supervisor/supervisord.log' })
   assert.not.match(sent[0]!.argv.join(' '), 'systemctl')
 })

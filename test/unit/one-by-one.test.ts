@@ -1,22 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { CommandResult, Connection } from '../../lib/remote/connection.ts'
 import { restartOneByOne } from '../../lib/service/one-by-one.ts'
-import type { Server } from '../../lib/types.ts'
+import { fakeConnection } from '../helpers/fake-connection.ts'
 
 // restartOneByOne against a scripted supervisor: the order of calls (the next process is restarted only after the
 // previous one came back RUNNING and was seen again with the same pid), and a process that does not come back stops it.
 
-const SERVER: Server = {
-  name: 'web-1',
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-}
 const GROUP = 'a.test-worker'
 
 interface FakeProcess {
@@ -44,53 +33,35 @@ function fakeSupervisor(onRestart: (process: FakeProcess) => void = () => {}) {
       description: p.pid ? `pid ${p.pid}, uptime 0:00:05` : 'Exited too quickly',
     }
   }
-  const connection: Connection = {
-    server: SERVER,
-    login: {
-      host: SERVER.host,
-      hostName: SERVER.host,
-      port: 22,
-      user: 'deployer',
-      userFrom: 'inventory',
-      portFrom: 'ssh config',
-    },
-    async run(argv): Promise<CommandResult> {
-      const [command = '', ...args] = argv.slice(argv.indexOf('-') + 1)
-      const values = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []))
-      if (command === 'processes') {
-        commands.push(`processes ${values('--group').join(' ')}`)
-        return {
-          stdout: JSON.stringify({
-            unknown: [],
-            processes: table.filter((p) => values('--group').some((g) => p.name.startsWith(`${g}:`))).map(raw),
-          }),
-          stderr: '',
-          exitCode: 0,
-        }
-      }
-      const name = values('--process')[0] as string
-      commands.push(`${values('--action')[0]} ${name}`)
-      const process = table.find((p) => p.name === name) as FakeProcess
-      Object.assign(process, { state: 'RUNNING', pid: nextPid++ })
-      onRestart(process)
+  const { connection } = fakeConnection((argv) => {
+    const [command = '', ...args] = argv.slice(argv.indexOf('-') + 1)
+    const values = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []))
+    if (command === 'processes') {
+      commands.push(`processes ${values('--group').join(' ')}`)
       return {
         stdout: JSON.stringify({
           unknown: [],
-          lines: [`${name}: stopped`, `${name}: started`],
-          processes: [raw(process)],
+          processes: table.filter((p) => values('--group').some((g) => p.name.startsWith(`${g}:`))).map(raw),
         }),
         stderr: '',
         exitCode: 0,
       }
-    },
-    async rsync() {
-      throw new Error('not used')
-    },
-    sshCommand() {
-      throw new Error('not used')
-    },
-    async close() {},
-  }
+    }
+    const name = values('--process')[0] as string
+    commands.push(`${values('--action')[0]} ${name}`)
+    const process = table.find((p) => p.name === name) as FakeProcess
+    Object.assign(process, { state: 'RUNNING', pid: nextPid++ })
+    onRestart(process)
+    return {
+      stdout: JSON.stringify({
+        unknown: [],
+        lines: [`${name}: stopped`, `${name}: started`],
+        processes: [raw(process)],
+      }),
+      stderr: '',
+      exitCode: 0,
+    }
+  })
   return { connection, commands, table }
 }
 
