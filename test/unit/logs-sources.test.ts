@@ -1,35 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { availableServices, checkLines, findSiteOnServer, resolveLogSources } from '../../lib/logs/sources.ts'
-import type { Inventory, Program, Server, Site } from '../../lib/types.ts'
+import type { Inventory, Server } from '../../lib/types.ts'
 import { inputError } from '../helpers/input-error.ts'
+import { server, site } from '../helpers/inventory-data.ts'
 
 // server-logs' inputs: --lines, --site and the --service list, good and bad, against a small inventory.
-
-const server = (name: string): Server => ({
-  name,
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-})
-const program = (name: string): Program => ({
-  program: name,
-  script: `${name}.sh`,
-  autostart: true,
-  autorestart: true,
-  stopwaitsecs: 3600,
-  numprocs: 1,
-  environment: {},
-})
-const site = (domain: string, servers: string[], programs: string[]): Site => ({
-  domain,
-  servers,
-  supervisors: programs.map(program),
-})
 
 const INVENTORY: Inventory = {
   id: 'default',

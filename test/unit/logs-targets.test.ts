@@ -8,36 +8,12 @@ import {
   resolveLogServers,
   resolveLogTargets,
 } from '../../lib/logs/targets.ts'
-import type { Inventory, Program, Server, Site } from '../../lib/types.ts'
+import type { Inventory, Server, Site } from '../../lib/types.ts'
 import { inputError } from '../helpers/input-error.ts'
+import { server, site } from '../helpers/inventory-data.ts'
 
 // server-logs across servers: which servers --server (name, group, comma list) and --site choose, and what each of
 // them reads for a --service list; all of it before any connection.
-
-const server = (name: string, groups: string[] = []): Server => ({
-  name,
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups,
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-})
-const program = (name: string): Program => ({
-  program: name,
-  script: `${name}.sh`,
-  autostart: true,
-  autorestart: true,
-  stopwaitsecs: 3600,
-  numprocs: 1,
-  environment: {},
-})
-const site = (domain: string, servers: string[], programs: string[]): Site => ({
-  domain,
-  servers,
-  supervisors: programs.map(program),
-})
 
 const INVENTORY: Inventory = {
   id: 'default',
