@@ -168,3 +168,8 @@ export function onOneServer<C extends { sandbox: TestSandbox; host: SandboxHost 
     await sandbox?.down()
   })
 }
+
+/** deploy's flags for the deploy tests' site d.test (as addDeploySite makes it): APP uploaded as RELEASE, then EXTRA. */
+export function deployFlags(sandbox: TestSandbox, app: string, release: string, ...extra: string[]): string[] {
+  return ['--inventory', sandbox.inventory, '--domain', 'd.test', '--app-dir', app, '--release', release, ...extra]
+}

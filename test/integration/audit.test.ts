@@ -10,6 +10,7 @@ import { runTask, waitFor } from '../helpers/run-task.ts'
 import {
   addSites,
   deployApp,
+  deployFlags,
   editInventory,
   processesOn,
   snapshotDir,
@@ -337,14 +338,7 @@ audit(
     const before = (await auditLines(sandbox, 'sandbox-2')).length
     await hostExec(sandbox.host('sandbox-2'), ['rm', '-f', GO_FILE])
     const task = startTask('deploy', [
-      '--inventory',
-      sandbox.inventory,
-      '--domain',
-      'd.test',
-      '--app-dir',
-      app,
-      '--release',
-      'v1',
+      ...deployFlags(sandbox, app, 'v1'),
       '--hold',
       '0',
       '--wait',

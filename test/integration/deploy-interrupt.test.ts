@@ -5,7 +5,14 @@ import * as assert from 'uvu/assert'
 import { hostExec } from '../../sandbox/index.ts'
 import { startTask } from '../helpers/interrupt.ts'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { addDeploySite, processesOn, startSandbox, type TestSandbox, writeAppDir } from '../helpers/sandbox.ts'
+import {
+  addDeploySite,
+  deployFlags,
+  processesOn,
+  startSandbox,
+  type TestSandbox,
+  writeAppDir,
+} from '../helpers/sandbox.ts'
 
 // SIGINT to a rolling deploy in the middle of its first batch (4 servers, --batch 2): exit 130, no "failed"/"rolling
 // back" for connections the run closed itself, one summary with each server's state and the command that finishes
@@ -30,14 +37,7 @@ interrupted.after(async ({ sandbox }) => {
 })
 
 const deployArgs = (sandbox: TestSandbox, app: string, release: string) => [
-  '--inventory',
-  sandbox.inventory,
-  '--domain',
-  'd.test',
-  '--app-dir',
-  app,
-  '--release',
-  release,
+  ...deployFlags(sandbox, app, release),
   '--batch',
   '2',
   '--hold',

@@ -7,6 +7,7 @@ import { hostExec } from '../../sandbox/index.ts'
 import { runTask } from '../helpers/run-task.ts'
 import {
   addSites,
+  deployFlags,
   editInventory,
   processesOn,
   snapshotDir,
@@ -75,24 +76,7 @@ rollout.after(async ({ sandbox }) => {
 const deployRun = (sandbox: TestSandbox, app: string, release: string, extra: string[] = []) =>
   runTask(
     'deploy',
-    [
-      '--inventory',
-      sandbox.inventory,
-      '--domain',
-      'd.test',
-      '--app-dir',
-      app,
-      '--release',
-      release,
-      '--batch',
-      '2',
-      '--hold',
-      '1',
-      '--wait',
-      '20',
-      '--json',
-      ...extra,
-    ],
+    [...deployFlags(sandbox, app, release), '--batch', '2', '--hold', '1', '--wait', '20', '--json', ...extra],
     { timeoutMs: 300_000 },
   )
 

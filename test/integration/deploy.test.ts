@@ -3,7 +3,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runTask, waitFor } from '../helpers/run-task.ts'
-import { addSites, processesOn, startSandbox, type TestSandbox, writeAppDir } from '../helpers/sandbox.ts'
+import { addSites, deployFlags, processesOn, startSandbox, type TestSandbox, writeAppDir } from '../helpers/sandbox.ts'
 
 // The pipeline example: a rolling deploy to a site on two servers through tasks/deploy.mjs.
 
@@ -34,16 +34,7 @@ deploy.after(async ({ sandbox }) => {
 deploy(
   'a first deploy uploads the release, switches current, syncs and starts the programs on every server',
   async ({ sandbox, app }) => {
-    const run = await runTask('deploy', [
-      '--inventory',
-      sandbox.inventory,
-      '--domain',
-      'd.test',
-      '--app-dir',
-      app,
-      '--release',
-      'r1',
-    ])
+    const run = await runTask('deploy', [...deployFlags(sandbox, app, 'r1')])
     assert.is(run.exitCode, 0, run.all)
     for (const name of ['sandbox-1', 'sandbox-2']) {
       const host = sandbox.host(name)
@@ -56,16 +47,7 @@ deploy(
 
 deploy('a second deploy restarts the unchanged programs on the new release', async ({ sandbox, app }) => {
   const before = (await processesOn(sandbox.host('sandbox-1'))).map((p) => p.pid)
-  const run = await runTask('deploy', [
-    '--inventory',
-    sandbox.inventory,
-    '--domain',
-    'd.test',
-    '--app-dir',
-    app,
-    '--release',
-    'r2',
-  ])
+  const run = await runTask('deploy', [...deployFlags(sandbox, app, 'r2')])
   assert.is(run.exitCode, 0, run.all)
   const host = sandbox.host('sandbox-1')
   const after = await processesOn(host)
@@ -137,16 +119,7 @@ deploy(
 )
 
 deploy('bad input is exit 2 before anything is uploaded', async ({ sandbox, app }) => {
-  const run = await runTask('deploy', [
-    '--inventory',
-    sandbox.inventory,
-    '--domain',
-    'd.test',
-    '--app-dir',
-    app,
-    '--release',
-    '../evil',
-  ])
+  const run = await runTask('deploy', [...deployFlags(sandbox, app, '../evil')])
   assert.is(run.exitCode, 2, run.all)
   assert.match(run.stderr, '--release: got "../evil"')
   assert.not.ok(await fs.stat(path.join(sandbox.host('sandbox-1').root, 'home/deployer/sites/evil')).catch(() => null))
@@ -158,16 +131,7 @@ deploy(
     const app = await writeAppDir(path.join(sandbox.dir, 'no-worker'), { 'other.sh': WORKER })
     const current = path.join(sandbox.host('sandbox-1').root, 'home/deployer/sites/d.test/current')
     const before = await fs.readlink(current)
-    const run = await runTask('deploy', [
-      '--inventory',
-      sandbox.inventory,
-      '--domain',
-      'd.test',
-      '--app-dir',
-      app,
-      '--release',
-      'r9',
-    ])
+    const run = await runTask('deploy', [...deployFlags(sandbox, app, 'r9')])
     assert.is(run.exitCode, 2, run.all)
     assert.match(run.stderr, '.deployer/supervisors/worker.sh (program worker)')
     assert.is(await fs.readlink(current), before, 'current not switched')

@@ -8,6 +8,7 @@ import { startTask } from '../helpers/interrupt.ts'
 import { PROJECT, runTask, waitFor } from '../helpers/run-task.ts'
 import {
   addDeploySite,
+  deployFlags,
   editInventory,
   processesOn,
   startSandbox,
@@ -41,14 +42,7 @@ journey.after(async ({ sandbox }) => {
 })
 
 const deployArgs = (sandbox: TestSandbox, app: string, release: string, batch = '2') => [
-  '--inventory',
-  sandbox.inventory,
-  '--domain',
-  'd.test',
-  '--app-dir',
-  app,
-  '--release',
-  release,
+  ...deployFlags(sandbox, app, release),
   '--batch',
   batch,
   '--hold',
