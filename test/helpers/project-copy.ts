@@ -46,6 +46,32 @@ export async function addStopAsGroupOption(copy: string): Promise<void> {
   await patchFile(path.join(copy, 'templates/supervisor/program.conf.hbs'), confAnchor, confLine + confAnchor)
 }
 
+/** Where a new per-program file goes in a fork: one more entry in lib/layout.ts's PROGRAM_FILES. */
+export const PROGRAM_FILES_ANCHOR = 'export const PROGRAM_FILES: ManagedFileSpec[] = ['
+
+/**
+ * The README's example of a per-program file in a directory of its own: a JSON health file (a format without
+ * comments, so its marker is a key) under /opt/zx-supervisor/healthchecks/, which sync creates and removes.
+ */
+export const HEALTH_FILE_ENTRY = `
+  {
+    kind: 'health',
+    scope: 'program',
+    template: 'supervisor/health',
+    path: (c) => \`/opt/zx-supervisor/healthchecks/\${c.fullName}.json\`,
+    discover: () => '/opt/zx-supervisor/healthchecks/*.json',
+    marker: 'json',
+    owner: 'root',
+    mode: '0644',
+    updatesGroup: false,
+    parents: { top: () => '/opt/zx-supervisor' },
+  },`
+
+/** Adds contract ENTRIES (the text of ManagedFileSpec objects) to the copy's PROGRAM_FILES. */
+export async function addProgramFiles(copy: string, entries: string): Promise<void> {
+  await patchFile(path.join(copy, 'lib/layout.ts'), PROGRAM_FILES_ANCHOR, PROGRAM_FILES_ANCHOR + entries)
+}
+
 /** `npm run build` in the copy, after its edits: its tasks run its own dist/ (the compiled lib and its bundle). */
 export async function buildCopy(copy: string): Promise<void> {
   const build = await execa('npm', ['run', '--silent', 'build'], { cwd: copy, reject: false, all: true })

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ManagedFileSpec } from '../../lib/layout.ts'
-import { buildCopy, copyProject, runCopy } from '../helpers/project-copy.ts'
+import { addProgramFiles, buildCopy, copyProject, HEALTH_FILE_ENTRY, runCopy } from '../helpers/project-copy.ts'
 import { addSites, deployApp, editInventory, startSandbox, type TestSandbox, WORKER } from '../helpers/sandbox.ts'
 import { serverState } from '../helpers/server-state.ts'
 
@@ -27,18 +27,6 @@ const NOTE_ENTRY = `
     owner: 'root',
     mode: '0640',
     updatesGroup: false,
-  },
-  {
-    kind: 'health',
-    scope: 'program',
-    template: 'supervisor/health',
-    path: (c) => \`/opt/zx-supervisor/healthchecks/\${c.fullName}.json\`,
-    discover: () => '/opt/zx-supervisor/healthchecks/*.json',
-    marker: 'json',
-    owner: 'root',
-    mode: '0644',
-    updatesGroup: false,
-    parents: { top: () => '/opt/zx-supervisor' },
   },`
 
 // /opt is private to each sandbox host (/etc is the machine's, but for the directories the sandbox mounts).
@@ -48,11 +36,7 @@ const RECORD = 'var/lib/zx-supervisor/directories'
 contract.before(async (context) => {
   context.sandbox = await startSandbox(1)
   context.copy = await copyProject(context.sandbox.dir)
-  const layout = path.join(context.copy, 'lib/layout.ts')
-  const text = await fs.readFile(layout, 'utf8')
-  const anchor = 'export const PROGRAM_FILES: ManagedFileSpec[] = ['
-  assert.ok(text.includes(anchor), 'lib/layout.ts declares PROGRAM_FILES')
-  await fs.writeFile(layout, text.replace(anchor, anchor + NOTE_ENTRY))
+  await addProgramFiles(context.copy, NOTE_ENTRY + HEALTH_FILE_ENTRY)
   await fs.writeFile(
     path.join(context.copy, 'templates/supervisor/note.hbs'),
     'program {{fullName}} runs {{scriptPath}} as {{user}}\n',

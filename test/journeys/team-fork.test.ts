@@ -3,7 +3,14 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { SandboxHost } from '../../sandbox/index.ts'
-import { addStopAsGroupOption, buildCopy, copyProject, patchFile, runCopy } from '../helpers/project-copy.ts'
+import {
+  addProgramFiles,
+  addStopAsGroupOption,
+  buildCopy,
+  copyProject,
+  HEALTH_FILE_ENTRY,
+  runCopy,
+} from '../helpers/project-copy.ts'
 import { addSites, processesOn, startSandbox, type TestSandbox, WORKER, writeAppDir } from '../helpers/sandbox.ts'
 
 // A team forks the project the way the README says: one schema entry plus one template line for a supervisor option
@@ -15,20 +22,6 @@ const journey = suite<{ sandbox: TestSandbox; host: SandboxHost; copy: string; a
   'journey: a team forks the project, adds an option and a file, and runs its commands',
 )
 
-const FILES_ANCHOR = 'export const PROGRAM_FILES: ManagedFileSpec[] = ['
-const HEALTH_ENTRY = `
-  {
-    kind: 'health',
-    scope: 'program',
-    template: 'supervisor/health',
-    path: (c) => \`/opt/zx-supervisor/healthchecks/\${c.fullName}.json\`,
-    discover: () => '/opt/zx-supervisor/healthchecks/*.json',
-    marker: 'json',
-    owner: 'root',
-    mode: '0644',
-    updatesGroup: false,
-    parents: { top: () => '/opt/zx-supervisor' },
-  },`
 // /opt is private to each sandbox host; /etc is the machine's but for the directories the sandbox mounts.
 const HEALTH_TOP = 'opt/zx-supervisor'
 const HEALTH = `${HEALTH_TOP}/healthchecks/j.test-worker.json`
@@ -41,7 +34,7 @@ journey.before(async (context) => {
   context.copy = await copyProject(context.sandbox.dir)
   const at = (file: string) => path.join(context.copy, file)
   await addStopAsGroupOption(context.copy)
-  await patchFile(at('lib/layout.ts'), FILES_ANCHOR, FILES_ANCHOR + HEALTH_ENTRY)
+  await addProgramFiles(context.copy, HEALTH_FILE_ENTRY)
   await fs.writeFile(at('templates/supervisor/health.hbs'), '{\n  "program": {{json fullName}}\n}\n')
   await buildCopy(context.copy)
   context.app = await writeAppDir(path.join(context.sandbox.dir, 'app'), { 'worker.sh': WORKER })
