@@ -1,19 +1,11 @@
 import type { CommandResult, Connection, RunOptions } from '../../lib/remote/connection.ts'
 import type { Server } from '../../lib/types.ts'
+import { server } from './inventory-data.ts'
 
 // A server, and a connection to it that needs no SSH, for unit tests of the steps: run() answers from a script and
 // every command is recorded with its options.
 
-export const WEB_1: Server = {
-  name: 'web-1',
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-}
+export const WEB_1: Server = server('web-1')
 
 export interface SentCommand {
   argv: string[]

@@ -22,21 +22,12 @@ import { InterruptedError, RemoteError } from '../../lib/errors.ts'
 import type { AppliedStep, ServerOutcome } from '../../lib/fleet.ts'
 import type { Server } from '../../lib/types.ts'
 import { captureOutput } from '../helpers/capture.ts'
+import { server } from '../helpers/inventory-data.ts'
 
 // A rollout's report from fake outcomes, no server: which release each server runs and why, the recap row, the
 // --json entry, and what an interrupt left where.
 
-const server = (name: string): Server => ({
-  name,
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-})
-const [S1, S2, S3, S4, S5, S6] = ['s1', 's2', 's3', 's4', 's5', 's6'].map(server) as [
+const [S1, S2, S3, S4, S5, S6] = ['s1', 's2', 's3', 's4', 's5', 's6'].map((name) => server(name)) as [
   Server,
   Server,
   Server,

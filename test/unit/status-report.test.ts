@@ -6,21 +6,10 @@ import { RemoteError } from '../../lib/errors.ts'
 import type { ServerOutcome } from '../../lib/fleet.ts'
 import { sudoPasswordMessage } from '../../lib/remote/ssh-errors.ts'
 import type { ProcessWithRelease, ProgramStatus, ServerStatus } from '../../lib/status/summarize.ts'
-import type { Server } from '../../lib/types.ts'
 import { captureOutput } from '../helpers/capture.ts'
+import { server } from '../helpers/inventory-data.ts'
 
 // How supervisor-status names each server's state: table, recap, --json and exit code agree.
-
-const server = (name: string): Server => ({
-  name,
-  host: '127.0.0.9',
-  port: 22,
-  username: 'deployer',
-  groups: [],
-  siteUser: 'deployer',
-  sitesPath: '/home/deployer/sites',
-  local: false,
-})
 
 const proc = (n: number, state: string, extra: Partial<ProcessWithRelease> = {}): ProcessWithRelease => ({
   name: `a.test-w:a.test-w_0${n}`,
