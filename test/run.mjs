@@ -18,6 +18,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sourceNewerThanBuild } from './helpers/build-freshness.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const mode = process.argv[2] ?? 'all'
@@ -194,24 +195,14 @@ function unitWorkers() {
   return Number.isInteger(asked) && asked > 0 ? asked : Math.min(4, availableParallelism())
 }
 
-/**
- * Whether dist/ is newer than everything it is built from (npm run build touches tsc's build info last, also when tsc
- * had nothing to do). tsc's no-op incremental build still takes ~5 s, so a test run after an unchanged build skips it;
- * any newer source (an edit, a checkout) builds as before.
- */
-function buildIsCurrent() {
-  const mtime = (/** @type {string} */ file) => statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs ?? 0
-  const built = Math.min(...['dist/.build.tsbuildinfo', 'dist/.tasks.tsbuildinfo', 'dist/bundle/index.js'].map(mtime))
-  const sources = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.tasks.json']
-  for (const dir of ['lib', 'sandbox', 'tasks'])
-    for (const file of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }))
-      if (/\.(ts|mjs)$/.test(file)) sources.push(path.join(dir, file))
-  return built > 0 && sources.every((file) => mtime(file) < built)
-}
-
 // Every tier runs the build a team would run (tasks import it by package name): build it first, incrementally.
 console.log('\n== build ==')
-if (buildIsCurrent()) console.log('build: dist/ is newer than lib/, sandbox/ and tasks/; not rebuilt')
+// tsc's incremental build takes ~5 s even with nothing to do: a build newer than every source is not redone.
+const stale = sourceNewerThanBuild(
+  ['lib', 'sandbox', 'tasks'],
+  ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.tasks.json'],
+)
+if (!stale) console.log('build: dist/ is newer than lib/, sandbox/ and tasks/; not rebuilt')
 else {
   const build = await run('npm', ['run', '--silent', 'build'])
   if (build.code !== 0) {

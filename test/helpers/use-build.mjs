@@ -2,10 +2,9 @@
 // loads dist/lib/<x>.js, the shipped JavaScript, and so does a task the test imports by package name (whose entry is
 // dist/bundle/, the same build in a few files), so each module exists once in a test process. Tasks a test spawns
 // load dist/bundle/ as a team's do. A build older than lib/ is refused: npm run build (or npm run watch).
-import { readdirSync, statSync } from 'node:fs'
 import { register } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import { isMainThread } from 'node:worker_threads'
+import { sourceNewerThanBuild } from './build-freshness.mjs'
 
 const LIB = new URL('../../lib/', import.meta.url).href
 const DIST_LIB = new URL('../../dist/lib/', import.meta.url).href
@@ -27,15 +26,6 @@ export async function resolve(specifier, context, nextResolve) {
 }
 
 function assertBuildIsFresh() {
-  // The bundle is made from tsc's output right after it: the older of the two dates the build.
-  const built = Math.min(
-    ...['../../dist/.build.tsbuildinfo', '../../dist/bundle/index.js'].map(
-      (file) => statSync(fileURLToPath(new URL(file, import.meta.url)), { throwIfNoEntry: false })?.mtimeMs ?? 0,
-    ),
-  )
-  const lib = fileURLToPath(LIB)
-  const newer = readdirSync(lib, { recursive: true, encoding: 'utf8' }).find(
-    (file) => file.endsWith('.ts') && statSync(`${lib}${file}`).mtimeMs > built,
-  )
-  if (newer) throw new Error(`dist/ is older than lib/${newer} (or missing): run npm run build, then the tests`)
+  const newer = sourceNewerThanBuild(['lib'])
+  if (newer) throw new Error(`dist/ is older than ${newer} (or missing): run npm run build, then the tests`)
 }
